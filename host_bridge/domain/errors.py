@@ -1,0 +1,63 @@
+"""Domain refusals. Each carries a stable code the edges map to an HTTP status."""
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    code = "refused"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class UnknownService(NotFound):
+    code = "unknown_service"
+
+
+class UnknownCounter(NotFound):
+    code = "unknown_counter"
+
+
+class UnknownTicket(NotFound):
+    code = "unknown_ticket"
+
+
+class UnknownCategory(NotFound):
+    code = "unknown_category"
+
+
+class Conflict(DomainError):
+    """The command is well formed but the current state does not allow it."""
+    code = "conflict"
+
+
+class CounterNotOpen(Conflict):
+    code = "counter_closed"
+
+
+class NoCurrentTicket(Conflict):
+    code = "no_current_ticket"
+
+
+class RecallRefused(Conflict):
+    code = "recall_refused"
+
+
+class ServiceNotServed(Conflict):
+    code = "service_not_served"
+
+
+class TicketNotWaiting(Conflict):
+    code = "ticket_not_waiting"
+
+
+class SiteClosed(Conflict):
+    code = "site_closed"
+
+
+class DuplicateTicketId(Conflict):
+    code = "duplicate_ticket_id"

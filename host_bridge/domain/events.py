@@ -1,0 +1,98 @@
+"""What happened. Events are the durable history: state is rebuilt from them, statistics read them."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class DayStarted:
+    day: date
+    at: datetime
+    expired: tuple[str, ...] = ()  # ticket ids left over from the previous day
+
+
+@dataclass(frozen=True)
+class TicketIssued:
+    ticket_id: str
+    service: str
+    number: int
+    label: str
+    category: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketCalled:
+    ticket_id: str
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketRecalled:
+    ticket_id: str
+    counter: int
+    recalls: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketServed:
+    ticket_id: str
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketAbsent:
+    ticket_id: str
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketCancelled:
+    ticket_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketTransferred:
+    ticket_id: str
+    counter: int
+    from_service: str
+    to_service: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CounterOpened:
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CounterPaused:
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CounterClosed:
+    counter: int
+    at: datetime
+
+
+Event = (
+    DayStarted | TicketIssued | TicketCalled | TicketRecalled | TicketServed | TicketAbsent
+    | TicketCancelled | TicketTransferred | CounterOpened | CounterPaused | CounterClosed
+)
+
+EVENT_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        DayStarted, TicketIssued, TicketCalled, TicketRecalled, TicketServed, TicketAbsent,
+        TicketCancelled, TicketTransferred, CounterOpened, CounterPaused, CounterClosed,
+    )
+}

@@ -1,0 +1,310 @@
+"""The authoritative queue of one site for one day.
+
+`decide(command, now)` validates a command against the current state and returns the events it
+produces, changing nothing; `apply(event)` is the only way state changes. The service layer
+commits the events before applying them, so the state always equals the replay of the history.
+"""
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from datetime import datetime, timedelta
+
+from . import commands as c
+from . import events as e
+from .errors import (
+    CounterNotOpen, DuplicateTicketId, NoCurrentTicket, RecallRefused, ServiceNotServed,
+    SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
+)
+from .estimate import WaitEstimate, estimate_wait
+from .selection import people_ahead, pick_next
+from .site import Counter, Site
+from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
+
+MAX_NUMBER = 999
+RECENT_SERVICE_TIMES = 20
+
+
+class DayNotStarted(RuntimeError):
+    """Programmer error: the service layer must start the day before other commands."""
+
+
+class QueueState:
+    def __init__(self, site: Site):
+        self.site = site
+        self.day = None
+        self.tickets: dict[str, Ticket] = {}
+        self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
+        self.last_number: dict[str, int] = {s.id: 0 for s in site.services}
+        self.issued_today = 0
+        self.priority_in_row: dict[str, int] = {s.id: 0 for s in site.services}
+        self.recent_minutes: dict[str, deque[float]] = {
+            s.id: deque(maxlen=RECENT_SERVICE_TIMES) for s in site.services}
+        self.counters: dict[int, CounterState] = {k.number: CounterState(k.number)
+                                                  for k in site.counters}
+
+    # ----- reading -------------------------------------------------------------------------
+    def counter_config(self, number: int) -> Counter:
+        counter = self.site.counter(number)
+        if counter is None:
+            raise UnknownCounter(f"unknown counter {number}")
+        return counter
+
+    def ticket(self, ticket_id: str) -> Ticket:
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            raise UnknownTicket("unknown ticket")
+        return ticket
+
+    def current_ticket(self, counter: int) -> Ticket | None:
+        ticket_id = self.counters[counter].ticket_id
+        return self.tickets[ticket_id] if ticket_id else None
+
+    def ahead_of(self, ticket: Ticket) -> int:
+        return people_ahead(ticket, self.waiting.get(ticket.service, ()))
+
+    def counters_open_for(self, service_id: str) -> int:
+        return sum(1 for k in self.site.counters
+                   if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)
+
+    def estimate(self, service_id: str, ahead: int) -> WaitEstimate | None:
+        service = self.site.service(service_id)
+        if service is None:
+            return None
+        return estimate_wait(ahead, self.counters_open_for(service_id),
+                             self.recent_minutes.get(service_id, ()), service.default_service_minutes)
+
+    def needs_day(self, now: datetime) -> bool:
+        return self.day != now.date()
+
+    # ----- deciding ------------------------------------------------------------------------
+    def decide(self, command: c.Command, now: datetime) -> list[e.Event]:
+        if isinstance(command, c.StartDay):
+            return self._start_day(command, now)
+        if self.needs_day(now):
+            raise DayNotStarted(f"day {now.date()} not started (state is on {self.day})")
+        handler = _HANDLERS.get(type(command))
+        if handler is None:
+            raise TypeError(f"not a queue command: {command!r}")
+        return handler(self, command, now)
+
+    def _start_day(self, command: c.StartDay, now: datetime) -> list[e.Event]:
+        if self.day == command.day:
+            return []
+        leftover = tuple(t.id for t in self.tickets.values()
+                         if t.status in (TicketStatus.WAITING, TicketStatus.CALLED))
+        return [e.DayStarted(command.day, now, leftover)]
+
+    def _issue(self, command: c.IssueTicket, now: datetime) -> list[e.Event]:
+        service = self.site.service(command.service)
+        if service is None:
+            raise UnknownService(f"unknown service {command.service!r}")
+        if command.category is not None and self.site.category(command.category) is None:
+            raise UnknownCategory(f"unknown priority category {command.category!r}")
+        if self.site.rules.refuse_outside_hours and not self.site.hours.is_open(
+                now.weekday(), now.time()):
+            raise SiteClosed(f"{self.site.name} is closed now: tickets are issued during opening hours")
+        if command.ticket_id in self.tickets:
+            raise DuplicateTicketId("ticket id already used")
+        number = self.last_number[service.id] % MAX_NUMBER + 1
+        label = f"{service.letter}{number:03d}"
+        return [e.TicketIssued(command.ticket_id, service.id, number, label, command.category, now)]
+
+    def _cancel(self, command: c.CancelTicket, now: datetime) -> list[e.Event]:
+        ticket = self.ticket(command.ticket_id)
+        if ticket.status is not TicketStatus.WAITING:
+            raise TicketNotWaiting(f"ticket {ticket.label} is {ticket.status.value}, not waiting")
+        return [e.TicketCancelled(ticket.id, now)]
+
+    def _open_counter(self, number: int) -> CounterState:
+        self.counter_config(number)
+        state = self.counters[number]
+        if state.status is CounterStatus.CLOSED:
+            raise CounterNotOpen(f"counter {number} is closed: open it first")
+        return state
+
+    def _finish_current(self, state: CounterState, now: datetime) -> list[e.Event]:
+        if state.ticket_id is None:
+            return []
+        return [e.TicketServed(state.ticket_id, state.number, now)]
+
+    def _call_next(self, command: c.CallNext, now: datetime) -> list[e.Event]:
+        state = self._open_counter(command.counter)
+        guard = timedelta(seconds=self.site.rules.guard_seconds)
+        if state.ticket_id is not None and state.last_next_at is not None \
+                and now - state.last_next_at < guard:
+            return []  # a double press: answered with the current ticket, nobody skipped
+        out: list[e.Event] = []
+        if state.status is CounterStatus.PAUSED:
+            out.append(e.CounterOpened(state.number, now))
+        out += self._finish_current(state, now)
+        ticket = pick_next(self.counter_config(command.counter), self.waiting,
+                           self.priority_in_row, self.site.rules, now)
+        if ticket is not None:
+            out.append(e.TicketCalled(ticket.id, state.number, now))
+        return out
+
+    def _current(self, number: int) -> tuple[CounterState, Ticket]:
+        state = self._open_counter(number)
+        if state.ticket_id is None:
+            raise NoCurrentTicket(f"counter {number} is not serving anyone")
+        return state, self.tickets[state.ticket_id]
+
+    def _recall(self, command: c.Recall, now: datetime) -> list[e.Event]:
+        state, ticket = self._current(command.counter)
+        rules = self.site.rules
+        if ticket.recalls >= rules.max_recalls:
+            raise RecallRefused(f"{ticket.label} already recalled {ticket.recalls} times: "
+                                "mark it absent")
+        since = (now - ticket.last_call_at).total_seconds() if ticket.last_call_at else 1e9
+        if since < rules.recall_min_delay_seconds:
+            wait = rules.recall_min_delay_seconds - since
+            raise RecallRefused(f"{ticket.label} was called {since:.0f} s ago: "
+                                f"recall possible in {wait:.0f} s")
+        return [e.TicketRecalled(ticket.id, state.number, ticket.recalls + 1, now)]
+
+    def _absent(self, command: c.MarkAbsent, now: datetime) -> list[e.Event]:
+        state, ticket = self._current(command.counter)
+        return [e.TicketAbsent(ticket.id, state.number, now)]
+
+    def _finish(self, command: c.Finish, now: datetime) -> list[e.Event]:
+        state, ticket = self._current(command.counter)
+        return [e.TicketServed(ticket.id, state.number, now)]
+
+    def _transfer(self, command: c.Transfer, now: datetime) -> list[e.Event]:
+        state, ticket = self._current(command.counter)
+        if self.site.service(command.service) is None:
+            raise UnknownService(f"unknown service {command.service!r}")
+        if command.service == ticket.service:
+            raise ServiceNotServed(f"{ticket.label} is already in service {command.service!r}")
+        if not any(command.service in k.services for k in self.site.counters):
+            raise ServiceNotServed(f"no counter serves {command.service!r}")
+        return [e.TicketTransferred(ticket.id, state.number, ticket.service, command.service, now)]
+
+    def _open(self, command: c.OpenCounter, now: datetime) -> list[e.Event]:
+        self.counter_config(command.counter)
+        if self.counters[command.counter].status is CounterStatus.OPEN:
+            return []
+        return [e.CounterOpened(command.counter, now)]
+
+    def _pause(self, command: c.PauseCounter, now: datetime) -> list[e.Event]:
+        state = self._open_counter(command.counter)
+        if state.status is CounterStatus.PAUSED:
+            return []
+        return self._finish_current(state, now) + [e.CounterPaused(state.number, now)]
+
+    def _close(self, command: c.CloseCounter, now: datetime) -> list[e.Event]:
+        self.counter_config(command.counter)
+        state = self.counters[command.counter]
+        if state.status is CounterStatus.CLOSED:
+            return []
+        return self._finish_current(state, now) + [e.CounterClosed(state.number, now)]
+
+    # ----- applying ------------------------------------------------------------------------
+    def apply(self, event: e.Event) -> None:
+        _APPLIERS[type(event)](self, event)
+
+    def _unqueue(self, ticket: Ticket) -> None:
+        queue = self.waiting.get(ticket.service)
+        if queue is not None and ticket in queue:
+            queue.remove(ticket)
+
+    def _enqueue(self, ticket: Ticket) -> None:
+        queue = self.waiting.setdefault(ticket.service, [])
+        bisect.insort(queue, ticket, key=lambda t: t.arrival_key)
+
+    def _release_counter(self, ticket: Ticket) -> None:
+        if ticket.counter is not None and ticket.counter in self.counters:
+            state = self.counters[ticket.counter]
+            if state.ticket_id == ticket.id:
+                state.ticket_id = None
+
+    def _on_day_started(self, ev: e.DayStarted) -> None:
+        self.day = ev.day
+        self.tickets.clear()
+        for queue in self.waiting.values():
+            queue.clear()
+        self.last_number = {k: 0 for k in self.last_number}
+        self.priority_in_row = {k: 0 for k in self.priority_in_row}
+        self.issued_today = 0
+        for recent in self.recent_minutes.values():
+            recent.clear()  # a restart replays only today: keep both paths equal
+        for state in self.counters.values():
+            state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
+
+    def _on_issued(self, ev: e.TicketIssued) -> None:
+        self.issued_today += 1
+        ticket = Ticket(ev.ticket_id, ev.label, ev.number, ev.service, ev.category, ev.at,
+                        self.issued_today)
+        self.tickets[ticket.id] = ticket
+        self.last_number[ev.service] = ev.number
+        self._enqueue(ticket)
+
+    def _on_called(self, ev: e.TicketCalled) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        self._unqueue(ticket)
+        ticket.status, ticket.counter = TicketStatus.CALLED, ev.counter
+        ticket.called_at = ticket.last_call_at = ev.at
+        prio = ticket.category is not None
+        self.priority_in_row[ticket.service] = self.priority_in_row.get(ticket.service, 0) + 1 \
+            if prio else 0
+        state = self.counters[ev.counter]
+        state.ticket_id, state.last_next_at = ticket.id, ev.at
+
+    def _on_recalled(self, ev: e.TicketRecalled) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        ticket.recalls, ticket.last_call_at = ev.recalls, ev.at
+
+    def _end(self, ticket_id: str, status: TicketStatus, at: datetime) -> Ticket:
+        ticket = self.tickets[ticket_id]
+        self._unqueue(ticket)
+        self._release_counter(ticket)
+        ticket.status, ticket.finished_at = status, at
+        return ticket
+
+    def _on_served(self, ev: e.TicketServed) -> None:
+        ticket = self._end(ev.ticket_id, TicketStatus.SERVED, ev.at)
+        if ticket.called_at is not None and ticket.service in self.recent_minutes:
+            self.recent_minutes[ticket.service].append((ev.at - ticket.called_at).total_seconds() / 60)
+
+    def _on_absent(self, ev: e.TicketAbsent) -> None:
+        self._end(ev.ticket_id, TicketStatus.ABSENT, ev.at)
+
+    def _on_cancelled(self, ev: e.TicketCancelled) -> None:
+        self._end(ev.ticket_id, TicketStatus.CANCELLED, ev.at)
+
+    def _on_transferred(self, ev: e.TicketTransferred) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        self._release_counter(ticket)
+        ticket.service, ticket.status, ticket.counter = ev.to_service, TicketStatus.WAITING, None
+        ticket.called_at = ticket.last_call_at = None
+        ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
+        self._enqueue(ticket)  # keeps its arrival time: it does not go to the back
+
+    def _on_counter_opened(self, ev: e.CounterOpened) -> None:
+        self.counters[ev.counter].status = CounterStatus.OPEN
+
+    def _on_counter_paused(self, ev: e.CounterPaused) -> None:
+        self.counters[ev.counter].status = CounterStatus.PAUSED
+
+    def _on_counter_closed(self, ev: e.CounterClosed) -> None:
+        state = self.counters[ev.counter]
+        state.status, state.last_next_at = CounterStatus.CLOSED, None
+
+
+_HANDLERS = {
+    c.IssueTicket: QueueState._issue, c.CancelTicket: QueueState._cancel,
+    c.CallNext: QueueState._call_next, c.Recall: QueueState._recall,
+    c.MarkAbsent: QueueState._absent, c.Finish: QueueState._finish,
+    c.Transfer: QueueState._transfer, c.OpenCounter: QueueState._open,
+    c.PauseCounter: QueueState._pause, c.CloseCounter: QueueState._close,
+}
+
+_APPLIERS = {
+    e.DayStarted: QueueState._on_day_started, e.TicketIssued: QueueState._on_issued,
+    e.TicketCalled: QueueState._on_called, e.TicketRecalled: QueueState._on_recalled,
+    e.TicketServed: QueueState._on_served, e.TicketAbsent: QueueState._on_absent,
+    e.TicketCancelled: QueueState._on_cancelled, e.TicketTransferred: QueueState._on_transferred,
+    e.CounterOpened: QueueState._on_counter_opened, e.CounterPaused: QueueState._on_counter_paused,
+    e.CounterClosed: QueueState._on_counter_closed,
+}

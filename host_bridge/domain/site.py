@@ -1,0 +1,77 @@
+"""The site as the queue sees it: services, counters, categories, rules.
+
+Plain frozen dataclasses built by the config loader; the domain never reads files.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import time
+
+
+@dataclass(frozen=True)
+class FaqEntry:
+    question: str
+    answer: str
+
+
+@dataclass(frozen=True)
+class Service:
+    id: str
+    letter: str
+    name: str
+    target_wait_minutes: int = 20
+    default_service_minutes: float = 8.0
+    faq: tuple[FaqEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class Counter:
+    number: int
+    name: str
+    services: tuple[str, ...]  # service ids, in the order this counter serves them
+
+
+@dataclass(frozen=True)
+class PriorityCategory:
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Rules:
+    guard_seconds: float = 2.0
+    max_recalls: int = 3
+    recall_min_delay_seconds: float = 10.0
+    priority_max_in_row: int = 3
+    priority_starvation_minutes: float = 20.0
+    refuse_outside_hours: bool = True
+
+
+@dataclass(frozen=True)
+class OpeningHours:
+    # weekday (0 = Monday) -> list of (open, close) ranges; a missing day is closed
+    days: dict[int, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+
+    def is_open(self, weekday: int, at: time) -> bool:
+        return any(start <= at < end for start, end in self.days.get(weekday, ()))
+
+
+@dataclass(frozen=True)
+class Site:
+    id: str
+    name: str
+    timezone: str
+    services: tuple[Service, ...]
+    counters: tuple[Counter, ...]
+    categories: tuple[PriorityCategory, ...] = ()
+    rules: Rules = Rules()
+    hours: OpeningHours = OpeningHours()
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def counter(self, number: int) -> Counter | None:
+        return next((c for c in self.counters if c.number == number), None)
+
+    def category(self, category_id: str) -> PriorityCategory | None:
+        return next((c for c in self.categories if c.id == category_id), None)

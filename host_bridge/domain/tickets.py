@@ -1,0 +1,50 @@
+"""Tickets and counters as the queue holds them during a day."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+
+class TicketStatus(str, enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVED = "served"
+    ABSENT = "absent"
+    CANCELLED = "cancelled"
+
+
+class CounterStatus(str, enum.Enum):
+    OPEN = "open"
+    PAUSED = "paused"
+    CLOSED = "closed"
+
+
+@dataclass
+class Ticket:
+    id: str
+    label: str
+    number: int
+    service: str
+    category: str | None
+    issued_at: datetime
+    order: int  # issue order of the day: breaks ties between equal arrival times
+    status: TicketStatus = TicketStatus.WAITING
+    counter: int | None = None
+    called_at: datetime | None = None
+    last_call_at: datetime | None = None
+    recalls: int = 0
+    finished_at: datetime | None = None
+    transfers: int = 0
+
+    @property
+    def arrival_key(self) -> tuple[datetime, int]:
+        return (self.issued_at, self.order)
+
+
+@dataclass
+class CounterState:
+    number: int
+    status: CounterStatus = CounterStatus.CLOSED
+    ticket_id: str | None = None  # the ticket being served
+    last_next_at: datetime | None = None

@@ -1,0 +1,89 @@
+"""The one door to the queue: every entry point hands its command to `execute`.
+
+Under one lock: look up the request id, decide, commit events + answer (durable), then apply and
+publish. A request is acknowledged only after its commit, so a crash can lose only requests that
+were never acknowledged, and a retried request gets the stored answer instead of a second effect.
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from ..domain import commands as c
+from ..domain.queue import QueueState
+from ..domain.site import Site
+from ..store.sqlite_store import SqliteStore, StoredEvent
+from .bus import EventBus
+from .clock import Clock
+from .views import counter_view, public_event, ticket_view
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+SYSTEM = "system"
+
+
+def new_ticket_id() -> str:
+    return secrets.token_urlsafe(12)  # 96 bits: not guessable, short enough for a QR code
+
+
+class QueueService:
+    def __init__(self, site: Site, store: SqliteStore, clock: Clock, bus: EventBus | None = None):
+        self.site, self.store, self.clock = site, store, clock
+        self.bus = bus or EventBus()
+        self._lock = threading.Lock()
+        self.state = self._rebuild()
+
+    def _rebuild(self) -> QueueState:
+        state = QueueState(self.site)
+        for stored in self.store.current_day_events():
+            state.apply(stored.event)
+        return state
+
+    def read(self, fn: Callable[[QueueState], T]) -> T:
+        """Run a read under the lock so it never sees a half-applied command."""
+        with self._lock:
+            return fn(self.state)
+
+    def execute(self, command: c.Command, source: str, request_id: str | None = None) -> dict[str, Any]:
+        with self._lock:
+            if request_id is not None:
+                earlier = self.store.answer_for(source, request_id)
+                if earlier is not None:
+                    return {**earlier, "replayed": True}
+            now = self.clock.now()
+            if self.state.needs_day(now):
+                self._commit(c.StartDay(now.date()), now, SYSTEM, None)
+            return self._commit(command, now, source, request_id)
+
+    def _commit(self, command: c.Command, now, source: str, request_id: str | None) -> dict[str, Any]:
+        events = self.state.decide(command, now)  # raises DomainError: nothing changed
+        try:
+            for event in events:
+                self.state.apply(event)
+            answer = self._answer(command)
+            seqs = self.store.commit(now.date().isoformat(), events, answer, source, request_id)
+        except BaseException:
+            # the state moved ahead of the disk: put it back to what the disk says
+            self.state = self._rebuild()
+            raise
+        if events:
+            self.bus.publish([public_event(s, ev, self.state) for s, ev in zip(seqs, events)])
+        return answer
+
+    def _answer(self, command: c.Command) -> dict[str, Any]:
+        state = self.state
+        if isinstance(command, c.IssueTicket):
+            return {"ticket": ticket_view(state, state.tickets[command.ticket_id])}
+        if isinstance(command, c.CancelTicket):
+            return {"ticket": ticket_view(state, state.tickets[command.ticket_id])}
+        if isinstance(command, c.StartDay):
+            return {"day": command.day.isoformat()}
+        return {"counter": counter_view(state, command.counter)}
+
+    def public_events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:
+        with self._lock:
+            stored: list[StoredEvent] = self.store.events_after(seq, limit)
+            return [public_event(s.seq, s.event, self.state) for s in stored]

@@ -1,0 +1,75 @@
+"""What the outside sees of the queue: plain dicts for answers, pages and the public stream.
+
+Ticket ids are capabilities (whoever holds one may cancel the ticket), so only the ticket's own
+answer carries it; counters, queues and the public stream show labels.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from ..domain import events as e
+from ..domain.queue import QueueState
+from ..domain.tickets import Ticket, TicketStatus
+
+
+def _iso(dt) -> str | None:
+    return dt.isoformat() if dt is not None else None
+
+
+def estimate_view(state: QueueState, service: str, ahead: int) -> dict[str, Any] | None:
+    est = state.estimate(service, ahead)
+    if est is None:
+        return None
+    return {"low_minutes": est.low_minutes, "high_minutes": est.high_minutes,
+            "counters_open": est.counters_open}
+
+
+def public_ticket(ticket: Ticket) -> dict[str, Any]:
+    return {"label": ticket.label, "service": ticket.service, "category": ticket.category,
+            "status": ticket.status.value, "counter": ticket.counter,
+            "issued_at": _iso(ticket.issued_at), "called_at": _iso(ticket.last_call_at),
+            "recalls": ticket.recalls}
+
+
+def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
+    view = {"id": ticket.id, **public_ticket(ticket), "ahead": None, "estimate": None}
+    if ticket.status is TicketStatus.WAITING:
+        ahead = state.ahead_of(ticket)
+        view["ahead"] = ahead
+        view["estimate"] = estimate_view(state, ticket.service, ahead)
+    return view
+
+
+def counter_view(state: QueueState, number: int) -> dict[str, Any]:
+    config = state.counter_config(number)
+    counter = state.counters[number]
+    current = state.current_ticket(number)
+    return {"number": number, "name": config.name, "status": counter.status.value,
+            "services": list(config.services),
+            "ticket": public_ticket(current) if current else None,
+            "waiting": sum(len(state.waiting.get(s, ())) for s in config.services)}
+
+
+def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
+    service = state.site.service(service_id)
+    assert service is not None
+    waiting = state.waiting.get(service_id, [])
+    return {"id": service.id, "letter": service.letter, "name": service.name,
+            "target_wait_minutes": service.target_wait_minutes,
+            "waiting": len(waiting), "counters_open": state.counters_open_for(service_id),
+            "estimate_for_new_ticket": estimate_view(state, service_id, len(waiting))}
+
+
+def public_event(seq: int, event: e.Event, state: QueueState) -> dict[str, Any]:
+    """An event for the public stream: the ticket id swapped for its label and service."""
+    body = {k: v for k, v in dataclasses.asdict(event).items() if k not in ("ticket_id", "expired")}
+    body = {k: (_iso(v) if hasattr(v, "isoformat") else v) for k, v in body.items()}
+    ticket_id = getattr(event, "ticket_id", None)
+    if ticket_id is not None and ticket_id in state.tickets:
+        ticket = state.tickets[ticket_id]
+        body["label"] = ticket.label
+        body.setdefault("service", ticket.service)
+    if isinstance(event, e.DayStarted):
+        body["expired"] = len(event.expired)
+    return {"seq": seq, "type": type(event).__name__, **body}

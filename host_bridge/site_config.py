@@ -1,0 +1,258 @@
+"""Load and validate the site's TOML file into the domain's Site plus the bridge's settings.
+
+Every refusal names the file, the key and the reason in one line, and nothing starts.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, replace
+from datetime import time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .domain.site import (
+    Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
+)
+
+ROLES = ("agent", "supervisor", "admin")
+SYNC_MODES = ("FULL", "NORMAL", "EXTRA")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class ConfigError(ValueError):
+    def __init__(self, file: str, key: str, reason: str):
+        super().__init__(f"{file}: {key}: {reason}")
+        self.file, self.key, self.reason = file, key, reason
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+    token_sha256: str
+    counters: tuple[int, ...] = ()  # empty: every counter
+
+
+@dataclass(frozen=True)
+class Settings:
+    site: Site
+    users: tuple[User, ...]
+    db_path: str = "suivant.db"
+    synchronous: str = "FULL"
+    source: str = "<memory>"
+
+
+class _Reader:
+    """Typed access to a TOML table that remembers the key path for error messages."""
+
+    def __init__(self, file: str, table: dict[str, Any], path: str = ""):
+        self.file, self.table, self.path = file, table, path
+        self.seen: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def fail(self, name: str, reason: str) -> ConfigError:
+        return ConfigError(self.file, self.key(name), reason)
+
+    def get(self, name: str, kind: type | tuple[type, ...], default: Any = ..., *,
+            check=None, why: str = "") -> Any:
+        self.seen.add(name)
+        if name not in self.table:
+            if default is ...:
+                raise self.fail(name, "missing")
+            return default
+        value = self.table[name]
+        kinds = kind if isinstance(kind, tuple) else (kind,)
+        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
+            names = " or ".join(k.__name__ for k in kinds)
+            raise self.fail(name, f"expected {names}, got {type(value).__name__} {value!r}")
+        if check is not None and not check(value):
+            raise self.fail(name, f"{why} (got {value!r})")
+        return value
+
+    def child(self, name: str, value: Any) -> _Reader:
+        if not isinstance(value, dict):
+            raise self.fail(name, "expected a table")
+        return _Reader(self.file, value, self.key(name))
+
+    def tables(self, name: str, required: bool = False) -> list[_Reader]:
+        items = self.get(name, list, ... if required else [])
+        if required and not items:
+            raise self.fail(name, "at least one entry is needed")
+        return [self.child(f"{name}[{i}]", item) for i, item in enumerate(items)]
+
+    def done(self) -> None:
+        extra = sorted(set(self.table) - self.seen)
+        if extra:
+            raise self.fail(extra[0], "unknown key (misspelt?)")
+
+
+def _positive(v: float) -> bool:
+    return v > 0
+
+
+def _slug(v: str) -> bool:
+    return bool(_SLUG.match(v))
+
+
+def _timezone(v: str) -> bool:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _ranges(r: _Reader, day: str) -> tuple[tuple[time, time], ...]:
+    out = []
+    for text in r.get(day, list, []):
+        m = _RANGE.match(text) if isinstance(text, str) else None
+        ok = m is not None and int(m[1]) < 24 and int(m[3]) < 24 and int(m[2]) < 60 and int(m[4]) < 60
+        if not ok:
+            raise r.fail(day, f"expected ranges like \"08:30-12:00\", got {text!r}")
+        start, end = time(int(m[1]), int(m[2])), time(int(m[3]), int(m[4]))
+        if start >= end:
+            raise r.fail(day, f"range {text!r} ends before it starts")
+        out.append((start, end))
+    return tuple(sorted(out))
+
+
+def _service(r: _Reader) -> Service:
+    faq = []
+    for f in r.tables("faq"):
+        faq.append(FaqEntry(f.get("question", str, check=bool, why="must not be empty"),
+                            f.get("answer", str, check=bool, why="must not be empty")))
+        f.done()
+    service = Service(
+        id=r.get("id", str, check=_slug, why="lowercase letters, digits and dashes"),
+        letter=r.get("letter", str, check=lambda v: re.fullmatch(r"[A-Z]", v) is not None,
+                     why="one capital letter A-Z"),
+        name=r.get("name", str, check=bool, why="must not be empty"),
+        target_wait_minutes=r.get("target_wait_minutes", int, 20, check=_positive, why="must be > 0"),
+        default_service_minutes=float(r.get("default_service_minutes", (int, float), 8.0,
+                                            check=_positive, why="must be > 0")),
+        faq=tuple(faq),
+    )
+    r.done()
+    return service
+
+
+def _unique(readers: list[_Reader], values: list[Any], name: str, what: str) -> None:
+    seen: set[Any] = set()
+    for r, v in zip(readers, values):
+        if v in seen:
+            raise r.fail(name, f"{what} {v!r} is used twice")
+        seen.add(v)
+
+
+def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
+    root = _Reader(file, data)
+    site_r = root.child("site", root.get("site", dict))
+    rules_r = root.child("rules", root.get("rules", dict, {}))
+    hours_r = root.child("hours", root.get("hours", dict, {}))
+    store_r = root.child("store", root.get("store", dict, {}))
+
+    service_rs = root.tables("services", required=True)
+    services = [_service(r) for r in service_rs]
+    _unique(service_rs, [s.id for s in services], "id", "service id")
+    _unique(service_rs, [s.letter for s in services], "letter", "letter")
+
+    known = {s.id for s in services}
+    counter_rs = root.tables("counters", required=True)
+    counters = []
+    for r in counter_rs:
+        number = r.get("number", int, check=lambda v: 1 <= v <= 999, why="must be 1 to 999")
+        served = r.get("services", list, check=bool, why="at least one service")
+        for i, sid in enumerate(served):
+            if sid not in known:
+                raise r.fail(f"services[{i}]", f"unknown service {sid!r} (known: {', '.join(sorted(known))})")
+        if len(set(served)) != len(served):
+            raise r.fail("services", "a service is listed twice")
+        counters.append(Counter(number, r.get("name", str, f"Guichet {number}"), tuple(served)))
+        r.done()
+    _unique(counter_rs, [k.number for k in counters], "number", "counter number")
+
+    cat_rs = root.tables("priority_categories")
+    categories = []
+    for r in cat_rs:
+        categories.append(PriorityCategory(r.get("id", str, check=_slug, why="lowercase letters, digits and dashes"),
+                                           r.get("name", str, check=bool, why="must not be empty")))
+        r.done()
+    _unique(cat_rs, [k.id for k in categories], "id", "category id")
+
+    rules = Rules(
+        guard_seconds=float(rules_r.get("guard_seconds", (int, float), 2.0, check=lambda v: 0 <= v <= 60, why="0 to 60")),
+        max_recalls=rules_r.get("max_recalls", int, 3, check=lambda v: 0 <= v <= 20, why="0 to 20"),
+        recall_min_delay_seconds=float(rules_r.get("recall_min_delay_seconds", (int, float), 10.0,
+                                                   check=lambda v: 0 <= v <= 3600, why="0 to 3600")),
+        priority_max_in_row=rules_r.get("priority_max_in_row", int, 3, check=lambda v: v >= 1, why="must be ≥ 1"),
+        priority_starvation_minutes=float(rules_r.get("priority_starvation_minutes", (int, float), 20.0,
+                                                      check=lambda v: v >= 0, why="must be ≥ 0")),
+        refuse_outside_hours=rules_r.get("refuse_outside_hours", bool, True),
+    )
+    rules_r.done()
+    hours = OpeningHours({i: _ranges(hours_r, d) for i, d in enumerate(WEEKDAYS) if d in hours_r.table})
+    hours_r.done()
+
+    site = Site(
+        id=site_r.get("id", str, check=_slug, why="lowercase letters, digits and dashes"),
+        name=site_r.get("name", str, check=bool, why="must not be empty"),
+        timezone=site_r.get("timezone", str, "Europe/Paris", check=_timezone, why="unknown IANA time zone"),
+        services=tuple(services), counters=tuple(counters), categories=tuple(categories),
+        rules=rules, hours=hours,
+    )
+    site_r.done()
+
+    user_rs = root.tables("users")
+    users = []
+    for r in user_rs:
+        users.append(User(
+            name=r.get("name", str, check=_slug, why="lowercase letters, digits and dashes"),
+            role=r.get("role", str, check=lambda v: v in ROLES, why=f"one of {', '.join(ROLES)}"),
+            token_sha256=r.get("token_sha256", str, check=lambda v: bool(_HEX64.match(v)),
+                               why="64 lowercase hex digits (see `suivant hash-token`)"),
+            counters=tuple(r.get("counters", list, [])),
+        ))
+        numbers = {k.number for k in counters}
+        for n in users[-1].counters:
+            if n not in numbers:
+                raise r.fail("counters", f"unknown counter {n!r}")
+        r.done()
+    _unique(user_rs, [u.name for u in users], "name", "user name")
+    _unique(user_rs, [u.token_sha256 for u in users], "token_sha256", "token")
+
+    settings = Settings(
+        site=site, users=tuple(users),
+        db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
+        synchronous=store_r.get("synchronous", str, "FULL", check=lambda v: v in SYNC_MODES,
+                                why=f"one of {', '.join(SYNC_MODES)}"),
+        source=file,
+    )
+    store_r.done()
+    root.done()
+    return settings
+
+
+def load(path: str | Path) -> Settings:
+    file = str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise ConfigError(file, "-", f"cannot read the file ({exc.strerror or exc})") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(file, "-", "not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(file, "-", f"not valid TOML: {exc}") from None
+    settings = parse(data, file)
+    db = Path(settings.db_path)
+    if not db.is_absolute():  # a relative store path is read from the config file's folder
+        db = Path(path).resolve().parent / db
+    return replace(settings, db_path=str(db))

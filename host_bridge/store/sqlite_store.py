@@ -1,0 +1,106 @@
+"""SQLite store: the event history and the answers of applied requests, in one WAL database.
+
+One command is one transaction: its events and its answer are committed together, so a request
+is either fully applied (and its answer is on disk) or not at all.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.events import Event
+from .event_codec import event_from_json, event_to_json
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    seq  INTEGER PRIMARY KEY,
+    day  TEXT NOT NULL,
+    type TEXT NOT NULL,
+    at   TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_day ON events(day);
+CREATE TABLE IF NOT EXISTS requests (
+    source     TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    answer     TEXT NOT NULL,
+    last_seq   INTEGER,
+    PRIMARY KEY (source, request_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    event: Event
+
+
+class SchemaMismatch(RuntimeError):
+    pass
+
+
+class SqliteStore:
+    def __init__(self, path: str, synchronous: str = "FULL"):
+        # check_same_thread=False: the service layer serialises every use behind its own lock
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute(f"PRAGMA synchronous={synchronous}")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(_SCHEMA)
+        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+        elif int(row[0]) != SCHEMA_VERSION:
+            raise SchemaMismatch(f"{path}: schema {row[0]}, this bridge expects {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self.db.close()
+
+    def answer_for(self, source: str, request_id: str) -> dict[str, Any] | None:
+        row = self.db.execute("SELECT answer FROM requests WHERE source=? AND request_id=?",
+                              (source, request_id)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def commit(self, day: str, events: list[Event], answer: dict[str, Any] | None,
+               source: str | None, request_id: str | None) -> list[int]:
+        """Append events and record the answer atomically; returns the events' sequence numbers."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            seqs = []
+            for event in events:
+                cur = db.execute("INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)",
+                                 (day, type(event).__name__, event.at.isoformat(),
+                                  event_to_json(event)))
+                seqs.append(cur.lastrowid)
+            if request_id is not None:
+                db.execute("INSERT INTO requests VALUES (?,?,?,?)",
+                           (source, request_id, json.dumps(answer, ensure_ascii=False),
+                            seqs[-1] if seqs else None))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        return seqs
+
+    def current_day_events(self) -> Iterator[StoredEvent]:
+        """The history since the latest day start: enough to rebuild today's queue."""
+        rows = self.db.execute(
+            "SELECT seq, type, body FROM events WHERE seq >= "
+            "(SELECT coalesce(max(seq), 0) FROM events WHERE type='DayStarted') ORDER BY seq")
+        for seq, kind, body in rows:
+            yield StoredEvent(seq, event_from_json(kind, body))
+
+    def events_after(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
+        rows = self.db.execute("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
+                               (seq, limit)).fetchall()
+        return [StoredEvent(s, event_from_json(k, b)) for s, k, b in rows]
+
+    def last_seq(self) -> int:
+        return self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
