@@ -87,3 +87,7 @@ class QueueService:
         with self._lock:
             stored: list[StoredEvent] = self.store.events_after(seq, limit)
             return [public_event(s.seq, s.event, self.state) for s in stored]
+
+    def store_last_seq(self) -> int:
+        with self._lock:
+            return self.store.last_seq()

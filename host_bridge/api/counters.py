@@ -1,0 +1,57 @@
+"""Counters: what an agent does at the desk (same commands as the « Suivant » terminal)."""
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ..domain import commands as c
+from ..service.views import counter_view
+from .auth import may_act_at_counter
+from .deps import IdempotencyKey, Service, Staff
+from .schemas import CounterNumber, TransferBody
+
+router = APIRouter(prefix="/api/counters", tags=["counters"])
+
+_ACTIONS = {
+    "next": (c.CallNext, "« Suivant »: finish the current ticket and call the next one"),
+    "recall": (c.Recall, "« Rappel »: call the current ticket again"),
+    "absent": (c.MarkAbsent, "« Absent »: the called citizen did not come"),
+    "finish": (c.Finish, "« Terminer »: the current citizen has been served"),
+    "open": (c.OpenCounter, "Open the counter (or resume after a pause)"),
+    "resume": (c.OpenCounter, "Resume after a pause (same as open)"),
+    "pause": (c.PauseCounter, "« Pause »: finish the current ticket and stop calling"),
+    "close": (c.CloseCounter, "Close the counter (finishes the current ticket)"),
+}
+
+
+def _user_source(user) -> str:
+    return f"user:{user.name}"
+
+
+@router.get("", summary="Every counter and what it is serving")
+def list_counters(service: Service) -> dict:
+    return service.read(lambda s: {"counters": [counter_view(s, k.number) for k in s.site.counters]})
+
+
+@router.get("/{number}", summary="One counter")
+def get_counter(number: CounterNumber, service: Service) -> dict:
+    return service.read(lambda s: counter_view(s, number))
+
+
+def _action_route(name: str, command_type, summary: str) -> None:
+    def act(number: CounterNumber, service: Service, user: Staff, key: IdempotencyKey) -> dict:
+        may_act_at_counter(user, number)
+        return service.execute(command_type(number), _user_source(user), key)
+
+    act.__name__ = f"counter_{name}"
+    router.add_api_route(f"/{{number}}/{name}", act, methods=["POST"], summary=summary)
+
+
+for _name, (_command, _summary) in _ACTIONS.items():
+    _action_route(_name, _command, _summary)
+
+
+@router.post("/{number}/transfer", summary="« Transfert »: send the current ticket to another service")
+def transfer(number: CounterNumber, body: TransferBody, service: Service, user: Staff,
+             key: IdempotencyKey) -> dict:
+    may_act_at_counter(user, number)
+    return service.execute(c.Transfer(number, body.service), _user_source(user), key)

@@ -1,0 +1,33 @@
+"""FastAPI dependencies: the service, the caller, and the request's idempotency key."""
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from ..service.queue_service import QueueService
+from ..site_config import User
+
+_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+
+
+def get_service(request: Request) -> QueueService:
+    return request.app.state.service
+
+
+def get_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+    return request.app.state.auth.user_for(authorization)
+
+
+def idempotency_key(idempotency_key: Annotated[str | None, Header(
+        description="Retry-safe request id: a repeat returns the first answer, applied once")] = None
+                    ) -> str | None:
+    if idempotency_key is not None and not _KEY.match(idempotency_key):
+        raise HTTPException(422, "Idempotency-Key: 1 to 100 printable ASCII characters, no spaces")
+    return idempotency_key
+
+
+Service = Annotated[QueueService, Depends(get_service)]
+Staff = Annotated[User, Depends(get_user)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -1,0 +1,155 @@
+"""`suivant`: run the bridge, check a site config, run the demo, make staff tokens."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import errno
+import hashlib
+import secrets
+import socket
+import sys
+import tempfile
+from pathlib import Path
+
+from .site_config import ConfigError, Settings, load
+
+EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
+DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin"}
+
+
+class UsageError(Exception):
+    pass
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, got {value}")
+    return value
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """`wanted` if it can be bound; otherwise say so and pick a free one (0 asks the OS)."""
+    with socket.socket() as s:
+        try:
+            s.bind((host, wanted))
+            return s.getsockname()[1]
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE:
+                raise UsageError(f"cannot listen on {host}:{wanted}: {exc.strerror}") from None
+    print(f"port {wanted} on {host} is taken; using a free one instead", file=sys.stderr)
+    return _free_port(host, 0)
+
+
+def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
+    import uvicorn  # imported here: check-config stays fast and needs no server
+
+    from .bootstrap import build
+
+    bridge = build(settings)
+    print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  (store: {settings.db_path})")
+    if banner:
+        print(banner)
+    try:
+        uvicorn.run(bridge.app, host=host, port=port, log_level="warning")
+    finally:
+        bridge.close()
+    return 0
+
+
+def cmd_serve(args) -> int:
+    settings = load(args.config)
+    if args.db:
+        settings = dataclasses.replace(settings, db_path=args.db)
+    with socket.socket() as s:  # fail with a clear message before building anything
+        try:
+            s.bind((args.host, args.port))
+        except OSError as exc:
+            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    return _serve(settings, args.host, args.port)
+
+
+def cmd_check_config(args) -> int:
+    settings = load(args.file)
+    site = settings.site
+    print(f"{args.file}: valid — {site.name}: {len(site.services)} services, "
+          f"{len(site.counters)} counters, {len(site.categories)} priority categories, "
+          f"{len(settings.users)} staff accounts")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    settings = load(args.config)
+    site = dataclasses.replace(settings.site, rules=dataclasses.replace(
+        settings.site.rules, refuse_outside_hours=False))  # a demo works at any hour
+    db = Path(tempfile.mkdtemp(prefix="suivant-demo-")) / "demo.db"
+    settings = dataclasses.replace(settings, site=site, db_path=str(db))
+    port = _free_port(args.host, args.port)
+    base = f"http://{args.host}:{port}"
+    banner = "\n".join([
+        f"  API docs (OpenAPI):  {base}/docs",
+        f"  live events (SSE):   {base}/api/events",
+        f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  admin={DEMO_TOKENS['admin']}",
+        "  try:  curl -X POST -H 'Content-Type: application/json' "
+        f"-d '{{\"service\": \"etat-civil\"}}' {base}/api/tickets",
+        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/open",
+        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/next",
+        "  Ctrl-C stops the demo.",
+    ])
+    return _serve(settings, args.host, port, banner)
+
+
+def cmd_hash_token(args) -> int:
+    token = args.token or secrets.token_urlsafe(24)
+    if not args.token:
+        print(f"token:        {token}   (give it to the person; it is not stored)")
+    print(f"token_sha256: {hashlib.sha256(token.encode()).hexdigest()}   (put this in the config)")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="suivant", description="Suivant queue-management host bridge.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    s = sub.add_parser("serve", help="run the bridge for a site")
+    s.add_argument("--config", required=True, help="site TOML file")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=_port, default=8080, help="HTTP port (default 8080)")
+    s.add_argument("--db", help="SQLite file (default: [store] path of the config)")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("check-config", help="validate a site TOML file (exit 0 when valid)")
+    s.add_argument("file")
+    s.set_defaults(func=cmd_check_config)
+
+    s = sub.add_parser("demo", help="the example town hall on a temporary database")
+    s.add_argument("--config", default=str(EXAMPLE_CONFIG), help="site TOML (default: examples/mairie.toml)")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=_port, default=8080, help="HTTP port; a free one if taken (default 8080)")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("hash-token", help="make a staff token and the SHA-256 the config stores")
+    s.add_argument("token", nargs="?", help="hash this token instead of making a new one")
+    s.set_defaults(func=cmd_hash_token)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"invalid config: {exc}", file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"suivant: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
