@@ -7,6 +7,7 @@ import errno
 import hashlib
 import secrets
 import socket
+import sqlite3
 import sys
 import tempfile
 from pathlib import Path
@@ -48,8 +49,12 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
     import uvicorn  # imported here: check-config stays fast and needs no server
 
     from .bootstrap import build
+    from .store.sqlite_store import SchemaMismatch
 
-    bridge = build(settings)
+    try:
+        bridge = build(settings)
+    except (sqlite3.Error, SchemaMismatch) as exc:
+        raise UsageError(f"cannot open the store {settings.db_path}: {exc}") from None
     print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  (store: {settings.db_path})")
     if banner:
         print(banner)

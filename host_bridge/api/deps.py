@@ -9,7 +9,9 @@ from fastapi import Depends, Header, HTTPException, Request
 from ..service.queue_service import QueueService
 from ..site_config import User
 
-_KEY = re.compile(r"^[\x21-\x7e]{1,100}$")
+# At least 16 characters: a public key is shared by every citizen's client, so a short,
+# guessable one could fetch someone else's ticket answer (and its id). Use a UUID.
+_KEY = re.compile(r"^[\x21-\x7e]{16,100}$")
 
 
 def get_service(request: Request) -> QueueService:
@@ -24,7 +26,7 @@ def idempotency_key(idempotency_key: Annotated[str | None, Header(
         description="Retry-safe request id: a repeat returns the first answer, applied once")] = None
                     ) -> str | None:
     if idempotency_key is not None and not _KEY.match(idempotency_key):
-        raise HTTPException(422, "Idempotency-Key: 1 to 100 printable ASCII characters, no spaces")
+        raise HTTPException(422, "Idempotency-Key: 16 to 100 printable ASCII characters, no spaces (a UUID fits)")
     return idempotency_key
 
 
