@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from ..domain import commands as c
 from ..service.views import counter_view
 from .auth import may_act_at_counter
+from .errors import responses
 from .deps import IdempotencyKey, Service, Staff
 from .schemas import CounterNumber, TransferBody
 
 router = APIRouter(prefix="/api/counters", tags=["counters"])
+_STAFF_REFUSALS = responses(401, 403, 404, 409, 422)
 
 _ACTIONS = {
     "next": (c.CallNext, "« Suivant »: finish the current ticket and call the next one"),
@@ -32,7 +34,7 @@ def list_counters(service: Service) -> dict:
     return service.read(lambda s: {"counters": [counter_view(s, k.number) for k in s.site.counters]})
 
 
-@router.get("/{number}", summary="One counter")
+@router.get("/{number}", summary="One counter", responses=responses(404, 422))
 def get_counter(number: CounterNumber, service: Service) -> dict:
     return service.read(lambda s: counter_view(s, number))
 
@@ -43,14 +45,16 @@ def _action_route(name: str, command_type, summary: str) -> None:
         return service.execute(command_type(number), _user_source(user), key)
 
     act.__name__ = f"counter_{name}"
-    router.add_api_route(f"/{{number}}/{name}", act, methods=["POST"], summary=summary)
+    router.add_api_route(f"/{{number}}/{name}", act, methods=["POST"], summary=summary,
+                         responses=_STAFF_REFUSALS)
 
 
 for _name, (_command, _summary) in _ACTIONS.items():
     _action_route(_name, _command, _summary)
 
 
-@router.post("/{number}/transfer", summary="« Transfert »: send the current ticket to another service")
+@router.post("/{number}/transfer", summary="« Transfert »: send the current ticket to another service",
+             responses=_STAFF_REFUSALS)
 def transfer(number: CounterNumber, body: TransferBody, service: Service, user: Staff,
              key: IdempotencyKey) -> dict:
     may_act_at_counter(user, number)

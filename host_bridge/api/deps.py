@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import Depends, Header, Request
 
 from ..service.queue_service import QueueService
 from ..site_config import User
@@ -23,10 +23,10 @@ def get_user(request: Request, authorization: Annotated[str | None, Header()] = 
 
 
 def idempotency_key(idempotency_key: Annotated[str | None, Header(
-        description="Retry-safe request id: a repeat returns the first answer, applied once")] = None
+        min_length=16, max_length=100, pattern=_KEY.pattern,
+        description="Retry-safe request id (16 to 100 printable ASCII characters, no spaces; "
+                    "a UUID fits): a repeat returns the first answer and is applied once")] = None
                     ) -> str | None:
-    if idempotency_key is not None and not _KEY.match(idempotency_key):
-        raise HTTPException(422, "Idempotency-Key: 16 to 100 printable ASCII characters, no spaces (a UUID fits)")
     return idempotency_key
 
 

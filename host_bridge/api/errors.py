@@ -1,6 +1,7 @@
 """Refusals become 4xx answers with a stable code and a readable message."""
 from __future__ import annotations
 
+from pydantic import BaseModel
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -8,6 +9,19 @@ from starlette.exceptions import HTTPException
 
 from ..domain.errors import Conflict, DomainError, NotFound
 from .auth import Forbidden, Unauthorized
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+
+
+def responses(*statuses: int) -> dict[int | str, dict]:
+    """OpenAPI entries for the refusals a route can answer, all with the same body."""
+    text = {401: "No or unknown staff token", 403: "This account may not do that",
+            404: "Unknown counter, service or ticket", 409: "The queue's state does not allow it",
+            422: "Malformed request"}
+    return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
 
 
 def _answer(status: int, code: str, message: str, **extra) -> JSONResponse:
@@ -18,7 +32,10 @@ def _answer(status: int, code: str, message: str, **extra) -> JSONResponse:
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:5]:
-        where = ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body"
+        loc = [str(p) for p in err.get("loc", ())]
+        if loc[:1] == ["header"] and len(loc) > 1:  # show headers as clients write them
+            loc = ["header " + "-".join(w.capitalize() for w in loc[1].split("-"))] + loc[2:]
+        where = ".".join(p for p in loc if p != "body") or "body"
         parts.append(f"{where}: {err.get('msg', 'invalid')}")
     return "; ".join(parts)
 
@@ -43,5 +60,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):
+        if exc.status_code == 400:  # a body FastAPI could not even parse (bad JSON, not UTF-8)
+            return _answer(422, "invalid_request", "the body is not valid JSON in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")
         return _answer(exc.status_code, code, str(exc.detail))

@@ -9,6 +9,7 @@ from ..domain.errors import UnknownService
 from ..domain.queue import QueueState
 from ..service.views import public_ticket, service_view
 from .deps import Service
+from .errors import responses
 from .schemas import ServicePath
 
 router = APIRouter(prefix="/api", tags=["services"])
@@ -33,7 +34,7 @@ def list_services(service: Service) -> dict:
     return service.read(lambda s: {"services": [service_view(s, x.id) for x in s.site.services]})
 
 
-@router.get("/services/{service_id}", summary="One service")
+@router.get("/services/{service_id}", summary="One service", responses=responses(404, 422))
 def get_service(service_id: ServicePath, service: Service) -> dict:
     def read(state: QueueState) -> dict:
         _known(state, service_id)
@@ -41,7 +42,8 @@ def get_service(service_id: ServicePath, service: Service) -> dict:
     return service.read(read)
 
 
-@router.get("/services/{service_id}/queue", summary="The waiting list of a service, in call order")
+@router.get("/services/{service_id}/queue", summary="The waiting list of a service, in call order",
+            responses=responses(404, 422))
 def queue(service_id: ServicePath, service: Service) -> dict:
     def read(state: QueueState) -> dict:
         _known(state, service_id)

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..service.bus import LAGGED
 from .deps import Service
+from .errors import responses
 
 router = APIRouter(prefix="/api", tags=["events"])
 KEEPALIVE_SECONDS = 15.0
@@ -26,7 +27,7 @@ def _frame(item: dict) -> str:
 
 
 @router.get("/events", summary="Live queue events (text/event-stream)",
-            response_class=StreamingResponse)
+            response_class=StreamingResponse, responses=responses(422))
 async def events(request: Request, service: Service,
                  since: Annotated[int | None, Query(ge=0, description="replay events after this seq")] = None,
                  last_event_id: Annotated[str | None, Header()] = None) -> StreamingResponse:

@@ -10,6 +10,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ..domain import commands as c
@@ -35,6 +36,8 @@ class QueueService:
         self.bus = bus or EventBus()
         self._lock = threading.Lock()
         self.state = self._rebuild()
+        with self._lock:
+            self._start_day_if_due()
 
     def _rebuild(self) -> QueueState:
         state = QueueState(self.site)
@@ -42,9 +45,19 @@ class QueueService:
             state.apply(stored.event)
         return state
 
+    def _start_day_if_due(self) -> datetime:
+        """Day change is the clock's doing, not a request's: it is committed on its own as soon
+        as the bridge notices it (start-up, any read, any command), so a refused request never
+        carries it and nobody reads yesterday's queue after midnight."""
+        now = self.clock.now()
+        if self.state.needs_day(now):
+            self._commit(c.StartDay(now.date()), now, SYSTEM, None)
+        return now
+
     def read(self, fn: Callable[[QueueState], T]) -> T:
         """Run a read under the lock so it never sees a half-applied command."""
         with self._lock:
+            self._start_day_if_due()
             return fn(self.state)
 
     def execute(self, command: c.Command, source: str, request_id: str | None = None) -> dict[str, Any]:
@@ -53,12 +66,10 @@ class QueueService:
                 earlier = self.store.answer_for(source, request_id)
                 if earlier is not None:
                     return {**earlier, "replayed": True}
-            now = self.clock.now()
-            if self.state.needs_day(now):
-                self._commit(c.StartDay(now.date()), now, SYSTEM, None)
+            now = self._start_day_if_due()
             return self._commit(command, now, source, request_id)
 
-    def _commit(self, command: c.Command, now, source: str, request_id: str | None) -> dict[str, Any]:
+    def _commit(self, command: c.Command, now: datetime, source: str, request_id: str | None) -> dict[str, Any]:
         events = self.state.decide(command, now)  # raises DomainError: nothing changed
         try:
             for event in events:

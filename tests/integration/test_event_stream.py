@@ -1,0 +1,339 @@
+"""The live event stream (/api/events) on a real uvicorn server, read by httpx as a browser would.
+
+The server runs in a background thread of this process, so the tests can also look at the
+service behind it (its store's last sequence number, its bus).
+"""
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import queue
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import uvicorn
+
+from host_bridge.bootstrap import build
+from host_bridge.domain import commands as c
+from host_bridge.service import bus as bus_module
+from host_bridge.service.queue_service import new_ticket_id
+
+# as in tests/conftest.py (not imported by name: the unit tests have a conftest module too)
+AGENT = {"Authorization": "Bearer demo-agent"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+WAIT = 5.0  # seconds an expected frame may take before the test fails instead of hanging
+
+
+@dataclasses.dataclass
+class Server:
+    url: str
+    bridge: object
+    http: httpx.Client
+
+    def post(self, path: str, **kwargs) -> httpx.Response:
+        r = self.http.post(path, **kwargs)
+        assert r.status_code in (200, 201), r.text
+        return r
+
+
+@contextlib.contextmanager
+def running_server(settings, clock, send_buffer: int | None = None) -> Iterator[Server]:
+    """The bridge behind a real uvicorn in a thread; stopped (and its store closed) on exit.
+
+    `send_buffer` shrinks the kernel's send buffer of every connection (accepted sockets
+    inherit it from the listening one), so a client that does not read fills it quickly.
+    """
+    bridge = build(dataclasses.replace(settings, synchronous="NORMAL"), clock)
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if send_buffer is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, send_buffer)
+    port = free_port()
+    sock.bind(("127.0.0.1", port))
+    config = uvicorn.Config(bridge.app, log_level="warning", lifespan="off",
+                            timeout_graceful_shutdown=2)
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, kwargs={"sockets": [sock]}, name="uvicorn", daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not uv.started:
+            assert thread.is_alive(), "uvicorn stopped before it started"
+            assert time.monotonic() < deadline, "uvicorn did not start within 10 s"
+            time.sleep(0.02)
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=WAIT) as http:
+            yield Server(url, bridge, http)
+    finally:
+        uv.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        bridge.close()
+    assert not thread.is_alive(), "uvicorn did not stop within 10 s"
+
+
+@pytest.fixture
+def server(settings, clock) -> Iterator[Server]:
+    with running_server(settings, clock) as s:
+        yield s
+
+
+class Stream:
+    """An SSE client in a thread: frames (and ': live'/': keepalive' comments) land in a queue."""
+
+    LIVE = object()
+
+    def __init__(self, url: str, headers: dict | None = None, params: dict | None = None):
+        self.items: queue.Queue = queue.Queue()
+        self.status: int | None = None
+        self._client = httpx.Client(timeout=httpx.Timeout(WAIT, read=60.0))
+        self._response = None
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(url, headers, params), daemon=True)
+        self._thread.start()
+        assert self._ready.wait(WAIT), "the stream did not answer"
+
+    def _read(self, url, headers, params) -> None:
+        try:
+            with self._client.stream("GET", url, headers=headers, params=params) as response:
+                self._response, self.status = response, response.status_code
+                self.content_type = response.headers.get("content-type", "")
+                self._ready.set()
+                frame: dict[str, str] = {}
+                for line in response.iter_lines():
+                    if line.startswith(":"):
+                        if line.strip() == ": live":
+                            self.items.put(self.LIVE)
+                    elif line == "":
+                        if frame:
+                            self.items.put(frame)
+                        frame = {}
+                    else:
+                        field, _, value = line.partition(":")
+                        frame[field] = value[1:] if value.startswith(" ") else value
+        except (httpx.HTTPError, RuntimeError):
+            pass  # closed by the test
+        finally:
+            self._ready.set()
+            self.items.put(None)  # end of stream
+
+    def next(self, timeout: float = WAIT):
+        try:
+            return self.items.get(timeout=timeout)
+        except queue.Empty:
+            pytest.fail(f"no frame from the event stream within {timeout} s")
+
+    def until_live(self) -> list[dict]:
+        """The catch-up frames, up to the ': live' marker."""
+        replayed = []
+        while (item := self.next()) is not self.LIVE:
+            assert item is not None, "the stream ended before going live"
+            replayed.append(item)
+        return replayed
+
+    def events(self, n: int) -> list[dict]:
+        out = []
+        for _ in range(n):
+            item = self.next()
+            assert item is not None and item is not self.LIVE, f"expected an event, got {item!r}"
+            out.append(item)
+        return out
+
+    def close(self) -> None:
+        """Hang up as a browser tab being closed does: the reader thread ends at once."""
+        if self._response is not None:
+            sock = self._response.extensions["network_stream"].get_extra_info("socket")
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass  # already gone
+        self._thread.join(timeout=WAIT)
+        assert not self._thread.is_alive(), "the stream reader did not stop"
+        self._client.close()
+
+
+@pytest.fixture
+def open_stream(server):
+    streams: list[Stream] = []
+
+    def _open(headers: dict | None = None, params: dict | None = None) -> Stream:
+        s = Stream(f"{server.url}/api/events", headers, params)
+        streams.append(s)
+        assert s.status == 200
+        return s
+
+    yield _open
+    for s in streams:
+        s.close()
+
+
+def data(frame: dict) -> dict:
+    return json.loads(frame["data"])
+
+
+def seqs(frames: list[dict]) -> list[int]:
+    return [int(f["id"]) for f in frames]
+
+
+def test_issue_and_call_events_arrive_live_with_increasing_ids_and_no_ticket_id(server, open_stream):
+    stream = open_stream()
+    assert "text/event-stream" in stream.content_type
+    assert stream.until_live() == []  # nothing happened yet: nothing to replay
+
+    server.post("/api/counters/2/open", headers=AGENT)
+    ticket = server.post("/api/tickets", json={"service": "etat-civil"}).json()["ticket"]
+    server.post("/api/counters/2/next", headers=AGENT)
+
+    # the day was started when the bridge came up, before the stream connected
+    frames = stream.events(3)
+    assert [f["event"] for f in frames] == ["CounterOpened", "TicketIssued", "TicketCalled"]
+    ids = seqs(frames)
+    assert ids == sorted(ids) and len(set(ids)) == 3
+    assert ids[-1] == server.bridge.service.store.last_seq()
+    for frame in frames:
+        assert data(frame)["seq"] == int(frame["id"])
+        assert data(frame)["type"] == frame["event"]
+        assert ticket["id"] not in frame["data"], "the public stream leaks the secret ticket id"
+        assert "ticket_id" not in data(frame)
+    issued, called = data(frames[1]), data(frames[2])
+    assert issued["label"] == "C001" and issued["service"] == "etat-civil"
+    assert called["label"] == "C001" and called["counter"] == 2
+
+
+def test_every_connected_client_gets_the_same_events(server, open_stream):
+    first, second = open_stream(), open_stream()
+    assert first.until_live() == second.until_live() == []
+    server.post("/api/tickets", json={"service": "accueil"})
+    a, b = first.events(1), second.events(1)
+    assert a == b
+    assert data(a[0])["label"] == "A001"
+
+
+def make_history(server) -> None:
+    server.post("/api/counters/1/open", headers=AGENT)
+    for service in ("accueil", "etat-civil", "urbanisme"):
+        server.post("/api/tickets", json={"service": service})
+    server.post("/api/counters/1/next", headers=AGENT)
+
+
+@pytest.mark.parametrize("how", ["last-event-id", "since"])
+def test_reconnecting_after_event_n_replays_the_events_after_n_then_goes_live(server, open_stream, how):
+    make_history(server)
+    last = server.bridge.service.store.last_seq()
+    assert last == 6  # DayStarted, CounterOpened, 3 × TicketIssued, TicketCalled
+    n = 3
+    stream = open_stream(headers={"Last-Event-ID": str(n)}) if how == "last-event-id" \
+        else open_stream(params={"since": n})
+    replayed = stream.until_live()
+    assert seqs(replayed) == list(range(n + 1, last + 1))
+    assert [f["event"] for f in replayed] == ["TicketIssued", "TicketIssued", "TicketCalled"]
+    assert [data(f)["label"] for f in replayed] == ["C001", "U001", "A001"]
+
+    server.post("/api/tickets", json={"service": "passeports-cni"})
+    (live,) = stream.events(1)
+    assert int(live["id"]) == last + 1
+    assert data(live)["label"] == "P001"
+
+
+def test_since_takes_precedence_over_last_event_id(server, open_stream):
+    make_history(server)
+    stream = open_stream(headers={"Last-Event-ID": "1"}, params={"since": 5})
+    assert seqs(stream.until_live()) == [6]
+
+
+def test_a_client_that_is_up_to_date_gets_no_replay(server, open_stream):
+    make_history(server)
+    stream = open_stream(headers={"Last-Event-ID": str(server.bridge.service.store.last_seq())})
+    assert stream.until_live() == []
+
+
+def test_a_new_client_without_an_id_starts_from_now(server, open_stream):
+    make_history(server)
+    stream = open_stream()
+    assert stream.until_live() == []
+    server.post("/api/tickets", json={"service": "accueil"})
+    (frame,) = stream.events(1)
+    assert data(frame)["label"] == "A002"
+
+
+def test_a_garbage_last_event_id_is_ignored_and_a_negative_since_is_refused(server, open_stream):
+    make_history(server)
+    stream = open_stream(headers={"Last-Event-ID": "abc"})
+    assert stream.until_live() == []
+    r = server.http.get("/api/events", params={"since": -1})
+    assert r.status_code == 422
+    assert r.json()["error"] == "invalid_request"
+
+
+def test_a_closed_client_does_not_block_commands_and_its_subscription_is_released(server, open_stream):
+    stream = open_stream()
+    stream.until_live()
+    bus = server.bridge.service.bus
+    assert len(bus._subs) == 1
+    stream.close()
+    deadline = time.monotonic() + WAIT
+    while bus._subs and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not bus._subs, "the server kept the closed client's subscription"
+
+    started = time.monotonic()
+    for _ in range(20):
+        server.post("/api/tickets", json={"service": "accueil"})
+    assert time.monotonic() - started < 10
+
+    late = open_stream(params={"since": 0})
+    assert [data(f)["label"] for f in late.until_live() if f["event"] == "TicketIssued"] == [
+        f"A{n:03d}" for n in range(1, 21)]
+
+
+def test_a_client_that_never_reads_does_not_block_commands(settings, clock, monkeypatch):
+    monkeypatch.setattr(bus_module, "SUBSCRIBER_QUEUE", 50)  # lag sooner than in production
+    with running_server(settings, clock, send_buffer=4096) as server:
+        service = server.bridge.service
+        slow = socket.socket()
+        slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+        slow.settimeout(WAIT)
+        slow.connect(("127.0.0.1", int(server.url.rsplit(":", 1)[1])))
+        try:
+            slow.sendall(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            deadline = time.monotonic() + WAIT
+            while not service.bus._subs:
+                assert time.monotonic() < deadline, "the slow client never subscribed"
+                time.sleep(0.02)
+            (slow_sub,) = service.bus._subs
+
+            # far more events than the buffers hold, for a reader that reads nothing
+            for _ in range(2000):
+                service.execute(c.IssueTicket("accueil", new_ticket_id()), "public")
+            slowest = 0.0
+            for _ in range(30):
+                started = time.monotonic()
+                server.post("/api/tickets", json={"service": "urbanisme"})
+                slowest = max(slowest, time.monotonic() - started)
+            assert slowest < 2.0, f"a command took {slowest:.2f} s while a client was not reading"
+            assert server.http.get("/api/health").json()["last_seq"] == service.store.last_seq()
+
+            # the laggard was cut loose instead of being buffered for without limit
+            assert slow_sub.lagged
+            assert slow_sub not in service.bus._subs
+            assert slow_sub.queue.qsize() <= 50
+
+            # while a reader who keeps up still gets the latest events live
+            with contextlib.closing(Stream(f"{server.url}/api/events")) as fresh:
+                fresh.until_live()
+                label = server.post("/api/tickets", json={"service": "urbanisme"}).json()["ticket"]["label"]
+                (frame,) = fresh.events(1)
+                assert data(frame)["label"] == label == "U031"
+        finally:
+            slow.close()
