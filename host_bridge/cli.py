@@ -35,6 +35,7 @@ def _port(text: str) -> int:
 def _free_port(host: str, wanted: int) -> int:
     """`wanted` if it can be bound; otherwise say so and pick a free one (0 asks the OS)."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, wanted))
             return s.getsockname()[1]
@@ -70,6 +71,8 @@ def cmd_serve(args) -> int:
     if args.db:
         settings = dataclasses.replace(settings, db_path=args.db)
     with socket.socket() as s:  # fail with a clear message before building anything
+        # as uvicorn binds: a port left in TIME_WAIT by a killed bridge is not "taken"
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((args.host, args.port))
         except OSError as exc:

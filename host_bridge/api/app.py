@@ -1,8 +1,6 @@
 """The HTTP application: routers, error mapping, and the objects they share."""
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
-
 from fastapi import FastAPI
 
 from ..service.queue_service import QueueService
@@ -12,12 +10,10 @@ from .auth import Authenticator
 
 
 def create_app(settings: Settings, service: QueueService) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(_: FastAPI):
-        yield
-        service.store.close()  # on a clean shutdown (Ctrl-C, SIGTERM), not left to the OS
-
-    app = FastAPI(title="Suivant host bridge", version="0.1.0", lifespan=lifespan,
+    # No store close in a lifespan: test clients and ASGI tools run the lifespan once per
+    # request. Every answered command is already committed; closing the store at exit only
+    # checkpoints the WAL, which the next start does anyway.
+    app = FastAPI(title="Suivant host bridge", version="0.1.0",
                   description=f"Queue of {settings.site.name}: tickets, counters, services, live events.")
     app.state.service = service
     app.state.auth = Authenticator(settings.users)

@@ -5,7 +5,7 @@
     bridge.start()                                            # returns once /api/health answers
     httpx.post(f"{bridge.url}/api/tickets", json={"service": "accueil"})
     bridge.kill()                                             # SIGKILL: a crash, nothing flushed
-    bridge.start()                                            # same db, same port
+    bridge.start(port=free_port())                            # same db (see start() on ports)
     bridge.stop()                                             # SIGTERM, then SIGKILL if stuck
 
 Only the standard library is used here, so any client (httpx, urllib, a load tool) fits.
@@ -17,11 +17,13 @@ import os
 import re
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,8 +47,7 @@ def _toml_value(value) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | Path = EXAMPLE,
-                     store_path: str | None = None) -> Path:
+def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | Path = EXAMPLE) -> Path:
     """Write a copy of `source` to `dest` with keys of its [rules] table replaced (or added).
 
     `rules` defaults to ANY_HOUR_RULES; pass e.g. {**ANY_HOUR_RULES, "guard_seconds": 0}.
@@ -63,8 +64,6 @@ def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | 
         if n == 0:
             section = section.replace("[rules]\n", f"[rules]\n{line}\n", 1)
     text = text[:start] + section + text[end:]
-    if store_path is not None:
-        text = re.sub(r'^path\s*=.*$', f"path = {json.dumps(store_path)}", text, count=1, flags=re.M)
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest
@@ -101,25 +100,30 @@ class BridgeProcess:
         return [sys.executable, "-m", "host_bridge.cli", "serve", "--config", str(self.config_path),
                 "--host", self.host, "--port", str(self.port), "--db", str(self.db_path)]
 
-    def start(self, timeout: float = 30.0) -> None:
-        """Launch the bridge and return once GET /api/health answers 200.
+    def start(self, timeout: float = 30.0, port: int | None = None) -> dict:
+        """Launch the bridge (on `port` if given, else the current one) and return its health
+        answer once GET /api/health answers 200. Raises BridgeNotReady, with the end of the
+        bridge's log, if it exits first or does not answer in `timeout` seconds.
 
-        The port may still be held for a moment by the previous process's sockets, so a launch
-        that exits at once is retried until `timeout`.
+        After kill() under load, pass a new port (free_port()): `suivant serve` refuses a port
+        that sockets of the killed process still hold in TIME_WAIT, for about a minute (see
+        test_crash_recovery.py::test_restart_on_the_same_port_right_after_a_kill).
         """
         if self.running:
             raise RuntimeError(f"bridge already running (pid {self.pid})")
-        deadline = time.monotonic() + timeout
-        while True:
-            self._launch()
-            try:
-                self.wait_healthy(deadline - time.monotonic())
-                return
-            except BridgeNotReady:
-                if self.running or time.monotonic() >= deadline:
-                    self.kill()
-                    raise
-                time.sleep(0.1)  # it exited: most often the port was not released yet
+        if port is not None:
+            self.port = port
+        self._launch()
+        try:
+            return self.wait_healthy(timeout)
+        except BridgeNotReady:
+            self.kill()
+            raise
+
+    def restart(self, timeout: float = 30.0, port: int | None = None) -> dict:
+        """kill() if running, then start() on the same database."""
+        self.kill()
+        return self.start(timeout, port)
 
     def _launch(self) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -186,3 +190,102 @@ class BridgeProcess:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+# ----- reading the bridge's database after a run --------------------------------------------
+
+@dataclass
+class History:
+    """The event history of a bridge database, checked by an independent, simple replay.
+
+    `problems` lists every broken invariant (empty when the history is sound): a ticket called
+    while not waiting, a counter calling while it still holds a ticket, two counters holding the
+    same ticket, a label or ticket id issued twice in a day, a gap in a service's numbering...
+    """
+    events: list[tuple[int, str, dict]] = field(default_factory=list)  # (seq, type, body)
+    issued: dict[str, dict] = field(default_factory=dict)               # ticket id -> TicketIssued body
+    calls: Counter = field(default_factory=Counter)                      # ticket id -> TicketCalled count
+    called_order: dict[int, list[str]] = field(default_factory=dict)    # counter -> ticket ids called
+    holders: dict[int, str] = field(default_factory=dict)                # counter -> ticket held at the end
+    problems: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(1 for _, k, _ in self.events if k == kind)
+
+    def label(self, ticket_id: str) -> str:
+        return self.issued[ticket_id]["label"]
+
+
+def read_events(db_path: str | Path) -> list[tuple[int, str, dict]]:
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT seq, type, body FROM events ORDER BY seq").fetchall()
+    finally:
+        db.close()
+    return [(seq, kind, json.loads(body)) for seq, kind, body in rows]
+
+
+def read_requests(db_path: str | Path) -> dict[tuple[str, str], dict]:
+    """(source, Idempotency-Key) -> the stored answer, for every keyed request applied."""
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    try:
+        rows = db.execute("SELECT source, request_id, answer FROM requests").fetchall()
+    finally:
+        db.close()
+    return {(source, key): json.loads(answer) for source, key, answer in rows}
+
+
+def read_history(db_path: str | Path, max_number: int = 999) -> History:
+    h = History(events=read_events(db_path))
+    status: dict[str, str] = {}       # ticket id -> waiting / called / ended (today)
+    labels: set[tuple[str, str]] = set()
+    last_number: dict[str, int] = {}
+    for seq, kind, body in h.events:
+        where = f"seq {seq} {kind}"
+        tid, counter = body.get("ticket_id"), body.get("counter")
+        if kind == "DayStarted":
+            for today in (status, labels, last_number, h.holders):
+                today.clear()
+        elif kind == "TicketIssued":
+            if tid in h.issued:
+                h.problems.append(f"{where}: ticket id {tid} issued twice")
+            if (body["service"], body["label"]) in labels:
+                h.problems.append(f"{where}: label {body['label']} issued twice today")
+            expected = last_number.get(body["service"], 0) % max_number + 1
+            if body["number"] != expected:
+                h.problems.append(f"{where}: {body['label']} numbered {body['number']}, "
+                                  f"expected {expected}")
+            h.issued[tid] = body
+            labels.add((body["service"], body["label"]))
+            last_number[body["service"]] = body["number"]
+            status[tid] = "waiting"
+        elif kind == "TicketCalled":
+            h.calls[tid] += 1
+            h.called_order.setdefault(counter, []).append(tid)
+            if status.get(tid) != "waiting":
+                h.problems.append(f"{where}: ticket {tid} called while {status.get(tid, 'unknown')}")
+            if counter in h.holders:
+                h.problems.append(f"{where}: counter {counter} calls while holding {h.holders[counter]}")
+            others = [k for k, held in h.holders.items() if held == tid and k != counter]
+            if others:
+                h.problems.append(f"{where}: ticket {tid} called at {counter}, held by {others}")
+            h.holders[counter] = tid
+            status[tid] = "called"
+        elif kind in ("TicketServed", "TicketAbsent"):
+            if h.holders.get(counter) != tid:
+                h.problems.append(f"{where}: counter {counter} ends {tid} but holds "
+                                  f"{h.holders.get(counter)}")
+            else:
+                del h.holders[counter]
+            status[tid] = "ended"
+        elif kind == "TicketTransferred":
+            if h.holders.get(counter) == tid:
+                del h.holders[counter]
+            status[tid] = "waiting"
+        elif kind == "TicketCancelled":
+            if status.get(tid) != "waiting":
+                h.problems.append(f"{where}: ticket {tid} cancelled while {status.get(tid)}")
+            status[tid] = "ended"
+        elif kind in ("CounterPaused", "CounterClosed") and counter in h.holders:
+            h.problems.append(f"{where}: counter {counter} stops while holding {h.holders[counter]}")
+    return h
