@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
@@ -23,6 +24,6 @@ class Bridge:
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Bridge:
-    store = SqliteStore(settings.db_path, settings.synchronous)
+    store = SqliteStore(settings.db_path, settings.synchronous, ZoneInfo(settings.site.timezone))
     service = QueueService(settings.site, store, clock or SiteClock(settings.site.timezone))
     return Bridge(settings, service, create_app(settings, service))

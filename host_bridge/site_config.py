@@ -134,9 +134,10 @@ def _service(r: _Reader) -> Service:
         letter=r.get("letter", str, check=lambda v: re.fullmatch(r"[A-Z]", v) is not None,
                      why="one capital letter A-Z"),
         name=r.get("name", str, check=bool, why="must not be empty"),
-        target_wait_minutes=r.get("target_wait_minutes", int, 20, check=_positive, why="must be > 0"),
+        target_wait_minutes=r.get("target_wait_minutes", int, 20, check=lambda v: 0 < v <= 1440,
+                                  why="minutes, 1 to 1440"),
         default_service_minutes=float(r.get("default_service_minutes", (int, float), 8.0,
-                                            check=_positive, why="must be > 0")),
+                                            check=lambda v: 0 < v <= 480, why="minutes, above 0 and at most 480")),
         faq=tuple(faq),
     )
     r.done()
@@ -170,6 +171,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         number = r.get("number", int, check=lambda v: 1 <= v <= 999, why="must be 1 to 999")
         served = r.get("services", list, check=bool, why="at least one service")
         for i, sid in enumerate(served):
+            if not isinstance(sid, str):
+                raise r.fail(f"services[{i}]", f"expected a service id (str), got {sid!r}")
             if sid not in known:
                 raise r.fail(f"services[{i}]", f"unknown service {sid!r} (known: {', '.join(sorted(known))})")
         if len(set(served)) != len(served):
@@ -193,12 +196,15 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                                                    check=lambda v: 0 <= v <= 3600, why="0 to 3600")),
         priority_max_in_row=rules_r.get("priority_max_in_row", int, 3, check=lambda v: v >= 1, why="must be ≥ 1"),
         priority_starvation_minutes=float(rules_r.get("priority_starvation_minutes", (int, float), 20.0,
-                                                      check=lambda v: v >= 0, why="must be ≥ 0")),
+                                                      check=lambda v: 0 <= v <= 1440, why="minutes, 0 to 1440")),
         refuse_outside_hours=rules_r.get("refuse_outside_hours", bool, True),
     )
     rules_r.done()
     hours = OpeningHours({i: _ranges(hours_r, d) for i, d in enumerate(WEEKDAYS) if d in hours_r.table})
     hours_r.done()
+    if rules.refuse_outside_hours and not any(hours.days.values()):
+        raise ConfigError(file, "hours", "no opening hours while rules.refuse_outside_hours is true: "
+                                         "every ticket would be refused")
 
     site = Site(
         id=site_r.get("id", str, check=_slug, why="lowercase letters, digits and dashes"),
@@ -220,9 +226,11 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
             counters=tuple(r.get("counters", list, [])),
         ))
         numbers = {k.number for k in counters}
-        for n in users[-1].counters:
+        for i, n in enumerate(users[-1].counters):
+            if isinstance(n, bool) or not isinstance(n, int):
+                raise r.fail(f"counters[{i}]", f"expected a counter number, got {n!r}")
             if n not in numbers:
-                raise r.fail("counters", f"unknown counter {n!r}")
+                raise r.fail(f"counters[{i}]", f"unknown counter {n!r}")
         r.done()
     _unique(user_rs, [u.name for u in users], "name", "user name")
     _unique(user_rs, [u.token_sha256 for u in users], "token_sha256", "token")

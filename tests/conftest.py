@@ -2,28 +2,13 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
 from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from host_bridge.service.clock import ManualClock
 from host_bridge.site_config import Settings, load
-
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "mairie.toml"
-PARIS = ZoneInfo("Europe/Paris")
-AGENT = {"Authorization": "Bearer demo-agent"}
-ADMIN = {"Authorization": "Bearer demo-admin"}
-SUPERVISOR = {"Authorization": "Bearer demo-superviseur"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support import EXAMPLE, PARIS
 
 
 @pytest.fixture

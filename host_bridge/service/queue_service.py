@@ -11,6 +11,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
@@ -34,6 +35,7 @@ class QueueService:
     def __init__(self, site: Site, store: SqliteStore, clock: Clock, bus: EventBus | None = None):
         self.site, self.store, self.clock = site, store, clock
         self.bus = bus or EventBus()
+        self.tz = ZoneInfo(site.timezone)
         self._lock = threading.Lock()
         self.state = self._rebuild()
         with self._lock:
@@ -49,7 +51,8 @@ class QueueService:
         """Day change is the clock's doing, not a request's: it is committed on its own as soon
         as the bridge notices it (start-up, any read, any command), so a refused request never
         carries it and nobody reads yesterday's queue after midnight."""
-        now = self.clock.now()
+        # the domain reads the business day and opening hours off `now`: give it local time
+        now = self.clock.now().astimezone(self.tz)
         if self.state.needs_day(now):
             self._commit(c.StartDay(now.date()), now, SYSTEM, None)
         return now

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import tzinfo
 from typing import Any
 
 from ..domain.events import Event
@@ -46,7 +47,8 @@ class SchemaMismatch(RuntimeError):
 
 
 class SqliteStore:
-    def __init__(self, path: str, synchronous: str = "FULL"):
+    def __init__(self, path: str, synchronous: str = "FULL", tz: tzinfo | None = None):
+        self.tz = tz  # the site's zone, that replayed event times come back in
         # check_same_thread=False: the service layer serialises every use behind its own lock
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -95,12 +97,12 @@ class SqliteStore:
             "SELECT seq, type, body FROM events WHERE seq >= "
             "(SELECT coalesce(max(seq), 0) FROM events WHERE type='DayStarted') ORDER BY seq")
         for seq, kind, body in rows:
-            yield StoredEvent(seq, event_from_json(kind, body))
+            yield StoredEvent(seq, event_from_json(kind, body, self.tz))
 
     def events_after(self, seq: int, limit: int = 1000) -> list[StoredEvent]:
         rows = self.db.execute("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                                (seq, limit)).fetchall()
-        return [StoredEvent(s, event_from_json(k, b)) for s, k, b in rows]
+        return [StoredEvent(s, event_from_json(k, b, self.tz)) for s, k, b in rows]
 
     def last_seq(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,17 +25,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "mairie.toml"
+from support import EXAMPLE, ROOT, free_port
 
 #: rules that make the example site usable by automated runs at any hour and any weekday
 ANY_HOUR_RULES = {"refuse_outside_hours": False}
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def _toml_value(value) -> str:

@@ -14,8 +14,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from datetime import datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import hypothesis.strategies as st
 import pytest
@@ -35,11 +33,7 @@ from host_bridge.bootstrap import build
 from host_bridge.service.clock import ManualClock
 from host_bridge.site_config import load
 
-# as in tests/conftest.py (not imported by name: the unit tests have a conftest module too)
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "mairie.toml"
-PARIS = ZoneInfo("Europe/Paris")
-AGENT = {"Authorization": "Bearer demo-agent"}
+from support import AGENT, EXAMPLE, PARIS
 
 SERVICES = ("accueil", "etat-civil", "passeports-cni", "urbanisme")
 STREAM = "/api/events"  # never ends: a generated call would wait forever (see test_event_stream.py)

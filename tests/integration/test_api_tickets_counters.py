@@ -10,11 +10,7 @@ from fastapi.testclient import TestClient
 
 from host_bridge.bootstrap import build
 
-# the demo tokens of examples/mairie.toml, as in tests/conftest.py (not imported by name: the
-# unit tests have a conftest module too, and `import conftest` would pick whichever came first)
-AGENT = {"Authorization": "Bearer demo-agent"}
-ADMIN = {"Authorization": "Bearer demo-admin"}
-SUPERVISOR = {"Authorization": "Bearer demo-superviseur"}
+from support import ADMIN, AGENT, SUPERVISOR
 
 COUNTER_ACTIONS = ("open", "resume", "next", "recall", "absent", "finish", "pause", "close")
 

@@ -12,20 +12,11 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-# as in tests/conftest.py (not imported by name: the unit tests have a conftest module too)
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLE = ROOT / "examples" / "mairie.toml"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support import EXAMPLE, ROOT, free_port
 
 
 CLI = [sys.executable, "-m", "host_bridge.cli"]

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from bridge_process import ANY_HOUR_RULES, BridgeProcess, read_history, site_config_copy
-from conftest import AGENT, PARIS
+from support import AGENT, PARIS
 from host_bridge.domain import commands as c
 from host_bridge.service.queue_service import QueueService, new_ticket_id
 from host_bridge.store.sqlite_store import SqliteStore

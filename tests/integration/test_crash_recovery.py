@@ -20,7 +20,7 @@ import pytest
 from bridge_process import (
     ANY_HOUR_RULES, BridgeProcess, free_port, read_history, read_requests, site_config_copy,
 )
-from conftest import AGENT
+from support import AGENT
 
 SERVICES = ("accueil", "etat-civil", "passeports-cni", "urbanisme")
 COUNTERS = (1, 2, 3, 4)

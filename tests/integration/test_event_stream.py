@@ -23,14 +23,7 @@ from host_bridge.domain import commands as c
 from host_bridge.service import bus as bus_module
 from host_bridge.service.queue_service import new_ticket_id
 
-# as in tests/conftest.py (not imported by name: the unit tests have a conftest module too)
-AGENT = {"Authorization": "Bearer demo-agent"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from support import AGENT, free_port
 
 WAIT = 5.0  # seconds an expected frame may take before the test fails instead of hanging
 
