@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
@@ -20,4 +21,8 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     errors.install(app)
     for module in (tickets, counters, services, stream, health):
         app.include_router(module.router)
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:  # the pages come later; meanwhile the API explains itself
+        return RedirectResponse("/docs")
     return app
