@@ -10,6 +10,8 @@ from . import counters, errors, health, services, stream, tickets
 from .auth import Authenticator
 
 
+# Route functions return the service's plain dicts and carry no return annotation on purpose:
+# with one FastAPI validates every answer against a model, a per-request cost for nothing.
 def create_app(settings: Settings, service: QueueService) -> FastAPI:
     # No store close in a lifespan: test clients and ASGI tools run the lifespan once per
     # request. Every answered command is already committed; closing the store at exit only

@@ -30,17 +30,17 @@ def _user_source(user) -> str:
 
 
 @router.get("", summary="Every counter and what it is serving")
-def list_counters(service: Service) -> dict:
+def list_counters(service: Service):
     return service.read(lambda s: {"counters": [counter_view(s, k.number) for k in s.site.counters]})
 
 
 @router.get("/{number}", summary="One counter", responses=responses(404, 422))
-def get_counter(number: CounterNumber, service: Service) -> dict:
+def get_counter(number: CounterNumber, service: Service):
     return service.read(lambda s: counter_view(s, number))
 
 
 def _action_route(name: str, command_type, summary: str) -> None:
-    def act(number: CounterNumber, service: Service, user: Staff, key: IdempotencyKey) -> dict:
+    def act(number: CounterNumber, service: Service, user: Staff, key: IdempotencyKey):
         may_act_at_counter(user, number)
         return service.execute(command_type(number), _user_source(user), key)
 
@@ -56,6 +56,6 @@ for _name, (_command, _summary) in _ACTIONS.items():
 @router.post("/{number}/transfer", summary="« Transfert »: send the current ticket to another service",
              responses=_STAFF_REFUSALS)
 def transfer(number: CounterNumber, body: TransferBody, service: Service, user: Staff,
-             key: IdempotencyKey) -> dict:
+             key: IdempotencyKey):
     may_act_at_counter(user, number)
     return service.execute(c.Transfer(number, body.service), _user_source(user), key)

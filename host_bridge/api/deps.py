@@ -14,15 +14,17 @@ from ..site_config import User
 _KEY = re.compile(r"^[\x21-\x7e]{16,100}$")
 
 
-def get_service(request: Request) -> QueueService:
+# Dependencies are `async def` on purpose: they do no I/O, and FastAPI would otherwise run
+# each one in its thread pool, a hop per dependency per request (see docs/performance.md).
+async def get_service(request: Request) -> QueueService:
     return request.app.state.service
 
 
-def get_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+async def get_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
     return request.app.state.auth.user_for(authorization)
 
 
-def idempotency_key(idempotency_key: Annotated[str | None, Header(
+async def idempotency_key(idempotency_key: Annotated[str | None, Header(
         min_length=16, max_length=100, pattern=_KEY.pattern,
         description="Retry-safe request id (16 to 100 printable ASCII characters, no spaces; "
                     "a UUID fits): a repeat returns the first answer and is applied once")] = None

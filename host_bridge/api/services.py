@@ -21,7 +21,7 @@ def _known(state: QueueState, service_id: str) -> None:
 
 
 @router.get("/site", summary="The site: services (with FAQ), counters, priority categories")
-def site(service: Service) -> dict:
+def site(service: Service):
     s = service.site
     return {"id": s.id, "name": s.name, "timezone": s.timezone,
             "services": [dataclasses.asdict(x) for x in s.services],
@@ -30,12 +30,12 @@ def site(service: Service) -> dict:
 
 
 @router.get("/services", summary="Every service: people waiting, counters open, estimated wait")
-def list_services(service: Service) -> dict:
+def list_services(service: Service):
     return service.read(lambda s: {"services": [service_view(s, x.id) for x in s.site.services]})
 
 
 @router.get("/services/{service_id}", summary="One service", responses=responses(404, 422))
-def get_service(service_id: ServicePath, service: Service) -> dict:
+def get_service(service_id: ServicePath, service: Service):
     def read(state: QueueState) -> dict:
         _known(state, service_id)
         return service_view(state, service_id)
@@ -44,7 +44,7 @@ def get_service(service_id: ServicePath, service: Service) -> dict:
 
 @router.get("/services/{service_id}/queue", summary="The waiting list of a service, in call order",
             responses=responses(404, 422))
-def queue(service_id: ServicePath, service: Service) -> dict:
+def queue(service_id: ServicePath, service: Service):
     def read(state: QueueState) -> dict:
         _known(state, service_id)
         ranked = sorted((state.ahead_of(t), t.arrival_key, t) for t in state.waiting.get(service_id, []))

@@ -16,18 +16,18 @@ PUBLIC = "public"
 
 @router.post("", status_code=201, summary="Take a ticket for a service",
              responses=responses(404, 409, 422))
-def issue(body: IssueTicketBody, service: Service, key: IdempotencyKey) -> dict:
+def issue(body: IssueTicketBody, service: Service, key: IdempotencyKey):
     command = c.IssueTicket(body.service, new_ticket_id(), body.category)
     return service.execute(command, PUBLIC, key)
 
 
 @router.get("/{ticket_id}", summary="A ticket, its place and estimated wait",
             responses=responses(404, 422))
-def get(ticket_id: TicketId, service: Service) -> dict:
+def get(ticket_id: TicketId, service: Service):
     return service.read(lambda state: {"ticket": ticket_view(state, state.ticket(ticket_id))})
 
 
 @router.post("/{ticket_id}/cancel", summary="« Je ne peux plus attendre »: give up a waiting ticket",
              responses=responses(404, 409, 422))
-def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey) -> dict:
+def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey):
     return service.execute(c.CancelTicket(ticket_id), PUBLIC, key)

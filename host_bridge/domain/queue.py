@@ -6,7 +6,6 @@ commits the events before applying them, so the state always equals the replay o
 """
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -17,7 +16,7 @@ from .errors import (
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from .estimate import WaitEstimate, estimate_wait
-from .selection import people_ahead, pick_next
+from .selection import index_in, people_ahead, pick_next
 from .site import Counter, Site
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
 
@@ -34,7 +33,8 @@ class QueueState:
         self.site = site
         self.day = None
         self.tickets: dict[str, Ticket] = {}
-        self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
+        self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}  # arrival order
+        self.priority_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
         self.last_number: dict[str, int] = {s.id: 0 for s in site.services}
         self.issued_today = 0
         self.priority_in_row: dict[str, int] = {s.id: 0 for s in site.services}
@@ -61,7 +61,8 @@ class QueueState:
         return self.tickets[ticket_id] if ticket_id else None
 
     def ahead_of(self, ticket: Ticket) -> int:
-        return people_ahead(ticket, self.waiting.get(ticket.service, ()))
+        return people_ahead(ticket, self.waiting.get(ticket.service, ()),
+                            self.priority_waiting.get(ticket.service, ()))
 
     def counters_open_for(self, service_id: str) -> int:
         return sum(1 for k in self.site.counters
@@ -139,7 +140,7 @@ class QueueState:
             out.append(e.CounterOpened(state.number, now))
         out += self._finish_current(state, now)
         ticket = pick_next(self.counter_config(command.counter), self.waiting,
-                           self.priority_in_row, self.site.rules, now)
+                           self.priority_waiting, self.priority_in_row, self.site.rules, now)
         if ticket is not None:
             out.append(e.TicketCalled(ticket.id, state.number, now))
         return out
@@ -204,14 +205,23 @@ class QueueState:
     def apply(self, event: e.Event) -> None:
         _APPLIERS[type(event)](self, event)
 
+    def _lines(self, ticket: Ticket) -> list[list[Ticket]]:
+        lines = [self.waiting.setdefault(ticket.service, [])]
+        if ticket.category is not None:
+            lines.append(self.priority_waiting.setdefault(ticket.service, []))
+        return lines
+
     def _unqueue(self, ticket: Ticket) -> None:
-        queue = self.waiting.get(ticket.service)
-        if queue is not None and ticket in queue:
-            queue.remove(ticket)
+        if ticket.status is not TicketStatus.WAITING:
+            return
+        for line in self._lines(ticket):
+            i = index_in(line, ticket)
+            if i < len(line) and line[i] is ticket:
+                del line[i]
 
     def _enqueue(self, ticket: Ticket) -> None:
-        queue = self.waiting.setdefault(ticket.service, [])
-        bisect.insort(queue, ticket, key=lambda t: t.arrival_key)
+        for line in self._lines(ticket):
+            line.insert(index_in(line, ticket), ticket)
 
     def _release_counter(self, ticket: Ticket) -> None:
         if ticket.counter is not None and ticket.counter in self.counters:
@@ -222,8 +232,8 @@ class QueueState:
     def _on_day_started(self, ev: e.DayStarted) -> None:
         self.day = ev.day
         self.tickets.clear()
-        for queue in self.waiting.values():
-            queue.clear()
+        for line in (*self.waiting.values(), *self.priority_waiting.values()):
+            line.clear()
         self.last_number = {k: 0 for k in self.last_number}
         self.priority_in_row = {k: 0 for k in self.priority_in_row}
         self.issued_today = 0

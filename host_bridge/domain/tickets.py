@@ -20,7 +20,7 @@ class CounterStatus(str, enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass
+@dataclass(eq=False)  # a ticket is itself: identity, not a 14-field comparison in every line scan
 class Ticket:
     id: str
     label: str

@@ -63,7 +63,9 @@ def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
 
 def public_event(seq: int, event: e.Event, state: QueueState) -> dict[str, Any]:
     """An event for the public stream: the ticket id swapped for its label and service."""
-    body = {k: v for k, v in dataclasses.asdict(event).items() if k not in ("ticket_id", "expired")}
+    # a shallow read of the fields: dataclasses.asdict deep-copies, on every command
+    body = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)
+            if f.name not in ("ticket_id", "expired")}
     body = {k: (_iso(v) if hasattr(v, "isoformat") else v) for k, v in body.items()}
     ticket_id = getattr(event, "ticket_id", None)
     if ticket_id is not None and ticket_id in state.tickets:

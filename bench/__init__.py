@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `make bench`. They print figures; nothing here asserts on timings."""
