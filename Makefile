@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test bench clean
+.PHONY: demo test bench micropython clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,14 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
+# A MicroPython 1.27 REPL (the webassembly port, on the node from the [test] extra) with
+# firmware/ at /firmware on sys.path. `make test` fetches the port into .cache/ on first use.
+micropython: $(STAMP)
+	$(BIN)/python tests/firmware/micropython_wasm.py --repl
+
 bench: $(STAMP)
 	$(BIN)/python -m bench.queue_throughput
 	$(BIN)/python -m bench.http_latency
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .cache
