@@ -8,49 +8,21 @@ The vectors folder holds buttons.json and segments.json. Without an argument (Mi
 sys.argv may be empty) it is the global VECTORS_DIR when a harness defined it before exec, else
 vectors/ next to this script. suivant_fw is imported from sys.path, with FIRMWARE_PATH (a
 global, like VECTORS_DIR) or ../../firmware added at its end. Prints
-`firmware logic vectors: N passed, M failed`; exits 1 on any failure.
+`firmware logic vectors: N passed, M failed`; exits 1 on any failure. That plumbing is
+vector_check.py's, as for check_vectors.py.
 """
 import binascii
-import json
-import sys
 
+import vector_check
+from vector_check import Failed
+from vector_check import expect as _expect
 
-def _dirname(path):
-    i = path.rfind("/")
-    return "." if i < 0 else (path[:i] or "/")
-
-
-try:
-    _HERE = _dirname(__file__)
-except NameError:  # exec'd without a file name
-    _HERE = "."
-
-try:
-    VECTORS_DIR  # set by a harness before exec?
-except NameError:
-    VECTORS_DIR = _HERE + "/vectors"
-
-try:
-    FIRMWARE_PATH
-except NameError:
-    FIRMWARE_PATH = _HERE + "/../../firmware"
-
-if FIRMWARE_PATH not in sys.path:
-    sys.path.append(FIRMWARE_PATH)
+VECTORS_DIR = vector_check.setup(globals(), "VECTORS_DIR", "vectors")
 
 from suivant_fw import buttons, segments
 
 _SEGMENT_BITS = {"a": 0x01, "b": 0x02, "c": 0x04, "d": 0x08, "e": 0x10, "f": 0x20, "g": 0x40,
                  "dp": 0x80}
-
-
-class Failed(Exception):
-    pass
-
-
-def _expect(ok, what):
-    if not ok:
-        raise Failed(what)
 
 
 def _hex(data):
@@ -198,39 +170,36 @@ def load(folder):
     out = {}
     for name, _, _ in CHECKS:
         if name not in out:
-            with open(folder + "/" + name) as f:
-                out[name] = json.load(f)
+            out[name] = vector_check.load(folder + "/" + name)
     return out
 
 
-def _label(case):
+def _cases(vectors):
+    """(file, section, check, case) for every vector, in CHECKS order."""
+    for name, section, check in CHECKS:
+        for case in vectors[name][section]:
+            yield name, section, check, case
+
+
+def _check(name, section, check, case):
+    check(case)
+
+
+def _label(name, section, check, case):
     if isinstance(case, dict):
-        return case.get("name") or case.get("text") or case.get("glyphs")
-    return repr(case[0])
+        what = case.get("name") or case.get("text") or case.get("glyphs")
+    else:
+        what = repr(case[0])
+    return "%s %s/%s" % (name, section, what)
 
 
 def run(vectors):
     """-> (passed, failed); prints each failure."""
-    passed = failed = 0
-    for name, section, check in CHECKS:
-        for case in vectors[name][section]:
-            try:
-                check(case)
-                passed += 1
-            except Exception as e:  # report every vector, not only the first failure
-                failed += 1
-                print("FAIL %s %s/%s: %s: %s" % (name, section, _label(case), type(e).__name__, e))
-    return passed, failed
+    return vector_check.run(_cases(vectors), _check, _label)
 
 
 def main(folder=None):
-    argv = getattr(sys, "argv", None) or []
-    if folder is None:
-        folder = argv[1] if len(argv) > 1 else VECTORS_DIR
-    passed, failed = run(load(folder))
-    print("firmware logic vectors: %d passed, %d failed" % (passed, failed))
-    if failed or not passed:
-        raise SystemExit(1)
+    vector_check.main("firmware logic", run, load, folder, VECTORS_DIR)
 
 
 if __name__ == "__main__":

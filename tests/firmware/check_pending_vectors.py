@@ -7,34 +7,14 @@ and on MicroPython.
 Conventions as check_vectors.py: without an argument it reads the global VECTORS_PATH when a
 harness defined it before exec, else vectors/pending.json next to this script; suivant_fw is
 imported from sys.path, with FIRMWARE_PATH (a global) or ../../firmware added at its end.
-Prints `pending vectors: N passed, M failed`; exits 1 on any failure.
+Prints `pending vectors: N passed, M failed`; exits 1 on any failure. That plumbing is
+vector_check.py's, as for check_vectors.py.
 """
-import json
-import sys
+import vector_check
+from vector_check import Failed, load
+from vector_check import expect as _expect
 
-
-def _dirname(path):
-    i = path.rfind("/")
-    return "." if i < 0 else (path[:i] or "/")
-
-
-try:
-    _HERE = _dirname(__file__)
-except NameError:  # exec'd without a file name
-    _HERE = "."
-
-try:
-    VECTORS_PATH  # set by a harness before exec?
-except NameError:
-    VECTORS_PATH = _HERE + "/vectors/pending.json"
-
-try:
-    FIRMWARE_PATH
-except NameError:
-    FIRMWARE_PATH = _HERE + "/../../firmware"
-
-if FIRMWARE_PATH not in sys.path:
-    sys.path.append(FIRMWARE_PATH)
+VECTORS_PATH = vector_check.setup(globals(), "VECTORS_PATH", "vectors/pending.json")
 
 from suivant_fw import ProtocolError
 from suivant_fw.backoff import Backoff
@@ -45,15 +25,6 @@ SECTIONS = ("backoff", "backoff_errors", "pending")
 DEFAULT_DEVICE = "term-03"
 STATE_KEYS = ("waiting", "full", "refused", "acked", "stale_acks", "error_acks", "resends",
               "dropped")
-
-
-class Failed(Exception):
-    pass
-
-
-def _expect(ok, what):
-    if not ok:
-        raise Failed(what)
 
 
 class Script:
@@ -183,16 +154,9 @@ CHECKS = {
 }
 
 
-def load(path):
-    with open(path) as f:
-        return json.load(f)
-
-
 def cases(vectors):
     """(section, case) for every vector, in file order."""
-    for section in SECTIONS:
-        for case in vectors[section]:
-            yield section, case
+    return vector_check.cases(vectors, SECTIONS)
 
 
 def check(section, case):
@@ -202,25 +166,11 @@ def check(section, case):
 
 def run(vectors):
     """-> (passed, failed); prints each failure."""
-    passed = failed = 0
-    for section, case in cases(vectors):
-        try:
-            check(section, case)
-            passed += 1
-        except Exception as e:  # report every vector, not only the first failure
-            failed += 1
-            print("FAIL %s/%s: %s: %s" % (section, case["name"], type(e).__name__, e))
-    return passed, failed
+    return vector_check.run(cases(vectors), check)
 
 
 def main(path=None):
-    argv = getattr(sys, "argv", None) or []
-    if path is None:
-        path = argv[1] if len(argv) > 1 else VECTORS_PATH
-    passed, failed = run(load(path))
-    print("pending vectors: %d passed, %d failed" % (passed, failed))
-    if failed or not passed:
-        raise SystemExit(1)
+    vector_check.main("pending", run, load, path, VECTORS_PATH)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,10 @@ def test_vectors_pass_under_cpython() -> None:
 def test_vectors_pass_under_micropython(form: str, tmp_path: Path) -> None:
     firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
     folder = "/tests/firmware/vectors"
-    result = run(CHECKER, files={"/firmware": firmware, folder: VECTORS}, args=[folder],
-                 globals={"VECTORS_DIR": folder, "FIRMWARE_PATH": "/firmware"},
-                 sys_path=["/firmware"], cwd="/")
+    result = run(CHECKER, files={"/firmware": firmware, folder: VECTORS,
+                                "/tests/firmware/vector_check.py": HERE / "vector_check.py"},
+                 args=[folder], globals={"VECTORS_DIR": folder, "FIRMWARE_PATH": "/firmware"},
+                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
     assert result.returncode == 0, result.output
     assert_all_passed(result.stdout)
 

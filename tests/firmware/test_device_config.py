@@ -91,10 +91,11 @@ def test_checker_script_passes_under_micropython(form, tmp_path):
     from test_portability import _firmware_as_mpy  # mpy-cross over firmware/
     firmware = REPO / "firmware" if form == "source" else _firmware_as_mpy(tmp_path / "fw")
     vectors_path = "/tests/firmware/vectors/config.json"
-    files = {"/firmware": firmware, "/tests/firmware/vectors": HERE / "vectors"}
+    files = {"/firmware": firmware, "/tests/firmware/vectors": HERE / "vectors",
+             "/tests/firmware/vector_check.py": HERE / "vector_check.py"}
     result = run(CHECKER, files=files,
                  args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/firmware"], cwd="/")
+                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
     assert result.returncode == 0, result.output
     assert _passed(result.stdout) == len(ALL_CASES) > 0, result.output
 

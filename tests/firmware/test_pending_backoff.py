@@ -90,9 +90,10 @@ def test_checker_passes_under_micropython(form: str, tmp_path: Path) -> None:
     firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
     vectors_path = "/tests/firmware/vectors/pending.json"
     result = run(CHECKER,  # at /tests/firmware/check_pending_vectors.py, as in the repository
-                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS_FILE.parent},
+                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS_FILE.parent,
+                        "/tests/firmware/vector_check.py": HERE / "vector_check.py"},
                  args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/firmware"], cwd="/")
+                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
     assert result.returncode == 0, result.output
     passed, failed = _counts(result.stdout)
     assert passed > 0 and failed == 0, result.output

@@ -28,6 +28,7 @@ from micropython_wasm import CACHE, FIRMWARE, REPO, cache_lock, run
 FIRMWARE_FILES = sorted(p for p in FIRMWARE.rglob("*.py") if "__pycache__" not in p.parts)
 CHECK_VECTORS = REPO / "tests" / "firmware" / "check_vectors.py"
 VECTORS = REPO / "tests" / "firmware" / "vectors"
+VECTOR_CHECK = REPO / "tests" / "firmware" / "vector_check.py"  # the checkers import it
 VECTORS_RESULT = re.compile(r"^protocol vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
@@ -232,14 +233,15 @@ def _firmware_as_mpy(target: Path) -> Path:
 
 @pytest.mark.parametrize("form", ["source", "mpy"])
 def test_protocol_vectors_pass_under_micropython(form: str, tmp_path: Path) -> None:
-    for needed in (CHECK_VECTORS, VECTORS / "protocol.json"):
+    for needed in (CHECK_VECTORS, VECTOR_CHECK, VECTORS / "protocol.json"):
         assert needed.exists(), f"{needed.relative_to(REPO)} does not exist (yet)"
     firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
     vectors_path = "/tests/firmware/vectors/protocol.json"
     result = run(CHECK_VECTORS,  # at /tests/firmware/check_vectors.py, as in the repository
-                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS},
+                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS,
+                        "/tests/firmware/vector_check.py": VECTOR_CHECK},
                  args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/firmware"], cwd="/")
+                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
     assert result.returncode == 0, result.output
     counts = VECTORS_RESULT.findall(result.stdout)
     assert len(counts) == 1, f"expected one 'protocol vectors: N passed, 0 failed' line\n{result.output}"
