@@ -19,7 +19,9 @@ DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin":
 
 
 class UsageError(Exception):
-    pass
+    def __init__(self, message: str, in_use: bool = False):
+        super().__init__(message)
+        self.in_use = in_use
 
 
 def _port(text: str) -> int:
@@ -32,18 +34,28 @@ def _port(text: str) -> int:
     return value
 
 
-def _free_port(host: str, wanted: int) -> int:
-    """`wanted` if it can be bound; otherwise say so and pick a free one (0 asks the OS)."""
+def _bind_check(host: str, port: int) -> int:
+    """The port we could listen on (0: one the OS picks); UsageError if it cannot be bound.
+    Binds as uvicorn does: a port left in TIME_WAIT by a killed bridge is not "taken"."""
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
-            s.bind((host, wanted))
-            return s.getsockname()[1]
+            s.bind((host, port))
         except OSError as exc:
-            if exc.errno != errno.EADDRINUSE:
-                raise UsageError(f"cannot listen on {host}:{wanted}: {exc.strerror}") from None
+            raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}",
+                             in_use=exc.errno == errno.EADDRINUSE) from None
+        return s.getsockname()[1]
+
+
+def _free_port(host: str, wanted: int) -> int:
+    """`wanted` if it can be bound; otherwise say so and pick a free one."""
+    try:
+        return _bind_check(host, wanted)
+    except UsageError as exc:
+        if not exc.in_use:
+            raise
     print(f"port {wanted} on {host} is taken; using a free one instead", file=sys.stderr)
-    return _free_port(host, 0)
+    return _bind_check(host, 0)
 
 
 def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
@@ -70,13 +82,7 @@ def cmd_serve(args) -> int:
     settings = load(args.config)
     if args.db:
         settings = dataclasses.replace(settings, db_path=args.db)
-    with socket.socket() as s:  # fail with a clear message before building anything
-        # as uvicorn binds: a port left in TIME_WAIT by a killed bridge is not "taken"
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            s.bind((args.host, args.port))
-        except OSError as exc:
-            raise UsageError(f"cannot listen on {args.host}:{args.port}: {exc.strerror}") from None
+    _bind_check(args.host, args.port)  # fail with a clear message before building anything
     return _serve(settings, args.host, args.port)
 
 
