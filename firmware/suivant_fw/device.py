@@ -3,6 +3,7 @@ a bounded outbox and the `View` the HAL paints. Pure logic: no machine, no netwo
 
     dev = roles.for_config(cfg, boot, rand, now)   # a Device subclass for cfg["role"]
     dev.connecting(now); dev.link_up(now)          # the link task reports what it sees
+    dev.announce(now)                              # a hello before link_up (serial)
     dev.receive(msg, now)                          # a decoded Message for this device
     dev.buttons(b.events, now)                     # after Buttons.update(); index i names
                                                    #   dev.button_names[i]
@@ -76,6 +77,14 @@ class View:
             return None
         return segments.blink(self.glyphs, now, BLINK_PERIOD_MS, self.blink_until)
 
+    def lines_at(self, now):
+        """The hall's lines to light at now: the newest blinks (as glyphs do) until then."""
+        lines = self.lines
+        if not lines:
+            return lines
+        first = segments.blink(lines[0], now, BLINK_PERIOD_MS, self.blink_until)
+        return lines if first == lines[0] else (first,) + lines[1:]
+
     def take_beep(self):
         beep = self.beep
         self.beep = False
@@ -119,10 +128,14 @@ class Device:
             self.link = CONNECTING
             self._refresh(now)
 
-    def link_up(self, now):
-        self.link = ONLINE
+    def announce(self, now):
+        """A hello while not online: a serial link says who it is until the bridge answers."""
         self._push(Message("hello", self.device, self.pending.boot, self.seq.next(),
                            (self.role, self.firmware, str(self.shown))))
+
+    def link_up(self, now):
+        self.link = ONLINE
+        self.announce(now)
         for msg in self.pending.messages():
             self._push(msg)
         self.next_status = now + self.status_ms

@@ -1,0 +1,86 @@
+"""A running device: its role's state machine, its buttons, its link and its HAL, in asyncio.
+
+    app = App(cfg, key, hal)              # cfg, key: boot.load_config(); hal: hal_esp32.Hal
+    asyncio.run(app.run())                #   on the board, or the simulator's HAL
+
+The HAL is all the hardware, behind these names (hal_esp32.py on the board, simulators/
+sim_hal.py on the desktop; both are duck-typed, no base class to load):
+
+    attach(dev)               the device is built: its button_names give the buttons' order
+    now() -> ms               a count that never goes back (kept with ticks_diff)
+    rand() -> float           in [0, 1), for jitter;  boot_nonce() -> 8 lowercase hex digits
+    read_buttons(levels)      levels[i] = 1 while button dev.button_names[i] is pressed
+    paint(view, now)          draw a device.View: 7-segment glyphs, hall lines, LEDs
+    beep(now)                 one short beep, ended by the HAL itself (in paint)
+    feed()                    the watchdog
+    heap() -> int, rssi()     free bytes; Wi-Fi RSSI in dBm, or None
+    net_up()                  async: Wi-Fi connected (OSError if it cannot)
+    open_connection(host, port, tls)   async: (reader, writer), asyncio streams
+    open_serial(serial_cfg)   (reader, writer) for the serial link
+
+One loop does the local work every LOOP_MS: sample the buttons, let the device keep its
+timers, beep, repaint when the view changed (or blinks), feed the watchdog, refresh heap and
+RSSI for the next `status`. The link runs as its own task and only talks to the device.
+"""
+import asyncio
+
+from suivant_fw import roles
+from suivant_fw.buttons import Buttons
+
+try:
+    from micropython import const
+except ImportError:  # CPython: the simulator runs this module too
+    def const(x):  # type: ignore[misc]  # the stub's const is generic; this one is Any -> Any
+        return x
+
+LOOP_MS = const(10)  # button sampling; debounce needs a few samples in 30 ms
+_HEALTH_MS = const(1000)
+
+
+def make_link(dev, key, cfg, hal):
+    if cfg["link"] == "serial":
+        from suivant_fw.link_serial import SerialLink
+        return SerialLink(dev, key, cfg, hal)
+    from suivant_fw.link_mqtt import MqttLink
+    return MqttLink(dev, key, cfg, hal)
+
+
+class App:
+    def __init__(self, cfg, key, hal):
+        self.hal = hal
+        now = hal.now()
+        self.dev = dev = roles.for_config(cfg, hal.boot_nonce(), hal.rand, now)
+        hal.attach(dev)
+        timing = cfg["timing"]
+        n = len(dev.button_names)
+        self.buttons = Buttons(n, dev.long_press, timing["debounce_ms"],
+                               timing["long_press_ms"]) if n else None
+        self.levels = bytearray(n)
+        self.link = make_link(dev, key, cfg, hal)
+        self._health = now
+
+    def step(self):
+        """One turn of the local loop (the simulator's tests call it directly too)."""
+        hal, dev = self.hal, self.dev
+        now = hal.now()
+        if self.buttons is not None:
+            hal.read_buttons(self.levels)
+            if self.buttons.update(now, self.levels):
+                dev.buttons(self.buttons.events, now)
+        dev.tick(now)
+        view = dev.view
+        if view.take_beep():
+            hal.beep(now)
+        hal.paint(view, now)  # the HAL repaints only what changed (dirty, blinking, beeping)
+        view.dirty = False
+        if now - self._health >= _HEALTH_MS:
+            self._health = now
+            dev.heap = hal.heap()
+            dev.rssi = hal.rssi()
+        hal.feed()
+
+    async def run(self):
+        asyncio.create_task(self.link.run())
+        while True:
+            self.step()
+            await asyncio.sleep(LOOP_MS / 1000)

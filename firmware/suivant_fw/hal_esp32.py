@@ -1,0 +1,259 @@
+"""The HAL of the real boards: ESP32-DevKitC V4 wired as hardware/<role>/wiring.md says.
+
+    hal = Hal(cfg)            # a validated config: pins, link, Wi-Fi, display brightness
+    app = App(cfg, key, hal)  # app.py lists what a HAL provides; it calls hal.attach(dev)
+
+Buttons are active low with the internal pull-ups; the counter terminal's LED is a dual
+green/red LED (online: green; waiting for an ack: both, amber; offline: red); the buzzer a
+piezo on PWM; the 7-segment roles a TM1637 (tm1637.py); the hall display a chain of MAX7219 on
+the hardware SPI (max7219.py, text from matrix.py). The watchdog resets the board if the main
+loop stops for WDT_MS. Nothing here runs off the board: the simulator has its own HAL
+(simulators/sim_hal.py); tests/firmware/test_board_drivers.py checks the drivers.
+"""
+import asyncio
+import gc
+import random
+import select
+import sys
+import time
+
+import network
+from machine import PWM, SPI, UART, WDT, Pin
+
+from suivant_fw import matrix, segments
+from suivant_fw.device import LED_OFFLINE, LED_ONLINE, LED_WAITING
+from suivant_fw.max7219 import Max7219Lines
+from suivant_fw.tm1637 import TM1637
+
+WDT_MS = 30000  # longer than a blocking DNS lookup in open_connection
+WDT_IDLE_MS = 3600000  # after Ctrl-C: an hour for the technician at the REPL (see idle())
+BEEP_MS = 80
+BEEP_HZ = 2700
+WIFI_MS = 20000
+CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
+
+
+def _tm1637(display, brightness):
+    clk = Pin(display["clk"], Pin.OUT, value=1)
+    dio = Pin(display["dio"], Pin.OUT, value=1)
+    return TM1637(clk, dio, time.sleep_us, brightness)
+
+
+def _max7219(display, brightness):
+    chain = display["chain"]
+    spi = SPI(2, baudrate=10000000, sck=Pin(display["clk"]), mosi=Pin(display["din"]))
+    cs = Pin(display["cs"], Pin.OUT, value=1)
+    return Max7219Lines(spi, cs, chain["lines"], chain["modules_per_line"], chain["layout"],
+                        2 * brightness)
+
+
+class _Stdio:
+    """The USB port shared with the REPL, as a stream: frames in on stdin, out on stdout.
+    Ctrl-C still interrupts (MicroPython's keyboard interrupt sees stdin first)."""
+
+    def __init__(self):
+        self._poll = select.poll()
+        self._poll.register(sys.stdin, select.POLLIN)
+
+    async def read(self, n):
+        while not self._poll.poll(0):
+            await asyncio.sleep(0.005)
+        out = b""
+        while len(out) < n and self._poll.poll(0):
+            out += sys.stdin.buffer.read(1)
+        return out
+
+    def write(self, data):
+        sys.stdout.buffer.write(data)
+
+    async def drain(self):
+        pass
+
+
+class _Rs485:
+    """UART2 through the MAX3485: drive DE only while sending (half duplex)."""
+
+    def __init__(self, uart, de):
+        self._uart = uart
+        self._de = de
+        self._stream = asyncio.StreamReader(uart)
+
+    async def read(self, n):
+        return await self._stream.read(n)
+
+    def write(self, data):
+        self._de(1)
+        self._uart.write(data)
+        self._uart.flush()  # returns once the last bit left: then release the bus
+        self._de(0)
+
+    async def drain(self):
+        pass
+
+
+class Hal:
+    def __init__(self, cfg):
+        self._cfg = cfg
+        pins = cfg["pins"]
+        self._pins = pins
+        self._last = time.ticks_ms()
+        self._now = 0
+        brightness = (cfg.get("display") or {}).get("brightness", 4)
+        display = pins.get("display")
+        tm = display is not None and display["driver"] == "tm1637"
+        self._tm = _tm1637(display, brightness) if tm else None
+        self._matrix = _max7219(display, brightness) if display and not tm else None
+        m = self._matrix
+        self._cols = [bytearray(8 * m.modules) for _ in range(m.lines)] if m else []
+        self._shown = None  # what the display shows now, to repaint only changes
+        led = pins.get("led") or {}
+        self._leds = {}
+        for name in led:
+            if name != "driver":
+                self._leds[name] = Pin(led[name], Pin.OUT, value=0)
+        buzzer = pins.get("buzzer")
+        self._buzzer = PWM(Pin(buzzer["pin"]), freq=BEEP_HZ, duty_u16=0) if buzzer else None
+        self._beep_until = -1
+        self._buttons = []  # type: list
+        self._wlan = None
+        self._wdt = WDT(timeout=WDT_MS)
+
+    def attach(self, dev):
+        """The pins of dev.button_names, in that order (read_buttons fills levels so)."""
+        have = self._pins.get("buttons") or {}
+        self._buttons = [Pin(have[name], Pin.IN, Pin.PULL_UP) for name in dev.button_names]
+
+    # -- time, randomness, health ------------------------------------------------------------
+    def now(self):
+        t = time.ticks_ms()
+        self._now += time.ticks_diff(t, self._last)
+        self._last = t
+        return self._now
+
+    def rand(self):
+        return random.random()
+
+    def boot_nonce(self):
+        return "%08x" % random.getrandbits(32)
+
+    def heap(self):
+        return gc.mem_free()
+
+    def rssi(self):
+        w = self._wlan
+        if w is None or not w.isconnected():
+            return None
+        return w.status("rssi")
+
+    def feed(self):
+        self._wdt.feed()
+
+    def idle(self):
+        """Leaving for the REPL (Ctrl-C): the watchdog cannot be stopped on the ESP32, only
+        given a long timeout, so mpremote has time to work before the board resets."""
+        self._wdt = WDT(timeout=WDT_IDLE_MS)
+
+    # -- input and output --------------------------------------------------------------------
+    def read_buttons(self, levels):
+        buttons = self._buttons
+        for i in range(len(buttons)):
+            levels[i] = 0 if buttons[i].value() else 1  # active low
+
+    def beep(self, now):
+        if self._buzzer is not None:
+            self._buzzer.duty_u16(32768)
+            self._beep_until = now + BEEP_MS
+
+    def paint(self, view, now):
+        if self._beep_until >= 0 and now >= self._beep_until and self._buzzer is not None:
+            self._buzzer.duty_u16(0)
+            self._beep_until = -1
+        if self._tm is not None:
+            glyphs = view.glyphs_at(now)
+            if glyphs != self._shown:
+                self._shown = glyphs
+                self._tm.show(segments.to_bytes(glyphs))
+        elif self._matrix is not None:
+            self._paint_lines(view, now)
+        if view.dirty:
+            self._paint_leds(view)
+
+    def _paint_lines(self, view, now):
+        lines = view.lines_at(now)
+        if lines == self._shown:
+            return
+        self._shown = lines
+        cols = self._cols
+        for i in range(len(cols)):
+            matrix.draw(cols[i], lines[i] if i < len(lines) else "")
+        if self._matrix is not None:
+            self._matrix.show(cols)
+
+    def _paint_leds(self, view):
+        leds = self._leds
+        if "green" in leds:  # the counter terminal's dual LED
+            leds["green"](view.led in (LED_ONLINE, LED_WAITING))
+            leds["red"](view.led in (LED_OFFLINE, LED_WAITING))
+        else:  # feedback: the voted button's LED says thank you
+            for name in leds:
+                leds[name](view.thanks and name == "vote_%d" % view.thanks)
+
+    # -- links -----------------------------------------------------------------------------
+    async def net_up(self):
+        if self._wlan is None:
+            self._wlan = network.WLAN(network.STA_IF)
+        w = self._wlan
+        if w.isconnected():
+            return
+        wifi = self._cfg["wifi"]
+        w.active(True)
+        try:
+            w.connect(wifi["ssid"], wifi["password"])
+        except OSError:  # "already connecting": wait for that attempt
+            pass
+        waited = 0
+        while not w.isconnected():
+            if waited >= WIFI_MS:
+                w.disconnect()
+                raise OSError("wifi: not connected after %d s" % (WIFI_MS // 1000))
+            await asyncio.sleep(0.1)
+            waited += 100
+
+    async def open_connection(self, host, port, tls):
+        ctx = None
+        if tls:
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.load_verify_locations(cafile=CA_FILE)
+        return await asyncio.open_connection(host, port, ssl=ctx)
+
+    def open_serial(self, serial):
+        if serial["uart"] == 0:
+            usb = _Stdio()
+            return usb, usb
+        p = self._pins["rs485"]
+        uart = UART(2, baudrate=serial["baud"], tx=p["tx"], rx=p["rx"])
+        bus = _Rs485(uart, Pin(p["de"], Pin.OUT, value=0))
+        return bus, bus
+
+
+def show_code(code, path="config.json"):
+    """At boot, when config.json is refused: its error code on the display the file's role
+    (if it can be read at all) would have, on that role's shipped pins."""
+    import json
+    try:
+        with open(path) as f:
+            role = json.load(f).get("role")
+    except (OSError, ValueError, AttributeError):
+        return
+    from suivant_fw.pins_default import PINS
+    display = (PINS.get(role) or {}).get("display")
+    if not isinstance(display, dict):
+        return
+    if display["driver"] == "tm1637":
+        _tm1637(display, 7).show(segments.to_bytes(segments.fit(code)))
+    else:
+        m = _max7219(display, 3)
+        cols = [bytearray(8 * m.modules) for _ in range(m.lines)]
+        matrix.draw(cols[0], code)
+        m.show(cols)

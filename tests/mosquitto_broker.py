@@ -1,0 +1,98 @@
+"""A real Mosquitto broker for a test: its own config, on a free loopback port, restartable.
+
+    with MosquittoBroker() as broker:              # starts it; stops it and cleans up at the end
+        broker.port
+        broker.restart()                           # same port, same config: a broker reboot
+        broker.stop(); broker.start()
+
+    MosquittoBroker(files={"passwd": text, "acl": text},
+                    extra="allow_anonymous false\npassword_file {folder}/passwd\n")
+
+`extra` adds config lines ({folder} is the broker's folder); `files` are written there first.
+Started as root, mosquitto drops to the `mosquitto` user, which must be able to read them:
+the folder is a fresh one under the system's temp folder (not pytest's, which is private to
+root), world-readable. A missing binary fails the test with how to install it: CI has it
+(Debian's `mosquitto` package), and a test that needs a broker must not pass without one.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from support import free_port
+
+BINARY = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
+                                       if os.path.exists("/usr/sbin/mosquitto") else None)
+
+
+class MosquittoBroker:
+    def __init__(self, extra: str = "", files: dict[str, str] | None = None,
+                 port: int | None = None) -> None:
+        if BINARY is None:
+            pytest.fail("no `mosquitto` binary: install Debian's `mosquitto` package "
+                        "(apt-get install mosquitto); the MQTT tests need a real broker",
+                        pytrace=False)
+        folder = self.folder = Path(tempfile.mkdtemp(prefix="suivant-mosquitto-"))
+        for name, text in (files or {}).items():
+            (folder / name).write_text(text)
+        extra = extra.replace("{folder}", str(folder))
+        self.port = port or free_port()
+        self.config = folder / "mosquitto.conf"
+        self.log = folder / "mosquitto.log"
+        self.config.write_text(f"listener {self.port} 127.0.0.1\n"
+                               f"persistence false\n"
+                               f"log_dest stdout\n"
+                               f"log_type all\n"
+                               + (extra if extra else "allow_anonymous true\n"))
+        for path in (folder, *folder.iterdir()):
+            path.chmod(path.stat().st_mode | 0o755 if path.is_dir() else 0o644)
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 10.0) -> None:
+        log = open(self.log, "ab")
+        self.process = subprocess.Popen([BINARY, "-c", str(self.config)], stdout=log,
+                                        stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"mosquitto exited {self.process.returncode}:\n"
+                                   f"{self.log.read_text(errors='replace')}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.02)
+        raise RuntimeError(f"mosquitto did not listen on {self.port} in {timeout} s")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def __enter__(self) -> MosquittoBroker:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+        shutil.rmtree(self.folder, ignore_errors=True)
