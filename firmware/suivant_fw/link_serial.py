@@ -53,6 +53,7 @@ class SerialLink:
         self._queue = []  # type: list  # bus only: lines waiting for a poll, oldest first
         self._polled = 0  # bus only: polls not answered yet
         self._heard = 0  # when the last valid frame for us came
+        self.silence_ms = SILENCE_MS
 
     async def run(self):
         hal, dev = self.hal, self.dev
@@ -63,9 +64,8 @@ class SerialLink:
         dev.connecting(next_hello)
         while True:
             now = hal.now()
-            if dev.link == ONLINE and now - self._heard > SILENCE_MS:
-                dev.link_down(now)
-                dev.connecting(now)
+            if dev.link == ONLINE and now - self._heard > self.silence_ms:
+                dev.link_down(now)  # oFFL until the bridge is heard again
                 self._queue = []
                 hello.reset()
                 next_hello = now

@@ -1,0 +1,57 @@
+"""The whole firmware of each role — config.json, App, link task, state machine — boots and
+works under CPython and under real MicroPython (source and .mpy), on the simulator's HAL, with
+an in-memory peer playing broker and bridge or bus master (check_app_boot.py).
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from checker_runs import FORMS
+from firmware_builds import firmware_as_mpy
+from micropython_wasm import FIRMWARE, REPO, run
+
+HERE = Path(__file__).resolve().parent
+CHECKER = HERE / "check_app_boot.py"
+CONFIGS = sorted(p.name for p in FIRMWARE.glob("config.example.*.json"))
+
+
+def _ok_lines(output: str) -> list[str]:
+    return [line for line in output.splitlines() if line.startswith("app boot ")
+            and ": ok " in line]
+
+
+def test_every_role_has_an_example_config() -> None:
+    roles = {name.split(".")[2] for name in CONFIGS}
+    assert roles == {"counter", "display", "hall", "feedback"}
+
+
+def test_each_role_boots_under_cpython() -> None:
+    done = subprocess.run([sys.executable, str(CHECKER), *(str(FIRMWARE / c) for c in CONFIGS)],
+                          capture_output=True, text=True, timeout=120, check=False,
+                          env={"PYTHONPATH": f"{FIRMWARE}:{REPO}", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(_ok_lines(done.stdout)) == len(CONFIGS), done.stdout
+
+
+def test_a_broken_boot_is_reported(tmp_path: Path) -> None:
+    bad = tmp_path / "config.json"
+    bad.write_text('{"schema": 1}')
+    done = subprocess.run([sys.executable, str(CHECKER), str(bad)], capture_output=True,
+                          text=True, timeout=60, check=False,
+                          env={"PYTHONPATH": f"{FIRMWARE}:{REPO}", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 1
+    assert "FAIL app boot" in done.stdout and "C2" in done.stdout, done.stdout
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_each_role_boots_under_micropython(form: str, tmp_path: Path) -> None:
+    firmware = FIRMWARE if form == "source" else firmware_as_mpy(tmp_path / "firmware")
+    result = run(CHECKER, files={"/firmware": firmware, "/simulators": REPO / "simulators",
+                                 "/tests/firmware/check_app_boot.py": CHECKER},
+                 args=[f"/firmware/{c}" for c in CONFIGS],
+                 sys_path=["/tests/firmware", "/firmware", "/"], cwd="/")
+    assert result.returncode == 0, result.output
+    assert len(_ok_lines(result.stdout)) == len(CONFIGS), result.output
