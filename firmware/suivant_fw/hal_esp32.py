@@ -20,10 +20,8 @@ import time
 import network
 from machine import PWM, SPI, UART, WDT, Pin
 
-from suivant_fw import matrix, segments
+from suivant_fw import segments
 from suivant_fw.device import LED_OFFLINE, LED_ONLINE, LED_WAITING
-from suivant_fw.max7219 import Max7219Lines
-from suivant_fw.tm1637 import TM1637
 
 WDT_MS = 30000  # longer than a blocking DNS lookup in open_connection
 WDT_IDLE_MS = 3600000  # after Ctrl-C: an hour for the technician at the REPL (see idle())
@@ -33,13 +31,16 @@ WIFI_MS = 20000
 CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
 
 
+# Each role imports only its display's driver: RAM is the scarce resource (performance.md).
 def _tm1637(display, brightness):
+    from suivant_fw.tm1637 import TM1637
     clk = Pin(display["clk"], Pin.OUT, value=1)
     dio = Pin(display["dio"], Pin.OUT, value=1)
     return TM1637(clk, dio, time.sleep_us, brightness)
 
 
 def _max7219(display, brightness):
+    from suivant_fw.max7219 import Max7219Lines
     chain = display["chain"]
     spi = SPI(2, baudrate=10000000, sck=Pin(display["clk"]), mosi=Pin(display["din"]))
     cs = Pin(display["cs"], Pin.OUT, value=1)
@@ -93,9 +94,11 @@ class _Rs485:
 
 class Hal:
     def __init__(self, cfg):
-        self._cfg = cfg
+        # Keep only what is used later: the validated config (~7 KB) must not stay in RAM.
         pins = cfg["pins"]
-        self._pins = pins
+        self._wifi = cfg.get("wifi")
+        self._button_pins = pins.get("buttons")
+        self._rs485 = pins.get("rs485")
         self._last = time.ticks_ms()
         self._now = 0
         brightness = (cfg.get("display") or {}).get("brightness", 4)
@@ -120,7 +123,7 @@ class Hal:
 
     def attach(self, dev):
         """The pins of dev.button_names, in that order (read_buttons fills levels so)."""
-        have = self._pins.get("buttons") or {}
+        have = self._button_pins or {}
         self._buttons = [Pin(have[name], Pin.IN, Pin.PULL_UP) for name in dev.button_names]
 
     # -- time, randomness, health ------------------------------------------------------------
@@ -183,6 +186,7 @@ class Hal:
         if lines == self._shown:
             return
         self._shown = lines
+        from suivant_fw import matrix
         cols = self._cols
         for i in range(len(cols)):
             matrix.draw(cols[i], lines[i] if i < len(lines) else "")
@@ -205,7 +209,7 @@ class Hal:
         w = self._wlan
         if w.isconnected():
             return
-        wifi = self._cfg["wifi"]
+        wifi = self._wifi
         w.active(True)
         try:
             w.connect(wifi["ssid"], wifi["password"])
@@ -231,7 +235,7 @@ class Hal:
         if serial["uart"] == 0:
             usb = _Stdio()
             return usb, usb
-        p = self._pins["rs485"]
+        p = self._rs485
         uart = UART(2, baudrate=serial["baud"], tx=p["tx"], rx=p["rx"])
         bus = _Rs485(uart, Pin(p["de"], Pin.OUT, value=0))
         return bus, bus
@@ -253,6 +257,7 @@ def show_code(code, path="config.json"):
     if display["driver"] == "tm1637":
         _tm1637(display, 7).show(segments.to_bytes(segments.fit(code)))
     else:
+        from suivant_fw import matrix
         m = _max7219(display, 3)
         cols = [bytearray(8 * m.modules) for _ in range(m.lines)]
         matrix.draw(cols[0], code)

@@ -1,6 +1,7 @@
 """The whole firmware of each role — config.json, App, link task, state machine — boots and
-works under CPython and under real MicroPython (source and .mpy), on the simulator's HAL, with
-an in-memory peer playing broker and bridge or bus master (check_app_boot.py).
+works under CPython and under real MicroPython (source and .mpy), with an in-memory peer
+playing broker and bridge or bus master (check_app_boot.py). Under MicroPython also with the
+board's own HAL (hal_esp32 and its drivers) on stand-in `machine`/`network` modules.
 """
 from __future__ import annotations
 
@@ -46,12 +47,15 @@ def test_a_broken_boot_is_reported(tmp_path: Path) -> None:
     assert "FAIL app boot" in done.stdout and "C2" in done.stdout, done.stdout
 
 
+@pytest.mark.parametrize("hal", ["simulator", "esp32"])
 @pytest.mark.parametrize("form", FORMS)
-def test_each_role_boots_under_micropython(form: str, tmp_path: Path) -> None:
+def test_each_role_boots_under_micropython(form: str, hal: str, tmp_path: Path) -> None:
     firmware = FIRMWARE if form == "source" else firmware_as_mpy(tmp_path / "firmware")
     result = run(CHECKER, files={"/firmware": firmware, "/simulators": REPO / "simulators",
+                                 "/board_stubs": HERE / "board_stubs",
                                  "/tests/firmware/check_app_boot.py": CHECKER},
-                 args=[f"/firmware/{c}" for c in CONFIGS],
-                 sys_path=["/tests/firmware", "/firmware", "/"], cwd="/")
+                 args=[*(["--esp32"] if hal == "esp32" else []),
+                       *(f"/firmware/{c}" for c in CONFIGS)],
+                 sys_path=["/tests/firmware", "/firmware", "/", "/board_stubs"], cwd="/")
     assert result.returncode == 0, result.output
     assert len(_ok_lines(result.stdout)) == len(CONFIGS), result.output
