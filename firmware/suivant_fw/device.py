@@ -44,6 +44,7 @@ LINK_NAMES = ("offline", "connecting", "online")
 
 OUTBOX = const(8)  # hello + 4 pending + status fit, with room to spare
 BLINK_PERIOD_MS = const(500)
+SCROLL_MS = const(400)  # a label longer than the display moves one glyph this often
 STATUS_S = const(60)  # as config.py's default for timing.status_s
 
 # status LED states (the counter terminal's dual LED; "off" for roles without one)
@@ -58,6 +59,7 @@ class View:
 
     def __init__(self):
         self.glyphs = None  # 7-segment roles: 4 glyphs (segments.fit); else None
+        self.scroll = ()  # a label longer than 4: its frames (segments.frames), shown in turn
         self.blink_until = 0  # ms: glyphs (or the hall's newest line) blink until then
         self.led = LED_OFF
         self.beep = False  # one shot: take_beep()
@@ -72,10 +74,14 @@ class View:
             self.dirty = True
 
     def glyphs_at(self, now):
-        """The glyphs to show at now, blinking until blink_until."""
-        if self.glyphs is None:
+        """The glyphs to show at now: scrolling through a long label, blinking until
+        blink_until."""
+        glyphs = self.glyphs
+        if glyphs is None:
             return None
-        return segments.blink(self.glyphs, now, BLINK_PERIOD_MS, self.blink_until)
+        if self.scroll:
+            glyphs = self.scroll[(now // SCROLL_MS) % len(self.scroll)]
+        return segments.blink(glyphs, now, BLINK_PERIOD_MS, self.blink_until)
 
     def lines_at(self, now):
         """The hall's lines to light at now: the newest blinks (as glyphs do) until then."""

@@ -5,11 +5,16 @@
 
 - counter terminal: buttons next, recall, absent, (finish,) transfer, pause (long press:
   close), each a `press`; shows line 1 of the latest show, or the ticket an `ok` ack names;
-  beeps when a show says beep=1; bUSy while 4 presses await their ack.
+  beeps when a show says beep=1; bUSy while 4 presses await their ack; rEFU for NOTICE_MS
+  when the bridge refused a press (its reason goes to the REPL log only: 4 digits cannot say
+  `counter_closed`).
 - counter display: line 1 of the latest show, blinking `blink` seconds after a new version.
+  A label longer than 4 characters scrolls (View.scroll).
 - hall display: the show's lines newest first (at most the chain's lines), the newest blinking.
 - feedback terminal: vote_1 .. vote_4 -> `vote` 1-4. A show with a new version whose line 1 is
-  a ticket (not `----`) opens a voting window; the first accepted vote closes it. A press
+  a ticket (not `----`) opens a voting window, for VOTE_WINDOW_MS at most (the citizen has
+  left by then: a later press would be the next citizen's); the first accepted vote closes
+  it. A press
   closer than MIN_VOTE_MS to the previous one is ignored (a double press, a child), as is a
   press with no window open; both counted in ignored_votes. The voted button's LED says thank
   you for THANKS_MS.
@@ -28,6 +33,8 @@ except ImportError:  # CPython: the simulator and the tests import this module t
 
 MIN_VOTE_MS = const(1000)
 THANKS_MS = const(2000)
+NOTICE_MS = const(2000)
+VOTE_WINDOW_MS = const(180000)
 _MAX_LINES = const(8)  # protocol.md §2: a show has 1 to 8 lines
 _IDLE_TEXT = "-"  # an ack's text when no ticket is served
 
@@ -53,7 +60,8 @@ class _SevenSegment(Device):
         if blink:
             self.view.set("blink_until", now + 1000 * blink)
 
-    def _glyphs(self):
+    def _glyphs(self, now):
+        """A status code, or the label (longer than the display if it must scroll)."""
         code = self._status_glyphs()
         if code is not None:
             return code
@@ -61,10 +69,18 @@ class _SevenSegment(Device):
             return segments.WAITING
         if self.line1 == _IDLE_TEXT:
             return segments.IDLE
+        if len(self.line1) > segments.WIDTH:
+            return self.line1
         return segments.fit(self.line1)
 
     def _paint(self, now):
-        self.view.set("glyphs", self._glyphs())
+        glyphs = self._glyphs(now)
+        scroll = ()
+        if len(glyphs) > segments.WIDTH:
+            scroll = segments.frames(glyphs)
+            glyphs = scroll[0]
+        self.view.set("scroll", scroll)
+        self.view.set("glyphs", glyphs)
 
 
 class CounterTerminal(_SevenSegment):
@@ -72,6 +88,8 @@ class CounterTerminal(_SevenSegment):
     has_led = True
 
     def __init__(self, cfg, boot, rand, now=0, **kw):
+        self.notice_until = 0  # rEFU shown until then
+        self.refused = 0
         have = _pins(cfg)["buttons"]
         self.button_names = tuple([b for b in BUTTONS if b in have])
         self.long_press = tuple([i for i in range(len(self.button_names))
@@ -94,16 +112,22 @@ class CounterTerminal(_SevenSegment):
         # show has been taken, a late ack must not bring back an older ticket.
         if msg.fields[0] == "ok" and self.shown == 0:
             self.line1 = msg.fields[1]
+        elif msg.fields[0] == "refused":
+            self.refused += 1
+            self.notice_until = now + NOTICE_MS
 
     def _on_show(self, msg, now):
         super()._on_show(msg, now)
         if msg.fields[0] == "1":
             self.view.set("beep", True)
 
-    def _glyphs(self):
-        if self._status_glyphs() is None and self.pending.full:
-            return segments.BUSY
-        return super()._glyphs()
+    def _glyphs(self, now):
+        if self._status_glyphs() is None:
+            if self.pending.full:
+                return segments.BUSY
+            if now < self.notice_until:
+                return segments.REFUSED
+        return super()._glyphs(now)
 
 
 class CounterDisplay(_SevenSegment):
@@ -131,6 +155,7 @@ class FeedbackTerminal(Device):
     def __init__(self, cfg, boot, rand, now=0, **kw):
         self.button_names = tuple(sorted(_pins(cfg)["buttons"]))  # vote_1 .. vote_4
         self.window = False
+        self.window_until = 0
         self.ticket = None  # the ticket the open window is about
         self.last_press = None
         self.thanks_until = 0
@@ -143,6 +168,7 @@ class FeedbackTerminal(Device):
         line1 = msg.fields[2]
         if line1 != segments.IDLE:
             self.window = True
+            self.window_until = now + VOTE_WINDOW_MS
             self.ticket = line1
 
     def _on_button(self, i, event, now):
@@ -150,7 +176,8 @@ class FeedbackTerminal(Device):
             return
         last = self.last_press
         self.last_press = now
-        if (last is not None and now - last < MIN_VOTE_MS) or not self.window:
+        if (last is not None and now - last < MIN_VOTE_MS) or not self.window \
+                or now >= self.window_until:
             self.ignored_votes += 1
             return
         score = self.button_names[i][-1]
@@ -161,6 +188,8 @@ class FeedbackTerminal(Device):
             self.thanks_until = now + THANKS_MS
 
     def _paint(self, now):
+        if self.window and now >= self.window_until:
+            self.window = False
         self.view.set("thanks", self.thanks if now < self.thanks_until else 0)
 
 

@@ -18,7 +18,8 @@ should be taken among the readable ones. Symbols: space - _ = . ? ' " [ ] / and 
 Status codes of the counter terminal and display (exactly 4 digits):
 IDLE "----" no ticket served · WAITING "CONN" (Conn) connecting, no `show` yet ·
 OFFLINE "OFFL" (oFFL) link lost · NO_CONFIG "NOCF" (noCF) config.json missing or invalid ·
-BUSY "BUSY" (bUSy) 4 presses await their ack, a fifth is refused (docs/protocol.md §5).
+BUSY "BUSY" (bUSy) 4 presses await their ack, a fifth is refused (docs/protocol.md §5) ·
+REFUSED "REFU" (rEFU) the bridge refused the last press (a closed counter, ...), for 2 s.
 """
 try:
     from micropython import const
@@ -44,6 +45,7 @@ WAITING = "CONN"
 OFFLINE = "OFFL"
 NO_CONFIG = "NOCF"
 BUSY = "BUSY"
+REFUSED = "REFU"
 
 # Every character with a glyph (canonical form) and its segment byte, in the same order.
 CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -_=.?'\"[]/*"
