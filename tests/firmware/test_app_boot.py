@@ -5,6 +5,7 @@ board's own HAL (hal_esp32 and its drivers) on stand-in `machine`/`network` modu
 """
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -59,3 +60,45 @@ def test_each_role_boots_under_micropython(form: str, hal: str, tmp_path: Path) 
                  sys_path=["/tests/firmware", "/firmware", "/", "/board_stubs"], cwd="/")
     assert result.returncode == 0, result.output
     assert len(_ok_lines(result.stdout)) == len(CONFIGS), result.output
+
+
+# ---- start.run: what main.py does with a config.json it refuses -----------------------------
+
+START_SCRIPT = """
+import json, machine
+machine.RECORD = []
+from suivant_fw import start
+start.run("/config.json")
+print("RETURNED")
+print("WIRES " + json.dumps(machine.RECORD))
+"""
+
+
+@pytest.mark.parametrize("role, code", [("counter", "C2"), ("display", "C5")])
+def test_a_refused_config_shows_its_code_prints_why_and_returns_to_the_repl(
+        role: str, code: str, tmp_path: Path) -> None:
+    from test_board_drivers import Wires
+    from suivant_fw import segments
+    from suivant_fw.pins_default import PINS
+    config = json.loads((FIRMWARE / f"config.example.{role}.json").read_text())
+    if code == "C2":
+        del config["site"]
+    else:
+        config["broker"]["port"] = 70000
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    result = run(START_SCRIPT, files={"/firmware": FIRMWARE, "/board_stubs": HERE / "board_stubs",
+                                      "/config.json": tmp_path / "config.json"},
+                 sys_path=["/firmware", "/board_stubs"], cwd="/")
+    assert result.returncode == 0, result.output
+    assert f"suivant: /config.json refused: {code} " in result.stdout, result.stdout
+    assert "RETURNED" in result.stdout  # back to the REPL, not looping or resetting
+    wires = json.loads(result.stdout.split("WIRES ", 1)[1])
+    display = PINS[role]["display"]
+    w = Wires()
+    clk, dio = w.pin("clk"), w.pin("dio")
+    for gpio, level in wires:
+        if gpio == display["clk"]:
+            clk(level)
+        elif gpio == display["dio"]:
+            dio(level)
+    assert [0xC0, *segments.to_bytes(segments.fit(code))] in w.transactions()

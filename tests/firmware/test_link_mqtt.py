@@ -9,6 +9,8 @@ import os
 import queue
 import signal
 import subprocess
+import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -44,11 +46,20 @@ class Bridge:
         self.up: queue.Queue[Message] = queue.Queue()
         self.status: queue.Queue[str] = queue.Queue()
         self.client = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="bridge-test")
+        self.subscribed = threading.Event()
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *a: c.subscribe(
             [(self.base + "up", 1), (self.base + "status", 1)])
+        self.client.on_subscribe = lambda *a: self.subscribed.set()
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
+        assert self.subscribed.wait(5), "the test bridge could not subscribe"
+
+    def reconnect(self) -> None:
+        """After a broker restart: connected and subscribed again (paho's own retry is slow)."""
+        self.subscribed.clear()
+        self.client.reconnect()
+        assert self.subscribed.wait(5), "the test bridge could not subscribe again"
 
     def _on_message(self, client: paho.Client, userdata: object, m: paho.MQTTMessage) -> None:
         if m.topic.endswith("/status"):
@@ -57,8 +68,10 @@ class Bridge:
             self.up.put(decode(m.payload, KEY))
 
     def next_up(self, kind: str | None = None, timeout: float = 5.0) -> Message:
+        """The next message of that kind within `timeout` s in all (others are skipped)."""
+        deadline = time.monotonic() + timeout
         while True:
-            msg = self.up.get(timeout=timeout)
+            msg = self.up.get(timeout=max(0.0, deadline - time.monotonic()))
             if kind is None or msg.kind == kind:
                 return msg
 
@@ -162,7 +175,7 @@ def test_retained_show_reaches_a_display_that_connects_later(broker: MosquittoBr
         bridge.close()
 
 
-def test_broker_restart_shows_offline_then_reconnects_and_resubscribes(
+def test_broker_restart_and_wifi_loss_show_offline_then_it_reconnects_and_resubscribes(
         broker: MosquittoBroker) -> None:
     bridge = Bridge(broker.port)
 
@@ -170,9 +183,13 @@ def test_broker_restart_shows_offline_then_reconnects_and_resubscribes(
         first = await in_thread(bridge.next_up, "hello")
         bridge.show(1, "C017")
         await until(lambda: hal.digits == "C017", what="first show")
+        hal.network_up = False  # and the Wi-Fi goes too, until the bridge is back
         await in_thread(broker.restart)
         await until(lambda: hal.digits in ("OFFL", "CONN"), what="offline code")
-        bridge.client.reconnect()  # paho's own reconnect is slower than the device's
+        await in_thread(bridge.reconnect)
+        await until(lambda: app.link.failures >= 2, what="failed attempts without Wi-Fi")
+        assert hal.digits in ("OFFL", "CONN") and app.link.connections == 1
+        hal.network_up = True
         second = await in_thread(bridge.next_up, "hello", 40)
         assert second.boot == first.boot and second.seq > first.seq
         assert second.fields[2] == "1"  # it says which show it displays

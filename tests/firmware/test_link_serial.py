@@ -7,6 +7,7 @@ import asyncio
 import queue
 import random
 import threading
+import time
 from collections.abc import Awaitable, Callable
 
 import serial
@@ -51,8 +52,10 @@ class SerialBridge:
         return self.next_frame(kind, timeout)[1]
 
     def next_frame(self, kind: str | None = None, timeout: float = 5.0) -> tuple[int, Message]:
+        """The next (address, message) of that kind within `timeout` s in all."""
+        deadline = time.monotonic() + timeout
         while True:
-            addr, msg = self.up.get(timeout=timeout)
+            addr, msg = self.up.get(timeout=max(0.0, deadline - time.monotonic()))
             if kind is None or msg.kind == kind:
                 return addr, msg
 

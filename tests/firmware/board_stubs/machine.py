@@ -1,5 +1,9 @@
 """Stand-in for the ESP32's `machine` module, so hal_esp32 boots off the board (the memory
-bench, test_app_boot): just the calls it makes, doing nothing. On the board this is C."""
+bench, test_app_boot): just the calls it makes, doing nothing. On the board this is C.
+
+A test that wants to see the wires sets RECORD to a list: every output level set on a Pin is
+appended as (gpio, level)."""
+RECORD = None
 
 
 class Pin:
@@ -15,6 +19,8 @@ class Pin:
         if v is None:
             return self.level
         self.level = 1 if v else 0
+        if RECORD is not None:
+            RECORD.append((self.n, self.level))
 
     def value(self, v=None):
         return self(v)
