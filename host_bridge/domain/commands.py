@@ -45,7 +45,7 @@ class Finish:
 @dataclass(frozen=True)
 class Transfer:
     counter: int
-    service: str
+    service: str | None  # None: the first other service of the counter (a terminal's key)
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,22 @@ class CloseCounter:
     counter: int
 
 
+@dataclass(frozen=True)
+class PauseOrResume:
+    """The terminal's « Pause » key: pauses an open counter, opens a paused or closed one."""
+    counter: int
+
+
+@dataclass(frozen=True)
+class GiveFeedback:
+    """A citizen's vote on a feedback terminal: score 1 (unhappy) to 4 (very happy), about the
+    ticket last served at `counter` when the terminal showed it (None if not known)."""
+    score: int
+    counter: int | None = None
+    label: str | None = None
+
+
 Command = (
     StartDay | IssueTicket | CancelTicket | CallNext | Recall | MarkAbsent | Finish | Transfer
-    | OpenCounter | PauseCounter | CloseCounter
+    | OpenCounter | PauseCounter | CloseCounter | PauseOrResume | GiveFeedback
 )

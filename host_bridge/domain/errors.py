@@ -61,3 +61,7 @@ class SiteClosed(Conflict):
 
 class DuplicateTicketId(Conflict):
     code = "duplicate_ticket_id"
+
+
+class InvalidFeedback(DomainError):
+    code = "invalid_feedback"

@@ -84,9 +84,18 @@ class CounterClosed:
     at: datetime
 
 
+@dataclass(frozen=True)
+class FeedbackGiven:
+    score: int  # 1 (unhappy) .. 4 (very happy)
+    counter: int | None
+    label: str | None  # the ticket rated, as the terminal showed it
+    at: datetime
+
+
 Event = (
     DayStarted | TicketIssued | TicketCalled | TicketRecalled | TicketServed | TicketAbsent
     | TicketCancelled | TicketTransferred | CounterOpened | CounterPaused | CounterClosed
+    | FeedbackGiven
 )
 
 EVENT_TYPES: dict[str, type] = {
@@ -94,5 +103,6 @@ EVENT_TYPES: dict[str, type] = {
     for cls in (
         DayStarted, TicketIssued, TicketCalled, TicketRecalled, TicketServed, TicketAbsent,
         TicketCancelled, TicketTransferred, CounterOpened, CounterPaused, CounterClosed,
+        FeedbackGiven,
     )
 }

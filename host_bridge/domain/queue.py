@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from . import commands as c
 from . import events as e
 from .errors import (
-    CounterNotOpen, DuplicateTicketId, NoCurrentTicket, RecallRefused, ServiceNotServed,
+    CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
+    ServiceNotServed,
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from .estimate import WaitEstimate, estimate_wait
@@ -174,13 +175,21 @@ class QueueState:
 
     def _transfer(self, command: c.Transfer, now: datetime) -> list[e.Event]:
         state, ticket = self._current(command.counter)
-        if self.site.service(command.service) is None:
-            raise UnknownService(f"unknown service {command.service!r}")
-        if command.service == ticket.service:
-            raise ServiceNotServed(f"{ticket.label} is already in service {command.service!r}")
-        if not any(command.service in k.services for k in self.site.counters):
-            raise ServiceNotServed(f"no counter serves {command.service!r}")
-        return [e.TicketTransferred(ticket.id, state.number, ticket.service, command.service, now)]
+        target = command.service
+        if target is None:
+            others = [s for s in self.counter_config(command.counter).services
+                      if s != ticket.service]
+            if not others:
+                raise ServiceNotServed(f"counter {command.counter} serves no other service to "
+                                       f"transfer {ticket.label} to")
+            target = others[0]
+        if self.site.service(target) is None:
+            raise UnknownService(f"unknown service {target!r}")
+        if target == ticket.service:
+            raise ServiceNotServed(f"{ticket.label} is already in service {target!r}")
+        if not any(target in k.services for k in self.site.counters):
+            raise ServiceNotServed(f"no counter serves {target!r}")
+        return [e.TicketTransferred(ticket.id, state.number, ticket.service, target, now)]
 
     def _open(self, command: c.OpenCounter, now: datetime) -> list[e.Event]:
         self.counter_config(command.counter)
@@ -193,6 +202,19 @@ class QueueState:
         if state.status is CounterStatus.PAUSED:
             return []
         return self._finish_current(state, now) + [e.CounterPaused(state.number, now)]
+
+    def _pause_or_resume(self, command: c.PauseOrResume, now: datetime) -> list[e.Event]:
+        self.counter_config(command.counter)
+        if self.counters[command.counter].status is CounterStatus.OPEN:
+            return self._pause(c.PauseCounter(command.counter), now)
+        return [e.CounterOpened(command.counter, now)]
+
+    def _feedback(self, command: c.GiveFeedback, now: datetime) -> list[e.Event]:
+        if isinstance(command.score, bool) or command.score not in (1, 2, 3, 4):
+            raise InvalidFeedback(f"a score is 1 to 4, not {command.score!r}")
+        if command.counter is not None:
+            self.counter_config(command.counter)
+        return [e.FeedbackGiven(command.score, command.counter, command.label, now)]
 
     def _close(self, command: c.CloseCounter, now: datetime) -> list[e.Event]:
         self.counter_config(command.counter)
@@ -308,6 +330,7 @@ _HANDLERS = {
     c.MarkAbsent: QueueState._absent, c.Finish: QueueState._finish,
     c.Transfer: QueueState._transfer, c.OpenCounter: QueueState._open,
     c.PauseCounter: QueueState._pause, c.CloseCounter: QueueState._close,
+    c.PauseOrResume: QueueState._pause_or_resume, c.GiveFeedback: QueueState._feedback,
 }
 
 _APPLIERS = {
@@ -317,4 +340,5 @@ _APPLIERS = {
     e.TicketCancelled: QueueState._on_cancelled, e.TicketTransferred: QueueState._on_transferred,
     e.CounterOpened: QueueState._on_counter_opened, e.CounterPaused: QueueState._on_counter_paused,
     e.CounterClosed: QueueState._on_counter_closed,
+    e.FeedbackGiven: lambda state, ev: None,  # history for the statistics; the queue is unchanged
 }

@@ -41,6 +41,7 @@ FIELD_STRATEGIES = {
     "str": ids,
     "int": st.integers(),
     "str | None": st.none() | ids,
+    "int | None": st.none() | st.integers(),
     "tuple[str, ...]": st.lists(ids, max_size=5).map(tuple),
 }
 

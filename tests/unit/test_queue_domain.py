@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
-    CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, RecallRefused,
+    CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
     ServiceNotServed, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.estimate import estimate_wait, service_time_range
@@ -534,6 +534,24 @@ def test_a_transfer_to_a_service_no_counter_serves_is_refused(make_desk, make_si
         desk.run(c.Transfer(1, "archives"))
 
 
+def test_a_transfer_without_a_target_goes_to_the_counters_other_service(desk):
+    desk.open(1)
+    moved = desk.issue("accueil")
+    desk.call(1)
+    events = desk.run(c.Transfer(1, None))  # the terminal's « Transfert » key
+    assert events == [e.TicketTransferred(moved.id, 1, "accueil", "etat-civil", desk.now)]
+
+
+def test_a_transfer_without_a_target_at_a_one_service_counter_is_refused(desk, snapshot):
+    desk.open(3)
+    desk.issue("passeports")
+    desk.call(3)
+    before = snapshot(desk.state)
+    with pytest.raises(ServiceNotServed, match="no other service"):
+        desk.run(c.Transfer(3, None))
+    assert snapshot(desk.state) == before
+
+
 # ----- counters: open, pause, close -----------------------------------------------------------
 
 def test_a_counter_starts_the_day_closed_and_call_next_is_refused_with_counter_not_open(desk):
@@ -965,3 +983,40 @@ def test_one_more_person_ahead_never_shortens_the_estimate(ahead, counters, samp
 
 def test_no_counter_open_gives_no_estimate():
     assert estimate_wait(3, 0, [5.0, 5.0, 5.0], 8.0) is None
+
+
+# ----- the terminal's pause key, feedback votes -----------------------------------------------
+
+def test_pause_key_pauses_an_open_counter_finishing_its_ticket(desk):
+    desk.open(1)
+    served = desk.issue("accueil")
+    desk.call(1)
+    events = desk.run(c.PauseOrResume(1))
+    assert events == [e.TicketServed(served.id, 1, desk.now), e.CounterPaused(1, desk.now)]
+    assert desk.state.counters[1].status is CounterStatus.PAUSED
+
+
+@pytest.mark.parametrize("first", ["closed", "paused"])
+def test_pause_key_opens_a_paused_or_closed_counter(desk, first):
+    if first == "paused":
+        desk.open(1)
+        desk.run(c.PauseCounter(1))
+    assert desk.run(c.PauseOrResume(1)) == [e.CounterOpened(1, desk.now)]
+    assert desk.state.counters[1].status is CounterStatus.OPEN
+
+
+def test_feedback_is_recorded_and_changes_no_queue_state(desk, snapshot):
+    before = snapshot(desk.state)
+    assert desk.run(c.GiveFeedback(4, 1, "A001")) == [e.FeedbackGiven(4, 1, "A001", desk.now)]
+    assert snapshot(desk.state) == before
+
+
+@pytest.mark.parametrize("score", [0, 5, -1, True])
+def test_a_feedback_score_outside_1_to_4_is_refused(desk, score):
+    with pytest.raises(InvalidFeedback):
+        desk.run(c.GiveFeedback(score))
+
+
+def test_feedback_about_an_unknown_counter_is_refused(desk):
+    with pytest.raises(UnknownCounter):
+        desk.run(c.GiveFeedback(3, 99))
