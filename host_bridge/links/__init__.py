@@ -1,0 +1,1 @@
+"""Device links: the registry, the gateway every link feeds, MQTT and serial."""

@@ -1,0 +1,253 @@
+"""The devices' one door to the bridge, whatever the link: a line in, acks and shows out.
+
+    gateway = DeviceGateway(service, registry)
+    gateway.attach("mqtt", mqtt_link)           # links: send(device, channel, line)
+    gateway.handle_line(line, via="mqtt")       # from any link's thread
+    gateway.start(); gateway.stop()             # the display worker
+
+A line is checked in the order protocol.md §2 gives (its MAC before anything is believed),
+then against replays (the registry: a retired boot, or a seq older than any resend), then:
+- hello: firmware and boot noted; the device gets its current show;
+- status: its health noted;
+- press / vote: turned into the same queue command the HTTP API would build, executed with
+  source `device:<id>` and request id `<boot>:<seq>` — the service applies a request once and
+  answers a repeat with the stored answer — then acknowledged (`ok` + the ticket now served,
+  `refused` + the reason's code, or `error`: not applied, the device tries again later).
+Whatever is refused is counted (`rejected`, per reason) and logged, and changes nothing.
+
+Displays follow the queue, not the presses: committed events (from any entry point) reach a
+worker thread that computes the shows to send (displays.DisplayBoard), so a press's ack never
+waits for the displays and an HTTP call updates the boards too.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from suivant_fw import ProtocolError
+from suivant_fw.message import Message, decode, encode, peek
+
+from ..domain import commands as c
+from ..domain.errors import DomainError
+from ..service.queue_service import QueueService
+from .displays import IDLE, DisplayBoard, Show
+from .registry import FRESH, REPLAY, Device, DeviceRegistry
+
+log = logging.getLogger(__name__)
+# What each role may send: a display pressing buttons is a forged or broken device.
+KINDS_OF_ROLE = {"counter": ("hello", "press", "status"), "display": ("hello", "status"),
+                 "hall": ("hello", "status"), "feedback": ("hello", "vote", "status")}
+LOG_EVERY_S = 60  # a device sending garbage is logged once a minute per reason, always counted
+
+
+class Link(Protocol):
+    def send(self, device: Device, channel: str, line: bytes) -> None:
+        """channel: "down" (acks) or "show" (display state)."""
+
+
+def press_command(device: Device, button: str) -> c.Command:
+    counter = device.counter
+    if counter is None:  # the registry refuses a counter terminal without a counter
+        raise ValueError(f"{device.id} has no counter")
+    return {
+        "next": c.CallNext, "recall": c.Recall, "absent": c.MarkAbsent, "finish": c.Finish,
+        "pause": c.PauseOrResume, "close": c.CloseCounter,
+    }[button](counter) if button != "transfer" else c.Transfer(counter, None)
+
+
+class DeviceGateway:
+    def __init__(self, service: QueueService, registry: DeviceRegistry,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)):
+        self.service = service
+        self.registry = registry
+        self.clock = clock
+        self.links: dict[str, Link] = {}
+        self.board = DisplayBoard()
+        self.rejected: Counter[str] = Counter()
+        self._logged: dict[tuple[str, str], float] = {}
+        self._events: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self._board_lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+        service.bus.listen(self._events.put)  # called under the service lock: only enqueue
+
+    def attach(self, name: str, link: Link) -> None:
+        self.links[name] = link
+
+    # -- lines in ----------------------------------------------------------------------------
+    def handle_line(self, line: bytes, via: str) -> None:
+        try:
+            _, device_id = peek(line)
+        except ProtocolError as e:
+            self._reject("-", e.code, via)
+            return
+        dev = self.registry.get(device_id)
+        if dev is None:
+            self._reject(device_id, "unknown_device", via)
+            return
+        health = self.registry.health[dev.id]
+        try:
+            msg = decode(line, dev.key)
+        except ProtocolError as e:
+            health.bad_messages += 1
+            self._reject(dev.id, e.code, via)
+            return
+        if msg.kind not in KINDS_OF_ROLE[dev.role]:
+            health.bad_messages += 1
+            self._reject(dev.id, "wrong_kind", via)
+            return
+        verdict = self.registry.sequence(dev.id, msg.boot, msg.seq)
+        if verdict.verdict == REPLAY:
+            health.bad_messages += 1
+            self._reject(dev.id, "replay", via)
+            return
+        health.last_seen = self.clock()
+        health.via = via
+        health.boot = msg.boot
+        if via != "mqtt":  # MQTT presence comes from the retained status topic
+            health.online = True
+        getattr(self, "_on_" + msg.kind)(dev, msg, verdict.verdict == FRESH)
+
+    def _on_hello(self, dev: Device, msg: Message, fresh: bool) -> None:
+        role, firmware, shown = msg.fields
+        if role != dev.role:
+            self.registry.health[dev.id].bad_messages += 1
+            self._reject(dev.id, "wrong_role", "hello")
+            return
+        self.registry.set_firmware(dev.id, firmware)
+        health = self.registry.health[dev.id]
+        health.firmware, health.shown = firmware, int(shown)
+        with self._board_lock:
+            show = self.board.sent.get(dev.id)
+        if show is not None and show.version > int(shown):
+            self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
+
+    def _on_status(self, dev: Device, msg: Message, fresh: bool) -> None:
+        uptime, heap, rssi, errors, shown = msg.fields
+        health = self.registry.health[dev.id]
+        health.uptime_s, health.heap, health.link_errors, health.shown = \
+            int(uptime), int(heap), int(errors), int(shown)
+        health.rssi = None if rssi == "-" else int(rssi)
+
+    def _on_press(self, dev: Device, msg: Message, fresh: bool) -> None:
+        self._apply_once(dev, msg, fresh, lambda: press_command(dev, msg.fields[0]))
+
+    def _on_vote(self, dev: Device, msg: Message, fresh: bool) -> None:
+        with self._board_lock:
+            shown = self.board.sent.get(dev.id)
+        label = shown.lines[0] if shown is not None and shown.lines[0] != IDLE else None
+        self._apply_once(dev, msg, fresh,
+                         lambda: c.GiveFeedback(int(msg.fields[0]), dev.counter, label))
+
+    def _apply_once(self, dev: Device, msg: Message, fresh: bool,
+                    command: Callable[[], c.Command]) -> None:
+        if not fresh:  # a resend: the answer it was given, if it was given one
+            stored = self.registry.answer_for(dev.id, msg.boot, msg.seq)
+            if stored is not None:
+                self._ack(dev, msg, *stored)
+                return
+        try:
+            answer = self.service.execute(command(), f"device:{dev.id}", f"{msg.boot}:{msg.seq}")
+            result, text = "ok", _served(answer)
+        except DomainError as e:
+            result, text = "refused", e.code
+        except Exception:  # the store failed, a bug: not applied; the device resends later
+            log.exception("%s: %s %s could not be applied", dev.id, msg.kind, msg.fields)
+            self._ack(dev, msg, "error", "internal")
+            return
+        self.registry.record_answer(dev.id, msg.boot, msg.seq, result, text)
+        self._ack(dev, msg, result, text)
+
+    def presence(self, device_id: str, online: bool) -> None:
+        """From the retained MQTT status (the device's own, or its last will)."""
+        health = self.registry.health.get(device_id)
+        if health is not None:
+            health.online = online
+
+    # -- lines out ---------------------------------------------------------------------------
+    def _ack(self, dev: Device, msg: Message, result: str, text: str) -> None:
+        self._send(dev, "down", Message("ack", dev.id, msg.boot, msg.seq, (result, text)))
+
+    def _send_show(self, dev: Device, show: Show) -> None:
+        self._send(dev, "show", Message("show", dev.id, "-", show.version, show.fields()))
+
+    def _send(self, dev: Device, channel: str, msg: Message) -> None:
+        link = self.links.get(dev.link)
+        if link is None:
+            return
+        try:
+            link.send(dev, channel, encode(msg, dev.key))
+        except Exception:  # a link that fails must not stop the others
+            log.exception("%s: sending %s on %s failed", dev.id, msg.kind, dev.link)
+
+    def _reject(self, device_id: str, reason: str, via: str) -> None:
+        self.rejected[reason] += 1
+        now = time.monotonic()
+        key = (device_id, reason)
+        if now - self._logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
+            self._logged[key] = now
+            log.warning("refused a line from %s on %s: %s (counted; logged once a minute)",
+                        device_id, via, reason)
+
+    # -- displays ----------------------------------------------------------------------------
+    def send_all_shows(self, link: str | None = None) -> None:
+        """Every device's current show again (start-up, a broker reconnect, a port back)."""
+        devices = self.registry.all()
+        with self._board_lock:
+            shows = self.service.read(lambda state: self.board.everything(
+                state, devices, self.service.store.last_seq()))
+        by_id = {d.id: d for d in devices}
+        for show in shows:
+            dev = by_id[show.device]
+            if link is None or dev.link == link:
+                self._send_show(dev, show)
+
+    def start(self) -> None:
+        self.send_all_shows()
+        self._worker = threading.Thread(target=self._run, name="displays", daemon=True)
+        self._worker.start()
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._events.put(None)
+            self._worker.join(5)
+            self._worker = None
+
+    def _run(self) -> None:
+        while True:
+            batch = self._events.get()
+            if batch is None:
+                return
+            events = list(batch)
+            while True:  # take whatever else is waiting: one refresh for all of it
+                try:
+                    more = self._events.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._events.put(None)
+                    break
+                events += more
+            try:
+                self._refresh(events)
+            except Exception:
+                log.exception("display refresh failed; the next event tries again")
+
+    def _refresh(self, events: list[dict[str, Any]]) -> None:
+        devices = self.registry.all()
+        with self._board_lock:
+            shows = self.service.read(lambda state: self.board.changes(state, devices, events))
+        by_id = {d.id: d for d in devices}
+        for show in shows:
+            self._send_show(by_id[show.device], show)
+
+
+def _served(answer: dict[str, Any]) -> str:
+    counter = answer.get("counter") or {}
+    ticket = counter.get("ticket")
+    return ticket["label"] if ticket else "-"

@@ -1,0 +1,155 @@
+"""What every device displays, computed from the queue: the `show` messages (protocol.md §2).
+
+`screen(state, device)` is a pure function of the queue state: the lines a device of that role
+shows now. `DisplayBoard` remembers what each device was last sent and turns committed events
+into the shows to send — only for the devices whose screen changed, or that must blink or beep:
+
+- counter terminal: the ticket in service at its counter, `----` when idle, `PAUS` paused,
+  `CLOS` closed; beeps once when its counter's services go from nobody waiting to someone.
+- counter display: the ticket called to its counter (`----` when none); blinks BLINK_S seconds
+  on a call or a recall.
+- hall display: the latest calls, newest first, `C017>3`; blinks on a call or recall.
+- feedback terminal: the ticket last served at its counter (it opens the voting window), or
+  `----`.
+
+Versions: a show's version is the sequence number of the last committed event (or, for a
+resend with nothing new, the device's last version). Event sequence numbers only grow and
+survive restarts, so a show made after a bridge restart is never older than one made before.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..domain.queue import QueueState
+from ..domain.tickets import CounterStatus, TicketStatus
+from .registry import Device
+
+HALL_LINES = 8  # protocol.md §2: a show has at most 8 lines; a hall shows what its chain fits
+BLINK_S = 5
+IDLE = "----"
+PAUSED = "PAUS"
+CLOSED = "CLOS"
+_CALLS = ("TicketCalled", "TicketRecalled")
+
+
+@dataclass(frozen=True)
+class Show:
+    device: str
+    version: int
+    lines: tuple[str, ...]
+    blink: int = 0
+    beep: bool = False
+
+    def fields(self) -> tuple[str, ...]:
+        return ("1" if self.beep else "0", str(self.blink), *self.lines)
+
+
+def terminal_line(state: QueueState, counter: int) -> str:
+    status = state.counters[counter].status
+    if status is CounterStatus.CLOSED:
+        return CLOSED
+    if status is CounterStatus.PAUSED:
+        return PAUSED
+    current = state.current_ticket(counter)
+    return current.label if current else IDLE
+
+
+def called_line(state: QueueState, counter: int) -> str:
+    current = state.current_ticket(counter)
+    return current.label if current else IDLE
+
+
+class Screens:
+    """Every screen of the site at one state, each computed once (one pass over the day's
+    tickets), so a refresh costs O(tickets + devices), not O(tickets x devices)."""
+
+    def __init__(self, state: QueueState):
+        self.state = state
+        served: dict[int | None, Any] = {}
+        called = []
+        for t in state.tickets.values():
+            if t.status is TicketStatus.SERVED and t.finished_at is not None:
+                for key in (t.counter, None):  # None: a feedback terminal of the whole site
+                    best = served.get(key)
+                    if best is None or t.finished_at > best.finished_at:
+                        served[key] = t
+            if t.last_call_at is not None and t.counter is not None:
+                called.append(t)
+        called.sort(key=lambda t: t.last_call_at, reverse=True)
+        self.hall = tuple(f"{t.label}>{t.counter}" for t in called[:HALL_LINES]) or (IDLE,)
+        self.served = {k: t.label for k, t in served.items()}
+
+    def of(self, device: Device) -> tuple[str, ...]:
+        if device.role == "counter":
+            return (terminal_line(self.state, device.counter),)
+        if device.role == "display":
+            return (called_line(self.state, device.counter),)
+        if device.role == "hall":
+            return self.hall
+        return (self.served.get(device.counter, IDLE),)
+
+
+def screen(state: QueueState, device: Device) -> tuple[str, ...]:
+    """What `device` shows at this state (one device; DisplayBoard uses Screens for many)."""
+    return Screens(state).of(device)
+
+
+def waiting_at(state: QueueState, counter: int) -> int:
+    return sum(len(state.waiting.get(s, ())) for s in state.counter_config(counter).services)
+
+
+class DisplayBoard:
+    """The shows sent so far, and which to send next. Not thread-safe: one caller at a time."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, Show] = {}
+        self._waiting: dict[int, int] = {}  # counter -> people waiting at the last refresh
+
+    def everything(self, state: QueueState, devices: Iterable[Device],
+                   version: int) -> list[Show]:
+        """Every device's current screen, without blink or beep: at start-up, after a broker
+        reconnect. A device keeps its last version when its screen is unchanged."""
+        out = []
+        screens = Screens(state)
+        for dev in devices:
+            lines = screens.of(dev)
+            last = self.sent.get(dev.id)
+            v = last.version if last is not None and last.lines == lines else \
+                max(version, last.version + 1 if last else 0)
+            show = Show(dev.id, v, lines)
+            self.sent[dev.id] = show
+            out.append(show)
+        for number in state.counters:
+            self._waiting[number] = waiting_at(state, number)
+        return out
+
+    def changes(self, state: QueueState, devices: Iterable[Device],
+                events: list[dict[str, Any]]) -> list[Show]:
+        """The shows that events (public events, as the bus carries them) make necessary."""
+        if not events:
+            return []
+        version = max(ev["seq"] for ev in events)
+        called = {ev["counter"] for ev in events if ev["type"] in _CALLS}
+        queue_grew = set()
+        for number in state.counters:
+            now_waiting = waiting_at(state, number)
+            if now_waiting and not self._waiting.get(number, 0):
+                queue_grew.add(number)
+            self._waiting[number] = now_waiting
+        out = []
+        screens = Screens(state)
+        for dev in devices:
+            lines = screens.of(dev)
+            blink = BLINK_S if (dev.role == "display" and dev.counter in called) or \
+                (dev.role == "hall" and called) else 0
+            beep = dev.role == "counter" and dev.counter in queue_grew
+            last = self.sent.get(dev.id)
+            if last is not None and last.lines == lines and not blink and not beep:
+                continue
+            v = max(version, last.version + 1 if last else 0)
+            show = Show(dev.id, v, lines, blink, beep)
+            self.sent[dev.id] = show
+            out.append(show)
+        return out

@@ -1,0 +1,248 @@
+"""The device registry: who may speak to the bridge, with what key, and what it last said.
+
+Provisioned facts (id, role, counter, link, key, broker password, serial port and address) and
+the replay state (current boot nonce, highest seq, retired boots, recent answers) are in an
+SQLite file of their own beside the queue's (a status flood must not queue behind the queue's
+fsyncs, and the queue's history must not carry keys). Health (online, last seen, RSSI, free
+heap, link errors, shown version, bad messages) is kept in memory: it is re-learnt within a
+status period after a restart.
+
+Keys are stored as they are: the bridge needs them to check MACs (HMAC is symmetric). The file
+is created readable by its owner only.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import sqlite3
+import threading
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any
+
+from suivant_fw.message import ROLES
+
+DEVICE_ID = re.compile(r"[a-z0-9-]{1,24}")
+LINKS = ("mqtt", "serial")
+ANSWERS_KEPT = 32  # per device: enough for any resend (a device has at most 4 pending)
+BOOTS_KEPT = 64  # retired boot nonces per device, refused if they come back
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    id TEXT PRIMARY KEY, role TEXT NOT NULL, counter INTEGER, link TEXT NOT NULL,
+    key TEXT NOT NULL, broker_password TEXT, serial_port TEXT, serial_address INTEGER,
+    created_at TEXT NOT NULL, boot TEXT, last_seq INTEGER NOT NULL DEFAULT 0, firmware TEXT
+);
+CREATE TABLE IF NOT EXISTS retired_boots (
+    device TEXT NOT NULL, boot TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (device, boot)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS answers (
+    device TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL, result TEXT NOT NULL,
+    text TEXT NOT NULL, PRIMARY KEY (device, boot, seq)
+) WITHOUT ROWID;
+"""
+
+
+class RegistryError(ValueError):
+    """A device that cannot be registered so: `field` names what is wrong."""
+
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str
+    role: str
+    counter: int | None
+    link: str
+    key: bytes
+    broker_password: str | None = None
+    serial_port: str | None = None
+    serial_address: int | None = None
+    firmware: str | None = None
+
+
+@dataclass
+class Health:
+    online: bool = False
+    last_seen: datetime | None = None
+    boot: str | None = None
+    firmware: str | None = None
+    uptime_s: int | None = None
+    rssi: int | None = None
+    heap: int | None = None
+    link_errors: int | None = None
+    shown: int | None = None
+    bad_messages: int = 0  # lines refused: bad MAC, malformed, replayed
+    via: str | None = None  # "mqtt", or the serial port it was last heard on
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """What a (boot, seq) is for a device: FRESH (apply it); REPEAT (a resend: one of the
+    current boot's last ANSWERS_KEPT seqs, answered again); REPLAY (a retired boot, or a seq
+    of the current boot older than any resend can be: refused)."""
+    verdict: str
+    new_boot: bool = False
+
+
+FRESH, REPEAT, REPLAY = "fresh", "repeat", "replay"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class DeviceRegistry:
+    def __init__(self, path: str, valid_counters: frozenset[int] = frozenset()):
+        new = path != ":memory:" and not os.path.exists(path)
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if new:
+            os.chmod(path, 0o600)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # a lost replay state costs nothing: the
+        self.db.execute("PRAGMA busy_timeout=5000")   # queue's own request ids keep presses once
+        self.db.executescript(_SCHEMA)
+        self.valid_counters = valid_counters
+        self._lock = threading.Lock()
+        self._devices: dict[str, Device] = {}
+        self._state: dict[str, tuple[str | None, int]] = {}  # id -> (boot, last seq)
+        self.health: dict[str, Health] = {}
+        for row in self.db.execute("SELECT id, role, counter, link, key, broker_password, "
+                                   "serial_port, serial_address, firmware, boot, last_seq "
+                                   "FROM devices"):
+            self._load(row)
+
+    def _load(self, row: tuple[Any, ...]) -> Device:
+        dev = Device(row[0], row[1], row[2], row[3], bytes.fromhex(row[4]), row[5], row[6],
+                     row[7], row[8])
+        self._devices[dev.id] = dev
+        self._state[dev.id] = (row[9], row[10])
+        self.health.setdefault(dev.id, Health(boot=row[9], firmware=row[8]))
+        return dev
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- provisioning ----------------------------------------------------------------------
+    def add(self, device_id: str, role: str, counter: int | None = None, link: str = "mqtt",
+            serial_port: str | None = None, serial_address: int | None = None,
+            key: bytes | None = None, broker_password: str | None = None) -> Device:
+        """Register a device with a fresh key (and broker password for MQTT)."""
+        if not isinstance(device_id, str) or not DEVICE_ID.fullmatch(device_id):
+            raise RegistryError("id", "1 to 24 of a-z 0-9 -")
+        if role not in ROLES:
+            raise RegistryError("role", f"one of {', '.join(ROLES)}")
+        if role in ("counter", "display") and counter is None:
+            raise RegistryError("counter", f"a {role} belongs to a counter")
+        if role == "hall" and counter is not None:
+            raise RegistryError("counter", "a hall display shows every counter")
+        if counter is not None and self.valid_counters and counter not in self.valid_counters:
+            raise RegistryError("counter", f"no counter {counter} in the site")
+        if link not in LINKS:
+            raise RegistryError("link", "mqtt or serial")
+        if link == "serial":
+            if not serial_port:
+                raise RegistryError("serial_port", "a serial device needs the port it is on")
+            if serial_address is None or not 0 <= serial_address <= 254:
+                raise RegistryError("serial_address", "0 (point to point) or 1-254 (bus)")
+        elif serial_port is not None or serial_address is not None:
+            raise RegistryError("serial_port", "only for link serial")
+        if key is not None and len(key) != 32:
+            raise RegistryError("key", "32 bytes")
+        dev = Device(device_id, role, counter, link, key or secrets.token_bytes(32),
+                     (broker_password or secrets.token_urlsafe(18)) if link == "mqtt" else None,
+                     serial_port, serial_address)
+        with self._lock:
+            if device_id in self._devices:
+                raise RegistryError("id", f"{device_id} is already registered")
+            if link == "serial":
+                for other in self._devices.values():
+                    if (other.serial_port, other.serial_address) == (serial_port, serial_address):
+                        raise RegistryError("serial_address",
+                                            f"{other.id} has it on {serial_port}")
+            self.db.execute(
+                "INSERT INTO devices (id, role, counter, link, key, broker_password, serial_port,"
+                " serial_address, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (dev.id, dev.role, dev.counter, dev.link, dev.key.hex(), dev.broker_password,
+                 dev.serial_port, dev.serial_address, _now().isoformat()))
+            self._devices[dev.id] = dev
+            self._state[dev.id] = (None, 0)
+            self.health[dev.id] = Health()
+        return dev
+
+    def remove(self, device_id: str) -> bool:
+        with self._lock:
+            if self._devices.pop(device_id, None) is None:
+                return False
+            self._state.pop(device_id, None)
+            self.health.pop(device_id, None)
+            for table, column in (("devices", "id"), ("retired_boots", "device"),
+                                  ("answers", "device")):
+                self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (device_id,))
+            return True
+
+    def get(self, device_id: str) -> Device | None:
+        return self._devices.get(device_id)
+
+    def all(self) -> list[Device]:
+        return sorted(self._devices.values(), key=lambda d: d.id)
+
+    # -- replay protection -----------------------------------------------------------------
+    def sequence(self, device_id: str, boot: str, seq: int) -> Sequence:
+        """Classify a device message's (boot, seq) and, when FRESH, take it: the boot becomes
+        the current one (the previous one is retired for good) and seq the highest."""
+        with self._lock:
+            current, last = self._state[device_id]
+            if boot != current:
+                if self.db.execute("SELECT 1 FROM retired_boots WHERE device=? AND boot=?",
+                                   (device_id, boot)).fetchone():
+                    return Sequence(REPLAY)
+                self._retire(device_id, current)
+                self._take(device_id, boot, seq)
+                return Sequence(FRESH, new_boot=True)
+            if seq <= last:
+                return Sequence(REPEAT if seq > last - ANSWERS_KEPT else REPLAY)
+            self._take(device_id, boot, seq)
+            return Sequence(FRESH)
+
+    def _retire(self, device_id: str, boot: str | None) -> None:
+        if boot is None:
+            return
+        n = self.db.execute("SELECT COALESCE(MAX(n), 0) + 1 FROM retired_boots WHERE device=?",
+                            (device_id,)).fetchone()[0]
+        self.db.execute("INSERT OR IGNORE INTO retired_boots VALUES (?, ?, ?)",
+                        (device_id, boot, n))
+        self.db.execute("DELETE FROM retired_boots WHERE device=? AND n <= ?",
+                        (device_id, n - BOOTS_KEPT))
+        self.db.execute("DELETE FROM answers WHERE device=? AND boot=?", (device_id, boot))
+
+    def _take(self, device_id: str, boot: str, seq: int) -> None:
+        self.db.execute("UPDATE devices SET boot=?, last_seq=? WHERE id=?", (boot, seq, device_id))
+        self._state[device_id] = (boot, seq)
+
+    def record_answer(self, device_id: str, boot: str, seq: int, result: str, text: str) -> None:
+        with self._lock:
+            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
+                            (device_id, boot, seq, result, text))
+            self.db.execute("DELETE FROM answers WHERE device=? AND boot=? AND seq <= ?",
+                            (device_id, boot, seq - ANSWERS_KEPT))
+
+    def answer_for(self, device_id: str, boot: str, seq: int) -> tuple[str, str] | None:
+        with self._lock:
+            row = self.db.execute("SELECT result, text FROM answers WHERE device=? AND boot=? "
+                                  "AND seq=?", (device_id, boot, seq)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    # -- what devices say about themselves -------------------------------------------------
+    def set_firmware(self, device_id: str, firmware: str) -> None:
+        with self._lock:
+            dev = self._devices.get(device_id)
+            if dev is not None and dev.firmware != firmware:
+                self._devices[device_id] = replace(dev, firmware=firmware)
+                self.db.execute("UPDATE devices SET firmware=? WHERE id=?", (firmware, device_id))

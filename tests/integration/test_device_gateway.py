@@ -1,0 +1,306 @@
+"""The devices' door to the queue (host_bridge.links.device_gateway), whatever the link: the real
+queue service on SQLite, the real registry and codec, and a link that records what it is given.
+The MQTT and serial links are tested with a real broker and real ptys in test_links_*.py.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from host_bridge.domain import commands as c
+from host_bridge.domain import events as e
+from host_bridge.links.device_gateway import DeviceGateway
+from host_bridge.links.registry import Device, DeviceRegistry, RegistryError
+from host_bridge.service.queue_service import QueueService, new_ticket_id
+from host_bridge.store.sqlite_store import SqliteStore
+from suivant_fw.message import Message, decode, encode
+
+BOOT = "0badf00d"
+
+
+class Recorder:
+    """A link: what the gateway sends, decoded with the device's key."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, Message]] = []
+        self.lock = threading.Lock()
+
+    def send(self, device: Device, channel: str, line: bytes) -> None:
+        with self.lock:
+            self.sent.append((device.id, channel, decode(line, device.key)))
+
+    def take(self, device: str | None = None, kind: str | None = None) -> list[Message]:
+        with self.lock:
+            out = [m for d, _, m in self.sent
+                   if (device is None or d == device) and (kind is None or m.kind == kind)]
+            self.sent = [(d, ch, m) for d, ch, m in self.sent
+                         if not ((device is None or d == device) and (kind is None or m.kind == kind))]
+        return out
+
+    def until(self, device: str, kind: str, line: str, timeout: float = 5.0) -> Message:
+        """The first message of that kind to device whose line 1 (a show's third field, an
+        ack's text) is `line`, waiting for it; the ones before it are dropped."""
+        deadline = time.monotonic() + timeout
+        seen = []
+        while time.monotonic() < deadline:
+            for m in self.take(device, kind):
+                seen.append(m)
+                if m.fields[-1 if kind == "ack" else 2] == line:
+                    return m
+            time.sleep(0.005)
+        raise AssertionError(f"no {kind} with {line!r} to {device} in {timeout} s: {seen}")
+
+    def wait(self, device: str, kind: str, timeout: float = 5.0) -> list[Message]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            got = self.take(device, kind)
+            if got:
+                return got
+            time.sleep(0.005)
+        raise AssertionError(f"nothing sent to {device} ({kind}) in {timeout} s: {self.sent}")
+
+
+class Rig:
+    def __init__(self, settings, clock, tmp_path: Path):
+        self.store = SqliteStore(settings.db_path, "NORMAL")
+        self.service = QueueService(settings.site, self.store, clock)
+        counters = frozenset(k.number for k in settings.site.counters)
+        self.registry = DeviceRegistry(str(tmp_path / "devices.db"), counters)
+        self.gateway = DeviceGateway(self.service, self.registry)
+        self.link = Recorder()
+        self.gateway.attach("mqtt", self.link)
+        self.devices = {
+            "term-1": self.registry.add("term-1", "counter", 1),
+            "disp-1": self.registry.add("disp-1", "display", 1),
+            "hall": self.registry.add("hall", "hall"),
+            "fb-1": self.registry.add("fb-1", "feedback", 1),
+        }
+        self.seq: dict[str, int] = {}
+
+    def line(self, device: str, kind: str, *fields: str, boot: str = BOOT,
+             seq: int | None = None, key: bytes | None = None) -> bytes:
+        if seq is None:
+            seq = self.seq[device] = self.seq.get(device, 0) + 1
+        dev = self.devices[device]
+        return encode(Message(kind, device, boot, seq, fields), key or dev.key)
+
+    def send(self, device: str, kind: str, *fields: str, **kw) -> bytes:
+        line = self.line(device, kind, *fields, **kw)
+        self.gateway.handle_line(line, "mqtt")
+        return line
+
+    def issue(self, service: str = "accueil") -> None:
+        self.service.execute(c.IssueTicket(service, new_ticket_id()), "public")
+
+    def events(self) -> list[str]:
+        return [type(s.event).__name__ for s in self.store.events_after(0, 10000)]
+
+
+@pytest.fixture
+def rig(settings, clock, tmp_path) -> Iterator[Rig]:
+    r = Rig(settings, clock, tmp_path)
+    r.gateway.start()
+    r.link.take()  # the start-up shows
+    yield r
+    r.gateway.stop()
+    r.registry.close()
+    r.store.close()
+
+
+def test_a_press_is_applied_acknowledged_and_shown_on_the_counters_displays(rig: Rig, clock):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.send("term-1", "press", "next")
+    [ack] = rig.link.wait("term-1", "ack")
+    assert (ack.boot, ack.seq, ack.fields) == (BOOT, 1, ("ok", "A001"))
+    [show] = rig.link.wait("disp-1", "show")
+    assert show.fields == ("0", "5", "A001")  # blinks 5 s: a new call
+    [hall] = rig.link.wait("hall", "show")
+    assert hall.fields == ("0", "5", "A001>1")
+    term = rig.link.until("term-1", "show", "A001")
+    assert show.seq == hall.seq == term.seq > 0
+
+
+def test_the_same_press_twice_calls_one_ticket_and_gets_the_same_answer(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.issue()
+    line = rig.send("term-1", "press", "next")
+    rig.gateway.handle_line(line, "mqtt")  # QoS 1 redelivery, or a resend after a lost ack
+    acks = rig.link.wait("term-1", "ack")
+    acks += rig.link.take("term-1", "ack")
+    assert [a.fields for a in acks] == [("ok", "A001"), ("ok", "A001")]
+    assert rig.events().count("TicketCalled") == 1
+
+
+def test_a_resend_whose_answer_was_lost_in_a_crash_is_still_applied_once(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.issue()
+    line = rig.line("term-1", "press", "next")
+    # the crash: the seq was taken and the command applied, but its answer never recorded
+    rig.registry.sequence("term-1", BOOT, 1)
+    rig.service.execute(c.CallNext(1), "device:term-1", f"{BOOT}:1")
+    rig.gateway.handle_line(line, "mqtt")
+    [ack] = rig.link.wait("term-1", "ack")
+    assert ack.fields == ("ok", "A001")
+    assert rig.events().count("TicketCalled") == 1
+
+
+def test_a_refused_press_is_acknowledged_as_refused_with_the_reason(rig: Rig):
+    rig.send("term-1", "press", "next")  # the counter is closed at the start of the day
+    [ack] = rig.link.wait("term-1", "ack")
+    assert ack.fields == ("refused", "counter_closed")
+
+
+def test_the_pause_key_opens_a_closed_counter_and_pauses_an_open_one(rig: Rig):
+    rig.send("term-1", "press", "pause")
+    assert rig.link.wait("term-1", "ack")[0].fields[0] == "ok"
+    rig.link.until("term-1", "show", "----")
+    rig.send("term-1", "press", "pause")
+    rig.link.until("term-1", "show", "PAUS")
+    rig.send("term-1", "press", "close")
+    rig.link.until("term-1", "show", "CLOS")
+
+
+def test_a_counter_terminal_beeps_when_its_queue_stops_being_empty(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.link.until("term-1", "show", "----")
+    rig.issue()
+    [show] = rig.link.wait("term-1", "show")
+    assert show.fields[:2] == ("1", "0")
+    rig.issue()  # someone was already waiting: no beep, and nothing new to show
+    time.sleep(0.2)
+    assert rig.link.take("term-1", "show") == []
+
+
+@pytest.mark.parametrize("forge", ["bad_mac", "unknown_device", "garbage", "wrong_kind"])
+def test_unauthenticated_or_malformed_lines_change_nothing_and_are_counted(rig: Rig, forge):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    before = rig.events()
+    if forge == "bad_mac":
+        line = rig.line("term-1", "press", "next", key=b"\x07" * 32)
+    elif forge == "unknown_device":
+        line = encode(Message("press", "term-9", BOOT, 1, ("next",)), b"\x07" * 32)
+    elif forge == "garbage":
+        line = b"SV1|press|term-1|\xff\x00"
+    else:
+        line = rig.line("disp-1", "press", "next")  # a display has no buttons
+    rig.gateway.handle_line(line, "mqtt")
+    time.sleep(0.1)
+    assert rig.events() == before
+    assert rig.link.take(kind="ack") == []
+    assert sum(rig.gateway.rejected.values()) == 1
+
+
+def test_a_message_of_a_retired_boot_is_refused_as_a_replay(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.issue()
+    old = rig.send("term-1", "press", "next", boot="11111111", seq=1)
+    rig.link.wait("term-1", "ack")
+    rig.send("term-1", "hello", "counter", "0.1.0", "0", boot="22222222", seq=1)  # a reboot
+    rig.gateway.handle_line(old, "mqtt")  # the old press, captured and played again
+    time.sleep(0.1)
+    assert rig.link.take("term-1", "ack") == []
+    assert rig.gateway.rejected["replay"] == 1
+    assert rig.events().count("TicketCalled") == 1
+
+
+def test_a_vote_is_recorded_about_the_ticket_the_terminal_shows(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.send("term-1", "press", "next")
+    rig.send("term-1", "press", "finish")
+    rig.link.until("fb-1", "show", "A001")
+    rig.send("fb-1", "vote", "4")
+    [ack] = rig.link.wait("fb-1", "ack")
+    assert ack.fields == ("ok", "-")
+    [given] = [s.event for s in rig.store.events_after(0, 1000)
+               if isinstance(s.event, e.FeedbackGiven)]
+    assert (given.score, given.counter, given.label) == (4, 1, "A001")
+
+
+def test_hello_gets_the_current_show_and_status_is_kept_as_health(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.service.execute(c.CallNext(1), "user:agent")
+    rig.link.until("disp-1", "show", "A001")
+    rig.send("disp-1", "hello", "display", "0.1.0", "0", boot="33333333", seq=1)  # a reboot
+    [show] = rig.link.wait("disp-1", "show")
+    assert show.fields == ("0", "0", "A001")  # no blink for a rebooted display
+    rig.send("disp-1", "status", "120", "41000", "-61", "2", str(show.seq), boot="33333333")
+    health = rig.registry.health["disp-1"]
+    assert (health.uptime_s, health.heap, health.rssi, health.link_errors, health.shown,
+            health.firmware) == (120, 41000, -61, 2, show.seq, "0.1.0")
+
+
+def test_a_hello_claiming_another_role_is_refused(rig: Rig):
+    rig.send("disp-1", "hello", "counter", "0.1.0", "0")
+    assert rig.gateway.rejected["wrong_role"] == 1
+
+
+def test_show_versions_only_grow_across_a_bridge_restart(settings, clock, tmp_path):
+    first = Rig(settings, clock, tmp_path)
+    first.service.execute(c.OpenCounter(1), "user:agent")
+    first.issue()
+    first.gateway.start()
+    first.service.execute(c.CallNext(1), "user:agent")
+    before = first.link.until("disp-1", "show", "A001")
+    first.gateway.stop()
+    first.registry.close()
+    first.store.close()
+    second = Rig.__new__(Rig)  # the same files, reopened
+    second.store = SqliteStore(settings.db_path, "NORMAL")
+    second.service = QueueService(settings.site, second.store, clock)
+    second.registry = DeviceRegistry(str(tmp_path / "devices.db"))
+    second.gateway = DeviceGateway(second.service, second.registry)
+    second.link = Recorder()
+    second.gateway.attach("mqtt", second.link)
+    second.gateway.start()
+    after = [m for d, _, m in second.link.sent if d == "disp-1"]
+    assert after and after[0].seq >= before.seq and after[0].fields[2] == "A001"
+    second.gateway.stop()
+    second.registry.close()
+    second.store.close()
+
+
+# ---- the registry --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kwargs, field", [
+    ({"device_id": "Term 1", "role": "counter", "counter": 1}, "id"),
+    ({"device_id": "t1", "role": "printer", "counter": 1}, "role"),
+    ({"device_id": "t1", "role": "counter"}, "counter"),
+    ({"device_id": "t1", "role": "counter", "counter": 99}, "counter"),
+    ({"device_id": "t1", "role": "hall", "counter": 1}, "counter"),
+    ({"device_id": "t1", "role": "counter", "counter": 1, "link": "radio"}, "link"),
+    ({"device_id": "t1", "role": "counter", "counter": 1, "link": "serial"}, "serial_port"),
+    ({"device_id": "t1", "role": "counter", "counter": 1, "link": "serial",
+      "serial_port": "/dev/ttyUSB0", "serial_address": 300}, "serial_address"),
+])
+def test_the_registry_refuses_a_device_it_could_not_serve(tmp_path, kwargs, field):
+    registry = DeviceRegistry(str(tmp_path / "d.db"), frozenset({1, 2}))
+    with pytest.raises(RegistryError) as err:
+        registry.add(**kwargs)
+    assert err.value.field == field
+    assert registry.all() == []
+
+
+def test_the_registry_keeps_devices_and_replay_state_across_restarts(tmp_path):
+    path = str(tmp_path / "d.db")
+    registry = DeviceRegistry(path)
+    dev = registry.add("t1", "counter", 1)
+    assert registry.sequence("t1", "aaaaaaaa", 5).verdict == "fresh"
+    assert registry.sequence("t1", "bbbbbbbb", 1).verdict == "fresh"  # a reboot
+    registry.close()
+    again = DeviceRegistry(path)
+    assert again.get("t1") == dev
+    assert again.sequence("t1", "aaaaaaaa", 9).verdict == "replay"  # the retired boot
+    assert again.sequence("t1", "bbbbbbbb", 1).verdict == "repeat"
+    assert again.sequence("t1", "bbbbbbbb", 2).verdict == "fresh"
+    assert (Path(path).stat().st_mode & 0o777) == 0o600  # it holds the device keys
