@@ -39,12 +39,35 @@ class User:
 
 
 @dataclass(frozen=True)
+class MqttSettings:
+    """The broker the bridge and the boards meet on. No [mqtt] table: an embedded broker."""
+    host: str = "127.0.0.1"
+    port: int = 1883
+    tls: bool = False
+    username: str | None = None
+    password: str | None = None
+    ca_file: str | None = None  # mqtts: the CA that signed the broker's certificate
+    embedded: bool = True  # start the in-process broker (amqtt) on host:port
+    client_id: str | None = None  # default suivant-bridge-<site id>
+
+
+@dataclass(frozen=True)
+class SerialPortSettings:
+    port: str  # a device path or any pyserial URL (loop://, rfc2217://, ...)
+    baud: int = 115200
+    rs485: bool = False  # a bus of addressed boards that the bridge polls
+
+
+@dataclass(frozen=True)
 class Settings:
     site: Site
     users: tuple[User, ...]
     db_path: str = "suivant.db"
     synchronous: str = "FULL"
     source: str = "<memory>"
+    devices_path: str = "devices.db"  # the device registry (keys: keep it private)
+    mqtt: MqttSettings = MqttSettings()
+    serial_ports: tuple[SerialPortSettings, ...] = ()
 
 
 class _Reader:
@@ -144,6 +167,55 @@ def _service(r: _Reader) -> Service:
     return service
 
 
+_MQTT_URL = re.compile(r"^(mqtts?)://([^:/\s]+)(?::(\d{1,5}))?/?$")
+
+
+def _mqtt(r: _Reader | None, site_id: str) -> MqttSettings:
+    if r is None:
+        return MqttSettings(client_id=f"suivant-bridge-{site_id}")
+    url = r.get("url", str, None)
+    if url is None:
+        settings = MqttSettings(
+            host=r.get("embedded_host", str, "127.0.0.1", check=bool, why="must not be empty"),
+            port=r.get("embedded_port", int, 1883, check=lambda v: 1 <= v <= 65535,
+                       why="1 to 65535"))
+    else:
+        m = _MQTT_URL.match(url)
+        if m is None or (m[3] is not None and not 1 <= int(m[3]) <= 65535):
+            raise r.fail("url", "expected mqtt://host[:port] or mqtts://host[:port]")
+        tls = m[1] == "mqtts"
+        settings = MqttSettings(host=m[2], port=int(m[3] or (8883 if tls else 1883)), tls=tls,
+                                embedded=False)
+    username = r.get("username", str, None, check=bool, why="must not be empty")
+    password = r.get("password", str, None, check=bool, why="must not be empty")
+    if (username is None) != (password is None):
+        raise r.fail("password" if username else "username", "username and password go together")
+    ca_file = r.get("ca_file", str, None, check=bool, why="must not be empty")
+    if ca_file is not None and not settings.tls:
+        raise r.fail("ca_file", "only with an mqtts:// url")
+    if settings.embedded and (username or ca_file):
+        raise r.fail("username" if username else "ca_file",
+                     "only with a url (the embedded broker is for loopback demos and tests)")
+    client_id = r.get("client_id", str, f"suivant-bridge-{site_id}",
+                      check=lambda v: 1 <= len(v) <= 64, why="1 to 64 characters")
+    r.done()
+    return replace(settings, username=username, password=password, ca_file=ca_file,
+                   client_id=client_id)
+
+
+def _serial_ports(rs: list[_Reader]) -> tuple[SerialPortSettings, ...]:
+    ports = []
+    for r in rs:
+        ports.append(SerialPortSettings(
+            port=r.get("port", str, check=bool, why="a device path or a pyserial URL"),
+            baud=r.get("baud", int, 115200, check=lambda v: 9600 <= v <= 921600,
+                       why="9600 to 921600, as the boards accept"),
+            rs485=r.get("rs485", bool, False)))
+        r.done()
+    _unique(rs, [p.port for p in ports], "port", "serial port")
+    return tuple(ports)
+
+
 def _unique(readers: list[_Reader], values: list[Any], name: str, what: str) -> None:
     seen: set[Any] = set()
     for r, v in zip(readers, values):
@@ -235,12 +307,17 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     _unique(user_rs, [u.name for u in users], "name", "user name")
     _unique(user_rs, [u.token_sha256 for u in users], "token_sha256", "token")
 
+    mqtt_table = root.get("mqtt", dict, None)
     settings = Settings(
         site=site, users=tuple(users),
         db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
         synchronous=store_r.get("synchronous", str, "FULL", check=lambda v: v in SYNC_MODES,
                                 why=f"one of {', '.join(SYNC_MODES)}"),
         source=file,
+        devices_path=store_r.get("devices_path", str, "devices.db", check=bool,
+                                 why="must not be empty"),
+        mqtt=_mqtt(None if mqtt_table is None else root.child("mqtt", mqtt_table), site.id),
+        serial_ports=_serial_ports(root.tables("serial")),
     )
     store_r.done()
     root.done()
@@ -260,7 +337,10 @@ def load(path: str | Path) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "-", f"not valid TOML: {exc}") from None
     settings = parse(data, file)
-    db = Path(settings.db_path)
-    if not db.is_absolute():  # a relative store path is read from the config file's folder
-        db = Path(path).resolve().parent / db
-    return replace(settings, db_path=str(db))
+    folder = Path(path).resolve().parent  # relative paths are read from the file's folder
+    db, devices = Path(settings.db_path), Path(settings.devices_path)
+    ca = settings.mqtt.ca_file
+    return replace(settings, db_path=str(db if db.is_absolute() else folder / db),
+                   devices_path=str(devices if devices.is_absolute() else folder / devices),
+                   mqtt=replace(settings.mqtt, ca_file=None if ca is None else
+                                str(Path(ca) if Path(ca).is_absolute() else folder / ca)))

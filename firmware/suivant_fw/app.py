@@ -80,7 +80,10 @@ class App:
         hal.feed()
 
     async def run(self):
-        asyncio.create_task(self.link.run())
-        while True:
-            self.step()
-            await asyncio.sleep(LOOP_MS / 1000)
+        link = asyncio.create_task(self.link.run())
+        try:
+            while True:
+                self.step()
+                await asyncio.sleep(LOOP_MS / 1000)
+        finally:  # cancelled (a simulated power cut, Ctrl-C): the link goes with it
+            link.cancel()

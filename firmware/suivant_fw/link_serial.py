@@ -58,7 +58,14 @@ class SerialLink:
     async def run(self):
         hal, dev = self.hal, self.dev
         reader, writer = hal.open_serial(self.serial)
-        asyncio.create_task(self._read(reader))
+        reading = asyncio.create_task(self._read(reader))
+        try:
+            await self._serve(writer)
+        finally:
+            reading.cancel()
+
+    async def _serve(self, writer):
+        hal, dev = self.hal, self.dev
         hello = Backoff(1000, 8000, rand=hal.rand)
         next_hello = hal.now()
         dev.connecting(next_hello)

@@ -80,11 +80,15 @@ class DeviceGateway:
         self.links[name] = link
 
     # -- lines in ----------------------------------------------------------------------------
-    def handle_line(self, line: bytes, via: str) -> None:
+    def handle_line(self, line: bytes, via: str, sender: str | None = None) -> None:
+        """`sender`: who the link says sent it (the MQTT topic's device), if it can say."""
         try:
             _, device_id = peek(line)
         except ProtocolError as e:
-            self._reject("-", e.code, via)
+            self._reject(sender or "-", e.code, via)
+            return
+        if sender is not None and sender != device_id:
+            self._reject(sender, "not_its_topic", via)
             return
         dev = self.registry.get(device_id)
         if dev is None:
