@@ -1,4 +1,5 @@
-"""`suivant`: run the bridge, check a site config, run the demo, make staff tokens."""
+"""`suivant`: run the bridge, check a site config, run the demo, make staff tokens; the device
+registry and the broker's config (cli_devices.py)."""
 from __future__ import annotations
 
 import argparse
@@ -12,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
@@ -148,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("hash-token", help="make a staff token and the SHA-256 the config stores")
     s.add_argument("token", nargs="?", help="hash this token instead of making a new one")
     s.set_defaults(func=cmd_hash_token)
+    add_parsers(sub, _port)
     return p
 
 
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"invalid config: {exc}", file=sys.stderr)
         return 2
-    except UsageError as exc:
+    except (UsageError, CliError) as exc:
         print(f"suivant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -139,7 +139,8 @@ class DeviceRegistry:
         if role not in ROLES:
             raise RegistryError("role", f"one of {', '.join(ROLES)}")
         if role in ("counter", "display") and counter is None:
-            raise RegistryError("counter", f"a {role} belongs to a counter")
+            what = "counter terminal" if role == "counter" else "counter display"
+            raise RegistryError("counter", f"a {what} belongs to a counter: give its number")
         if role == "hall" and counter is not None:
             raise RegistryError("counter", "a hall display shows every counter")
         if counter is not None and self.valid_counters and counter not in self.valid_counters:
