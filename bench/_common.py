@@ -5,6 +5,7 @@ import dataclasses
 import os
 import platform
 import re
+import socket
 import sqlite3
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ def bench_settings(db_path: str, synchronous: str) -> Settings:
     base = load(EXAMPLE)
     rules = dataclasses.replace(base.site.rules, refuse_outside_hours=False, guard_seconds=0.0)
     return dataclasses.replace(base, site=dataclasses.replace(base.site, rules=rules),
-                               db_path=db_path, synchronous=synchronous)
+                               db_path=db_path, synchronous=synchronous,
+                               devices_path=str(Path(db_path).with_name("devices.db")))
 
 
 def bench_config_text(synchronous: str) -> str:
@@ -34,7 +36,10 @@ def bench_config_text(synchronous: str) -> str:
         text, n = re.subn(pattern, repl, text)
         if n != 1:
             raise RuntimeError(f"{EXAMPLE}: expected one match of {pattern!r}, found {n}")
-    return text
+    with socket.socket() as s:  # the embedded MQTT broker's port: 1883 may be taken
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return text + f"\n[mqtt]\nembedded_port = {port}\n"
 
 
 def percentile(sorted_values: list[float], q: float) -> float:

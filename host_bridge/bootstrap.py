@@ -1,16 +1,22 @@
-"""The one place that wires config, store, clock, service and the HTTP app together."""
+"""The one place that wires config, store, clock, service, device links and the HTTP app."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import FastAPI
 
 from .api.app import create_app
+from .links.device_gateway import DeviceGateway
+from .links.registry import DeviceRegistry
 from .service.clock import Clock, SiteClock
 from .service.queue_service import QueueService
 from .site_config import Settings
 from .store.sqlite_store import SqliteStore
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -18,12 +24,48 @@ class Bridge:
     settings: Settings
     service: QueueService
     app: FastAPI
+    registry: DeviceRegistry
+    gateway: DeviceGateway
+    links: list[Any] = field(default_factory=list)  # started in start_links, stopped in close
+
+    def start_links(self) -> None:
+        """The embedded broker (when the site names none), the MQTT and serial links, the
+        display worker. Raises OSError when the embedded broker cannot listen."""
+        mqtt = self.settings.mqtt
+        if mqtt.embedded:
+            from .links.embedded_broker import EmbeddedBroker
+            broker = EmbeddedBroker(mqtt.host, mqtt.port)
+            broker.start()
+            self.links.append(broker)
+        from .links.mqtt_gateway import MqttGateway
+        link = MqttGateway(self.gateway, mqtt, self.settings.site.id)
+        link.start()
+        self.links.append(link)
+        if self.settings.serial_ports:
+            from .links.serial_gateway import SerialLinks
+            serial = SerialLinks(self.gateway, self.registry, self.settings.serial_ports)
+            serial.start()
+            self.links.append(serial)
+        self.gateway.start()
 
     def close(self) -> None:
+        self.gateway.stop()
+        for link in reversed(self.links):
+            try:
+                link.stop()
+            except Exception:  # noqa: BLE001 - stopping the rest anyway
+                log.exception("stopping %s", type(link).__name__)
+        self.links.clear()
+        self.registry.close()
         self.service.store.close()
 
 
 def build(settings: Settings, clock: Clock | None = None) -> Bridge:
     store = SqliteStore(settings.db_path, settings.synchronous, ZoneInfo(settings.site.timezone))
     service = QueueService(settings.site, store, clock or SiteClock(settings.site.timezone))
-    return Bridge(settings, service, create_app(settings, service))
+    registry = DeviceRegistry(settings.devices_path,
+                              frozenset(k.number for k in settings.site.counters))
+    gateway = DeviceGateway(service, registry)
+    app = create_app(settings, service)
+    app.state.registry = registry
+    return Bridge(settings, service, app, registry, gateway)

@@ -60,7 +60,8 @@ def _free_port(host: str, wanted: int) -> int:
     return _bind_check(host, 0)
 
 
-def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
+def _serve(settings: Settings, host: str, port: int, banner: str = "",
+           demo_boards: bool = False) -> int:
     import uvicorn  # imported here: check-config stays fast and needs no server
 
     from .bootstrap import build
@@ -70,10 +71,26 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
         bridge = build(settings)
     except (sqlite3.Error, SchemaMismatch) as exc:
         raise UsageError(f"cannot open the store {settings.db_path}: {exc}") from None
-    print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  (store: {settings.db_path})")
-    if banner:
-        print(banner)
     try:
+        try:
+            bridge.start_links()
+        except OSError as exc:
+            raise UsageError(f"{exc}: set [mqtt] embedded_port, or url to use a running "
+                             "broker") from None
+        mqtt = settings.mqtt
+        farm = None
+        if demo_boards:
+            from simulators.demo_boards import start_demo_boards
+            farm = start_demo_boards(bridge.registry, settings.site, (mqtt.host, mqtt.port))
+            bridge.links.append(farm)  # stopped (first) with the bridge
+        print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  "
+              f"(store: {settings.db_path})")
+        print(f"  devices: MQTT {'embedded broker' if mqtt.embedded else 'broker'} "
+              f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}, "
+              f"{len(bridge.registry.all())} registered ({settings.devices_path})"
+              + (f"; {len(farm.boards)} virtual boards running" if farm else ""))
+        if banner:
+            print(banner)
         uvicorn.run(bridge.app, host=host, port=port, log_level="warning")
     finally:
         bridge.close()
@@ -82,8 +99,9 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "") -> int:
 
 def cmd_serve(args) -> int:
     settings = load(args.config)
-    if args.db:
-        settings = dataclasses.replace(settings, db_path=args.db)
+    if args.db:  # this run's data lives there: the queue and the device registry
+        settings = dataclasses.replace(settings, db_path=args.db,
+                                       devices_path=str(Path(args.db).with_name("devices.db")))
     _bind_check(args.host, args.port)  # fail with a clear message before building anything
     return _serve(settings, args.host, args.port)
 
@@ -102,7 +120,10 @@ def cmd_demo(args) -> int:
     site = dataclasses.replace(settings.site, rules=dataclasses.replace(
         settings.site.rules, refuse_outside_hours=False))  # a demo works at any hour
     db = Path(tempfile.mkdtemp(prefix="suivant-demo-")) / "demo.db"
-    settings = dataclasses.replace(settings, site=site, db_path=str(db))
+    broker = dataclasses.replace(settings.mqtt, port=_free_port("127.0.0.1", 1883)) \
+        if settings.mqtt.embedded else settings.mqtt
+    settings = dataclasses.replace(settings, site=site, db_path=str(db), mqtt=broker,
+                                   devices_path=str(db.with_name("devices.db")))
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
     banner = "\n".join([
@@ -113,9 +134,10 @@ def cmd_demo(args) -> int:
         f"-d '{{\"service\": \"etat-civil\"}}' {base}/api/tickets",
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/open",
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/next",
+        f"  boards (virtual): curl -H 'Authorization: Bearer demo-superviseur' {base}/api/devices",
         "  Ctrl-C stops the demo.",
     ])
-    return _serve(settings, args.host, port, banner)
+    return _serve(settings, args.host, port, banner, demo_boards=True)
 
 
 def cmd_hash_token(args) -> int:
@@ -134,7 +156,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, help="site TOML file")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port (default 8080)")
-    s.add_argument("--db", help="SQLite file (default: [store] path of the config)")
+    s.add_argument("--db", help="SQLite file of the queue (default: [store] path of the config); "
+                                "the device registry goes beside it as devices.db")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("check-config", help="validate a site TOML file (exit 0 when valid)")

@@ -17,12 +17,14 @@ import asyncio
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from suivant_fw import config as fw_config
 from suivant_fw.app import App
 
 from .pty_port import PtyPort
+from .rs485_bus import Rs485Bus
 from .sim_hal import SimHal
 
 PRESS_MS = 120  # a finger on a button: longer than the 30 ms debounce, shorter than a long press
@@ -48,9 +50,9 @@ def board_config(device_id: str, role: str, key: bytes, site: str, counter: int 
 
 
 class VirtualBoard:
-    def __init__(self, cfg: dict[str, Any], key: bytes, port: PtyPort | None = None):
+    def __init__(self, cfg: dict[str, Any], key: bytes, port: Any = None):
         self.id = cfg["device"]
-        self.port = port
+        self.port = port  # a PtyPort, or a BusTap on an Rs485Bus
         self.hal = SimHal(serial=(port, port) if port is not None else None)
         self.app = App(cfg, key, self.hal)
         self.app.link.log = lambda text: None
@@ -77,14 +79,21 @@ class BoardFarm:
             return fn()
         return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
 
-    def add(self, cfg: dict[str, Any], key: bytes, serial: bool = False) -> VirtualBoard:
-        """A board started in the loop; serial=True gives it a pty (board.port.path)."""
+    def add(self, cfg: dict[str, Any], key: bytes, serial: bool = False,
+            link: Path | None = None, bus: Rs485Bus | None = None) -> VirtualBoard:
+        """A board started in the loop. serial=True: on its own pty (board.port.path, and
+        `link` a symlink to it); bus: on that RS-485 bus."""
         def make() -> VirtualBoard:
-            board = VirtualBoard(cfg, key, PtyPort() if serial else None)
+            port = bus.tap() if bus is not None else PtyPort(link) if serial else None
+            board = VirtualBoard(cfg, key, port)
             board.task = self.loop.create_task(board.app.run())
             self.boards[board.id] = board
             return board
         return self.call(make)
+
+    def bus(self, link: Path | None = None) -> Rs485Bus:
+        """A new RS-485 line (its pump runs in the boards' loop)."""
+        return self.call(lambda: Rs485Bus(link))
 
     def remove(self, device_id: str) -> None:
         """The board loses power: its tasks stop, its sockets close without a goodbye."""
@@ -92,7 +101,7 @@ class BoardFarm:
             board = self.boards.pop(device_id)
             if board.task is not None:
                 board.task.cancel()  # App.run cancels its link task, which cancels its reader
-            if board.port is not None:
+            if isinstance(board.port, PtyPort):
                 board.port.close()
         self.call(kill)
 
@@ -120,6 +129,6 @@ class BoardFarm:
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(5)
         for board in self.boards.values():
-            if board.port is not None:
+            if isinstance(board.port, PtyPort):
                 board.port.close()
 

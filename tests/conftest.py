@@ -17,7 +17,8 @@ def settings(tmp_path) -> Settings:
     base = load(EXAMPLE)
     site = dataclasses.replace(base.site, rules=dataclasses.replace(base.site.rules,
                                                                     refuse_outside_hours=False))
-    return dataclasses.replace(base, site=site, db_path=str(tmp_path / "queue.db"))
+    return dataclasses.replace(base, site=site, db_path=str(tmp_path / "queue.db"),
+                               devices_path=str(tmp_path / "devices.db"))
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from fastapi.responses import RedirectResponse
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
-from . import counters, errors, health, services, stream, tickets
+from . import counters, devices, errors, health, services, stream, tickets
 from .auth import Authenticator
 
 
@@ -21,7 +21,7 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     app.state.service = service
     app.state.auth = Authenticator(settings.users)
     errors.install(app)
-    for module in (tickets, counters, services, stream, health):
+    for module in (tickets, counters, services, stream, health, devices):
         app.include_router(module.router)
 
     @app.get("/", include_in_schema=False)

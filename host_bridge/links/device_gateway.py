@@ -128,7 +128,9 @@ class DeviceGateway:
         health.firmware, health.shown = firmware, int(shown)
         with self._board_lock:
             show = self.board.sent.get(dev.id)
-        if show is not None and show.version > int(shown):
+        if show is None:  # registered since the bridge started: nothing computed for it yet
+            show = self._screens([dev])[0]
+        if show.version > int(shown):
             self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
 
     def _on_status(self, dev: Device, msg: Message, fresh: bool) -> None:
@@ -199,12 +201,15 @@ class DeviceGateway:
                         device_id, via, reason)
 
     # -- displays ----------------------------------------------------------------------------
+    def _screens(self, devices: list[Device]) -> list[Show]:
+        with self._board_lock:
+            return self.service.read(lambda state: self.board.everything(
+                state, devices, self.service.store.last_seq()))
+
     def send_all_shows(self, link: str | None = None) -> None:
         """Every device's current show again (start-up, a broker reconnect, a port back)."""
         devices = self.registry.all()
-        with self._board_lock:
-            shows = self.service.read(lambda state: self.board.everything(
-                state, devices, self.service.store.last_seq()))
+        shows = self._screens(devices)
         by_id = {d.id: d for d in devices}
         for show in shows:
             dev = by_id[show.device]

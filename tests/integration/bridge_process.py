@@ -40,7 +40,8 @@ def _toml_value(value) -> str:
 
 
 def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | Path = EXAMPLE) -> Path:
-    """Write a copy of `source` to `dest` with keys of its [rules] table replaced (or added).
+    """Write a copy of `source` to `dest` with keys of its [rules] table replaced (or added),
+    and its embedded MQTT broker on a free port (1883 may be another broker's).
 
     `rules` defaults to ANY_HOUR_RULES; pass e.g. {**ANY_HOUR_RULES, "guard_seconds": 0}.
     """
@@ -56,6 +57,8 @@ def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | 
         if n == 0:
             section = section.replace("[rules]\n", f"[rules]\n{line}\n", 1)
     text = text[:start] + section + text[end:]
+    if not re.search(r"^\[mqtt\]", text, re.M):
+        text += f"\n[mqtt]\nembedded_port = {free_port()}\n"
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest

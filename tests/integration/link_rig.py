@@ -18,10 +18,12 @@ from host_bridge.domain import commands as c
 from host_bridge.links.device_gateway import DeviceGateway
 from host_bridge.links.mqtt_gateway import MqttGateway
 from host_bridge.links.registry import Device, DeviceRegistry
+from host_bridge.links.serial_gateway import SerialLinks
 from host_bridge.service.queue_service import QueueService, new_ticket_id
-from host_bridge.site_config import MqttSettings, Settings
+from host_bridge.site_config import MqttSettings, SerialPortSettings, Settings
 from host_bridge.store.sqlite_store import SqliteStore
 from simulators.boards import BoardFarm, VirtualBoard, board_config
+from simulators.rs485_bus import Rs485Bus
 
 
 class LinkRig:
@@ -32,6 +34,8 @@ class LinkRig:
                               embedded=False, client_id="suivant-bridge-test"))
         self.clock = clock
         self.broker = broker
+        self.tmp = tmp_path
+        self.serial: SerialLinks | None = None
         self.farm = BoardFarm().start()
         self.store: SqliteStore | None = None
         self.service: QueueService | None = None
@@ -49,9 +53,13 @@ class LinkRig:
         self.registry = DeviceRegistry(self.settings.devices_path)
         self.gateway = DeviceGateway(self.service, self.registry)
         self.gateway.start()
-        self.mqtt = MqttGateway(self.gateway, self.settings.mqtt, self.settings.site.id)
-        self.mqtt.start()
-        assert self.mqtt.connected.wait(10), "the bridge could not reach the broker"
+        if self.broker is not None:
+            self.mqtt = MqttGateway(self.gateway, self.settings.mqtt, self.settings.site.id)
+            self.mqtt.start()
+            assert self.mqtt.connected.wait(10), "the bridge could not reach the broker"
+        if self.settings.serial_ports:
+            self.serial = SerialLinks(self.gateway, self.registry, self.settings.serial_ports)
+            self.serial.start()
 
     def stop_bridge(self) -> None:
         """The bridge stops (a kill: no goodbye on the broker beyond its last will)."""
@@ -59,6 +67,9 @@ class LinkRig:
             self.mqtt.client.loop_stop()
             self.mqtt.client.socket() and self.mqtt.client.socket().close()  # type: ignore[union-attr]
             self.mqtt = None
+        if self.serial is not None:
+            self.serial.stop()
+            self.serial = None
         if self.gateway is not None:
             self.gateway.stop()
         if self.registry is not None:
@@ -96,6 +107,21 @@ class LinkRig:
                            broker=("127.0.0.1", self.settings.mqtt.port,
                                    dev.broker_password or "-"), status_s=status_s)
         return self.farm.add(cfg, dev.key)
+
+    def serial_board(self, device_id: str, role: str, counter: int | None = None,
+                     address: int = 0, bus: Rs485Bus | None = None) -> VirtualBoard:
+        """A board on a serial line: its own pty (point to point), or on `bus`. Register and
+        make boards before start_bridge: the bridge opens the ports it is configured with."""
+        link = bus.port.link if bus is not None else self.tmp / f"tty-{device_id}"
+        assert link is not None
+        dev = self.register(device_id, role, counter, link="serial", serial_port=str(link),
+                            serial_address=address)
+        if all(p.port != str(link) for p in self.settings.serial_ports):
+            self.settings = dataclasses.replace(self.settings, serial_ports=(
+                *self.settings.serial_ports, SerialPortSettings(str(link), rs485=bus is not None)))
+        cfg = board_config(dev.id, dev.role, dev.key, self.settings.site.id, dev.counter,
+                           serial_address=address or None)
+        return self.farm.add(cfg, dev.key, serial=bus is None, link=link, bus=bus)
 
     # -- the queue, as an agent or a kiosk would touch it -----------------------------------------
     def issue(self, service: str) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from bridge_process import site_config_copy
 from support import EXAMPLE, ROOT, free_port
 
 
@@ -262,14 +263,16 @@ def test_serve_with_a_bad_config_exits_non_zero_before_listening(tmp_path):
 
 def test_serve_starts_answers_health_and_stops_gracefully_on_sigterm(spawn, tmp_path):
     port, db = free_port(), tmp_path / "queue.db"
-    bridge = spawn("serve", "--config", str(EXAMPLE), "--db", str(db), "--port", str(port))
+    config = site_config_copy(tmp_path / "site.toml")  # its MQTT broker on a free port
+    bridge = spawn("serve", "--config", str(config), "--db", str(db), "--port", str(port))
     health = bridge.wait_healthy(f"http://127.0.0.1:{port}")
     assert health["status"] == "ok"
     assert health["site"] == "mairie-villeneuve"
     assert health["last_seq"] == 1  # the day is started as soon as the bridge is up
     assert f"http://127.0.0.1:{port}/" in bridge.output("stdout")
     assert str(db) in bridge.output("stdout")
-    assert db.exists()
+    assert db.exists() and (tmp_path / "devices.db").exists()
+    assert "embedded broker mqtt://127.0.0.1:" in bridge.output("stdout")
     # uvicorn shuts down gracefully, then lets SIGTERM end the process as it would have
     assert bridge.stop(signal.SIGTERM) == -signal.SIGTERM
     assert "Traceback" not in bridge.output("stderr")

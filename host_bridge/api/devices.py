@@ -1,0 +1,42 @@
+"""The device registry as supervisors and technicians see it: who is online, what it runs."""
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from ..links.registry import DeviceRegistry
+from .auth import Forbidden
+from .deps import Staff
+
+router = APIRouter(prefix="/api", tags=["devices"])
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def device_views(registry: DeviceRegistry) -> list[dict[str, Any]]:
+    """Each device and its health; never its key or broker password."""
+    out = []
+    for dev in registry.all():
+        h = registry.health[dev.id]
+        out.append({
+            "id": dev.id, "role": dev.role, "counter": dev.counter, "link": dev.link,
+            "serial_port": dev.serial_port, "serial_address": dev.serial_address,
+            "online": h.online, "last_seen": _iso(h.last_seen), "firmware": h.firmware or dev.firmware,
+            "boot": h.boot, "uptime_s": h.uptime_s, "rssi": h.rssi, "free_heap": h.heap,
+            "link_errors": h.link_errors, "shown": h.shown, "bad_messages": h.bad_messages,
+        })
+    return out
+
+
+@router.get("/devices", summary="The boards: role, counter, link, online, last seen, firmware, "
+                                "RSSI, free heap, errors (supervisor or admin)",
+            responses={401: {"description": "no or unknown token"},
+                       403: {"description": "an agent's token"}})
+def devices(request: Request, user: Staff):
+    if user.role not in ("supervisor", "admin"):
+        raise Forbidden(f"role {user.role!r} cannot see the devices")
+    registry: DeviceRegistry | None = getattr(request.app.state, "registry", None)
+    return {"devices": device_views(registry) if registry is not None else []}

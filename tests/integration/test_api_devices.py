@@ -1,0 +1,34 @@
+"""GET /api/devices: the registry and the devices' health, for supervisors and admins only, and
+never a key or a broker password."""
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from host_bridge.bootstrap import build
+from suivant_fw.message import Message, encode
+from support import ADMIN, AGENT, SUPERVISOR
+
+
+def test_supervisors_see_devices_and_their_health_without_secrets(settings, clock):
+    bridge = build(settings, clock)
+    try:
+        dev = bridge.registry.add("term-2", "counter", 2)
+        bridge.registry.add("hall", "hall")
+        bridge.gateway.handle_line(encode(Message("status", "term-2", "0badf00d", 1,
+                                                  ("30", "41000", "-67", "1", "0")), dev.key), "mqtt")
+        with TestClient(bridge.app) as client:
+            assert client.get("/api/devices").status_code == 401
+            assert client.get("/api/devices", headers=AGENT).status_code == 403
+            for who in (SUPERVISOR, ADMIN):
+                r = client.get("/api/devices", headers=who)
+                assert r.status_code == 200
+            body = r.json()
+        term = next(d for d in body["devices"] if d["id"] == "term-2")
+        assert (term["role"], term["counter"], term["link"], term["rssi"], term["free_heap"],
+                term["uptime_s"], term["link_errors"]) == ("counter", 2, "mqtt", -67, 41000, 30, 1)
+        assert term["last_seen"] is not None and term["online"] is False  # MQTT: from status topic
+        text = r.text
+        assert dev.key.hex() not in text and dev.broker_password not in text
+        assert [d["id"] for d in body["devices"]] == ["hall", "term-2"]
+    finally:
+        bridge.close()
