@@ -96,3 +96,47 @@ class MosquittoBroker:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class EmbeddedStandIn:
+    """The bridge's own embedded broker (amqtt) with MosquittoBroker's test interface: the
+    link tests run on it where no `mosquitto` binary is installed (never on CI)."""
+
+    def __init__(self) -> None:
+        from host_bridge.links.embedded_broker import EmbeddedBroker
+        self.port = free_port()
+        self._broker = EmbeddedBroker("127.0.0.1", self.port)
+        self.process = None
+
+    def start(self) -> None:
+        self._broker.start()
+
+    def stop(self) -> None:
+        self._broker.stop()
+
+    def restart(self) -> None:
+        from host_bridge.links.embedded_broker import EmbeddedBroker
+        self.stop()
+        self._broker = EmbeddedBroker("127.0.0.1", self.port)
+        self.start()
+
+    def __enter__(self) -> EmbeddedStandIn:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def any_broker() -> MosquittoBroker | EmbeddedStandIn:
+    """Mosquitto where it is installed (always on CI: CI=true makes its absence a failure);
+    elsewhere the embedded broker, and a warning that says so. SUIVANT_TEST_BROKER=embedded
+    picks the embedded one anyway (to check the bridge's own broker)."""
+    forced = os.environ.get("SUIVANT_TEST_BROKER") == "embedded"
+    if forced or (BINARY is None and os.environ.get("CI", "").lower() not in ("1", "true", "yes")):
+        import warnings
+        warnings.warn("these link tests ran on the embedded amqtt broker, not Mosquitto ("
+                      + ("SUIVANT_TEST_BROKER=embedded" if forced else "no `mosquitto` binary")
+                      + "; CI runs them on Mosquitto)", stacklevel=2)
+        return EmbeddedStandIn()
+    return MosquittoBroker()

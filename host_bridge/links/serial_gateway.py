@@ -113,6 +113,8 @@ class SerialPortLink:
                             self.settings.port, exc, REOPEN_S)
             self.failures += 1
             return False
+        if self.settings.rs485:
+            self._rs485_mode()
         self.opens += 1
         self.frames.reset()
         log.info("serial %s open (%s baud%s)", self.settings.port, self.settings.baud,
@@ -120,6 +122,16 @@ class SerialPortLink:
         if self.opens > 1:  # back after a failure: everything it shows may be stale
             self.gateway.send_all_shows("serial")
         return True
+
+    def _rs485_mode(self) -> None:
+        """The kernel drives the transceiver's direction (RTS) where the driver can (Linux
+        TIOCSRS485); USB adapters that switch by themselves, and ptys, cannot: that is fine."""
+        try:
+            from serial.rs485 import RS485Settings
+            self.port.rs485_mode = RS485Settings()
+        except (AttributeError, ValueError, OSError, serial.SerialException) as exc:
+            log.debug("serial %s: no kernel RS-485 mode (%s); the adapter drives direction",
+                      self.settings.port, exc)
 
     def _close(self) -> None:
         if self.port is not None:

@@ -13,7 +13,7 @@ import pytest
 
 from host_bridge.domain import commands as c
 from link_rig import LinkRig
-from mosquitto_broker import MosquittoBroker
+from mosquitto_broker import MosquittoBroker, any_broker
 from suivant_fw.message import Message, encode
 
 SERVICE = "passeports-cni"  # counter 3 serves it first
@@ -21,7 +21,7 @@ SERVICE = "passeports-cni"  # counter 3 serves it first
 
 @pytest.fixture
 def broker() -> Iterator[MosquittoBroker]:
-    with MosquittoBroker() as b:
+    with any_broker() as b:  # Mosquitto; the embedded broker where it is not installed
         yield b
 
 
@@ -143,6 +143,9 @@ def test_presses_made_while_the_bridge_is_down_are_applied_once_when_it_returns(
     rig.farm.wait(lambda: not term3.dev.pending.waiting and not term1.dev.pending.waiting,
                   timeout=20, what="both acknowledged")
     assert rig.history().count("TicketCalled") == 2
+    label = rig.service.read(lambda state: state.current_ticket(3).label)
+    rig.farm.wait(lambda: rig.farm.boards["disp-3"].dev.line1 == label, timeout=10,
+                  what="the display right after the bridge's restart")
 
 
 def test_displays_are_right_again_after_a_broker_restart(rig: LinkRig, broker, clock):
