@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS answers (
 """
 
 
+_SELECT = ("SELECT id, role, counter, link, key, broker_password, serial_port, serial_address, "
+           "firmware, boot, last_seq FROM devices")
+
+
 class RegistryError(ValueError):
     """A device that cannot be registered so: `field` names what is wrong."""
 
@@ -113,9 +117,7 @@ class DeviceRegistry:
         self._devices: dict[str, Device] = {}
         self._state: dict[str, tuple[str | None, int]] = {}  # id -> (boot, last seq)
         self.health: dict[str, Health] = {}
-        for row in self.db.execute("SELECT id, role, counter, link, key, broker_password, "
-                                   "serial_port, serial_address, firmware, boot, last_seq "
-                                   "FROM devices"):
+        for row in self.db.execute(_SELECT):
             self._load(row)
 
     def _load(self, row: tuple[Any, ...]) -> Device:
@@ -189,7 +191,15 @@ class DeviceRegistry:
             return True
 
     def get(self, device_id: str) -> Device | None:
-        return self._devices.get(device_id)
+        """The device, also when another process (`suivant device add`, the simulator) has
+        registered it since this registry was opened."""
+        dev = self._devices.get(device_id)
+        if dev is None and isinstance(device_id, str) and DEVICE_ID.fullmatch(device_id):
+            with self._lock:
+                row = self.db.execute(_SELECT + " WHERE id = ?", (device_id,)).fetchone()
+                if row is not None:
+                    dev = self._load(row)
+        return dev
 
     def all(self) -> list[Device]:
         return sorted(self._devices.values(), key=lambda d: d.id)

@@ -304,3 +304,13 @@ def test_the_registry_keeps_devices_and_replay_state_across_restarts(tmp_path):
     assert again.sequence("t1", "bbbbbbbb", 1).verdict == "repeat"
     assert again.sequence("t1", "bbbbbbbb", 2).verdict == "fresh"
     assert (Path(path).stat().st_mode & 0o777) == 0o600  # it holds the device keys
+
+
+def test_a_device_registered_by_another_process_is_known_at_its_first_message(rig: Rig):
+    other = DeviceRegistry(rig.registry.db.execute("PRAGMA database_list").fetchone()[2])
+    dev = other.add("disp-2", "display", 2)  # `suivant device add` while the bridge runs
+    other.close()
+    rig.devices["disp-2"] = dev
+    rig.send("disp-2", "hello", "display", "0.1.0", "0")
+    [show] = rig.link.wait("disp-2", "show")
+    assert show.fields[2] == "----" and rig.gateway.rejected["unknown_device"] == 0
