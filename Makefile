@@ -27,6 +27,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.queue_throughput
 	$(BIN)/python -m bench.http_latency
 	$(BIN)/python -m bench.firmware_memory
+	$(BIN)/python -m bench.device_links
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .cache

@@ -47,6 +47,8 @@ class MosquittoBroker:
         self.config = folder / "mosquitto.conf"
         self.log = folder / "mosquitto.log"
         self.config.write_text(f"listener {self.port} 127.0.0.1\n"
+                               f"set_tcp_nodelay true\n"  # as broker-config writes it
+                               f"max_queued_messages 10000\n"
                                f"persistence false\n"
                                f"log_dest stdout\n"
                                f"log_type all\n"

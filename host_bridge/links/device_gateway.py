@@ -9,9 +9,11 @@ A line is checked in the order protocol.md §2 gives (its MAC before anything is
 then against replays (the registry: a retired boot, or a seq older than any resend), then:
 - hello: firmware and boot noted; the device gets its current show;
 - status: its health noted;
-- press / vote: turned into the same queue command the HTTP API would build, executed with
-  source `device:<id>` and request id `<boot>:<seq>` — the service applies a request once and
-  answers a repeat with the stored answer — then acknowledged (`ok` + the ticket now served,
+- press / vote: turned into the same queue command the HTTP API would build and handed to the
+  press worker, which executes whatever has arrived meanwhile as one batch — decided in
+  order, committed in one transaction (one fsync for a burst: group commit) — with source
+  `device:<id>` and request id `<boot>:<seq>` (the service applies a request once and answers
+  a repeat with the stored answer), then acknowledged (`ok` + the ticket now served,
   `refused` + the reason's code, or `error`: not applied, the device tries again later).
 Whatever is refused is counted (`rejected`, per reason) and logged, and changes nothing.
 
@@ -37,13 +39,15 @@ from ..domain import commands as c
 from ..domain.errors import DomainError
 from ..service.queue_service import QueueService
 from .displays import IDLE, DisplayBoard, Show
-from .registry import FRESH, REPLAY, Device, DeviceRegistry
+from .registry import REPLAY, Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
 # What each role may send: a display pressing buttons is a forged or broken device.
 KINDS_OF_ROLE = {"counter": ("hello", "press", "status"), "display": ("hello", "status"),
                  "hall": ("hello", "status"), "feedback": ("hello", "vote", "status")}
 LOG_EVERY_S = 60  # a device sending garbage is logged once a minute per reason, always counted
+BATCH_MAX = 500  # presses committed together at most
+FLUSH_S = 0.5  # the registry's replay state is written at least this often
 
 
 class Link(Protocol):
@@ -72,8 +76,10 @@ class DeviceGateway:
         self.rejected: Counter[str] = Counter()
         self._logged: dict[tuple[str, str], float] = {}
         self._events: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
+        self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command] | None] = \
+            queue.SimpleQueue()
         self._board_lock = threading.Lock()
-        self._worker: threading.Thread | None = None
+        self._workers: list[threading.Thread] = []
         service.bus.listen(self._events.put)  # called under the service lock: only enqueue
 
     def attach(self, name: str, link: Link) -> None:
@@ -113,11 +119,10 @@ class DeviceGateway:
         health.last_seen = self.clock()
         health.via = via
         health.boot = msg.boot
-        if via != "mqtt":  # MQTT presence comes from the retained status topic
-            health.online = True
-        getattr(self, "_on_" + msg.kind)(dev, msg, verdict.verdict == FRESH)
+        health.online = True  # it speaks; offline again by its last will (MQTT) or silence
+        getattr(self, "_on_" + msg.kind)(dev, msg)
 
-    def _on_hello(self, dev: Device, msg: Message, fresh: bool) -> None:
+    def _on_hello(self, dev: Device, msg: Message) -> None:
         role, firmware, shown = msg.fields
         if role != dev.role:
             self.registry.health[dev.id].bad_messages += 1
@@ -133,41 +138,61 @@ class DeviceGateway:
         if show.version > int(shown):
             self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
 
-    def _on_status(self, dev: Device, msg: Message, fresh: bool) -> None:
+    def _on_status(self, dev: Device, msg: Message) -> None:
         uptime, heap, rssi, errors, shown = msg.fields
         health = self.registry.health[dev.id]
         health.uptime_s, health.heap, health.link_errors, health.shown = \
             int(uptime), int(heap), int(errors), int(shown)
         health.rssi = None if rssi == "-" else int(rssi)
 
-    def _on_press(self, dev: Device, msg: Message, fresh: bool) -> None:
-        self._apply_once(dev, msg, fresh, lambda: press_command(dev, msg.fields[0]))
+    def _on_press(self, dev: Device, msg: Message) -> None:
+        self._presses.put((dev, msg, press_command(dev, msg.fields[0])))
 
-    def _on_vote(self, dev: Device, msg: Message, fresh: bool) -> None:
+    def _on_vote(self, dev: Device, msg: Message) -> None:
         with self._board_lock:
             shown = self.board.sent.get(dev.id)
         label = shown.lines[0] if shown is not None and shown.lines[0] != IDLE else None
-        self._apply_once(dev, msg, fresh,
-                         lambda: c.GiveFeedback(int(msg.fields[0]), dev.counter, label))
+        self._presses.put((dev, msg, c.GiveFeedback(int(msg.fields[0]), dev.counter, label)))
 
-    def _apply_once(self, dev: Device, msg: Message, fresh: bool,
-                    command: Callable[[], c.Command]) -> None:
-        if not fresh:  # a resend: the answer it was given, if it was given one
-            stored = self.registry.answer_for(dev.id, msg.boot, msg.seq)
-            if stored is not None:
-                self._ack(dev, msg, *stored)
+    def _run_presses(self) -> None:
+        while True:
+            try:
+                first = self._presses.get(timeout=FLUSH_S)
+            except queue.Empty:
+                self.registry.flush()
+                continue
+            if first is None:
+                self.registry.flush()
                 return
+            batch = [first]
+            while len(batch) < BATCH_MAX:
+                try:
+                    more = self._presses.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._presses.put(None)
+                    break
+                batch.append(more)
+            self._apply(batch)
+            self.registry.flush()
+
+    def _apply(self, batch: list[tuple[Device, Message, c.Command]]) -> None:
+        """One group commit; then every press or vote of the batch is acknowledged."""
         try:
-            answer = self.service.execute(command(), f"device:{dev.id}", f"{msg.boot}:{msg.seq}")
-            result, text = "ok", _served(answer)
-        except DomainError as e:
-            result, text = "refused", e.code
-        except Exception:  # the store failed, a bug: not applied; the device resends later
-            log.exception("%s: %s %s could not be applied", dev.id, msg.kind, msg.fields)
-            self._ack(dev, msg, "error", "internal")
+            results = self.service.execute_batch(
+                [(command, f"device:{dev.id}", f"{msg.boot}:{msg.seq}")
+                 for dev, msg, command in batch])
+        except Exception:  # the store failed, a bug: nothing applied; the devices resend later
+            log.exception("%d device commands could not be applied", len(batch))
+            for dev, msg, _ in batch:
+                self._ack(dev, msg, "error", "internal")
             return
-        self.registry.record_answer(dev.id, msg.boot, msg.seq, result, text)
-        self._ack(dev, msg, result, text)
+        for (dev, msg, _), result in zip(batch, results):
+            if isinstance(result, DomainError):
+                self._ack(dev, msg, "refused", result.code)
+            else:
+                self._ack(dev, msg, "ok", _served(result))
 
     def presence(self, device_id: str, online: bool) -> None:
         """From the retained MQTT status (the device's own, or its last will)."""
@@ -218,14 +243,18 @@ class DeviceGateway:
 
     def start(self) -> None:
         self.send_all_shows()
-        self._worker = threading.Thread(target=self._run, name="displays", daemon=True)
-        self._worker.start()
+        self._workers = [threading.Thread(target=self._run, name="displays", daemon=True),
+                         threading.Thread(target=self._run_presses, name="presses", daemon=True)]
+        for worker in self._workers:
+            worker.start()
 
     def stop(self) -> None:
-        if self._worker is not None:
+        if self._workers:
+            self._presses.put(None)
             self._events.put(None)
-            self._worker.join(5)
-            self._worker = None
+            for worker in self._workers:
+                worker.join(5)
+            self._workers = []
 
     def _run(self) -> None:
         while True:

@@ -74,6 +74,11 @@ def write_broker_config(folder: Path, site_id: str, devices: Iterable[Device],
         paths.conf: (f"# Written by `suivant broker-config`. Include it, or run\n"
                      f"#   mosquitto -c {paths.conf}\n"
                      f"listener {port}\n"
+                     f"# without it, small messages wait for the peer's delayed ACK (~40 ms)\n"
+                     f"set_tcp_nodelay true\n"
+                     f"# a thousand boards saying hello at once must not overflow the bridge's\n"
+                     f"# session queue (default 1000 messages: the rest would be dropped)\n"
+                     f"max_queued_messages 10000\n"
                      f"allow_anonymous false\n"
                      f"password_file {paths.passwd}\n"
                      f"acl_file {paths.acl}\n"),

@@ -17,6 +17,7 @@ subscribes again and publishes every device's current show, and its own retained
 from __future__ import annotations
 
 import logging
+import socket
 import ssl
 import threading
 
@@ -51,6 +52,7 @@ class MqttGateway:
         client.will_set(self.bridge_status, b"offline", qos=1, retain=True)
         client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
         client.max_queued_messages_set(10000)  # bounded: acks and shows while disconnected
+        client.on_socket_open = _no_delay
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
         client.on_message = self._on_message
@@ -102,3 +104,12 @@ class MqttGateway:
                 self.gateway.presence(device, message.payload == b"online")
         except Exception:  # a bug must not kill paho's thread: the other devices go on
             log.exception("MQTT message on %s could not be handled", message.topic)
+
+
+def _no_delay(client: paho.Client, userdata: object, sock: socket.socket) -> None:
+    """paho leaves Nagle's algorithm on: a show published a few ms after an ack would wait for
+    the broker's delayed ACK of the ack (~40 ms on Linux). Displays must not wait for that."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    except (OSError, AttributeError):  # not a TCP socket (a websocket or unix transport)
+        pass

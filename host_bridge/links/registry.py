@@ -1,11 +1,14 @@
 """The device registry: who may speak to the bridge, with what key, and what it last said.
 
 Provisioned facts (id, role, counter, link, key, broker password, serial port and address) and
-the replay state (current boot nonce, highest seq, retired boots, recent answers) are in an
-SQLite file of their own beside the queue's (a status flood must not queue behind the queue's
-fsyncs, and the queue's history must not carry keys). Health (online, last seen, RSSI, free
-heap, link errors, shown version, bad messages) is kept in memory: it is re-learnt within a
-status period after a restart.
+the replay state (current boot nonce, highest seq, retired boots) are in an SQLite file of
+their own beside the queue's (a status flood must not queue behind the queue's fsyncs, and the
+queue's history must not carry keys). A retired boot is written at once; the highest seq is
+kept in memory and written behind (flush(), by the gateway after each batch): after a crash it
+may be a few messages behind, which lets a resend of those through to the queue — where its
+request id answers it without applying it twice. Health (online, last seen, RSSI, free heap,
+link errors, shown version, bad messages) is kept in memory: it is re-learnt within a status
+period after a restart.
 
 Keys are stored as they are: the bridge needs them to check MACs (HMAC is symmetric). The file
 is created readable by its owner only.
@@ -25,7 +28,7 @@ from suivant_fw.message import ROLES
 
 DEVICE_ID = re.compile(r"[a-z0-9-]{1,24}")
 LINKS = ("mqtt", "serial")
-ANSWERS_KEPT = 32  # per device: enough for any resend (a device has at most 4 pending)
+RESEND_WINDOW = 32  # seqs behind the highest that may still be resends (a device keeps 4 pending)
 BOOTS_KEPT = 64  # retired boot nonces per device, refused if they come back
 
 _SCHEMA = """
@@ -37,10 +40,6 @@ CREATE TABLE IF NOT EXISTS devices (
 CREATE TABLE IF NOT EXISTS retired_boots (
     device TEXT NOT NULL, boot TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (device, boot)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS answers (
-    device TEXT NOT NULL, boot TEXT NOT NULL, seq INTEGER NOT NULL, result TEXT NOT NULL,
-    text TEXT NOT NULL, PRIMARY KEY (device, boot, seq)
 ) WITHOUT ROWID;
 """
 
@@ -88,9 +87,10 @@ class Health:
 
 @dataclass(frozen=True)
 class Sequence:
-    """What a (boot, seq) is for a device: FRESH (apply it); REPEAT (a resend: one of the
-    current boot's last ANSWERS_KEPT seqs, answered again); REPLAY (a retired boot, or a seq
-    of the current boot older than any resend can be: refused)."""
+    """What a (boot, seq) is for a device: FRESH (new); REPEAT (a resend: one of the current
+    boot's last RESEND_WINDOW seqs; the queue's request ids answer it without a second
+    effect); REPLAY (a retired boot, or a seq of the current boot older than any resend can
+    be: refused)."""
     verdict: str
     new_boot: bool = False
 
@@ -116,6 +116,7 @@ class DeviceRegistry:
         self._lock = threading.Lock()
         self._devices: dict[str, Device] = {}
         self._state: dict[str, tuple[str | None, int]] = {}  # id -> (boot, last seq)
+        self._unwritten: set[str] = set()  # ids whose last seq is not on disk yet
         self.health: dict[str, Health] = {}
         for row in self.db.execute(_SELECT):
             self._load(row)
@@ -129,7 +130,19 @@ class DeviceRegistry:
         return dev
 
     def close(self) -> None:
+        self.flush()
         self.db.close()
+
+    def flush(self) -> None:
+        """Write the highest seqs taken since the last flush, in one transaction."""
+        with self._lock:
+            if not self._unwritten:
+                return
+            rows = [(self._state[i][1], i) for i in self._unwritten if i in self._state]
+            self._unwritten.clear()
+            self.db.execute("BEGIN")
+            self.db.executemany("UPDATE devices SET last_seq=? WHERE id=?", rows)
+            self.db.execute("COMMIT")
 
     # -- provisioning ----------------------------------------------------------------------
     def add(self, device_id: str, role: str, counter: int | None = None, link: str = "mqtt",
@@ -185,8 +198,8 @@ class DeviceRegistry:
                 return False
             self._state.pop(device_id, None)
             self.health.pop(device_id, None)
-            for table, column in (("devices", "id"), ("retired_boots", "device"),
-                                  ("answers", "device")):
+            self._unwritten.discard(device_id)
+            for table, column in (("devices", "id"), ("retired_boots", "device")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (device_id,))
             return True
 
@@ -215,11 +228,14 @@ class DeviceRegistry:
                                    (device_id, boot)).fetchone():
                     return Sequence(REPLAY)
                 self._retire(device_id, current)
-                self._take(device_id, boot, seq)
+                self.db.execute("UPDATE devices SET boot=?, last_seq=? WHERE id=?",
+                                (boot, seq, device_id))
+                self._state[device_id] = (boot, seq)
                 return Sequence(FRESH, new_boot=True)
             if seq <= last:
-                return Sequence(REPEAT if seq > last - ANSWERS_KEPT else REPLAY)
-            self._take(device_id, boot, seq)
+                return Sequence(REPEAT if seq > last - RESEND_WINDOW else REPLAY)
+            self._state[device_id] = (boot, seq)
+            self._unwritten.add(device_id)
             return Sequence(FRESH)
 
     def _retire(self, device_id: str, boot: str | None) -> None:
@@ -231,24 +247,6 @@ class DeviceRegistry:
                         (device_id, boot, n))
         self.db.execute("DELETE FROM retired_boots WHERE device=? AND n <= ?",
                         (device_id, n - BOOTS_KEPT))
-        self.db.execute("DELETE FROM answers WHERE device=? AND boot=?", (device_id, boot))
-
-    def _take(self, device_id: str, boot: str, seq: int) -> None:
-        self.db.execute("UPDATE devices SET boot=?, last_seq=? WHERE id=?", (boot, seq, device_id))
-        self._state[device_id] = (boot, seq)
-
-    def record_answer(self, device_id: str, boot: str, seq: int, result: str, text: str) -> None:
-        with self._lock:
-            self.db.execute("INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?)",
-                            (device_id, boot, seq, result, text))
-            self.db.execute("DELETE FROM answers WHERE device=? AND boot=? AND seq <= ?",
-                            (device_id, boot, seq - ANSWERS_KEPT))
-
-    def answer_for(self, device_id: str, boot: str, seq: int) -> tuple[str, str] | None:
-        with self._lock:
-            row = self.db.execute("SELECT result, text FROM answers WHERE device=? AND boot=? "
-                                  "AND seq=?", (device_id, boot, seq)).fetchone()
-        return (row[0], row[1]) if row else None
 
     # -- what devices say about themselves -------------------------------------------------
     def set_firmware(self, device_id: str, firmware: str) -> None:

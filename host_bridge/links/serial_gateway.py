@@ -80,6 +80,15 @@ class SerialPortLink:
 
     def send(self, device: Device, channel: str, line: bytes) -> None:
         frame = encode_frame(device.serial_address or 0, line)
+        port = self.port
+        if not self.settings.rs485 and port is not None:  # point to point: no turn to wait for
+            try:
+                with self._lock:
+                    port.write(frame)
+                self._last_poll[device.id] = time.monotonic()
+                return
+            except (serial.SerialException, OSError):
+                pass  # the port's thread notices and reopens; keep the frame for then
         with self._lock:
             q = self._queues.setdefault(device.id, deque())
             if len(q) >= QUEUE:
@@ -98,8 +107,8 @@ class SerialPortLink:
                 else:
                     self._point_to_point_turn()
                 self._mark_silent()
-            except (serial.SerialException, OSError) as exc:
-                self.failures += 1
+            except (serial.SerialException, OSError, ValueError) as exc:  # ValueError: pyserial
+                self.failures += 1                                         # reconfiguring
                 log.warning("serial %s failed (%s); reopening", self.settings.port, exc)
                 self._close()
 
@@ -129,7 +138,12 @@ class SerialPortLink:
         try:
             from serial.rs485 import RS485Settings
             self.port.rs485_mode = RS485Settings()
+            self.port.timeout = self.port.timeout  # applied at the next reconfigure: try it now
         except (AttributeError, ValueError, OSError, serial.SerialException) as exc:
+            try:
+                self.port.rs485_mode = None
+            except (AttributeError, ValueError, OSError, serial.SerialException):
+                pass
             log.debug("serial %s: no kernel RS-485 mode (%s); the adapter drives direction",
                       self.settings.port, exc)
 
@@ -150,7 +164,8 @@ class SerialPortLink:
                 out = [self._poll_frame(dev)]
             if out:
                 self._last_poll[dev.id] = now
-                self.port.write(b"".join(out))
+                with self._lock:
+                    self.port.write(b"".join(out))
 
     def _bus_round(self) -> None:
         for dev in self.devices():

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
+from ..domain.errors import DomainError
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..store.sqlite_store import SqliteStore, StoredEvent
@@ -71,6 +72,50 @@ class QueueService:
                     return {**earlier, "replayed": True}
             now = self._start_day_if_due()
             return self._commit(command, now, source, request_id)
+
+    def execute_batch(self, requests: list[tuple[c.Command, str, str | None]]
+                      ) -> list[dict[str, Any] | DomainError]:
+        """Several commands decided in order, each on the state the previous left, and
+        committed together in one transaction: one fsync for a burst of presses (group
+        commit). Each result is the command's answer, or the DomainError that refused it
+        (refused commands change nothing and are not recorded, as with execute). A request id
+        already answered, in the store or earlier in the batch, gets that answer again. If the
+        commit fails nothing of the batch is applied and the exception is raised."""
+        with self._lock:
+            now = self._start_day_if_due()
+            results: list[dict[str, Any] | DomainError] = []
+            items: list[tuple[list[Any], dict[str, Any], str, str | None]] = []
+            in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+            try:
+                for command, source, request_id in requests:
+                    if request_id is not None:
+                        earlier = in_batch.get((source, request_id)) \
+                            or self.store.answer_for(source, request_id)
+                        if earlier is not None:
+                            results.append({**earlier, "replayed": True})
+                            continue
+                    try:
+                        events = self.state.decide(command, now)
+                    except DomainError as exc:
+                        results.append(exc)
+                        continue
+                    for event in events:
+                        self.state.apply(event)
+                    answer = self._answer(command)
+                    items.append((events, answer, source, request_id))
+                    if request_id is not None:
+                        in_batch[(source, request_id)] = answer
+                    results.append(answer)
+                seqs = self.store.commit_many(now.date().isoformat(), items) if items else []
+            except BaseException:
+                self.state = self._rebuild()
+                raise
+            published = [public_event(s, ev, self.state)
+                         for (events, *_), item_seqs in zip(items, seqs)
+                         for s, ev in zip(item_seqs, events)]
+            if published:
+                self.bus.publish(published)
+            return results
 
     def _commit(self, command: c.Command, now: datetime, source: str, request_id: str | None) -> dict[str, Any]:
         events = self.state.decide(command, now)  # raises DomainError: nothing changed

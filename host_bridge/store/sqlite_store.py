@@ -72,24 +72,33 @@ class SqliteStore:
     def commit(self, day: str, events: list[Event], answer: dict[str, Any] | None,
                source: str | None, request_id: str | None) -> list[int]:
         """Append events and record the answer atomically; returns the events' sequence numbers."""
+        return self.commit_many(day, [(events, answer, source, request_id)])[0]
+
+    def commit_many(self, day: str, items: list[tuple[list[Event], dict[str, Any] | None,
+                                                      str | None, str | None]]) -> list[list[int]]:
+        """Several commands' events and answers in one transaction (one fsync): all or none.
+        -> each item's sequence numbers."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            seqs = []
-            for event in events:
-                cur = db.execute("INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)",
-                                 (day, type(event).__name__, event.at.isoformat(),
-                                  event_to_json(event)))
-                seqs.append(cur.lastrowid)
-            if request_id is not None:
-                db.execute("INSERT INTO requests VALUES (?,?,?,?)",
-                           (source, request_id, json.dumps(answer, ensure_ascii=False),
-                            seqs[-1] if seqs else None))
+            out = []
+            for events, answer, source, request_id in items:
+                seqs = []
+                for event in events:
+                    cur = db.execute("INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)",
+                                     (day, type(event).__name__, event.at.isoformat(),
+                                      event_to_json(event)))
+                    seqs.append(cur.lastrowid)
+                if request_id is not None:
+                    db.execute("INSERT INTO requests VALUES (?,?,?,?)",
+                               (source, request_id, json.dumps(answer, ensure_ascii=False),
+                                seqs[-1] if seqs else None))
+                out.append(seqs)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
-        return seqs
+        return out
 
     def current_day_events(self) -> Iterator[StoredEvent]:
         """The history since the latest day start: enough to rebuild today's queue."""
