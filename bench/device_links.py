@@ -244,7 +244,9 @@ async def _until(condition: Any, timeout: float, what: str) -> None:
         await asyncio.sleep(0.01)
 
 
-def mqtt_latency(counters: int, rounds: int, folder: Path) -> dict[str, Any]:
+def over_mqtt(folder: Path, counters: int, tickets: int, run: Any) -> dict[str, Any]:
+    """A Mosquitto, a bridge with a terminal and a display per counter, every counter open and
+    `tickets` waiting; -> what `await run(bridge, broker_port)` measures."""
     with MosquittoBroker() as broker:
         devices = [(f"t{n}", "counter", n, {}) for n in range(1, counters + 1)]
         devices += [(f"d{n}", "display", n, {}) for n in range(1, counters + 1)]
@@ -252,11 +254,16 @@ def mqtt_latency(counters: int, rounds: int, folder: Path) -> dict[str, Any]:
         try:
             for n in range(1, counters + 1):
                 bridge.post(f"/api/counters/{n}/open", headers=AGENT)
-            for _ in range(counters * (rounds + 1)):
+            for _ in range(tickets):
                 bridge.post("/api/tickets", {"service": "accueil"})
-            return asyncio.run(_mqtt_rounds(bridge, broker.port, counters, rounds))
+            return asyncio.run(run(bridge, broker.port))
         finally:
             bridge.stop()
+
+
+def mqtt_latency(counters: int, rounds: int, folder: Path) -> dict[str, Any]:
+    return over_mqtt(folder, counters, counters * (rounds + 1),
+                     lambda bridge, port: _mqtt_rounds(bridge, port, counters, rounds))
 
 
 async def _mqtt_rounds(bridge: Bridge, port: int, counters: int, rounds: int) -> dict[str, Any]:
@@ -303,19 +310,9 @@ def mqtt_load(counters: int, interval_s: float, duration_s: float,
     """Every counter presses after an exponential pause of mean interval_s (agents calling
     independently), for duration_s."""
     presses_each = int(duration_s / interval_s * 2) + 5
-    with MosquittoBroker() as broker:
-        devices = [(f"t{n}", "counter", n, {}) for n in range(1, counters + 1)]
-        devices += [(f"d{n}", "display", n, {}) for n in range(1, counters + 1)]
-        bridge = Bridge(folder, counters, broker.port, devices)
-        try:
-            for n in range(1, counters + 1):
-                bridge.post(f"/api/counters/{n}/open", headers=AGENT)
-            for _ in range(counters * presses_each):
-                bridge.post("/api/tickets", {"service": "accueil"})
-            return asyncio.run(_mqtt_open_loop(bridge, broker.port, counters, interval_s,
-                                               duration_s))
-        finally:
-            bridge.stop()
+    return over_mqtt(folder, counters, counters * presses_each,
+                     lambda bridge, port: _mqtt_open_loop(bridge, port, counters, interval_s,
+                                                          duration_s))
 
 
 async def _mqtt_open_loop(bridge: Bridge, port: int, counters: int, interval_s: float,
@@ -420,18 +417,8 @@ def serial_latency(presses: int, folder: Path) -> dict[str, Any]:
 
 def scale(devices: int, folder: Path, settle_s: float = 30.0) -> dict[str, Any]:
     counters = devices // 2
-    with MosquittoBroker() as broker:
-        specs = [(f"t{n}", "counter", n, {}) for n in range(1, counters + 1)]
-        specs += [(f"d{n}", "display", n, {}) for n in range(1, counters + 1)]
-        bridge = Bridge(folder, counters, broker.port, specs)
-        try:
-            for n in range(1, counters + 1):
-                bridge.post(f"/api/counters/{n}/open", headers=AGENT)
-            for _ in range(counters):
-                bridge.post("/api/tickets", {"service": "accueil"})
-            return asyncio.run(_scale(bridge, broker.port, counters, settle_s))
-        finally:
-            bridge.stop()
+    return over_mqtt(folder, counters, counters,
+                     lambda bridge, port: _scale(bridge, port, counters, settle_s))
 
 
 async def _scale(bridge: Bridge, port: int, counters: int, settle_s: float) -> dict[str, Any]:

@@ -164,17 +164,7 @@ class DeviceGateway:
             if first is None:
                 self.registry.flush()
                 return
-            batch = [first]
-            while len(batch) < BATCH_MAX:
-                try:
-                    more = self._presses.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._presses.put(None)
-                    break
-                batch.append(more)
-            self._apply(batch)
+            self._apply([first, *_waiting(self._presses, BATCH_MAX - 1)])
             self.registry.flush()
 
     def _apply(self, batch: list[tuple[Device, Message, c.Command]]) -> None:
@@ -262,14 +252,7 @@ class DeviceGateway:
             if batch is None:
                 return
             events = list(batch)
-            while True:  # take whatever else is waiting: one refresh for all of it
-                try:
-                    more = self._events.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._events.put(None)
-                    break
+            for more in _waiting(self._events, 10000):  # one refresh for all that is waiting
                 events += more
             try:
                 self._refresh(events)
@@ -283,6 +266,22 @@ class DeviceGateway:
         by_id = {d.id: d for d in devices}
         for show in shows:
             self._send_show(by_id[show.device], show)
+
+
+def _waiting(q: queue.SimpleQueue[Any], limit: int) -> list[Any]:
+    """What else is in q now, without waiting (at most `limit` items); a stop marker (None)
+    is left in the queue for the worker's next get."""
+    out: list[Any] = []
+    while len(out) < limit:
+        try:
+            item = q.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            q.put(None)
+            break
+        out.append(item)
+    return out
 
 
 def _served(answer: dict[str, Any]) -> str:
