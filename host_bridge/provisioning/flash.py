@@ -1,0 +1,225 @@
+"""`suivant device flash`, `config` and `info`: the technician's work on one board, over its port.
+
+flash: the board must run MicroPython whose .mpy format is ours; the role's files are compiled
+for it, only those that differ from what the board holds are written (every one as a temp file,
+then all renamed: a failure leaves the board as it was), files of ours it no longer needs are
+removed, config.json is written with the device's id and key (registered in the bridge's
+registry: a new device, or the same one when re-flashed with --id), then everything is read
+back (hashes) and the firmware imported on the board.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from suivant_fw import config as fw_config
+
+from ..links.registry import Device, DeviceRegistry, RegistryError
+from ..site_config import Settings
+from .board import Board, ProvisioningError
+from .firmware_build import PACKAGE, modules_for, role_files, sha256
+
+CONFIG = "config.json"
+MARGIN = 4096  # bytes of flash left free after writing (file system overhead)
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class FlashReport:
+    device: Device
+    written: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    new_device: bool = False
+
+
+@dataclass(frozen=True)
+class Link:
+    """How the flashed board will reach the bridge."""
+    kind: str = "mqtt"  # or "serial"
+    wifi_ssid: str | None = None
+    wifi_password: str = ""
+    broker_host: str | None = None  # default: the site's [mqtt] host
+    broker_port: int | None = None
+    serial_address: int = 0
+    serial_port: str | None = None  # where the bridge reaches it (registry)
+
+
+def device_config(dev: Device, site: str, link: Link, settings: Settings) -> dict[str, Any]:
+    """The board's config.json, validated by the firmware's own validator."""
+    raw: dict[str, Any] = {"schema": 1, "device": dev.id, "role": dev.role, "key": dev.key.hex(),
+                           "site": site, "link": link.kind}
+    if link.kind == "mqtt":
+        if not link.wifi_ssid:
+            raise ProvisioningError("a board on Wi-Fi needs --wifi-ssid (and --wifi-password)")
+        mqtt = settings.mqtt
+        raw["wifi"] = {"ssid": link.wifi_ssid, "password": link.wifi_password}
+        raw["broker"] = {"host": link.broker_host or mqtt.host,
+                         "port": link.broker_port or mqtt.port, "tls": mqtt.tls,
+                         "password": dev.broker_password or ""}
+    else:
+        raw["serial"] = {"uart": 2, "rs485": True, "address": link.serial_address} \
+            if link.serial_address else {}
+    if dev.counter is not None and dev.role in ("counter", "display"):
+        raw["counter"] = dev.counter
+    try:
+        return fw_config.validate(raw)
+    except fw_config.ConfigError as exc:
+        raise ProvisioningError(f"that configuration is not valid for the board: {exc}") from None
+
+
+def _encode(cfg: dict[str, Any]) -> bytes:
+    return (json.dumps(cfg, indent=1, sort_keys=True, ensure_ascii=False) + "\n").encode()
+
+
+def _register(registry: DeviceRegistry, role: str, counter: int | None, link: Link,
+              device_id: str | None) -> tuple[Device, bool]:
+    if device_id is not None:
+        known = registry.get(device_id)
+        if known is not None:
+            if (known.role, known.counter, known.link) != (role, counter, link.kind):
+                raise ProvisioningError(
+                    f"{device_id} is registered as {known.role}, counter {known.counter}, "
+                    f"{known.link}: remove it first (suivant device remove) to change that")
+            return known, False
+    base = device_id or (f"{role}-{counter}" if counter is not None else role)
+    candidate, n = base, 1
+    while device_id is None and registry.get(candidate) is not None:
+        n += 1
+        candidate = f"{base}-{n}"
+    try:
+        dev = registry.add(candidate, role, counter, link.kind, link.serial_port if
+                           link.kind == "serial" else None,
+                           link.serial_address if link.kind == "serial" else None)
+    except RegistryError as exc:
+        raise ProvisioningError(f"cannot register the device: {exc}") from None
+    return dev, True
+
+
+def flash(port: str, settings: Settings, registry: DeviceRegistry, role: str,
+          counter: int | None, link: Link, device_id: str | None = None,
+          progress: Progress | None = None, timeout: float = 5.0) -> FlashReport:
+    with Board.connect(port, timeout) as board:
+        info = board.info()
+        if info.get("name") != "micropython":
+            raise ProvisioningError(f"the board on {port} runs {info.get('name')!r}, not "
+                                    "MicroPython")
+        files = role_files(role, link.kind, info["mpy"])  # refuses another .mpy format
+        dev, new = _register(registry, role, counter, link, device_id)
+        try:
+            report = _write(board, files, dev, settings, link, info, progress)
+        except BaseException:
+            if new:
+                registry.remove(dev.id)  # the board kept what it had: so does the registry
+            raise
+        report.new_device = new
+        return report
+
+
+def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Settings,
+           link: Link, info: dict[str, Any], progress: Progress | None) -> FlashReport:
+    files = {**files, CONFIG: _encode(device_config(dev, settings.site.id, link, settings))}
+    present = board.eval("[n for n in os.listdir(%r)]" % PACKAGE,
+                         "import os\ntry:\n os.listdir(%r)\nexcept OSError:\n os.mkdir(%r)"
+                         % (PACKAGE, PACKAGE))
+    ours = [f"{PACKAGE}/{n}" for n in present]
+    stale = [p for p in ours if p not in files]
+    before = board.hashes(list(files))
+    changed = {p: data for p, data in files.items() if before.get(p) != sha256(data)}
+    report = FlashReport(dev, written=sorted(changed), unchanged=sorted(set(files) - set(changed)),
+                         removed=sorted(stale))
+    need = sum(len(d) for d in changed.values()) + MARGIN
+    if need > info["flash_free"]:
+        raise ProvisioningError(
+            f"the board's flash is too full: {info['flash_free'] // 1024} KB free, "
+            f"{need // 1024} KB needed; nothing was changed (erase old files with mpremote)")
+    board.write_all(changed, progress)
+    board.remove(stale)
+    after = board.hashes(list(files))
+    wrong = [p for p, data in files.items() if after.get(p) != sha256(data)]
+    if wrong:
+        raise ProvisioningError(f"read back differs from what was written: {', '.join(wrong)}")
+    board.import_check([f"{PACKAGE}.{m}" for m in modules_for(dev.role, dev.link)
+                        if m != "__init__"])
+    return report
+
+
+# -- suivant device config ------------------------------------------------------------------
+
+def parse_assignments(items: list[str]) -> dict[str, Any]:
+    """["wifi.ssid=Mairie", "counter=4", "broker.tls=true"] -> {"wifi.ssid": "Mairie", ...};
+    numbers and true/false as JSON reads them, anything else as text."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or not key or any(not part for part in key.split(".")):
+            raise ProvisioningError(f"expected key=value (e.g. wifi.ssid=Mairie), got {item!r}")
+        try:
+            value = json.loads(text)
+            if not isinstance(value, (int, bool, float)):
+                value = text
+        except ValueError:
+            value = text
+        out[key] = value
+    return out
+
+
+def apply_assignments(cfg: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    new = json.loads(json.dumps(cfg))
+    for key, value in changes.items():
+        target = new
+        parts = key.split(".")
+        for part in parts[:-1]:
+            if not isinstance(target.get(part, {}), dict):
+                raise ProvisioningError(f"{key}: {part} is not a group of settings")
+            target = target.setdefault(part, {})
+        target[parts[-1]] = value
+    try:
+        return fw_config.validate(new)
+    except fw_config.ConfigError as exc:
+        raise ProvisioningError(f"not written: {exc}") from None
+
+
+def configure(port: str, items: list[str], timeout: float = 5.0) -> dict[str, Any]:
+    """Change config.json on the board: validated first, written whole (temp, rename)."""
+    changes = parse_assignments(items)
+    if not changes:
+        raise ProvisioningError("nothing to change: give key=value pairs")
+    with Board.connect(port, timeout) as board:
+        current = _read_config(board)
+        new = apply_assignments(current, changes)
+        board.write_all({CONFIG: _encode(new)})
+        return fw_config.redacted(new)
+
+
+def _read_config(board: Board) -> dict[str, Any]:
+    raw = board.read(CONFIG)
+    if raw is None:
+        raise ProvisioningError("the board has no config.json: flash it first "
+                                "(suivant device flash)")
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ProvisioningError("the board's config.json is not JSON: flash it again") from None
+
+
+def inspect(port: str, timeout: float = 5.0) -> dict[str, Any]:
+    """What `suivant device info` shows: never a key or a password."""
+    with Board.connect(port, timeout) as board:
+        info = board.info()
+        firmware = board.eval("getattr(suivant_fw, 'FIRMWARE_VERSION', None)",
+                              "try:\n import suivant_fw\nexcept ImportError:\n suivant_fw = None")
+        raw = board.read(CONFIG)
+    cfg: Any = None
+    if raw is not None:
+        try:
+            cfg = fw_config.redacted(json.loads(raw))
+        except ValueError:
+            cfg = "(not JSON)"
+    return {"micropython": ".".join(map(str, info["version"])), "mpy": info["mpy"],
+            "machine": info["machine"], "firmware": firmware, "config": cfg,
+            "mem_free": info["mem_free"], "flash_free": info["flash_free"],
+            "flash_size": info["flash_size"]}
