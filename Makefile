@@ -4,6 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+CHROMIUM := /usr/bin/chromium
+
 .PHONY: demo test bench micropython clean
 
 $(STAMP): pyproject.toml
@@ -15,7 +17,17 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/suivant demo
 
-test: $(STAMP)
+# The browser tests need Debian's chromium (Playwright drives it; its own download cannot work
+# here). As root it is installed; otherwise this says how.
+$(CHROMIUM):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; \
+	fi
+
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest
 
 # A MicroPython 1.27 REPL (the webassembly port, on the node from the [test] extra) with

@@ -11,7 +11,9 @@ import socket
 import sqlite3
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load
@@ -61,7 +63,9 @@ def _free_port(host: str, wanted: int) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, banner: str = "",
-           demo_boards: bool = False) -> int:
+           extras: Callable[[Any], list[str]] | None = None) -> int:
+    """Build, start the links, then `extras(bridge)` (the demo's boards and desk view: it
+    returns lines for the banner), then serve HTTP until stopped."""
     import uvicorn  # imported here: check-config stays fast and needs no server
 
     from .bootstrap import build
@@ -78,17 +82,14 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
             raise UsageError(f"{exc}: set [mqtt] embedded_port, or url to use a running "
                              "broker") from None
         mqtt = settings.mqtt
-        farm = None
-        if demo_boards:
-            from simulators.demo_boards import start_demo_boards
-            farm = start_demo_boards(bridge.registry, settings.site, (mqtt.host, mqtt.port))
-            bridge.links.append(farm)  # stopped (first) with the bridge
+        lines = extras(bridge) if extras else []
         print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  "
               f"(store: {settings.db_path})")
         print(f"  devices: MQTT {'embedded broker' if mqtt.embedded else 'broker'} "
               f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}, "
-              f"{len(bridge.registry.all())} registered ({settings.devices_path})"
-              + (f"; {len(farm.boards)} virtual boards running" if farm else ""))
+              f"{len(bridge.registry.all())} registered ({settings.devices_path})")
+        for line in lines:
+            print(line)
         if banner:
             print(banner)
         uvicorn.run(bridge.app, host=host, port=port, log_level="warning")
@@ -137,7 +138,12 @@ def cmd_demo(args) -> int:
         f"  boards (virtual): curl -H 'Authorization: Bearer demo-superviseur' {base}/api/devices",
         "  Ctrl-C stops the demo.",
     ])
-    return _serve(settings, args.host, port, banner, demo_boards=True)
+    desk_port = _free_port(args.host, args.desk_port)
+
+    def boards(bridge: Any) -> list[str]:
+        from simulators.demo import start_demo
+        return start_demo(bridge, args.host, desk_port)
+    return _serve(settings, args.host, port, banner, extras=boards)
 
 
 def cmd_hash_token(args) -> int:
@@ -168,6 +174,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", default=str(EXAMPLE_CONFIG), help="site TOML (default: examples/mairie.toml)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port; a free one if taken (default 8080)")
+    s.add_argument("--desk-port", type=_port, default=8090,
+                   help="the desk view's port (the virtual boards); a free one if taken")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("hash-token", help="make a staff token and the SHA-256 the config stores")

@@ -52,6 +52,7 @@ def board_config(device_id: str, role: str, key: bytes, site: str, counter: int 
 class VirtualBoard:
     def __init__(self, cfg: dict[str, Any], key: bytes, port: Any = None):
         self.id = cfg["device"]
+        self.counter = cfg.get("counter")
         self.port = port  # a PtyPort, or a BusTap on an Rs485Bus
         self.hal = SimHal(serial=(port, port) if port is not None else None)
         self.app = App(cfg, key, self.hal)

@@ -5,7 +5,8 @@ shows now. `DisplayBoard` remembers what each device was last sent and turns com
 into the shows to send — only for the devices whose screen changed, or that must blink or beep:
 
 - counter terminal: the ticket in service at its counter, `----` when idle, `PAUS` paused,
-  `CLOS` closed; beeps once when its counter's services go from nobody waiting to someone.
+  `CLOS` closed; beeps once, if the counter is open, when its services go from nobody
+  waiting to someone.
 - counter display: the ticket called to its counter (`----` when none); blinks BLINK_S seconds
   on a call or a recall.
 - hall display: the latest calls, newest first, `C017>3`; blinks on a call or recall.
@@ -135,8 +136,9 @@ class DisplayBoard:
         queue_grew = set()
         for number in state.counters:
             now_waiting = waiting_at(state, number)
-            if now_waiting and not self._waiting.get(number, 0):
-                queue_grew.add(number)
+            open_ = state.counters[number].status is CounterStatus.OPEN
+            if now_waiting and not self._waiting.get(number, 0) and open_:
+                queue_grew.add(number)  # a closed or paused counter's agent is not there
             self._waiting[number] = now_waiting
         out = []
         screens = Screens(state)

@@ -314,3 +314,9 @@ def test_a_device_registered_by_another_process_is_known_at_its_first_message(ri
     rig.send("disp-2", "hello", "display", "0.1.0", "0")
     [show] = rig.link.wait("disp-2", "show")
     assert show.fields[2] == "----" and rig.gateway.rejected["unknown_device"] == 0
+
+
+def test_a_closed_counter_does_not_beep(rig: Rig):
+    rig.issue()  # counter 1 is closed: its agent is not there to hear it
+    time.sleep(0.2)
+    assert all(m.fields[0] == "0" for m in rig.link.take("term-1", "show"))
