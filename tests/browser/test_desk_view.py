@@ -93,9 +93,9 @@ def test_clicking_suivant_on_a_terminal_calls_onto_its_display_and_the_hall(demo
                                f".matrix').getAttribute('aria-label') === '{ticket}>1'",
                                timeout=15000)
         assert label_of(page, '.board[data-id="guichet-1"] .digits') == ticket
-        lit = page.eval_on_selector_all('.board[data-id="ecran-1"] svg.seg polygon.on',
-                                        "es => es.length")
-        assert lit > 0  # drawn segment by segment
+        # drawn segment by segment (it blinks after a call: wait for a lit half-period)
+        page.wait_for_function("() => document.querySelectorAll('.board[data-id=\"ecran-1\"] "
+                               "svg.seg polygon.on').length > 0", timeout=5000)
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "desk-view.png"), full_page=True)
         # the keyboard: 1 picks guichet 1's terminal, p is « Pause »
