@@ -63,7 +63,7 @@ def _free_port(host: str, wanted: int) -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, banner: str = "",
-           extras: Callable[[Any], list[str]] | None = None) -> int:
+           extras: Callable[[Any], list[str]] | None = None, clock: Any = None) -> int:
     """Build, start the links, then `extras(bridge)` (the demo's boards and desk view: it
     returns lines for the banner), then serve HTTP until stopped."""
     import uvicorn  # imported here: check-config stays fast and needs no server
@@ -72,7 +72,7 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
     from .store.sqlite_store import SchemaMismatch
 
     try:
-        bridge = build(settings)
+        bridge = build(settings, clock)
     except (sqlite3.Error, SchemaMismatch) as exc:
         raise UsageError(f"cannot open the store {settings.db_path}: {exc}") from None
     try:
@@ -104,7 +104,19 @@ def cmd_serve(args) -> int:
         settings = dataclasses.replace(settings, db_path=args.db,
                                        devices_path=str(Path(args.db).with_name("devices.db")))
     _bind_check(args.host, args.port)  # fail with a clear message before building anything
-    return _serve(settings, args.host, args.port)
+    clock = None
+    if args.sim_start or args.sim_speed or args.sim_epoch:
+        from datetime import datetime
+
+        from .service.clock import AcceleratedClock
+        if not (args.sim_start and args.sim_speed and args.sim_epoch):
+            raise UsageError("--sim-start, --sim-speed and --sim-epoch go together")
+        try:
+            clock = AcceleratedClock(datetime.fromisoformat(args.sim_start), args.sim_speed,
+                                     args.sim_epoch)
+        except ValueError as exc:
+            raise UsageError(f"simulated clock: {exc}") from None
+    return _serve(settings, args.host, args.port, clock=clock)
 
 
 def cmd_check_config(args) -> int:
@@ -164,6 +176,10 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=8080, help="HTTP port (default 8080)")
     s.add_argument("--db", help="SQLite file of the queue (default: [store] path of the config); "
                                 "the device registry goes beside it as devices.db")
+    sim = s.add_argument_group("simulated time (an accelerated day: python -m simulators.day)")
+    sim.add_argument("--sim-start", help="the simulated time at --sim-epoch, ISO 8601 with offset")
+    sim.add_argument("--sim-speed", type=float, help="how many times faster than real time")
+    sim.add_argument("--sim-epoch", type=float, help="the real instant (Unix time) it starts")
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("check-config", help="validate a site TOML file (exit 0 when valid)")

@@ -144,6 +144,10 @@ class DeviceGateway:
         health.uptime_s, health.heap, health.link_errors, health.shown = \
             int(uptime), int(heap), int(errors), int(shown)
         health.rssi = None if rssi == "-" else int(rssi)
+        with self._board_lock:
+            show = self.board.sent.get(dev.id)
+        if show is not None and show.version > int(shown):  # it missed one: it gets it again
+            self._send_show(dev, Show(dev.id, show.version, show.lines))
 
     def _on_press(self, dev: Device, msg: Message) -> None:
         self._presses.put((dev, msg, press_command(dev, msg.fields[0])))
