@@ -38,6 +38,16 @@ def _port(text: str) -> int:
     return value
 
 
+def _pace(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.1 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"pace must be 0.1 to 1000, got {text}")
+    return value
+
+
 def _bind_check(host: str, port: int) -> int:
     """The port we could listen on (0: one the OS picks); UsageError if it cannot be bound.
     Binds as uvicorn does: a port left in TIME_WAIT by a killed bridge is not "taken"."""
@@ -145,8 +155,8 @@ def cmd_demo(args) -> int:
         f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  admin={DEMO_TOKENS['admin']}",
         "  try:  curl -X POST -H 'Content-Type: application/json' "
         f"-d '{{\"service\": \"etat-civil\"}}' {base}/api/tickets",
-        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/open",
-        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/2/next",
+        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/open",
+        f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/next",
         f"  boards (virtual): curl -H 'Authorization: Bearer demo-superviseur' {base}/api/devices",
         "  Ctrl-C stops the demo.",
     ])
@@ -154,7 +164,8 @@ def cmd_demo(args) -> int:
 
     def boards(bridge: Any) -> list[str]:
         from simulators.demo import start_demo
-        return start_demo(bridge, args.host, desk_port)
+        return start_demo(bridge, args.host, desk_port, base,
+                          pace=None if args.no_traffic else args.pace)
     return _serve(settings, args.host, port, banner, extras=boards)
 
 
@@ -192,6 +203,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=_port, default=8080, help="HTTP port; a free one if taken (default 8080)")
     s.add_argument("--desk-port", type=_port, default=8090,
                    help="the desk view's port (the virtual boards); a free one if taken")
+    s.add_argument("--no-traffic", action="store_true",
+                   help="no simulated citizens and agents: every button is yours")
+    s.add_argument("--pace", type=_pace, default=10.0,
+                   help="how many times quicker than life the simulated citizens and agents "
+                        "are (default 10: a service lasts about a minute)")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("hash-token", help="make a staff token and the SHA-256 the config stores")

@@ -52,12 +52,37 @@ def board_config(device_id: str, role: str, key: bytes, site: str, counter: int 
 class VirtualBoard:
     def __init__(self, cfg: dict[str, Any], key: bytes, port: Any = None):
         self.id = cfg["device"]
+        self.cfg, self.key = cfg, key  # to power it up again (a reboot: a new boot nonce)
         self.counter = cfg.get("counter")
         self.port = port  # a PtyPort, or a BusTap on an Rs485Bus
         self.hal = SimHal(serial=(port, port) if port is not None else None)
         self.app = App(cfg, key, self.hal)
         self.app.link.log = lambda text: None
         self.task: asyncio.Task[None] | None = None
+        # what the board did and heard, for the invariant checks: (boot, seq, kind, fields)
+        # of each press or vote it sent, and (boot, seq, result, text) of each ack it took
+        self.sent: list[tuple[str, int, str, tuple[str, ...]]] = []
+        self.acked: list[tuple[str, int, str, str]] = []
+        self._journal()
+
+    def _journal(self) -> None:
+        dev = self.app.dev
+        add, receive = dev.pending.add, dev.receive
+
+        def add_and_note(now: int, kind: str, fields: tuple[str, ...]) -> Any:
+            msg = add(now, kind, fields)
+            if msg is not None:
+                self.sent.append((msg.boot, msg.seq, kind, tuple(fields)))
+            return msg
+
+        def receive_and_note(msg: Any, now: int) -> None:
+            awaited = msg.kind == "ack" and any(
+                m.boot == msg.boot and m.seq == msg.seq for m in dev.pending.messages())
+            receive(msg, now)
+            if awaited:
+                self.acked.append((msg.boot, msg.seq, msg.fields[0], msg.fields[1]))
+        dev.pending.add = add_and_note  # type: ignore[method-assign]
+        dev.receive = receive_and_note  # type: ignore[method-assign]
 
     @property
     def dev(self) -> Any:

@@ -25,8 +25,8 @@ ENV = {**os.environ, "PYTHONUNBUFFERED": "1",
 class Demo:
     def __init__(self) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "host_bridge.cli", "demo", "--port", str(free_port()),
-             "--desk-port", str(free_port())], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
+            [sys.executable, "-m", "host_bridge.cli", "demo", "--no-traffic",
+             "--port", str(free_port()), "--desk-port", str(free_port())], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, text=True)
         self.api = self.desk = ""
         deadline = time.monotonic() + 60

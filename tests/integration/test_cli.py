@@ -234,6 +234,14 @@ def test_serve_with_a_bad_port_argument_is_an_argparse_error(tmp_path, port, rea
     assert not (tmp_path / "q.db").exists()
 
 
+@pytest.mark.parametrize("pace, reason", [("fast", "not a number"), ("0", "0.1 to 1000"),
+                                          ("5000", "0.1 to 1000"), ("nan", "0.1 to 1000")])
+def test_demo_with_a_bad_pace_is_an_argparse_error(pace, reason):
+    r = run("demo", "--pace", pace)
+    assert r.returncode == 2
+    assert "argument --pace" in r.stderr and reason in r.stderr
+
+
 def test_serve_without_a_config_is_an_argparse_error():
     r = run("serve")
     assert r.returncode == 2
@@ -279,7 +287,7 @@ def test_serve_starts_answers_health_and_stops_gracefully_on_sigterm(spawn, tmp_
 
 
 def test_demo_on_a_taken_port_picks_another_says_so_answers_and_stops_on_ctrl_c(spawn, taken_port):
-    demo = spawn("demo", "--port", str(taken_port))
+    demo = spawn("demo", "--no-traffic", "--port", str(taken_port))
     demo.wait_for(rf"port {taken_port} .*taken", name="stderr")
     port = int(demo.wait_for(r"http://127\.0\.0\.1:(\d+)/").group(1))
     assert port != taken_port
@@ -296,6 +304,29 @@ def test_demo_on_a_taken_port_picks_another_says_so_answers_and_stops_on_ctrl_c(
     assert r.json()["counter"]["ticket"]["label"] == "C001"
 
     # « Ctrl-C stops the demo »: by itself (no SIGKILL needed), as a normal stop
+    assert demo.stop(signal.SIGINT) in (0, 130)
+    assert "Traceback" not in demo.output("stderr")
+
+
+def test_the_demo_traffic_works_every_counter_but_the_visitors_and_stops_on_ctrl_c(spawn):
+    demo = spawn("demo", "--pace", "300", "--port", str(free_port()),
+                 "--desk-port", str(free_port()))
+    assert demo.wait_for(r"traffic \(300x life\).* but guichet 1, which is yours")
+    base = demo.wait_for(r"bridge for .*: (http://[\d.:]+)/").group(1)
+    demo.wait_healthy(base)
+    headers = {"Authorization": "Bearer demo-superviseur"}
+
+    def counters() -> dict[int, dict]:
+        r = httpx.get(f"{base}/api/counters", headers=headers)
+        assert r.status_code == 200, r.text
+        return {k["number"]: k for k in r.json()["counters"]}
+    deadline = time.monotonic() + 60
+    served: set[int] = set()
+    while time.monotonic() < deadline and served != {2, 3, 4}:
+        served |= {n for n, k in counters().items() if k.get("ticket")}
+        time.sleep(0.2)
+    assert served == {2, 3, 4}, counters()  # the agents opened them and called citizens
+    assert counters()[1]["status"] == "closed"  # the visitor's counter: untouched
     assert demo.stop(signal.SIGINT) in (0, 130)
     assert "Traceback" not in demo.output("stderr")
 
