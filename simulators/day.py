@@ -192,7 +192,8 @@ def run_day(hours: float, speed: float, faults: bool, seed: int, folder: Path,
     log(accuracy.line() if accuracy else "wait estimate: no ticket to measure")
     log(f"fault proxy: {proxy.counts}; kiosk refusals (bridge down, closed hours): "
         f"{traffic.refused_issues}")
-    return {"clean": report.clean, "report": dataclasses.asdict(report),
+    return {"clean": report.clean, "report": dataclasses.asdict(report), "folder": str(folder),
+            "told": [(i.label, i.issued_at.isoformat(), i.low, i.high) for i in traffic.issued],
             "accuracy": dataclasses.asdict(accuracy) if accuracy else None,
             "proxy": proxy.counts, "hours": hours, "speed": speed, "faults": faults}
 

@@ -1,10 +1,38 @@
-"""Estimated wait as a range, from position, open counters and recent service times."""
+"""Estimated wait as a range: the open counters played forward, as they will pick tickets.
+
+Counters serve several services, each in its own order (a counter takes from its first service
+with anyone waiting: selection.pick_next), so "people ahead ÷ counters" is wrong whenever the
+counters are shared: the tickets of other services ahead in a counter's order take its time
+too. Here each open counter becomes free when its current citizen is expected to leave (the
+service's mean time minus what has already passed), takes the next ticket by its own order,
+and so on until our ticket is taken: that instant is the estimate. Citizens of the other
+services keep arriving meanwhile at their recent rate (the last ARRIVAL_WINDOW minutes), and a
+counter whose first service is busy takes them before ours; later ones of our own service are
+behind us (but for a priority ticket passing ahead: the range's high end covers some).
+
+The range: the wait is a sum of service times, so its spread grows with the square root of
+the citizens served before ours and shrinks with the counters sharing them; ±Z standard
+deviations of that, at least ±MIN_HALF_WIDTH. Service times per service are the last ones
+seen (from call to finish); until there are MIN_SAMPLES, the configured time with a spread
+of half of it.
+"""
 from __future__ import annotations
 
-from collections.abc import Sequence
+import heapq
+import math
+import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 MIN_SAMPLES = 3
+DEFAULT_SPREAD = 0.5  # the configured time's standard deviation, as a share of it
+Z = 2.0  # half-width of the range in standard deviations: measured, it holds ~80 % of the
+# actual waits in the simulator's days (docs/performance.md), as what it leaves out (no-shows,
+# priority tickets passing, agents' pauses) widens the real spread
+MIN_HALF_WIDTH = 1.0  # minutes: never a range narrower than ±1 min
+RESIDUAL_FLOOR = 0.25  # a citizen past the mean still needs this share of it, expected
+HORIZON = 12 * 60.0  # minutes: played no further (a queue that long has no honest estimate)
+ARRIVAL_WINDOW = 60.0  # minutes of recent arrivals that give each service's arrival rate
 
 
 @dataclass(frozen=True)
@@ -14,29 +42,85 @@ class WaitEstimate:
     counters_open: int
 
 
-def _quantile(sorted_values: Sequence[float], q: float) -> float:
-    pos = q * (len(sorted_values) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(sorted_values) - 1)
-    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+@dataclass(frozen=True)
+class ServiceTime:
+    mean: float
+    sd: float
 
 
-def service_time_range(recent_minutes: Sequence[float], default_minutes: float) -> tuple[float, float]:
-    """Quartiles of recent service times; the configured default ±50 % until there are enough."""
+@dataclass(frozen=True)
+class OpenCounter:
+    services: tuple[str, ...]  # in the order it serves them
+    busy_with: str | None = None  # the service of the citizen it is serving, if any
+    busy_for: float = 0.0  # minutes that citizen has been at the counter
+
+
+def service_time(recent_minutes: Sequence[float], default_minutes: float) -> ServiceTime:
+    """From the recent times; the configured default until there are MIN_SAMPLES."""
     if len(recent_minutes) < MIN_SAMPLES:
-        return default_minutes * 0.5, default_minutes * 1.5
-    ordered = sorted(recent_minutes)
-    return _quantile(ordered, 0.25), _quantile(ordered, 0.75)
+        return ServiceTime(default_minutes, default_minutes * DEFAULT_SPREAD)
+    return ServiceTime(statistics.fmean(recent_minutes), statistics.pstdev(recent_minutes))
 
 
-def estimate_wait(ahead: int, counters_open: int, recent_minutes: Sequence[float],
-                  default_minutes: float) -> WaitEstimate | None:
-    """None when no counter serving the service is open: there is nothing honest to say."""
-    if counters_open <= 0:
+def _residual(t: ServiceTime, busy_for: float) -> float:
+    return max(t.mean - busy_for, RESIDUAL_FLOOR * t.mean)
+
+
+def play_forward(service_id: str, ahead: int, counters: Sequence[OpenCounter],
+                 waiting: Mapping[str, int], times: Mapping[str, ServiceTime],
+                 arrivals: Mapping[str, float] | None = None) -> tuple[float, float] | None:
+    """(expected minutes until our ticket is called, the summed variance of the service times
+    played before it), or None when no open counter serves the service. `ahead`: our
+    service's tickets called before ours; `waiting`: how many wait in each other service;
+    `arrivals`: citizens per minute expected in the other services (later ones of ours are
+    behind us)."""
+    rates = {s: r for s, r in (arrivals or {}).items() if r > 0 and s != service_id}
+    taken: dict[str, int] = {}
+
+    def available(s: str, at: float) -> int:
+        if s == service_id:
+            return ahead + 1 - taken.get(s, 0)  # ours is the last of our service that matters
+        return waiting.get(s, 0) + int(rates.get(s, 0.0) * at + 0.5) - taken.get(s, 0)
+
+    free: list[tuple[float, int]] = []
+    variance = 0.0
+    for i, k in enumerate(counters):
+        if service_id not in k.services:
+            continue  # it never takes ours; the tickets it takes are not counted ahead of us
+        start = 0.0
+        if k.busy_with is not None and k.busy_with in times:
+            t = times[k.busy_with]
+            start = _residual(t, k.busy_for)
+            variance += (t.sd * min(1.0, start / t.mean)) ** 2 if t.mean > 0 else 0.0
+        free.append((start, i))
+    if not free:
         return None
-    fast, slow = service_time_range(recent_minutes, default_minutes)
-    # Optimistic: the people ahead are shared evenly and served fast. Pessimistic: one more
-    # round (the counters may all have just started a citizen) at the slow pace.
-    low = ahead * fast / counters_open
-    high = (ahead + counters_open) * slow / counters_open
-    return WaitEstimate(int(low), max(int(high + 0.999), int(low) + 1), counters_open)
+    heapq.heapify(free)
+    while True:  # a counter serving ours always has something: ours, at least
+        at, i = heapq.heappop(free)
+        if at > HORIZON:
+            return at, variance  # the counters ahead are swamped: "more than a day's work"
+        pick = next(s for s in counters[i].services if available(s, at) > 0)
+        taken[pick] = taken.get(pick, 0) + 1
+        if pick == service_id and taken[pick] == ahead + 1:
+            return at, variance
+        t = times[pick]
+        variance += t.sd ** 2
+        heapq.heappush(free, (at + t.mean, i))
+
+
+def estimate_wait(service_id: str, ahead: int, counters: Sequence[OpenCounter],
+                  waiting: Mapping[str, int], times: Mapping[str, ServiceTime],
+                  arrivals: Mapping[str, float] | None = None) -> WaitEstimate | None:
+    """None when no counter serving the service is open: there is nothing honest to say.
+    One more person ahead never lowers the middle or the high end of the range."""
+    played = play_forward(service_id, ahead, counters, waiting, times, arrivals)
+    if played is None:
+        return None
+    middle, variance = played
+    serving = sum(1 for k in counters if service_id in k.services)
+    # n service times shared by k counters: the wait's spread is sqrt(their variance) / k
+    half = max(MIN_HALF_WIDTH, Z * math.sqrt(variance) / serving)
+    low = max(0.0, middle - half)
+    high = middle + half
+    return WaitEstimate(int(low), max(math.ceil(high), int(low) + 1), serving)

@@ -16,13 +16,16 @@ from .errors import (
     ServiceNotServed,
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
-from .estimate import WaitEstimate, estimate_wait
+from .estimate import (
+    ARRIVAL_WINDOW, OpenCounter, WaitEstimate, estimate_wait, service_time,
+)
 from .selection import index_in, people_ahead, pick_next
 from .site import Counter, Site
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
 
 MAX_NUMBER = 999
 RECENT_SERVICE_TIMES = 20
+RECENT_ISSUES = 100  # per service: enough for an hour's arrival rate
 
 
 class DayNotStarted(RuntimeError):
@@ -43,6 +46,9 @@ class QueueState:
             s.id: deque(maxlen=RECENT_SERVICE_TIMES) for s in site.services}
         self.counters: dict[int, CounterState] = {k.number: CounterState(k.number)
                                                   for k in site.counters}
+        self.as_of: datetime | None = None  # the latest time known: events' or observe()'s
+        self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
+            s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
 
     # ----- reading -------------------------------------------------------------------------
     def counter_config(self, number: int) -> Counter:
@@ -70,11 +76,34 @@ class QueueState:
                    if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)
 
     def estimate(self, service_id: str, ahead: int) -> WaitEstimate | None:
-        service = self.site.service(service_id)
-        if service is None:
+        """As of `as_of`: the latest event's time, or later if the service layer said so."""
+        if self.site.service(service_id) is None:
             return None
-        return estimate_wait(ahead, self.counters_open_for(service_id),
-                             self.recent_minutes.get(service_id, ()), service.default_service_minutes)
+        counters = []
+        for k in self.site.counters:
+            state = self.counters[k.number]
+            if state.status is not CounterStatus.OPEN:
+                continue
+            current = self.tickets.get(state.ticket_id) if state.ticket_id else None
+            busy_for = 0.0
+            if current is not None and current.called_at is not None and self.as_of is not None:
+                busy_for = max(0.0, (self.as_of - current.called_at).total_seconds() / 60)
+            counters.append(OpenCounter(k.services, current.service if current else None,
+                                        busy_for))
+        waiting = {s: len(line) for s, line in self.waiting.items()}
+        times = {s.id: service_time(self.recent_minutes[s.id], s.default_service_minutes)
+                 for s in self.site.services}
+        arrivals = {}
+        if self.as_of is not None:
+            since = self.as_of - timedelta(minutes=ARRIVAL_WINDOW)
+            arrivals = {s: sum(1 for at in issued if at > since) / ARRIVAL_WINDOW
+                        for s, issued in self.recent_issues.items()}
+        return estimate_wait(service_id, ahead, counters, waiting, times, arrivals)
+
+    def observe(self, now: datetime) -> None:
+        """The service layer tells the time before a read: estimates count from it."""
+        if self.as_of is None or now > self.as_of:
+            self.as_of = now
 
     def needs_day(self, now: datetime) -> bool:
         return self.day != now.date()
@@ -226,6 +255,7 @@ class QueueState:
     # ----- applying ------------------------------------------------------------------------
     def apply(self, event: e.Event) -> None:
         _APPLIERS[type(event)](self, event)
+        self.observe(event.at)
 
     def _lines(self, ticket: Ticket) -> list[list[Ticket]]:
         lines = [self.waiting.setdefault(ticket.service, [])]
@@ -259,7 +289,7 @@ class QueueState:
         self.last_number = {k: 0 for k in self.last_number}
         self.priority_in_row = {k: 0 for k in self.priority_in_row}
         self.issued_today = 0
-        for recent in self.recent_minutes.values():
+        for recent in (*self.recent_minutes.values(), *self.recent_issues.values()):
             recent.clear()  # a restart replays only today: keep both paths equal
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
@@ -270,6 +300,8 @@ class QueueState:
                         self.issued_today)
         self.tickets[ticket.id] = ticket
         self.last_number[ev.service] = ev.number
+        if ev.service in self.recent_issues:
+            self.recent_issues[ev.service].append(ev.at)
         self._enqueue(ticket)
 
     def _on_called(self, ev: e.TicketCalled) -> None:
@@ -294,13 +326,17 @@ class QueueState:
         ticket.status, ticket.finished_at = status, at
         return ticket
 
-    def _on_served(self, ev: e.TicketServed) -> None:
-        ticket = self._end(ev.ticket_id, TicketStatus.SERVED, ev.at)
+    def _counter_time(self, ticket: Ticket, at: datetime) -> None:
+        """The counter time a ticket took, for the estimates: served or absent (waiting for a
+        no-show, calling them again, takes the counter's time as well)."""
         if ticket.called_at is not None and ticket.service in self.recent_minutes:
-            self.recent_minutes[ticket.service].append((ev.at - ticket.called_at).total_seconds() / 60)
+            self.recent_minutes[ticket.service].append((at - ticket.called_at).total_seconds() / 60)
+
+    def _on_served(self, ev: e.TicketServed) -> None:
+        self._counter_time(self._end(ev.ticket_id, TicketStatus.SERVED, ev.at), ev.at)
 
     def _on_absent(self, ev: e.TicketAbsent) -> None:
-        self._end(ev.ticket_id, TicketStatus.ABSENT, ev.at)
+        self._counter_time(self._end(ev.ticket_id, TicketStatus.ABSENT, ev.at), ev.at)
 
     def _on_cancelled(self, ev: e.TicketCancelled) -> None:
         self._end(ev.ticket_id, TicketStatus.CANCELLED, ev.at)

@@ -62,6 +62,7 @@ class QueueService:
         """Run a read under the lock so it never sees a half-applied command."""
         with self._lock:
             self._start_day_if_due()
+            self.state.observe(self.clock.now())  # estimates count from now, not the last event
             return fn(self.state)
 
     def execute(self, command: c.Command, source: str, request_id: str | None = None) -> dict[str, Any]:

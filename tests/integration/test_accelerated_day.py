@@ -8,7 +8,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+from host_bridge.site_config import load
 from simulators.day import run_day
+from simulators.estimate_replay import replay
 from simulators.fault_proxy import FaultProxy, Faults, split_packets
 
 
@@ -26,6 +28,15 @@ def test_an_accelerated_morning_with_faults_keeps_every_promise(tmp_path):
         assert f"fault: {fault}" in text
     assert all(result["proxy"][k] > 0 for k in ("drop", "duplicate", "delay")), result["proxy"]
     assert result["accuracy"] is not None and result["accuracy"]["tickets"] > 0
+    # the history replayed through the domain gives each ticket the estimate the kiosk gave
+    # (what makes simulators/estimate_replay.py a fair judge of a new estimator)
+    told = {(label, at[:19]): (low, high) for label, at, low, high in result["told"]}
+    replayed = replay(str(tmp_path / "queue.db"), load(tmp_path / "site.toml").site)
+    # (a ticket whose answer was lost with the killed bridge was never told: not compared)
+    compared = [r for r in replayed if (r.label, r.issued_at.isoformat()[:19]) in told]
+    assert len(compared) >= max(1, len(replayed) - 3)
+    for r in compared:
+        assert told[(r.label, r.issued_at.isoformat()[:19])] == (r.low, r.high), r
 
 
 def test_mqtt_packets_are_split_whatever_the_chunks():

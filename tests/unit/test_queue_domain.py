@@ -23,7 +23,9 @@ from host_bridge.domain.errors import (
     CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
     ServiceNotServed, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
-from host_bridge.domain.estimate import estimate_wait, service_time_range
+from host_bridge.domain.estimate import (
+    OpenCounter, ServiceTime, estimate_wait, play_forward, service_time,
+)
 from host_bridge.domain.queue import DayNotStarted
 from host_bridge.domain.site import Service
 from host_bridge.domain.tickets import CounterStatus, TicketStatus
@@ -431,7 +433,8 @@ def test_marking_absent_ends_the_ticket_as_absent_and_frees_the_counter(desk):
     assert desk.run(c.MarkAbsent(1)) == [e.TicketAbsent(ticket.id, 1, desk.now)]
     assert (ticket.status, ticket.finished_at) == (TicketStatus.ABSENT, desk.now)
     assert desk.holding(1) is None
-    assert list(desk.state.recent_minutes["accueil"]) == []  # an absence is not a service time
+    # waiting for a no-show took the counter's time: the estimates count it
+    assert list(desk.state.recent_minutes["accueil"]) == [0.5]
 
 
 def test_finish_ends_the_ticket_as_served_frees_the_counter_and_records_the_service_time(desk):
@@ -910,39 +913,73 @@ def test_there_is_no_estimate_for_an_unknown_service(desk):
 
 def test_the_estimate_uses_the_default_service_time_until_there_are_three_samples(desk):
     desk.open(1)
-    # accueil: default 4 min, so 2 to 6 min per citizen; 2 ahead, 1 counter
+    # accueil: default 4 min (spread 2); counter 1 idle takes the 2 ahead, then ours at 8 min;
+    # ± 2 x sqrt(2 x 2²)
     est = desk.state.estimate("accueil", 2)
-    assert (est.low_minutes, est.high_minutes, est.counters_open) == (4, 18, 1)
-    desk.open(2)
+    assert (est.low_minutes, est.high_minutes, est.counters_open) == (2, 14, 1)
+    desk.open(2)  # two idle counters take one each: ours at 4 min, ± 2 x sqrt(2 x 2²) / 2
     est = desk.state.estimate("accueil", 2)
-    assert (est.low_minutes, est.high_minutes, est.counters_open) == (2, 12, 2)
+    assert (est.low_minutes, est.high_minutes, est.counters_open) == (1, 7, 2)
 
 
-def _serve(desk, minutes):
+def test_a_counter_takes_its_first_service_first_and_the_estimate_knows_it(desk):
+    desk.open(1)  # accueil first, then etat-civil
+    for _ in range(2):
+        desk.issue("accueil")
+    est = desk.state.estimate("etat-civil", 0)  # the two accueil go first: 8 min
+    assert (est.low_minutes, est.high_minutes) == (2, 14)
+    desk.run(c.CloseCounter(1))
+    desk.open(2)  # etat-civil first: nobody before ours
+    est = desk.state.estimate("etat-civil", 0)
+    assert (est.low_minutes, est.high_minutes) == (0, 1)
+
+
+def test_a_busy_counter_counts_what_is_left_of_its_citizens_time(desk):
+    desk.open(1)
+    desk.issue("accueil")
+    desk.call(1)
+    desk.advance(minutes=1)
+    desk.state.observe(desk.now)  # as the service layer does before a read
+    est = desk.state.estimate("accueil", 0)  # 3 of the 4 min left: ours then
+    assert (est.low_minutes, est.high_minutes) == (0, 6)
+    desk.advance(minutes=10)  # long past the mean: a quarter of it is still expected
+    desk.state.observe(desk.now)
+    est = desk.state.estimate("accueil", 0)
+    assert (est.low_minutes, est.high_minutes) == (0, 2)  # 1 min left, ± the minimum
+
+
+def _serve(desk, minutes, absent=False):
     desk.issue("accueil")
     desk.call(1)
     desk.advance(minutes=minutes)
-    desk.run(c.Finish(1))
+    desk.run(c.MarkAbsent(1) if absent else c.Finish(1))
 
 
-def test_the_estimate_switches_to_quartiles_of_recent_service_times_after_three_samples(desk):
+def test_the_estimate_switches_to_recent_service_times_after_three_samples(desk):
     desk.open(1)
-    _serve(desk, 2)
+    _serve(desk, 6)
     _serve(desk, 6)
     est = desk.state.estimate("accueil", 2)
-    assert (est.low_minutes, est.high_minutes) == (4, 18)  # two samples: still the default
-    _serve(desk, 4)
-    # samples 2, 4, 6 min: first quartile 3, third quartile 5
+    assert (est.low_minutes, est.high_minutes) == (2, 14)  # two samples: still the default
+    _serve(desk, 6)
+    est = desk.state.estimate("accueil", 2)  # 6, 6, 6 min: 12 min, ± the 1 min minimum
+    assert (est.low_minutes, est.high_minutes) == (11, 13)
+
+
+def test_a_no_show_counts_as_counter_time_in_the_estimate(desk):
+    desk.open(1)
+    for minutes, absent in ((6, False), (6, True), (6, False)):
+        _serve(desk, minutes, absent)
     est = desk.state.estimate("accueil", 2)
-    assert (est.low_minutes, est.high_minutes) == (6, 15)
+    assert (est.low_minutes, est.high_minutes) == (11, 13)
 
 
 def test_service_times_of_one_service_do_not_change_another_services_estimate(desk):
     desk.open(1)
     for _ in range(3):
         _serve(desk, 30)
-    est = desk.state.estimate("etat-civil", 1)  # default 10 min: 5 to 15
-    assert (est.low_minutes, est.high_minutes) == (5, 30)
+    est = desk.state.estimate("etat-civil", 1)  # default 10 min, spread 5: 10 ± 10
+    assert (est.low_minutes, est.high_minutes) == (0, 20)
 
 
 def test_a_new_day_forgets_the_service_times_of_the_day_before(desk):
@@ -953,36 +990,81 @@ def test_a_new_day_forgets_the_service_times_of_the_day_before(desk):
     desk.start_day()
     desk.open(1)
     est = desk.state.estimate("accueil", 2)
-    assert (est.low_minutes, est.high_minutes) == (4, 18)
+    assert (est.low_minutes, est.high_minutes) == (2, 14)
 
 
-def test_service_time_range_is_the_default_plus_or_minus_half_with_few_samples():
-    assert service_time_range([], 8.0) == (4.0, 12.0)
-    assert service_time_range([1.0, 100.0], 8.0) == (4.0, 12.0)
-    assert service_time_range([1.0, 2.0, 3.0, 4.0, 5.0], 8.0) == (2.0, 4.0)
+def test_service_time_is_the_default_with_half_its_spread_until_three_samples():
+    assert service_time([], 8.0) == ServiceTime(8.0, 4.0)
+    assert service_time([1.0, 100.0], 8.0) == ServiceTime(8.0, 4.0)
+    assert service_time([2.0, 4.0, 6.0], 8.0) == ServiceTime(4.0, pytest.approx(1.633, abs=1e-3))
 
 
-@given(ahead=st.integers(0, 500), counters=st.integers(1, 20),
-       samples=st.lists(st.floats(0.0, 240.0), max_size=25),
-       default=st.floats(0.1, 120.0))
-def test_an_estimate_is_a_range_whose_low_end_is_below_its_high_end(ahead, counters, samples,
-                                                                    default):
-    est = estimate_wait(ahead, counters, samples, default)
-    assert est is not None and est.counters_open == counters
-    assert 0 <= est.low_minutes < est.high_minutes
+SERVICES = ("a", "b", "c")
+_counters = st.lists(st.builds(
+    OpenCounter,
+    st.lists(st.sampled_from(SERVICES), min_size=1, max_size=3, unique=True).map(tuple),
+    st.sampled_from((None,) + SERVICES), st.floats(0.0, 60.0)), min_size=1, max_size=8)
+_waiting = st.fixed_dictionaries({s: st.integers(0, 40) for s in SERVICES})
+_times = st.fixed_dictionaries({s: st.builds(ServiceTime, st.floats(0.1, 60.0),
+                                             st.floats(0.0, 30.0)) for s in SERVICES})
+_arrivals = st.fixed_dictionaries({s: st.floats(0.0, 2.0) for s in SERVICES})
 
 
-@given(ahead=st.integers(0, 100), counters=st.integers(1, 10),
-       samples=st.lists(st.floats(0.5, 60.0), min_size=3, max_size=20))
-def test_one_more_person_ahead_never_shortens_the_estimate(ahead, counters, samples):
-    fewer = estimate_wait(ahead, counters, samples, 8.0)
-    more = estimate_wait(ahead + 1, counters, samples, 8.0)
-    assert more.low_minutes >= fewer.low_minutes
-    assert more.high_minutes >= fewer.high_minutes
+@given(ahead=st.integers(0, 60), counters=_counters, waiting=_waiting, times=_times)
+def test_an_estimate_is_a_range_and_exists_when_a_counter_serves_the_service(
+        ahead, counters, waiting, times):
+    est = estimate_wait("a", ahead, counters, waiting, times)
+    serving = sum(1 for k in counters if "a" in k.services)
+    if serving == 0:
+        assert est is None
+    else:
+        assert est is not None and est.counters_open == serving
+        assert 0 <= est.low_minutes < est.high_minutes
+
+
+@given(ahead=st.integers(0, 60), counters=_counters, waiting=_waiting, times=_times,
+       arrivals=_arrivals)
+def test_one_more_person_ahead_never_brings_the_call_or_the_high_end_sooner(
+        ahead, counters, waiting, times, arrivals):
+    fewer = play_forward("a", ahead, counters, waiting, times, arrivals)
+    more = play_forward("a", ahead + 1, counters, waiting, times, arrivals)
+    if fewer is None:
+        assert more is None
+        return
+    assert more is not None and more[0] >= fewer[0] and more[1] >= fewer[1]
+    assert estimate_wait("a", ahead + 1, counters, waiting, times, arrivals).high_minutes >= \
+        estimate_wait("a", ahead, counters, waiting, times, arrivals).high_minutes
+
+
+@given(ahead=st.integers(0, 30), n=st.integers(1, 6), mean=st.floats(0.5, 30.0))
+def test_identical_idle_counters_share_the_people_ahead(ahead, n, mean):
+    counters = [OpenCounter(("a",))] * n
+    middle, _ = play_forward("a", ahead, counters, {}, {"a": ServiceTime(mean, 0.0)})
+    assert middle == pytest.approx((ahead // n) * mean)
+
+
+def test_citizens_of_a_counters_first_service_still_arriving_go_before_ours(desk):
+    desk.open(1)  # accueil first, then etat-civil
+    for _ in range(6):  # accueil: one every 10 min lately
+        desk.issue("accueil")
+        desk.advance(minutes=10)
+        desk.run(c.CallNext(1))
+    desk.run(c.Finish(1))
+    counter = [OpenCounter(("accueil", "etat-civil"), busy_with="accueil")]  # free in 4 min
+    times = {"accueil": ServiceTime(4.0, 0.0), "etat-civil": ServiceTime(10.0, 0.0)}
+    assert play_forward("etat-civil", 0, counter, {}, times) == (4.0, 0.0)
+    one_in_8 = play_forward("etat-civil", 0, counter, {}, times, {"accueil": 1 / 8})
+    assert one_in_8 == (8.0, 0.0)  # the one who came meanwhile goes first
+    swamped = play_forward("etat-civil", 0, counter, {}, times, {"accueil": 0.5})
+    assert swamped is not None and swamped[0] > 12 * 60  # never ours: "more than a day"
+    est = desk.state.estimate("etat-civil", 0)  # 1 every 10 min, 4 min each: ours soon
+    assert est is not None and est.low_minutes == 0 and est.high_minutes <= 14
 
 
 def test_no_counter_open_gives_no_estimate():
-    assert estimate_wait(3, 0, [5.0, 5.0, 5.0], 8.0) is None
+    assert estimate_wait("a", 3, [], {}, {"a": ServiceTime(5.0, 1.0)}) is None
+    assert estimate_wait("a", 3, [OpenCounter(("b",))], {}, {"a": ServiceTime(5.0, 1.0),
+                                                             "b": ServiceTime(5.0, 1.0)}) is None
 
 
 # ----- the terminal's pause key, feedback votes -----------------------------------------------
