@@ -14,7 +14,7 @@ from collections import deque
 from datetime import timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from host_bridge.domain import commands as c
@@ -24,7 +24,7 @@ from host_bridge.domain.errors import (
     ServiceNotServed, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.estimate import (
-    OpenCounter, ServiceTime, estimate_wait, play_forward, service_time,
+    HORIZON, OpenCounter, ServiceTime, estimate_wait, play_forward, service_time,
 )
 from host_bridge.domain.queue import DayNotStarted
 from host_bridge.domain.site import Service
@@ -1038,6 +1038,7 @@ def test_one_more_person_ahead_never_brings_the_call_or_the_high_end_sooner(
 
 @given(ahead=st.integers(0, 30), n=st.integers(1, 6), mean=st.floats(0.5, 30.0))
 def test_identical_idle_counters_share_the_people_ahead(ahead, n, mean):
+    assume((ahead // n) * mean <= HORIZON)  # played to the end: exact
     counters = [OpenCounter(("a",))] * n
     middle, _ = play_forward("a", ahead, counters, {}, {"a": ServiceTime(mean, 0.0)})
     assert middle == pytest.approx((ahead // n) * mean)
@@ -1059,6 +1060,13 @@ def test_citizens_of_a_counters_first_service_still_arriving_go_before_ours(desk
     assert swamped is not None and swamped[0] > 12 * 60  # never ours: "more than a day"
     est = desk.state.estimate("etat-civil", 0)  # 1 every 10 min, 4 min each: ours soon
     assert est is not None and est.low_minutes == 0 and est.high_minutes <= 14
+
+
+@given(ahead=st.integers(0, 5000), n=st.integers(1, 6), mean=st.floats(0.5, 30.0))
+def test_a_long_line_is_extrapolated_within_one_service_time(ahead, n, mean):
+    counters = [OpenCounter(("a",))] * n
+    middle, _ = play_forward("a", ahead, counters, {}, {"a": ServiceTime(mean, 0.0)})
+    assert middle == pytest.approx((ahead // n) * mean, abs=mean)
 
 
 def test_no_counter_open_gives_no_estimate():
