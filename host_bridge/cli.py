@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load
 
@@ -28,24 +29,8 @@ class UsageError(Exception):
         self.in_use = in_use
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be 0 to 65535, got {value}")
-    return value
-
-
-def _pace(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0.1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"pace must be 0.1 to 1000, got {text}")
-    return value
+_port = bounded(int, 0, 65535, "port", "a port number")
+_pace = bounded(float, 0.1, 1000, "pace")
 
 
 def _bind_check(host: str, port: int) -> int:

@@ -70,7 +70,7 @@ class Settings:
     serial_ports: tuple[SerialPortSettings, ...] = ()
 
 
-class _Reader:
+class TomlReader:
     """Typed access to a TOML table that remembers the key path for error messages."""
 
     def __init__(self, file: str, table: dict[str, Any], path: str = ""):
@@ -99,12 +99,12 @@ class _Reader:
             raise self.fail(name, f"{why} (got {value!r})")
         return value
 
-    def child(self, name: str, value: Any) -> _Reader:
+    def child(self, name: str, value: Any) -> TomlReader:
         if not isinstance(value, dict):
             raise self.fail(name, "expected a table")
-        return _Reader(self.file, value, self.key(name))
+        return TomlReader(self.file, value, self.key(name))
 
-    def tables(self, name: str, required: bool = False) -> list[_Reader]:
+    def tables(self, name: str, required: bool = False) -> list[TomlReader]:
         items = self.get(name, list, ... if required else [])
         if required and not items:
             raise self.fail(name, "at least one entry is needed")
@@ -132,7 +132,7 @@ def _timezone(v: str) -> bool:
     return True
 
 
-def _ranges(r: _Reader, day: str) -> tuple[tuple[time, time], ...]:
+def _ranges(r: TomlReader, day: str) -> tuple[tuple[time, time], ...]:
     out = []
     for text in r.get(day, list, []):
         m = _RANGE.match(text) if isinstance(text, str) else None
@@ -146,7 +146,7 @@ def _ranges(r: _Reader, day: str) -> tuple[tuple[time, time], ...]:
     return tuple(sorted(out))
 
 
-def _service(r: _Reader) -> Service:
+def _service(r: TomlReader) -> Service:
     faq = []
     for f in r.tables("faq"):
         faq.append(FaqEntry(f.get("question", str, check=bool, why="must not be empty"),
@@ -170,7 +170,7 @@ def _service(r: _Reader) -> Service:
 _MQTT_URL = re.compile(r"^(mqtts?)://([^:/\s]+)(?::(\d{1,5}))?/?$")
 
 
-def _mqtt(r: _Reader | None, site_id: str) -> MqttSettings:
+def _mqtt(r: TomlReader | None, site_id: str) -> MqttSettings:
     if r is None:
         return MqttSettings(client_id=f"suivant-bridge-{site_id}")
     url = r.get("url", str, None)
@@ -203,7 +203,7 @@ def _mqtt(r: _Reader | None, site_id: str) -> MqttSettings:
                    client_id=client_id)
 
 
-def _serial_ports(rs: list[_Reader]) -> tuple[SerialPortSettings, ...]:
+def _serial_ports(rs: list[TomlReader]) -> tuple[SerialPortSettings, ...]:
     ports = []
     for r in rs:
         ports.append(SerialPortSettings(
@@ -216,7 +216,7 @@ def _serial_ports(rs: list[_Reader]) -> tuple[SerialPortSettings, ...]:
     return tuple(ports)
 
 
-def _unique(readers: list[_Reader], values: list[Any], name: str, what: str) -> None:
+def _unique(readers: list[TomlReader], values: list[Any], name: str, what: str) -> None:
     seen: set[Any] = set()
     for r, v in zip(readers, values):
         if v in seen:
@@ -225,7 +225,7 @@ def _unique(readers: list[_Reader], values: list[Any], name: str, what: str) -> 
 
 
 def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
-    root = _Reader(file, data)
+    root = TomlReader(file, data)
     site_r = root.child("site", root.get("site", dict))
     rules_r = root.child("rules", root.get("rules", dict, {}))
     hours_r = root.child("hours", root.get("hours", dict, {}))
@@ -324,19 +324,24 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     return settings
 
 
-def load(path: str | Path) -> Settings:
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """The file's TOML, or a ConfigError saying why not."""
     file = str(path)
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise ConfigError(file, "-", f"cannot read the file ({exc.strerror or exc})") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
         raise ConfigError(file, "-", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(file, "-", f"not valid TOML: {exc}") from None
-    settings = parse(data, file)
+
+
+def load(path: str | Path) -> Settings:
+    file = str(path)
+    settings = parse(read_toml(path), file)
     folder = Path(path).resolve().parent  # relative paths are read from the file's folder
     db, devices = Path(settings.db_path), Path(settings.devices_path)
     ca = settings.mqtt.ca_file

@@ -8,6 +8,9 @@ after it do — reordering), both ways.
     proxy.counts                      # what it did: {"drop": n, "duplicate": n, "delay": n}
     proxy.faults = Faults()           # change or stop the damage while it runs
 
+    python -m simulators.fault_proxy --broker 127.0.0.1:1883 --listen 1884 --drop 0.05
+                                      # real boards pointed at :1884 get a bad network
+
 Only PUBLISH packets are touched: connecting, subscribing and pinging go through, so a board
 stays connected and the damage is to messages. A dropped QoS 1 message is recovered by the
 protocol above MQTT (a press is resent until acked; a display whose status reports an old
@@ -16,10 +19,15 @@ replace a newer one.
 """
 from __future__ import annotations
 
+import argparse
 import asyncio
 import random
+import signal
+import sys
 from dataclasses import dataclass
 from typing import Any
+
+from host_bridge.arg_types import share
 
 _PUBLISH = 3
 
@@ -134,3 +142,53 @@ class FaultProxy:
 def _write(writer: Any, data: bytes) -> None:
     if not writer.is_closing():
         writer.write(data)
+
+
+def _address(text: str) -> tuple[str, int]:
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host, int(port)
+
+
+async def _serve(proxy: FaultProxy, port: int) -> None:
+    listening = await proxy.start(port)
+    print(f"fault proxy: {proxy.host}:{listening} -> {proxy.upstream[0]}:{proxy.upstream[1]}; "
+          f"drop {proxy.faults.drop:g}, duplicate {proxy.faults.duplicate:g}, "
+          f"delay {proxy.faults.delay:g} ({proxy.faults.delay_ms[0]}-{proxy.faults.delay_ms[1]}"
+          " ms). Ctrl-C stops it.", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await proxy.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m simulators.fault_proxy",
+                                description="Put a bad network between MQTT boards and their "
+                                            "broker: PUBLISH packets dropped, duplicated, delayed.")
+    p.add_argument("--broker", type=_address, required=True, help="the real broker, HOST:PORT")
+    p.add_argument("--listen", type=int, default=0, help="the port boards connect to "
+                                                         "(default: a free one, printed)")
+    p.add_argument("--host", default="127.0.0.1", help="the address to listen on")
+    p.add_argument("--drop", type=share, default=0.0)
+    p.add_argument("--duplicate", type=share, default=0.0)
+    p.add_argument("--delay", type=share, default=0.0, help="share delayed (so overtaken)")
+    p.add_argument("--seed", type=int, default=0)
+    args = p.parse_args(argv)
+    proxy = FaultProxy(args.broker, Faults(args.drop, args.duplicate, args.delay), args.seed,
+                       args.host)
+    try:
+        asyncio.run(_serve(proxy, args.listen))
+    except OSError as exc:
+        print(f"python -m simulators.fault_proxy: cannot listen on {args.host}:{args.listen}: "
+              f"{exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"fault proxy: {proxy.counts}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -80,20 +80,6 @@ class Pace:
         return simulated / self.speed
 
 
-def town_hall_profile(site: Any, scale: float = 1.0) -> Profile:
-    """A plausible day for a site: a morning peak and an early-afternoon one, each service's
-    share of the arrivals by its position, its configured service time as the median."""
-    shape = [0.0] * 24
-    for hour, weight in ((8, 0.6), (9, 1.0), (10, 1.2), (11, 1.0), (13, 0.6),
-                         (14, 1.0), (15, 0.9), (16, 0.7), (17, 0.6), (18, 0.4)):
-        shape[hour] = weight  # nobody at noon: the kiosk is closed 12:00-13:30
-    services = tuple(
-        ServiceTraffic(s.id, s.letter, tuple(round(26 * scale * share * w, 3) for w in shape),
-                       s.default_service_minutes)
-        for s, share in zip(site.services, _shares(site)))
-    return Profile(services)
-
-
 @dataclass
 class Issued:
     label: str
