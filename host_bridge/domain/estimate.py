@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -98,7 +99,7 @@ def play_forward(service_id: str, ahead: int, counters: Sequence[OpenCounter],
     left = {s: waiting.get(s, 0) for k in counters for s in k.services}  # before arrivals
     means = {s: times[s].mean for s in left}
     variances = {s: times[s].sd ** 2 for s in left}
-    ours = 0  # of our service taken so far
+    ours: list[float] = []  # when each of our service's tickets before ours was taken
     for _ in range(MAX_STEPS):  # a counter serving ours always has something: ours, at least
         at, i = free[0]
         if at > HORIZON:
@@ -113,18 +114,19 @@ def play_forward(service_id: str, ahead: int, counters: Sequence[OpenCounter],
                 left[s] -= 1
                 break
         if pick == service_id:
-            if ours == ahead:
+            if len(ours) == ahead:
                 return at, variance
-            ours += 1
+            ours.append(at)
         variance += variances[pick]
         heapq.heapreplace(free, (at + means[pick], i))
     # a long line: the rest at the pace ours went so far (the cost of a read stays bounded);
     # none of ours taken yet: the counters are swamped by other services, "more than a day"
     next_at = free[0][0]
-    if ours == 0 or next_at <= 0:
+    before = bisect_left(ours, next_at)  # taken strictly before the next free counter
+    if before == 0 or next_at <= 0:
         return max(next_at, HORIZON + 1), variance
-    # `ours` were taken in [0, next_at): the ahead-th (from 0) at about next_at × ahead / ours
-    return next_at * ahead / ours, variance * (ahead + 1) / ours
+    # `before` were taken in [0, next_at): the ahead-th (from 0) at about next_at × ahead / before
+    return next_at * ahead / before, variance * (ahead + 1) / len(ours)
 
 
 def estimate_wait(service_id: str, ahead: int, counters: Sequence[OpenCounter],
