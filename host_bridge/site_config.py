@@ -68,6 +68,7 @@ class Settings:
     devices_path: str = "devices.db"  # the device registry (keys: keep it private)
     mqtt: MqttSettings = MqttSettings()
     serial_ports: tuple[SerialPortSettings, ...] = ()
+    public_url: str | None = None  # where phones reach the pages (the ticket QR code's address)
 
 
 class TomlReader:
@@ -114,6 +115,10 @@ class TomlReader:
         extra = sorted(set(self.table) - self.seen)
         if extra:
             raise self.fail(extra[0], "unknown key (misspelt?)")
+
+
+def _public_url(v: str) -> bool:
+    return bool(re.match(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$", v))
 
 
 def _positive(v: float) -> bool:
@@ -230,6 +235,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     rules_r = root.child("rules", root.get("rules", dict, {}))
     hours_r = root.child("hours", root.get("hours", dict, {}))
     store_r = root.child("store", root.get("store", dict, {}))
+    web_r = root.child("web", root.get("web", dict, {}))
 
     service_rs = root.tables("services", required=True)
     services = [_service(r) for r in service_rs]
@@ -318,8 +324,12 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                                  why="must not be empty"),
         mqtt=_mqtt(None if mqtt_table is None else root.child("mqtt", mqtt_table), site.id),
         serial_ports=_serial_ports(root.tables("serial")),
+        public_url=web_r.get("public_url", str, None, check=_public_url,
+                             why="an http:// or https:// address without a query, e.g. "
+                                 "https://file.mairie.fr"),
     )
     store_r.done()
+    web_r.done()
     root.done()
     return settings
 

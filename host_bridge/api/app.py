@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
-from . import counters, devices, errors, health, services, stream, tickets
+from ..web import pages
+from . import counters, devices, errors, faq, health, me, services, stream, tickets
 from .auth import Authenticator
 
 
@@ -20,11 +20,9 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
                   description=f"Queue of {settings.site.name}: tickets, counters, services, live events.")
     app.state.service = service
     app.state.auth = Authenticator(settings.users)
+    app.state.public_url = settings.public_url
     errors.install(app)
-    for module in (tickets, counters, services, stream, health, devices):
+    for module in (tickets, counters, services, faq, stream, health, devices, me):
         app.include_router(module.router)
-
-    @app.get("/", include_in_schema=False)
-    def home() -> RedirectResponse:  # the pages come later; meanwhile the API explains itself
-        return RedirectResponse("/docs")
+    pages.install(app)
     return app

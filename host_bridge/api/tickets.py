@@ -1,7 +1,10 @@
 """Tickets: citizens take one (no login), follow it, and may give it up."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+import io
+
+import segno
+from fastapi import APIRouter, Request, Response
 
 from ..domain import commands as c
 from ..service.queue_service import new_ticket_id
@@ -31,3 +34,16 @@ def get(ticket_id: TicketId, service: Service):
              responses=responses(404, 409, 422))
 def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey):
     return service.execute(c.CancelTicket(ticket_id), PUBLIC, key)
+
+
+@router.get("/{ticket_id}/qr.svg", summary="A QR code of the ticket's page, for the kiosk",
+            response_class=Response, responses={**responses(404, 422),
+                                                200: {"content": {"image/svg+xml": {}}}})
+def qr(ticket_id: TicketId, service: Service, request: Request) -> Response:
+    service.read(lambda state: state.ticket(ticket_id))  # a QR code only for a real ticket
+    base = request.app.state.public_url or str(request.base_url)
+    out = io.BytesIO()
+    segno.make(f"{base.rstrip('/')}/ticket/{ticket_id}", error="m").save(
+        out, kind="svg", scale=4, border=2, xmldecl=False, svgns=True, title="QR")
+    return Response(out.getvalue(), media_type="image/svg+xml",
+                    headers={"Cache-Control": "private, max-age=86400"})

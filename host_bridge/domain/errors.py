@@ -18,6 +18,10 @@ class UnknownService(NotFound):
     code = "unknown_service"
 
 
+class UnknownFaqEntry(NotFound):
+    code = "unknown_faq_entry"
+
+
 class UnknownCounter(NotFound):
     code = "unknown_counter"
 

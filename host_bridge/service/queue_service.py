@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
-from ..domain.errors import DomainError
+from ..domain.errors import DomainError, UnknownFaqEntry, UnknownService
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..store.sqlite_store import SqliteStore, StoredEvent
@@ -151,3 +151,26 @@ class QueueService:
     def store_last_seq(self) -> int:
         with self._lock:
             return self.store.last_seq()
+
+    # ----- the FAQ of a service: most read first ----------------------------------------------
+    def faq(self, service_id: str) -> dict[str, Any]:
+        service = self._service(service_id)
+        with self._lock:
+            views = self.store.faq_views(service_id)
+        entries = [{"id": i, "question": q.question, "answer": q.answer,
+                    "views": views.get(q.question, 0)} for i, q in enumerate(service.faq)]
+        entries.sort(key=lambda x: (-x["views"], x["id"]))
+        return {"service": service_id, "faq": entries}
+
+    def faq_viewed(self, service_id: str, entry: int) -> None:
+        service = self._service(service_id)
+        if not 0 <= entry < len(service.faq):
+            raise UnknownFaqEntry(f"{service_id} has no FAQ entry {entry}")
+        with self._lock:
+            self.store.add_faq_view(service_id, service.faq[entry].question)
+
+    def _service(self, service_id: str) -> Any:
+        service = self.site.service(service_id)
+        if service is None:
+            raise UnknownService(f"unknown service {service_id!r}")
+        return service

@@ -33,6 +33,12 @@ CREATE TABLE IF NOT EXISTS requests (
     PRIMARY KEY (source, request_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS faq_views (
+    service  TEXT NOT NULL,
+    question TEXT NOT NULL,
+    views    INTEGER NOT NULL,
+    PRIMARY KEY (service, question)
+) WITHOUT ROWID;
 """
 
 
@@ -63,6 +69,16 @@ class SqliteStore:
 
     def close(self) -> None:
         self.db.close()
+
+    # FAQ readings (not queue events: a count per question, kept across days; an added table,
+    # so older files take it without a schema change)
+    def faq_views(self, service: str) -> dict[str, int]:
+        return dict(self.db.execute("SELECT question, views FROM faq_views WHERE service=?",
+                                    (service,)))
+
+    def add_faq_view(self, service: str, question: str) -> None:
+        self.db.execute("INSERT INTO faq_views VALUES (?, ?, 1) ON CONFLICT (service, question) "
+                        "DO UPDATE SET views = views + 1", (service, question))
 
     def answer_for(self, source: str, request_id: str) -> dict[str, Any] | None:
         row = self.db.execute("SELECT answer FROM requests WHERE source=? AND request_id=?",

@@ -3,74 +3,8 @@ terminal makes its counter display and the hall display show the ticket; the key
 too. A screenshot is kept in test-output/desk-view.png for a reviewer."""
 from __future__ import annotations
 
-import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
-
-import pytest
-
 from chromium import OUTPUT, browser_page
-from support import ROOT, free_port
-
-ENV = {**os.environ, "PYTHONUNBUFFERED": "1",
-       "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-
-
-class Demo:
-    def __init__(self) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "host_bridge.cli", "demo", "--no-traffic",
-             "--port", str(free_port()), "--desk-port", str(free_port())], cwd=ROOT, env=ENV, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, text=True)
-        self.api = self.desk = ""
-        deadline = time.monotonic() + 60
-        lines = []
-        while not (self.api and self.desk):
-            line = self.proc.stdout.readline()  # type: ignore[union-attr]
-            lines.append(line)
-            if not line and self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the demo did not start:\n" + "".join(lines))
-            if m := re.search(r"bridge for .*: (http://[\d.:]+)/", line):
-                self.api = m.group(1)
-            if m := re.search(r"desk view .*: (http://[\d.:]+)/", line):
-                self.desk = m.group(1)
-        while True:  # the banner comes before the HTTP server listens
-            try:
-                urllib.request.urlopen(self.api + "/api/health", timeout=2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-
-    def post(self, path: str, body: dict | None = None) -> dict:
-        req = urllib.request.Request(self.api + path, method="POST",
-                                     data=json.dumps(body).encode() if body else None,
-                                     headers={"Content-Type": "application/json",
-                                              "Authorization": "Bearer demo-agent"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.loads(r.read())
-
-    def stop(self) -> None:
-        self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(20)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-
-
-@pytest.fixture
-def demo() -> Iterator[Demo]:
-    d = Demo()
-    yield d
-    d.stop()
-
+from demo_process import Demo, demo  # noqa: F401  (demo: the fixture)
 
 def label_of(page, selector: str) -> str:
     return page.eval_on_selector(selector, "e => e.getAttribute('aria-label')")

@@ -1,0 +1,65 @@
+"""The pages, served by the bridge itself: static HTML, CSS and JavaScript modules that talk to
+the API and the live event stream. Nothing is fetched from the internet.
+
+    /               the list of pages
+    /borne          the kiosk: take a ticket (touch screen)
+    /ticket/{id}    the citizen's ticket page (the kiosk's QR code)
+    /salle          the hall screen: calls, spoken
+    /guichet        the agent console
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from ..api.schemas import TicketId
+
+STATIC = Path(__file__).parent / "static"
+PAGES = {"borne": "Borne — prendre un ticket", "salle": "Écran de salle — les appels",
+         "guichet": "Console agent — le guichet"}
+router = APIRouter(include_in_schema=False)
+
+
+def _page(name: str) -> FileResponse:
+    # no-cache: a kiosk left on for months gets a new version of the page at its next load
+    return FileResponse(STATIC / f"{name}.html", headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/")
+def home() -> HTMLResponse:
+    links = "".join(f'<li><a href="/{p}">{title}</a></li>' for p, title in PAGES.items())
+    return HTMLResponse(
+        '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        '<title>Suivant</title><link rel="stylesheet" href="/static/suivant.css"></head><body>'
+        '<header class="bar"><h1>Suivant</h1></header><main><h2>Les pages</h2>'
+        f'<ul>{links}</ul><p>La page d\'un ticket s\'ouvre depuis son code QR. '
+        '<a href="/docs">L\'API (OpenAPI)</a>.</p></main></body></html>')
+
+
+@router.get("/borne")
+def kiosk() -> FileResponse:
+    return _page("borne")
+
+
+@router.get("/ticket/{ticket_id}")
+def ticket(ticket_id: TicketId) -> FileResponse:  # the page reads the id from its address
+    return _page("ticket")
+
+
+@router.get("/salle")
+def hall() -> FileResponse:
+    return _page("salle")
+
+
+@router.get("/guichet")
+def console() -> FileResponse:
+    return _page("guichet")
+
+
+def install(app: FastAPI) -> None:
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,115 @@
+// The kiosk: a big button per service, a signed priority path, the ticket with its QR code.
+import { ahead, api, el, explain, langLink, live, newKey, range, t } from "./suivant.js";
+
+const T = {
+  choose: { fr: "Choisissez votre démarche", en: "Choose what you came for" },
+  waiting: { fr: (n) => n === 0 ? "personne n'attend" : n === 1 ? "1 personne attend" : `${n} personnes attendent`,
+    en: (n) => n === 1 ? "1 person waiting" : `${n} people waiting` },
+  closed: { fr: "aucun guichet ouvert pour l'instant", en: "no counter open at the moment" },
+  prioTitle: { fr: "Accès prioritaire", en: "Priority access" },
+  prioText: { fr: "Sur présentation de votre carte au guichet : carte mobilité inclusion, carte de priorité famille, femme enceinte…",
+    en: "Show your card at the counter: mobility inclusion card, family priority card, pregnancy…" },
+  prioChosen: { fr: (c) => `Accès prioritaire : ${c}. Choisissez maintenant votre démarche.`,
+    en: (c) => `Priority access: ${c}. Now choose what you came for.` },
+  cancelPrio: { fr: "Annuler l'accès prioritaire", en: "Cancel priority access" },
+  yourTicket: { fr: "Votre ticket", en: "Your ticket" },
+  wait: { fr: "Attente estimée :", en: "Estimated wait:" },
+  follow: { fr: "Suivez votre place sur votre téléphone : scannez ce code.",
+    en: "Follow your place on your phone: scan this code." },
+  qr: { fr: "Code QR vers la page de votre ticket", en: "QR code to your ticket's page" },
+  done: { fr: "Terminé", en: "Done" },
+  failed: { fr: "Le ticket n'a pas pu être pris : ", en: "The ticket could not be taken: " },
+  offline: { fr: "Connexion au serveur perdue : nouvel essai…", en: "Lost the server: retrying…" },
+};
+
+let site, category = null, backTimer;
+
+async function load() {
+  site = await api("/api/site");
+  document.getElementById("site").textContent = site.name;
+  document.title = `${t(T.choose)} — ${site.name}`;
+  langLink();
+  document.getElementById("choose-title").textContent = t(T.choose);
+  document.getElementById("priority-title").textContent = t(T.prioTitle);
+  document.getElementById("priority-text").textContent = t(T.prioText);
+  renderCategories();
+  await refresh();
+}
+
+function renderCategories() {
+  const box = document.getElementById("categories");
+  box.replaceChildren();
+  if (category) {
+    const c = site.priority_categories.find((x) => x.id === category);
+    box.append(el("p", { class: "alert", role: "status" }, t(T.prioChosen)(c.name)),
+      el("button", { class: "secondary", onclick: () => { category = null; renderCategories(); } },
+        t(T.cancelPrio)));
+    return;
+  }
+  for (const c of site.priority_categories) {
+    box.append(el("button", { "data-category": c.id, onclick: () => { category = c.id; renderCategories(); } },
+      c.name), " ");
+  }
+}
+
+async function refresh() {
+  const { services } = await api("/api/services");
+  const grid = document.getElementById("services");
+  grid.replaceChildren(...services.map((s) => el("button", {
+    class: "service", "data-service": s.id, onclick: () => take(s),
+  }, `${s.letter} — ${s.name}`, el("small", {},
+    s.counters_open ? `${t(T.waiting)(s.waiting)} · ${range(s.estimate_for_new_ticket)}` : t(T.closed)))));
+}
+
+async function take(service) {
+  const body = { service: service.id };
+  if (category) body.category = category;
+  const box = document.getElementById("ticket");
+  try {
+    const { ticket } = await api("/api/tickets", { method: "POST", body, key: newKey() });
+    show(ticket, service);
+  } catch (e) {
+    box.replaceChildren(el("p", { class: "error", role: "alert" }, t(T.failed) + explain(e)),
+      el("button", { onclick: home }, t(T.done)));
+    document.getElementById("choose").hidden = true;
+    box.hidden = false;
+  }
+}
+
+function show(ticket, service) {
+  const box = document.getElementById("ticket");
+  const page = `/ticket/${encodeURIComponent(ticket.id)}`;
+  box.replaceChildren(
+    el("h2", {}, t(T.yourTicket)),
+    el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
+    el("p", {}, service.name),
+    el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
+    el("p", {}, `${t(T.wait)} ${range(ticket.estimate)}`),
+    el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
+    el("p", {}, t(T.follow), " ", el("a", { href: page, id: "ticket-link" }, page.slice(0, 16) + "…")),
+    el("button", { onclick: home }, t(T.done)));
+  document.getElementById("choose").hidden = true;
+  box.hidden = false;
+  category = null;
+  renderCategories();
+  clearTimeout(backTimer);
+  backTimer = setTimeout(home, 30000);  // the next citizen needs the kiosk
+}
+
+function home() {
+  clearTimeout(backTimer);
+  document.getElementById("ticket").hidden = true;
+  document.getElementById("choose").hidden = false;
+  refresh();
+}
+
+let pending;
+live(() => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); },
+  (up) => {
+    const banner = document.getElementById("offline");
+    banner.hidden = up;
+    banner.textContent = t(T.offline);
+  });
+load().catch((e) => {
+  document.querySelector("main").prepend(el("p", { class: "error", role: "alert" }, e.message));
+});

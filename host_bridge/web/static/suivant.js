@@ -1,0 +1,116 @@
+// What every page shares: the API, the live event stream, the language.
+// No framework, no build step, no asset from the internet: the pages work on a site's LAN
+// and on cheap hardware (a kiosk PC, a TV stick, a phone on 3G).
+
+export const lang = (() => {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (asked === "en" || asked === "fr") {
+    localStorage.setItem("suivant-lang", asked);
+    return asked;
+  }
+  return localStorage.getItem("suivant-lang") || "fr";
+})();
+document.documentElement.lang = lang;
+
+// t({fr: "...", en: "..."}) or t(table, key): French first, English when asked
+export function t(strings, key) {
+  const s = key === undefined ? strings : strings[key];
+  return s[lang] ?? s.fr;
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    super(body && body.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = body && body.error;
+  }
+}
+
+// The API answers in English for developers; people read these (the server's words otherwise)
+const ERRORS = {
+  counter_closed: { fr: "Le guichet n'est pas ouvert.", en: "The counter is not open." },
+  no_current_ticket: { fr: "Aucun ticket en cours à ce guichet.", en: "No ticket in service at this counter." },
+  recall_refused: { fr: "Rappel refusé : trop tôt après l'appel, ou trop de rappels (marquez absent).",
+    en: "Recall refused: too soon after the call, or too many recalls (mark as no-show)." },
+  service_not_served: { fr: "Aucun guichet ne traite ce service.", en: "No counter serves this service." },
+  ticket_not_waiting: { fr: "Ce ticket n'attend plus.", en: "This ticket is no longer waiting." },
+  site_closed: { fr: "L'accueil est fermé : les tickets se prennent aux heures d'ouverture.",
+    en: "Closed: tickets are issued during opening hours." },
+  unauthorized: { fr: "Jeton inconnu.", en: "Unknown token." },
+  forbidden: { fr: "Ce compte ne peut pas faire cela.", en: "This account may not do that." },
+};
+
+export function explain(error) {
+  const known = error && ERRORS[error.code];
+  return known ? t(known) : error.message;
+}
+
+export async function api(path, { method = "GET", body, token, key } = {}) {
+  const headers = {};
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (token) headers["Authorization"] = `Bearer ${token}`;
+  if (key) headers["Idempotency-Key"] = key;
+  const r = await fetch(path, { method, headers,
+    body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await r.text();
+  const data = text ? JSON.parse(text) : null;
+  if (!r.ok) throw new ApiError(r.status, data);
+  return data;
+}
+
+// A retry-safe key for one press of a button: a repeat of the same request is applied once.
+export function newKey() {
+  return (crypto.randomUUID ? crypto.randomUUID()
+    : Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join(""));
+}
+
+// The queue's live events (Server-Sent Events): EventSource reconnects by itself and resumes
+// with Last-Event-ID, so nothing is missed after a network blip. onChange(event) per event;
+// onState(true|false) when the link comes and goes.
+export function live(onEvent, onState = () => {}) {
+  const source = new EventSource("/api/events");
+  const types = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
+    "TicketCancelled", "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
+    "DayStarted", "FeedbackGiven"];
+  for (const type of types) {
+    source.addEventListener(type, (m) => onEvent(JSON.parse(m.data)));
+  }
+  source.onopen = () => onState(true);
+  source.onerror = () => onState(false);
+  return source;
+}
+
+// "entre 5 et 15 min" / "5 to 15 min": the estimate as a range, never a false precision
+export function range(estimate) {
+  if (!estimate) return t({ fr: "pas d'estimation : aucun guichet ouvert pour ce service",
+    en: "no estimate: no counter open for this service" });
+  const { low_minutes: lo, high_minutes: hi } = estimate;
+  if (hi <= 1) return t({ fr: "moins d'une minute", en: "under a minute" });
+  if (lo >= 120) return t({ fr: "plus de deux heures", en: "over two hours" });
+  return t({ fr: `entre ${lo} et ${hi} min`, en: `${lo} to ${hi} min` });
+}
+
+// "3 personnes avant vous." (the kiosk and the ticket page say it the same way)
+export function ahead(n) {
+  return t({ fr: n === 0 ? "Vous êtes le prochain." : n === 1 ? "1 personne avant vous." : `${n} personnes avant vous.`,
+    en: n === 0 ? "You are next." : n === 1 ? "1 person before you." : `${n} people before you.` });
+}
+
+// The header's link to the other language
+export function langLink(id = "lang") {
+  const a = document.getElementById(id);
+  a.textContent = lang === "fr" ? "English" : "Français";
+  a.href = lang === "fr" ? "?lang=en" : "?lang=fr";
+  a.lang = lang === "fr" ? "en" : "fr";
+}
+
+export function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v !== false && v !== null && v !== undefined) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
+  return e;
+}

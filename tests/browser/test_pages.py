@@ -1,0 +1,74 @@
+"""The people's pages in real headless Chromium, on the real `suivant demo`: a citizen takes a
+ticket at the kiosk and follows it on the ticket page (its QR code's address), an agent calls
+it from the console, the hall screen shows the call and queues the spoken announcement, and
+the ticket page says « guichet 3 ». Screenshots of each page go to test-output/ for a
+reviewer."""
+from __future__ import annotations
+
+from chromium import OUTPUT, browser_page
+from demo_process import Demo, demo  # noqa: F401  (demo: the fixture)
+
+
+def shot(page, name: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    page.screenshot(path=str(OUTPUT / f"page-{name}.png"), full_page=True)
+
+
+def test_kiosk_ticket_page_console_and_hall_screen_tell_the_same_story(demo: Demo):
+    demo.post("/api/counters/3/open")  # guichet 3: passeports, then état civil
+    with browser_page() as p:
+        browser = p.context.browser
+        kiosk, hall, desk = p, browser.new_page(), browser.new_page()
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True)
+        hall.goto(demo.api + "/salle")
+        hall.wait_for_selector("#site:not(:empty)")
+
+        kiosk.goto(demo.api + "/borne")
+        kiosk.wait_for_selector('button[data-service="etat-civil"]')
+        assert "guichet ouvert" not in kiosk.inner_text('button[data-service="etat-civil"]')
+        shot(kiosk, "kiosk")
+        kiosk.click('button[data-service="etat-civil"]')
+        kiosk.wait_for_selector("#ticket-label")
+        label = kiosk.inner_text("#ticket-label")
+        assert label == "C001"
+        assert kiosk.inner_text("#ticket-ahead") == "Vous êtes le prochain."
+        qr = kiosk.get_attribute("#ticket img", "src")
+        assert qr and qr.endswith("/qr.svg")
+        assert kiosk.evaluate("document.querySelector('#ticket img').naturalWidth") > 50
+        shot(kiosk, "kiosk-ticket")
+
+        phone.goto(demo.api + kiosk.get_attribute("#ticket-link", "href"))
+        phone.wait_for_selector("#label:not(:empty)")
+        assert phone.inner_text("#label") == label
+        phone.wait_for_selector("#faq:not([hidden]) details")
+        phone.click("#faq details summary")  # a reading: counted
+        shot(phone, "ticket-waiting")
+
+        desk.goto(demo.api + "/guichet?guichet=3")
+        desk.fill("#token", "demo-agent")
+        desk.click("#login-button")
+        desk.wait_for_selector("#desk:not([hidden]) button#next")
+        desk.click("button#next")
+        desk.wait_for_function(f"() => document.querySelector('#current').textContent === '{label}'")
+        shot(desk, "console")
+
+        hall.wait_for_function(f"() => document.querySelector('#now-label')?.textContent === '{label}'")
+        hall.wait_for_function("() => window.suivantAnnouncements.length === 1")
+        assert hall.evaluate("window.suivantAnnouncements[0]") == "Ticket C un, guichet trois"
+        shot(hall, "hall")
+
+        phone.wait_for_function("() => document.querySelector('#status-text')?.textContent"
+                                ".includes('guichet 3')")
+        assert phone.inner_text("#status-text") == "C'est à vous : guichet 3."
+        shot(phone, "ticket-called")
+
+        desk.click("button#recall")  # too soon after the call: refused, and said so
+        desk.wait_for_selector("#message .error")
+        assert desk.inner_text("#message .error").startswith("Rappel refusé")
+        desk.wait_for_timeout(10_000)  # the site's recall_min_delay_seconds
+        desk.click("button#recall")  # a recall is announced again
+        hall.wait_for_function("() => window.suivantAnnouncements.length === 2")
+        phone.wait_for_function("() => document.querySelector('#status-text')?.textContent"
+                                ".startsWith('Rappel')")
+    faq = demo.get("/api/services/etat-civil/faq")["faq"]
+    assert faq[0]["views"] == 1  # the one read on the phone comes first now
