@@ -143,49 +143,51 @@ def cache_lock(name: str) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _package_dir() -> Path:
-    return WASM_DIR / "node_modules" / PACKAGE
+def npm_package(folder: str, package: str, version: str, needs: str) -> Path:
+    """.cache/<folder>/node_modules/<package>, pinned at `version` and holding the file `needs`:
+    installed with the npm of find_node()'s distribution the first time (under a lock, so
+    parallel processes don't race), then reused. PortUnavailable says why when it cannot."""
+    home = CACHE / folder
+    where = home / "node_modules" / package
 
+    def installed() -> bool:
+        try:
+            meta = json.loads((where / "package.json").read_text())
+        except (OSError, ValueError):
+            return False
+        return meta.get("version") == version and (where / needs).exists()
 
-def _installed() -> bool:
-    try:
-        meta = json.loads((_package_dir() / "package.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return meta.get("version") == VERSION and (_package_dir() / "micropython.wasm").exists()
+    if installed():
+        return where
+    with cache_lock(folder):
+        if installed():  # another process may have done it while we waited
+            return where
+        node = find_node()
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "package.json").write_text(json.dumps({
+            "name": f"suivant-{folder}", "private": True,
+            "description": "Managed by simulators/micropython_port.py: delete the folder to reinstall.",
+            "dependencies": {package: version},
+        }, indent=2) + "\n")
+        env = dict(os.environ)
+        env["PATH"] = f"{node.node.parent}{os.pathsep}{env.get('PATH', '')}"
+        env.setdefault("npm_config_update_notifier", "false")
+        command = [*node.npm, "install", "--prefix", str(home), "--no-audit", "--no-fund",
+                   "--ignore-scripts", "--loglevel=error"]
+        started = time.monotonic()
+        try:
+            done = subprocess.run(command, check=False, capture_output=True, text=True,
+                                  env=env, timeout=600)
+        except subprocess.TimeoutExpired:
+            _fail(f"`npm install` of {package}@{version} took more than 10 minutes")
+        if done.returncode != 0 or not installed():
+            _fail(f"Installing {package}@{version} with {node.origin} npm failed "
+                  f"(exit {done.returncode}):\n$ {' '.join(command)}\n{done.stdout}{done.stderr}")
+        (home / "install-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")
+    return where
 
 
 @functools.cache
 def ensure_micropython() -> Path:
     """Path of the pinned port's micropython.mjs, installing it first if needed."""
-    if not _installed():
-        with cache_lock("micropython-wasm"):
-            if not _installed():  # another process may have done it while we waited
-                _npm_install()
-    return _package_dir() / "micropython.mjs"
-
-
-def _npm_install() -> None:
-    node = find_node()
-    WASM_DIR.mkdir(parents=True, exist_ok=True)
-    (WASM_DIR / "package.json").write_text(json.dumps({
-        "name": "suivant-micropython-wasm",
-        "private": True,
-        "description": "Managed by simulators/micropython_port.py: delete the folder to reinstall.",
-        "dependencies": {PACKAGE: VERSION},
-    }, indent=2) + "\n")
-    env = dict(os.environ)
-    env["PATH"] = f"{node.node.parent}{os.pathsep}{env.get('PATH', '')}"
-    env.setdefault("npm_config_update_notifier", "false")
-    command = [*node.npm, "install", "--prefix", str(WASM_DIR), "--no-audit", "--no-fund",
-               "--ignore-scripts", "--loglevel=error"]
-    started = time.monotonic()
-    try:
-        done = subprocess.run(command, check=False, capture_output=True, text=True, env=env,
-                              timeout=600)
-    except subprocess.TimeoutExpired:
-        _fail(f"`npm install` of {PACKAGE}@{VERSION} took more than 10 minutes")
-    if done.returncode != 0 or not _installed():
-        _fail(f"Installing {PACKAGE}@{VERSION} with {node.origin} npm failed "
-              f"(exit {done.returncode}):\n$ {' '.join(command)}\n{done.stdout}{done.stderr}")
-    (WASM_DIR / "install-seconds.txt").write_text(f"{time.monotonic() - started:.1f}\n")
+    return npm_package(WASM_DIR.name, PACKAGE, VERSION, "micropython.wasm") / "micropython.mjs"

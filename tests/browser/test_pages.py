@@ -72,3 +72,26 @@ def test_kiosk_ticket_page_console_and_hall_screen_tell_the_same_story(demo: Dem
                                 ".startsWith('Rappel')")
     faq = demo.get("/api/services/etat-civil/faq")["faq"]
     assert faq[0]["views"] == 1  # the one read on the phone comes first now
+
+
+def test_every_page_passes_the_accessibility_check(demo: Demo):
+    from axe import serious_violations
+    demo.post("/api/counters/2/open")
+    ticket = demo.post("/api/tickets", {"service": "accueil"})["ticket"]
+    demo.post("/api/counters/2/next")  # a call on the hall screen
+    other = demo.post("/api/tickets", {"service": "accueil"})["ticket"]
+    with browser_page() as page:
+        found = {}
+        for path, ready in [("/", "h2"), ("/borne", 'button[data-service="accueil"]'),
+                            ("/borne?lang=en", 'button[data-service="accueil"]'),
+                            (f"/ticket/{other['id']}", "#ahead:not(:empty)"),
+                            (f"/ticket/{ticket['id']}", "#status-text"),
+                            ("/salle", "#now-label"), ("/guichet", "#login:not([hidden])")]:
+            page.goto(demo.api + path)
+            page.wait_for_selector(ready)
+            found[path] = serious_violations(page)
+        page.fill("#token", "demo-agent")
+        page.click("#login-button")
+        page.wait_for_selector("#desk:not([hidden]) button#next")
+        found["/guichet (signed in)"] = serious_violations(page)
+    assert all(v == [] for v in found.values()), found
