@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from . import commands as c
 from . import events as e
+from .elapsed import elapsed, minutes
 from .errors import (
     CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
     ServiceNotServed,
@@ -88,7 +89,7 @@ class QueueState:
             current = self.tickets.get(state.ticket_id) if state.ticket_id else None
             busy_for = 0.0
             if current is not None and current.called_at is not None and self.as_of is not None:
-                busy_for = max(0.0, (self.as_of - current.called_at).total_seconds() / 60)
+                busy_for = max(0.0, minutes(current.called_at, self.as_of))
             counters.append(OpenCounter(k.services, current.service if current else None,
                                         busy_for))
         waiting = {s: len(line) for s, line in self.waiting.items()}
@@ -164,7 +165,7 @@ class QueueState:
         state = self._open_counter(command.counter)
         guard = timedelta(seconds=self.site.rules.guard_seconds)
         if state.ticket_id is not None and state.last_next_at is not None \
-                and now - state.last_next_at < guard:
+                and elapsed(state.last_next_at, now) < guard:
             return []  # a double press: answered with the current ticket, nobody skipped
         out: list[e.Event] = []
         if state.status is CounterStatus.PAUSED:
@@ -188,7 +189,7 @@ class QueueState:
         if ticket.recalls >= rules.max_recalls:
             raise RecallRefused(f"{ticket.label} already recalled {ticket.recalls} times: "
                                 "mark it absent")
-        since = (now - ticket.last_call_at).total_seconds() if ticket.last_call_at else 1e9
+        since = elapsed(ticket.last_call_at, now).total_seconds() if ticket.last_call_at else 1e9
         if since < rules.recall_min_delay_seconds:
             wait = rules.recall_min_delay_seconds - since
             raise RecallRefused(f"{ticket.label} was called {since:.0f} s ago: "
@@ -331,7 +332,7 @@ class QueueState:
         """The counter time a ticket took, for the estimates: served or absent (waiting for a
         no-show, calling them again, takes the counter's time as well)."""
         if ticket.called_at is not None and ticket.service in self.recent_minutes:
-            self.recent_minutes[ticket.service].append((at - ticket.called_at).total_seconds() / 60)
+            self.recent_minutes[ticket.service].append(minutes(ticket.called_at, at))
 
     def _on_served(self, ev: e.TicketServed) -> None:
         self._counter_time(self._end(ev.ticket_id, TicketStatus.SERVED, ev.at), ev.at)

@@ -10,6 +10,7 @@ import bisect
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from .elapsed import elapsed
 from .site import Counter, Rules
 from .tickets import Ticket
 
@@ -35,7 +36,7 @@ def pick_in_service(line: Sequence[Ticket], priority_line: Sequence[Ticket], pri
     normal = _first_ordinary(line) if len(priority_line) < len(line) else None
     if prio is None or normal is None:
         return prio or normal
-    starving = now - normal.issued_at >= timedelta(minutes=rules.priority_starvation_minutes)
+    starving = elapsed(normal.issued_at, now) >= timedelta(minutes=rules.priority_starvation_minutes)
     if priority_in_row >= rules.priority_max_in_row and starving:
         return normal
     return prio

@@ -11,7 +11,8 @@ from __future__ import annotations
 import copy
 import dataclasses as dc
 from collections import deque
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import assume, given
@@ -1110,3 +1111,19 @@ def test_a_feedback_score_outside_1_to_4_is_refused(desk, score):
 def test_feedback_about_an_unknown_counter_is_refused(desk):
     with pytest.raises(UnknownCounter):
         desk.run(c.GiveFeedback(3, 99))
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_times_are_measured_in_real_minutes_across_a_dst_change(make_desk, make_site):
+    desk = make_desk(make_site(refuse_outside_hours=False), start=False)
+    spring = datetime(2026, 3, 29, 1, 50, tzinfo=PARIS)  # at 02:00 the clocks go to 03:00
+    desk.set_time(spring)
+    desk.start_day()
+    desk.open(1)
+    desk.issue("accueil")
+    desk.call(1)
+    desk.set_time(datetime(2026, 3, 29, 3, 5, tzinfo=PARIS))  # 15 real minutes later, not 75
+    desk.run(c.Finish(1))
+    assert list(desk.state.recent_minutes["accueil"]) == [pytest.approx(15.0, abs=0.1)]
