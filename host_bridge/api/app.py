@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from ..service.queue_service import QueueService
 from ..site_config import Settings
 from ..web import pages
-from . import counters, devices, errors, faq, health, me, services, stream, tickets
+from . import counters, devices, errors, faq, health, indicators, me, services, stream, tickets
 from .auth import Authenticator
 
 
@@ -22,7 +22,7 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     app.state.auth = Authenticator(settings.users)
     app.state.public_url = settings.public_url
     errors.install(app)
-    for module in (tickets, counters, services, faq, stream, health, devices, me):
+    for module in (tickets, counters, services, faq, stream, health, devices, me, indicators):
         app.include_router(module.router)
     pages.install(app)
     return app

@@ -11,6 +11,10 @@ from ..domain.errors import Conflict, DomainError, NotFound
 from .auth import Forbidden, Unauthorized
 
 
+class PeriodRefused(ValueError):
+    """A report's period that makes no sense (ends before it starts, too long)."""
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
@@ -53,6 +57,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden):
         return _answer(403, "forbidden", str(exc))
+
+    @app.exception_handler(PeriodRefused)
+    async def bad_period(_: Request, exc: PeriodRefused):
+        return _answer(422, "invalid_period", str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):

@@ -10,12 +10,13 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
 from ..domain.errors import DomainError, UnknownFaqEntry, UnknownService
+from ..domain.indicators import Indicators, compute
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..store.sqlite_store import SqliteStore, StoredEvent
@@ -174,3 +175,8 @@ class QueueService:
         if service is None:
             raise UnknownService(f"unknown service {service_id!r}")
         return service
+
+    # ----- indicators: read from the history, outside the queue's lock ------------------------
+    def indicators(self, first: date, last: date) -> Indicators:
+        return compute(self.store.events_of_days(first.isoformat(), last.isoformat()),
+                       self.site, self.tz)

@@ -55,6 +55,7 @@ class SchemaMismatch(RuntimeError):
 class SqliteStore:
     def __init__(self, path: str, synchronous: str = "FULL", tz: tzinfo | None = None):
         self.tz = tz  # the site's zone, that replayed event times come back in
+        self.path = path
         # check_same_thread=False: the service layer serialises every use behind its own lock
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -128,6 +129,17 @@ class SqliteStore:
         rows = self.db.execute("SELECT seq, type, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?",
                                (seq, limit)).fetchall()
         return [StoredEvent(s, event_from_json(k, b, self.tz)) for s, k, b in rows]
+
+    def events_of_days(self, first: str, last: str) -> Iterator[Event]:
+        """The history of the business days first..last (ISO dates), on a connection of its
+        own: a year's report reads while the queue keeps committing (WAL)."""
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            for kind, body in db.execute("SELECT type, body FROM events WHERE day BETWEEN ? AND ? "
+                                         "ORDER BY seq", (first, last)):
+                yield event_from_json(kind, body, self.tz)
+        finally:
+            db.close()
 
     def last_seq(self) -> int:
         return self.db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]

@@ -1,0 +1,117 @@
+"""The supervisor's indicators over a period of business days, as JSON, as CSV for a
+spreadsheet, and the yearly summary a site publishes (Services Publics+: waiting time, share
+received within the target, satisfaction). Supervisors and admins only; no per-agent figure.
+"""
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from datetime import date, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Response
+
+from ..domain.indicators import Figures, Indicators
+from .auth import Forbidden
+from .deps import Service, Staff
+from .errors import PeriodRefused, responses
+
+router = APIRouter(prefix="/api/indicators", tags=["indicators"])
+MAX_DAYS = 366
+_REFUSALS = responses(401, 403, 422)
+From = Annotated[date, Query(alias="from", description="first business day (YYYY-MM-DD)")]
+To = Annotated[date, Query(alias="to", description="last business day, included")]
+
+
+def _may_read(user: Any) -> None:
+    if user.role not in ("supervisor", "admin"):
+        raise Forbidden(f"role {user.role!r} cannot read the indicators")
+
+
+def _period(first: date, last: date) -> None:
+    if last < first:
+        raise PeriodRefused(f"the period ends ({last}) before it starts ({first})")
+    if (last - first).days >= MAX_DAYS:
+        raise PeriodRefused(f"a period is at most {MAX_DAYS} days; ask for each year in turn")
+
+
+def _view(ind: Indicators, first: date, last: date) -> dict[str, Any]:
+    return {"from": first.isoformat(), "to": last.isoformat(), "days": ind.days,
+            "services": {k: dataclasses.asdict(v) for k, v in ind.services.items()},
+            "total": dataclasses.asdict(ind.total), "per_hour": ind.per_hour,
+            "satisfaction": dataclasses.asdict(ind.satisfaction)}
+
+
+@router.get("", summary="Indicators per service and in total over business days from..to",
+            responses=_REFUSALS)
+def indicators(first: From, last: To, service: Service, user: Staff):
+    _may_read(user)
+    _period(first, last)
+    return _view(service.indicators(first, last), first, last)
+
+
+COLUMNS = [  # (header for a French spreadsheet, Figures field)
+    ("tickets émis", "issued"), ("appelés", "called"), ("reçus", "served"), ("absents", "absent"),
+    ("abandons", "cancelled"), ("expirés", "expired"), ("attente moyenne (min)", "wait_mean"),
+    ("attente médiane (min)", "wait_median"), ("attente 90e centile (min)", "wait_p90"),
+    ("part appelée dans le délai cible (%)", "within_target"),
+    ("durée moyenne de service (min)", "service_mean"), ("taux d'absence (%)", "absent_rate"),
+    ("taux d'abandon (%)", "abandonment"),
+]
+SHARES = {"within_target", "absent_rate", "abandonment"}
+
+
+def _cell(name: str, value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):  # French spreadsheets: decimal comma
+        return f"{value * 100 if name in SHARES else value:.1f}".replace(".", ",")
+    return str(value)
+
+
+def _row(label: str, f: Figures) -> list[str]:
+    return [label] + [_cell(name, getattr(f, name)) for _, name in COLUMNS]
+
+
+@router.get(".csv", summary="The same, one line per service and day, for a spreadsheet "
+                            "(semicolons, decimal commas, UTF-8 with BOM)",
+            response_class=Response, responses={**_REFUSALS, 200: {"content": {"text/csv": {}}}})
+def indicators_csv(first: From, last: To, service: Service, user: Staff) -> Response:
+    _may_read(user)
+    _period(first, last)
+    out = io.StringIO()
+    out.write("\ufeff")  # the BOM: a spreadsheet then reads the accents right
+    w = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    w.writerow(["jour", "service"] + [h for h, _ in COLUMNS])
+    names = {s.id: s.name for s in service.site.services}
+    day = first
+    while day <= last:
+        ind = service.indicators(day, day)
+        if ind.total.issued:
+            for sid, f in ind.services.items():
+                w.writerow([day.isoformat()] + _row(names[sid], f))
+            w.writerow([day.isoformat()] + _row("tous services", ind.total))
+        day += timedelta(days=1)
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="indicateurs-{first}-{last}.csv"'})
+
+
+@router.get("/annual", summary="The yearly summary a site publishes (Services Publics+)",
+            responses=_REFUSALS)
+def annual(year: Annotated[int, Query(ge=2000, le=2100)], service: Service, user: Staff):
+    _may_read(user)
+    first, last = date(year, 1, 1), date(year, 12, 31)
+    ind = service.indicators(first, last)
+    t, s = ind.total, ind.satisfaction
+    return {
+        "site": service.site.name, "year": year, "days_open": len(ind.days),
+        "tickets": t.issued, "received": t.served,
+        "wait_mean_minutes": t.wait_mean, "wait_median_minutes": t.wait_median,
+        "received_within_target": t.within_target,
+        "targets_minutes": {x.id: x.target_wait_minutes for x in service.site.services},
+        "satisfaction": s.satisfied, "net_satisfaction": s.net, "opinions": s.votes,
+        "services": {k: {"tickets": v.issued, "wait_mean_minutes": v.wait_mean,
+                         "received_within_target": v.within_target}
+                     for k, v in ind.services.items()},
+    }
