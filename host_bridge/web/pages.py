@@ -6,6 +6,7 @@ the API and the live event stream. Nothing is fetched from the internet.
     /ticket/{id}    the citizen's ticket page (the kiosk's QR code)
     /salle          the hall screen: calls, spoken
     /guichet        the agent console
+    /supervision    the supervisor's live board and indicators
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from ..api.schemas import TicketId
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"borne": "Borne — prendre un ticket", "salle": "Écran de salle — les appels",
-         "guichet": "Console agent — le guichet"}
+         "guichet": "Console agent — le guichet", "supervision": "Supervision — files et indicateurs"}
 router = APIRouter(include_in_schema=False)
 
 
@@ -58,6 +59,11 @@ def hall() -> FileResponse:
 @router.get("/guichet")
 def console() -> FileResponse:
     return _page("guichet")
+
+
+@router.get("/supervision")
+def supervision() -> FileResponse:
+    return _page("supervision")
 
 
 def install(app: FastAPI) -> None:

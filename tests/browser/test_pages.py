@@ -95,3 +95,41 @@ def test_every_page_passes_the_accessibility_check(demo: Demo):
         page.wait_for_selector("#desk:not([hidden]) button#next")
         found["/guichet (signed in)"] = serious_violations(page)
     assert all(v == [] for v in found.values()), found
+
+
+def test_the_supervisor_sees_the_queues_live_the_indicators_and_gets_the_csv(demo: Demo):
+    from axe import serious_violations
+    demo.post("/api/counters/2/open")
+    demo.post("/api/tickets", {"service": "accueil"})
+    demo.post("/api/counters/2/next")
+    with browser_page(1280, 1400) as page:
+        page.goto(demo.api + "/supervision")
+        page.fill("#token", "demo-superviseur")
+        page.click("#login-button")
+        page.wait_for_selector("#figures tbody tr")
+        rows = page.locator("#figures tbody tr")
+        assert rows.count() == 5  # four services and the total
+        accueil = rows.nth(0).inner_text()
+        assert accueil.startswith("Accueil") and "\t1\t" in accueil
+        assert page.locator("#live-counters tbody tr").nth(1).inner_text().split("\t")[1] == "ouvert"
+        # live: a ticket taken elsewhere shows up in the waiting count
+        demo.post("/api/tickets", {"service": "urbanisme"})
+        page.wait_for_function("() => [...document.querySelectorAll('#live-services tbody tr')]"
+                               ".some(r => r.textContent.startsWith('Urbanisme') && "
+                               "r.children[1].textContent === '1')")
+        cells = page.locator("#heat tbody td").all_inner_texts()
+        assert sorted(cells)[-1] == "1" and len(cells) % 7 == 0  # today's ticket, in its hour
+        with page.expect_download() as download:
+            page.click("#csv")
+        text = open(download.value.path(), encoding="utf-8-sig").read()
+        assert text.startswith("jour;service;tickets émis") and "Accueil et renseignements;1;1" in text
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "page-supervision.png"), full_page=True)
+        assert serious_violations(page) == []
+        # an agent's token does not open it
+        page.click("#logout")
+        page.wait_for_selector("#login:not([hidden])")
+        page.fill("#token", "demo-agent")
+        page.click("#login-button")
+        page.wait_for_selector("#message .error")
+        assert "n'a pas accès" in page.inner_text("#message")

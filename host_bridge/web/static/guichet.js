@@ -1,6 +1,6 @@
 // The agent console: the terminal's actions for desks without a board (or beside one: both
 // go to the same queue, so they stay in step). The staff token stays in this tab only.
-import { api, el, explain, langLink, live, newKey, t, lang } from "./suivant.js";
+import { api, el, explain, langLink, live, newKey, signIn, t, lang } from "./suivant.js";
 
 const T = {
   login: { fr: "Connexion agent", en: "Agent sign-in" },
@@ -24,7 +24,6 @@ const T = {
   close: { fr: "Fermer le guichet", en: "Close the counter" },
   transferTo: { fr: "Transférer vers", en: "Transfer to" },
   transfer: { fr: "Transfert", en: "Transfer" },
-  notAgent: { fr: "Ce compte ne peut pas tenir un guichet.", en: "This account cannot work a counter." },
   offline: { fr: "Connexion perdue : nouvel essai…", en: "Connection lost: retrying…" },
 };
 
@@ -34,19 +33,14 @@ function say(text, error = true) {
   document.getElementById("message").replaceChildren(...(text ? [el("p", { class: error ? "error" : "alert" }, text)] : []));
 }
 
-async function signIn(candidate) {
+async function login(candidate) {
   try {
-    me = await api("/api/me", { token: candidate });
+    me = await signIn(candidate, ["agent", "admin"]);
   } catch (e) {
     say(explain(e));
     return false;
   }
-  if (me.role !== "agent" && me.role !== "admin") {
-    say(t(T.notAgent));
-    return false;
-  }
   token = candidate;
-  sessionStorage.setItem("suivant-token", token);
   return true;
 }
 
@@ -125,12 +119,12 @@ async function start() {
   logout.onclick = () => { sessionStorage.removeItem("suivant-token"); token = null; showLogin(); };
   document.getElementById("login").onsubmit = async (ev) => {
     ev.preventDefault();
-    if (await signIn(document.getElementById("token").value.trim())) {
+    if (await login(document.getElementById("token").value.trim())) {
       say("");
       showDesk();
     }
   };
-  if (token && await signIn(token)) await showDesk(); else showLogin();
+  if (token && await login(token)) await showDesk(); else showLogin();
   let pending;
   live(() => { clearTimeout(pending); if (number !== null && me) pending = setTimeout(() => refresh().catch(() => {}), 200); },
     (up) => {

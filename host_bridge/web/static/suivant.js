@@ -90,6 +90,17 @@ export function range(estimate) {
   return t({ fr: `entre ${lo} et ${hi} min`, en: `${lo} to ${hi} min` });
 }
 
+// Staff sign-in with a bearer token, kept in this tab only (sessionStorage): -> the account
+// ({name, role, counters}) when its role is one of `roles`, else throws with a clear message.
+export async function signIn(token, roles) {
+  const me = await api("/api/me", { token });
+  if (!roles.includes(me.role)) {
+    throw new Error(t({ fr: "Ce compte n'a pas accès à cette page.", en: "This account has no access to this page." }));
+  }
+  sessionStorage.setItem("suivant-token", token);
+  return me;
+}
+
 // "3 personnes avant vous." (the kiosk and the ticket page say it the same way)
 export function ahead(n) {
   return t({ fr: n === 0 ? "Vous êtes le prochain." : n === 1 ? "1 personne avant vous." : `${n} personnes avant vous.`,
