@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .domain.site import (
     Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
 )
+from .printing.addresses import valid_url as valid_printer_url
 
 ROLES = ("agent", "supervisor", "admin")
 SYNC_MODES = ("FULL", "NORMAL", "EXTRA")
@@ -59,6 +60,12 @@ class SerialPortSettings:
 
 
 @dataclass(frozen=True)
+class PrinterSettings:
+    url: str  # tcp://host[:port], usb:vvvv:pppp, file:/dev/usb/lp0
+    footer: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     site: Site
     users: tuple[User, ...]
@@ -69,6 +76,7 @@ class Settings:
     mqtt: MqttSettings = MqttSettings()
     serial_ports: tuple[SerialPortSettings, ...] = ()
     public_url: str | None = None  # where phones reach the pages (the ticket QR code's address)
+    printer: PrinterSettings | None = None  # the kiosk's ticket printer, if it has one
 
 
 class TomlReader:
@@ -236,6 +244,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     hours_r = root.child("hours", root.get("hours", dict, {}))
     store_r = root.child("store", root.get("store", dict, {}))
     web_r = root.child("web", root.get("web", dict, {}))
+    printer_table = root.get("printer", dict, None)
+    printer_r = None if printer_table is None else root.child("printer", printer_table)
 
     service_rs = root.tables("services", required=True)
     services = [_service(r) for r in service_rs]
@@ -327,9 +337,16 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         public_url=web_r.get("public_url", str, None, check=_public_url,
                              why="an http:// or https:// address without a query, e.g. "
                                  "https://file.mairie.fr"),
+        printer=None if printer_r is None else PrinterSettings(
+            printer_r.get("url", str, check=valid_printer_url,
+                          why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),
+            printer_r.get("footer", str, "", check=lambda v: len(v) <= 200,
+                          why="at most 200 characters")),
     )
     store_r.done()
     web_r.done()
+    if printer_r is not None:
+        printer_r.done()
     root.done()
     return settings
 

@@ -15,6 +15,14 @@ class PeriodRefused(ValueError):
     """A report's period that makes no sense (ends before it starts, too long)."""
 
 
+class PrintFailed(Exception):
+    """The kiosk asked for a printed ticket and the printer failed: the ticket was cancelled."""
+
+    def __init__(self, message: str, label: str):
+        super().__init__(message)
+        self.label = label
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
@@ -24,7 +32,8 @@ def responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI entries for the refusals a route can answer, all with the same body."""
     text = {401: "No or unknown staff token", 403: "This account may not do that",
             404: "Unknown counter, service or ticket", 409: "The queue's state does not allow it",
-            422: "Malformed request"}
+            422: "Malformed request",
+            503: "The printer failed: the ticket was cancelled (its label is in `cancelled`)"}
     return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
 
 
@@ -57,6 +66,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden):
         return _answer(403, "forbidden", str(exc))
+
+    @app.exception_handler(PrintFailed)
+    async def print_failed(_: Request, exc: PrintFailed):
+        return _answer(503, "printer_failed", str(exc), cancelled=exc.label)
 
     @app.exception_handler(PeriodRefused)
     async def bad_period(_: Request, exc: PeriodRefused):

@@ -16,6 +16,8 @@ class IssueTicketBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     service: ServiceId
     category: ServiceId | None = Field(None, description="priority category id, if any")
+    print: bool = Field(False, description="print it on the kiosk's printer (when the site has "
+                                           "one); if printing fails the ticket is cancelled")
 
 
 class TransferBody(BaseModel):

@@ -495,7 +495,9 @@ def test_a_refused_request_the_next_morning_does_not_expire_yesterdays_tickets(d
     refused(day_started, bridge, "POST", "/api/counters/3/next", 409, "counter_closed", headers=AGENT)
 
 
-def test_the_home_page_leads_to_the_api_documentation(client):
+def test_the_home_page_lists_the_pages_and_leads_to_the_api_documentation(client):
     response = client.get("/", follow_redirects=False)
-    assert response.status_code in (302, 307) and response.headers["location"] == "/docs"
+    assert response.status_code == 200
+    for page in ("/borne", "/salle", "/guichet", "/supervision", "/docs"):
+        assert f'href="{page}"' in response.text
     assert "Suivant host bridge" in client.get("/openapi.json").text

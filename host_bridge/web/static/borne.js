@@ -20,6 +20,10 @@ const T = {
   done: { fr: "Terminé", en: "Done" },
   failed: { fr: "Le ticket n'a pas pu être pris : ", en: "The ticket could not be taken: " },
   offline: { fr: "Connexion au serveur perdue : nouvel essai…", en: "Lost the server: retrying…" },
+  printed: { fr: "Votre ticket est imprimé : prenez-le sous l'écran.", en: "Your ticket is printed: take it below the screen." },
+  unprinted: { fr: "L'imprimante ne répond pas : aucun ticket n'a été créé. Vous pouvez prendre votre ticket sans l'imprimer (notez son numéro ou scannez son code), ou vous adresser à l'accueil.",
+    en: "The printer does not answer: no ticket was made. You can take your ticket without printing it (note its number or scan its code), or ask at the reception desk." },
+  noPrint: { fr: "Prendre le ticket sans l'imprimer", en: "Take the ticket without printing" },
 };
 
 let site, category = null, backTimer;
@@ -61,26 +65,32 @@ async function refresh() {
     s.counters_open ? `${t(T.waiting)(s.waiting)} · ${range(s.estimate_for_new_ticket)}` : t(T.closed)))));
 }
 
-async function take(service) {
-  const body = { service: service.id };
+async function take(service, print = true) {
+  const body = { service: service.id, print };
   if (category) body.category = category;
   const box = document.getElementById("ticket");
   try {
-    const { ticket } = await api("/api/tickets", { method: "POST", body, key: newKey() });
-    show(ticket, service);
+    const answer = await api("/api/tickets", { method: "POST", body, key: newKey() });
+    show(answer.ticket, service, answer.printed);
   } catch (e) {
-    box.replaceChildren(el("p", { class: "error", role: "alert" }, t(T.failed) + explain(e)),
-      el("button", { onclick: home }, t(T.done)));
+    const unprinted = e.code === "printer_failed";
+    box.replaceChildren(el("p", { class: "error", role: "alert", id: "ticket-error" },
+      unprinted ? t(T.unprinted) : t(T.failed) + explain(e)),
+    ...(unprinted ? [el("button", { id: "no-print", onclick: () => take(service, false) }, t(T.noPrint)), " "] : []),
+    el("button", { class: unprinted ? "secondary" : "", onclick: home }, t(T.done)));
     document.getElementById("choose").hidden = true;
     box.hidden = false;
+    clearTimeout(backTimer);
+    backTimer = setTimeout(home, 30000);
   }
 }
 
-function show(ticket, service) {
+function show(ticket, service, printed) {
   const box = document.getElementById("ticket");
   const page = `/ticket/${encodeURIComponent(ticket.id)}`;
   box.replaceChildren(
     el("h2", {}, t(T.yourTicket)),
+    ...(printed ? [el("p", { class: "alert", id: "printed" }, t(T.printed))] : []),
     el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
     el("p", {}, service.name),
     el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),

@@ -1,0 +1,1 @@
+"""The kiosk's ticket printer (ESC/POS thermal printers, through python-escpos)."""

@@ -1,0 +1,152 @@
+"""The kiosk's printed ticket: ESC/POS bytes through python-escpos to a network printer (a real
+TCP socket here, as a JetDirect printer on port 9100 takes them) or a device file; when the
+printer fails the ticket is cancelled — never a phantom in the queue — and the kiosk is told."""
+from __future__ import annotations
+
+import dataclasses
+import socket
+import threading
+
+import pytest
+from fastapi.testclient import TestClient
+
+from host_bridge.bootstrap import build
+from host_bridge.printing.ticket_printer import PrinterError, TicketPrinter, ticket_bytes
+from host_bridge.site_config import ConfigError, PrinterSettings, parse, read_toml
+
+from support import EXAMPLE
+
+
+class FakeJetDirect:
+    """A socket that keeps what it is sent, as a network printer would print it."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.jobs: list[bytes] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                job = b""
+                while data := conn.recv(65536):
+                    job += data
+                self.jobs.append(job)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_a_ticket_is_its_number_large_its_service_its_wait_a_qr_code_and_a_cut():
+    data = ticket_bytes("Mairie de Test", "État civil", "C017", 3, "entre 5 et 15 min",
+                        "https://file.mairie.example/ticket/abc", "Merci de votre visite")
+    assert b"\x1d!\x33\x1ba\x01C017\n" in data  # 4x wide and high, centred
+    assert "État civil".encode("cp850") in data  # the printer's code page, accents kept
+    assert b"3 personnes avant vous" in data and "Attente estimée : entre 5 et 15 min".encode("cp850") in data
+    assert b"\x1d(k" in data and b"1P0https://file.mairie.example/ticket/abc" in data  # native QR
+    assert b"Merci de votre visite" in data
+    assert data.endswith(b"\x1dV\x00") or b"\x1dV" in data[-8:]  # the cut
+
+
+def test_the_next_one_is_told_so():
+    assert b"Vous \x88tes le prochain" in ticket_bytes("M", "S", "A001", 0, None, "u")
+
+
+@pytest.fixture
+def printer_bridge(settings, clock):
+    made = []
+
+    def start(url: str):
+        b = build(dataclasses.replace(settings, printer=PrinterSettings(url, "Bonne journée")),
+                  clock)
+        made.append(b)
+        return TestClient(b.app), b
+    yield start
+    for b in made:
+        b.close()
+
+
+def test_a_printed_ticket_goes_to_the_network_printer(printer_bridge):
+    printer = FakeJetDirect()
+    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
+    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True})
+    assert r.status_code == 201 and r.json()["printed"] is True
+    ticket = r.json()["ticket"]
+    for _ in range(100):
+        if printer.jobs:
+            break
+        threading.Event().wait(0.05)
+    printer.close()
+    assert len(printer.jobs) == 1
+    job = printer.jobs[0]
+    assert ticket["label"].encode() in job and f"/ticket/{ticket['id']}".encode() in job
+    assert b"Bonne journ" in job
+
+
+def test_without_print_asked_nothing_is_printed(printer_bridge):
+    printer = FakeJetDirect()
+    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
+    r = client.post("/api/tickets", json={"service": "etat-civil"})
+    assert r.status_code == 201 and r.json()["printed"] is False
+    printer.close()
+    assert printer.jobs == []
+
+
+@pytest.mark.parametrize("url", ["tcp://127.0.0.1:1", "file:/nonexistent/folder/lp0"])
+def test_a_failed_print_cancels_the_ticket_and_says_so(printer_bridge, url):
+    client, bridge = printer_bridge(url)
+    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True})
+    assert r.status_code == 503
+    body = r.json()
+    assert body["error"] == "printer_failed" and body["cancelled"] == "C001"
+    assert "cancelled" in body["message"]
+    service = client.get("/api/services/etat-civil").json()
+    assert service["waiting"] == 0  # no phantom left to be called
+    history = [type(s.event).__name__ for s in bridge.service.store.events_after(0)]
+    assert history[-2:] == ["TicketIssued", "TicketCancelled"]
+
+
+def test_a_retry_of_a_failed_print_does_not_print_the_cancelled_ticket(printer_bridge):
+    client, _ = printer_bridge("tcp://127.0.0.1:1")
+    headers = {"Idempotency-Key": "kiosk-press-0000000001"}
+    first = client.post("/api/tickets", json={"service": "accueil", "print": True}, headers=headers)
+    again = client.post("/api/tickets", json={"service": "accueil", "print": True}, headers=headers)
+    assert first.status_code == again.status_code == 503
+    assert "cancelled" in again.json()["message"]
+    assert client.get("/api/services/accueil").json()["waiting"] == 0
+
+
+def test_a_file_printer_gets_the_bytes(tmp_path):
+    device = tmp_path / "lp0"
+    device.write_bytes(b"")
+    data = ticket_bytes("M", "S", "A001", 0, None, "u")
+    TicketPrinter(f"file:{device}").print(data)
+    assert device.read_bytes() == data
+
+
+def test_an_unplugged_usb_printer_is_a_clear_error():
+    with pytest.raises(PrinterError, match="usb:04b8:0e15"):
+        TicketPrinter("usb:04b8:0e15").print(b"x")
+
+
+@pytest.mark.parametrize("url", ["lpt1", "tcp://", "tcp://host:99999", "usb:4b8:e15",
+                                 "file:relative/lp0", "http://printer"])
+def test_a_bad_printer_address_in_the_config_is_refused(url):
+    data = read_toml(EXAMPLE)
+    data["printer"] = {"url": url}
+    with pytest.raises(ConfigError) as exc:
+        parse(data, "site.toml")
+    assert exc.value.key == "printer.url"
+
+
+def test_a_printer_table_takes_no_unknown_key():
+    data = read_toml(EXAMPLE)
+    data["printer"] = {"url": "tcp://10.0.0.9", "paper": "A4"}
+    with pytest.raises(ConfigError) as exc:
+        parse(data, "site.toml")
+    assert exc.value.key == "printer.paper"
