@@ -30,7 +30,8 @@ class Bridge:
 
     def start_links(self) -> None:
         """The embedded broker (when the site names none), the MQTT and serial links, the
-        display worker. Raises OSError when the embedded broker cannot listen."""
+        display worker, the retention purge. Raises OSError when the embedded broker cannot
+        listen."""
         mqtt = self.settings.mqtt
         if mqtt.embedded:
             from .links.embedded_broker import EmbeddedBroker
@@ -47,6 +48,8 @@ class Bridge:
             serial.start()
             self.links.append(serial)
         self.gateway.start()
+        from .service.retention import Retention
+        self.links.append(Retention(self.service, self.settings.retention_days).start())
 
     def close(self) -> None:
         self.gateway.stop()

@@ -71,6 +71,7 @@ class Settings:
     users: tuple[User, ...]
     db_path: str = "suivant.db"
     synchronous: str = "FULL"
+    retention_days: int = 400  # then a day keeps only its tally (domain/indicators.py)
     source: str = "<memory>"
     devices_path: str = "devices.db"  # the device registry (keys: keep it private)
     mqtt: MqttSettings = MqttSettings()
@@ -330,6 +331,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         synchronous=store_r.get("synchronous", str, "FULL", check=lambda v: v in SYNC_MODES,
                                 why=f"one of {', '.join(SYNC_MODES)}"),
         source=file,
+        retention_days=store_r.get("retention_days", int, 400, check=lambda v: 31 <= v <= 3660,
+                                   why="31 to 3660 days (the detail of a day is kept that long)"),
         devices_path=store_r.get("devices_path", str, "devices.db", check=bool,
                                  why="must not be empty"),
         mqtt=_mqtt(None if mqtt_table is None else root.child("mqtt", mqtt_table), site.id),

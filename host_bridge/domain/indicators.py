@@ -6,6 +6,7 @@ Definitions (docs/architecture.md, *Indicators*):
 - wait = first call - issue; service time = served - first call (a recall does not restart it);
 - within target = share of the called tickets whose wait was at most the service's target;
 - absent rate = absent / (served + absent); abandonment = cancelled / issued;
+- waits and service times are kept to the tenth of a minute;
 - median: the middle value (mean of the two middle ones); p90: the nearest-rank 90th
   percentile (the smallest wait that at least 90 % of the waits do not exceed);
 - tickets per hour: issued, by the site's local weekday (0 = Monday) and hour;
@@ -19,8 +20,9 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from typing import Any
 
 from . import events as e
 from .elapsed import minutes
@@ -71,6 +73,60 @@ class Indicators:
     days: list[str] = field(default_factory=list)  # the business days seen
 
 
+@dataclass
+class _Service:
+    """One service's raw material: outcome counts and every wait and service time (minutes,
+    to the tenth): no ticket id, no label, no time of day."""
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    waits: list[float] = field(default_factory=list)
+    service_times: list[float] = field(default_factory=list)
+
+
+OUTCOMES = ("issued", "called", "served", "absent", "cancelled", "expired")
+
+
+@dataclass
+class Tally:
+    """What the indicators are made from, mergeable: the retention purge keeps one per day
+    (`to_json`) when it deletes the day's events, and a report adds those to the days kept."""
+    services: dict[str, _Service] = field(default_factory=dict)
+    per_hour: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
+    scores: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
+    days: list[str] = field(default_factory=list)
+
+    def service(self, sid: str) -> _Service:
+        return self.services.setdefault(sid, _Service())
+
+    def merge(self, other: Tally) -> Tally:
+        for sid, o in other.services.items():
+            mine = self.service(sid)
+            for k, v in o.counts.items():
+                mine.counts[k] = mine.counts.get(k, 0) + v
+            mine.waits += o.waits
+            mine.service_times += o.service_times
+        for d in range(7):
+            for h in range(24):
+                self.per_hour[d][h] += other.per_hour[d][h]
+        for score, n in other.scores.items():
+            self.scores[score] = self.scores.get(score, 0) + n
+        self.days = sorted(set(self.days) | set(other.days))
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return {"services": {k: {"counts": v.counts, "waits": v.waits,
+                                 "service_times": v.service_times}
+                             for k, v in self.services.items()},
+                "per_hour": self.per_hour, "scores": {str(k): v for k, v in self.scores.items()},
+                "days": self.days}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tally:
+        return cls({k: _Service(dict(v["counts"]), list(v["waits"]), list(v["service_times"]))
+                    for k, v in data["services"].items()},
+                   [list(row) for row in data["per_hour"]],
+                   {int(k): v for k, v in data["scores"].items()}, list(data["days"]))
+
+
 def _p90(values: list[float]) -> float:
     ordered = sorted(values)
     return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
@@ -80,44 +136,40 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _figures(tickets: list[_Ticket], target: float | None) -> Figures:
-    waits = [minutes(t.issued_at, t.called_at) for t in tickets if t.called_at]
-    services = [minutes(t.called_at, t.served_at) for t in tickets if t.served_at and t.called_at]
-    count = {o: sum(1 for t in tickets if t.outcome == o)
-             for o in ("served", "absent", "cancelled", "expired")}
-    within = None
-    if waits and target is not None:
-        within = sum(1 for w in waits if w <= target) / len(waits)
+def _figures(parts: list[tuple[_Service, float]]) -> Figures:
+    """From one or more services' tallies, each with its target."""
+    counts = {o: sum(p.counts.get(o, 0) for p, _ in parts) for o in OUTCOMES}
+    waits = [w for p, _ in parts for w in p.waits]
+    services = [x for p, _ in parts for x in p.service_times]
+    within = sum(1 for p, target in parts for w in p.waits if w <= target)
     return Figures(
-        issued=len(tickets), called=len(waits), served=count["served"], absent=count["absent"],
-        cancelled=count["cancelled"], expired=count["expired"],
+        issued=counts["issued"], called=counts["called"], served=counts["served"],
+        absent=counts["absent"], cancelled=counts["cancelled"], expired=counts["expired"],
         wait_mean=statistics.fmean(waits) if waits else None,
         wait_median=statistics.median(waits) if waits else None,
         wait_p90=_p90(waits) if waits else None,
-        within_target=within,
+        within_target=within / len(waits) if waits else None,
         service_mean=statistics.fmean(services) if services else None,
         service_median=statistics.median(services) if services else None,
-        absent_rate=_share(count["absent"], count["served"] + count["absent"]),
-        abandonment=_share(count["cancelled"], len(tickets)))
+        absent_rate=_share(counts["absent"], counts["served"] + counts["absent"]),
+        abandonment=_share(counts["cancelled"], counts["issued"]))
 
 
-def compute(history: Iterable[e.Event], site: Site, tz: tzinfo) -> Indicators:
+def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
     tickets: dict[str, _Ticket] = {}
-    per_hour = [[0] * 24 for _ in range(7)]
-    scores: dict[int, int] = {s: 0 for s in (1, 2, 3, 4)}
-    days: list[str] = []
+    out = Tally()
     for ev in history:
         if isinstance(ev, e.TicketIssued):
             tickets[ev.ticket_id] = _Ticket(ev.service, ev.at)
             local = ev.at.astimezone(tz)
-            per_hour[local.weekday()][local.hour] += 1
+            out.per_hour[local.weekday()][local.hour] += 1
         elif isinstance(ev, e.DayStarted):
-            days.append(ev.day.isoformat())
+            out.days.append(ev.day.isoformat())
             for tid in ev.expired:
                 if tid in tickets and tickets[tid].outcome is None:
                     tickets[tid].outcome = "expired"
         elif isinstance(ev, e.FeedbackGiven):
-            scores[ev.score] = scores.get(ev.score, 0) + 1
+            out.scores[ev.score] = out.scores.get(ev.score, 0) + 1
         else:
             t = tickets.get(getattr(ev, "ticket_id", ""))
             if t is None:
@@ -130,18 +182,33 @@ def compute(history: Iterable[e.Event], site: Site, tz: tzinfo) -> Indicators:
                 t.outcome = "absent"
             elif isinstance(ev, e.TicketCancelled):
                 t.outcome = "cancelled"
-    by_service = {s.id: _figures([t for t in tickets.values() if t.service == s.id],
-                                 s.target_wait_minutes) for s in site.services}
-    targets = {s.id: s.target_wait_minutes for s in site.services}
-    total = _figures(list(tickets.values()), None)
-    called = [t for t in tickets.values() if t.called_at]
-    if called:  # each ticket against its own service's target
-        within = sum(1 for t in called if t.called_at is not None and t.service in targets and
-                     minutes(t.issued_at, t.called_at) <= targets[t.service])
-        total = replace(total, within_target=within / len(called))
-    votes = sum(scores.values())
-    happy, unhappy = scores[3] + scores[4], scores[1] + scores[2]
-    return Indicators(by_service, total, per_hour,
-                      Satisfaction(votes, scores, _share(happy, votes),
-                                   None if not votes else (happy - unhappy) / votes), days)
+    for t in tickets.values():
+        s = out.service(t.service)
+        s.counts["issued"] += 1
+        if t.outcome:
+            s.counts[t.outcome] += 1
+        if t.called_at:
+            s.counts["called"] += 1
+            s.waits.append(round(minutes(t.issued_at, t.called_at), 1))
+            if t.served_at:
+                s.service_times.append(round(minutes(t.called_at, t.served_at), 1))
+    return out
 
+
+def indicators(t: Tally, site: Site) -> Indicators:
+    targets = {s.id: float(s.target_wait_minutes) for s in site.services}
+    by_service = {s.id: _figures([(t.services.get(s.id, _Service()), targets[s.id])])
+                  for s in site.services}
+    # in total each ticket against its own service's target (a service since removed: none)
+    total = _figures([(v, targets.get(k, -1.0)) for k, v in t.services.items()])
+    votes = sum(t.scores.values())
+    happy = t.scores.get(3, 0) + t.scores.get(4, 0)
+    unhappy = t.scores.get(1, 0) + t.scores.get(2, 0)
+    return Indicators(by_service, total, t.per_hour,
+                      Satisfaction(votes, dict(t.scores), _share(happy, votes),
+                                   None if not votes else (happy - unhappy) / votes),
+                      list(t.days))
+
+
+def compute(history: Iterable[e.Event], site: Site, tz: tzinfo) -> Indicators:
+    return indicators(tally(history, tz), site)

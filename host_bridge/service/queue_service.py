@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from ..domain import commands as c
 from ..domain.errors import DomainError, UnknownFaqEntry, UnknownService
-from ..domain.indicators import Indicators, compute
+from ..domain.indicators import Indicators, Tally, indicators, tally
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..store.sqlite_store import SqliteStore, StoredEvent
@@ -178,5 +178,20 @@ class QueueService:
 
     # ----- indicators: read from the history, outside the queue's lock ------------------------
     def indicators(self, first: date, last: date) -> Indicators:
-        return compute(self.store.events_of_days(first.isoformat(), last.isoformat()),
-                       self.site, self.tz)
+        """Days still in detail, plus the tallies of the days the retention purged."""
+        kept = tally(self.store.events_of_days(first.isoformat(), last.isoformat()), self.tz)
+        for body in self.store.tallies_of_days(first.isoformat(), last.isoformat()):
+            kept.merge(Tally.from_json(body))
+        return indicators(kept, self.site)
+
+    def purge_before(self, day: date) -> list[str]:
+        """Retention: each business day before `day` keeps only its tally (no ticket, no
+        time of day); -> the days purged."""
+        purged = []
+        for d in self.store.days_before(day.isoformat()):
+            with self._lock:
+                t = tally(self.store.events_for_tally(d), self.tz)
+                t.days = [d]
+                self.store.purge_day(d, t.to_json())
+            purged.append(d)
+        return purged

@@ -33,6 +33,7 @@ CREATE TABLE IF NOT EXISTS requests (
     PRIMARY KEY (source, request_id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS daily_tallies (day TEXT PRIMARY KEY, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS faq_views (
     service  TEXT NOT NULL,
     question TEXT NOT NULL,
@@ -138,6 +139,45 @@ class SqliteStore:
             for kind, body in db.execute("SELECT type, body FROM events WHERE day BETWEEN ? AND ? "
                                          "ORDER BY seq", (first, last)):
                 yield event_from_json(kind, body, self.tz)
+        finally:
+            db.close()
+
+    # ----- retention: a day's detail replaced by its tally ------------------------------------
+    def days_before(self, day: str) -> list[str]:
+        """Business days older than `day` whose events are still here."""
+        return [d for (d,) in self.db.execute(
+            "SELECT DISTINCT day FROM events WHERE day < ? ORDER BY day", (day,))]
+
+    def events_for_tally(self, day: str) -> list[Event]:
+        """The day's events and the next day start (it says which tickets the day left)."""
+        rows = self.db.execute(
+            "SELECT type, body FROM events WHERE day = ? UNION ALL SELECT * FROM ("
+            "SELECT type, body FROM events WHERE type = 'DayStarted' AND seq > "
+            "(SELECT max(seq) FROM events WHERE day = ?) ORDER BY seq LIMIT 1)",
+            (day, day)).fetchall()
+        return [event_from_json(kind, body, self.tz) for kind, body in rows]
+
+    def purge_day(self, day: str, tally: dict[str, Any]) -> None:
+        """One transaction: the day's tally kept, its events and the answers they made deleted."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            last = self.db.execute("SELECT max(seq) FROM events WHERE day = ?", (day,)).fetchone()[0]
+            self.db.execute("INSERT OR REPLACE INTO daily_tallies VALUES (?, ?)",
+                            (day, json.dumps(tally, separators=(",", ":"))))
+            self.db.execute("DELETE FROM events WHERE day = ?", (day,))
+            if last is not None:
+                self.db.execute("DELETE FROM requests WHERE last_seq <= ?", (last,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+
+    def tallies_of_days(self, first: str, last: str) -> list[dict[str, Any]]:
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        try:
+            return [json.loads(body) for (body,) in db.execute(
+                "SELECT body FROM daily_tallies WHERE day BETWEEN ? AND ? ORDER BY day",
+                (first, last))]
         finally:
             db.close()
 
