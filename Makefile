@@ -5,6 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 CHROMIUM := /usr/bin/chromium
+ESPEAK   := /usr/bin/espeak-ng
 
 .PHONY: demo test bench micropython clean
 
@@ -27,7 +28,17 @@ $(CHROMIUM):
 		echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; \
 	fi
 
-test: $(STAMP) $(CHROMIUM)
+# The hall screen's spoken calls where the browser has no French voice (the bridge says them
+# with espeak-ng); the tests check it.
+$(ESPEAK):
+	@if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's espeak-ng for the spoken calls"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng; \
+	else \
+		echo "the spoken-call tests need $(ESPEAK): sudo apt-get install espeak-ng" >&2; exit 1; \
+	fi
+
+test: $(STAMP) $(CHROMIUM) $(ESPEAK)
 	$(BIN)/python -m pytest
 
 # A MicroPython 1.27 REPL (the webassembly port, on the node from the [test] extra) with

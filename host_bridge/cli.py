@@ -135,9 +135,14 @@ def cmd_demo(args) -> int:
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
     banner = "\n".join([
+        f"  kiosk:               {base}/borne",
+        f"  hall screen:         {base}/salle   (click it once to hear the calls)",
+        f"  agent console:       {base}/guichet   (token {DEMO_TOKENS['agent']})",
+        f"  supervision:         {base}/supervision   (token {DEMO_TOKENS['supervisor']})",
         f"  API docs (OpenAPI):  {base}/docs",
         f"  live events (SSE):   {base}/api/events",
-        f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  admin={DEMO_TOKENS['admin']}",
+        f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  "
+        f"supervisor={DEMO_TOKENS['supervisor']}  admin={DEMO_TOKENS['admin']}",
         "  try:  curl -X POST -H 'Content-Type: application/json' "
         f"-d '{{\"service\": \"etat-civil\"}}' {base}/api/tickets",
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/open",

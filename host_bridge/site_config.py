@@ -176,6 +176,8 @@ def _service(r: TomlReader) -> Service:
         default_service_minutes=float(r.get("default_service_minutes", (int, float), 8.0,
                                             check=lambda v: 0 < v <= 480, why="minutes, above 0 and at most 480")),
         faq=tuple(faq),
+        colour=r.get("colour", str, None, check=lambda v: re.fullmatch(r"#[0-9a-fA-F]{6}", v)
+                     is not None, why="a colour as #rrggbb"),
     )
     r.done()
     return service

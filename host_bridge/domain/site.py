@@ -22,6 +22,7 @@ class Service:
     target_wait_minutes: int = 20
     default_service_minutes: float = 8.0
     faq: tuple[FaqEntry, ...] = ()
+    colour: str | None = None  # #rrggbb: the hall screen marks this service's calls with it
 
 
 @dataclass(frozen=True)

@@ -67,5 +67,7 @@ def supervision() -> FileResponse:
 
 
 def install(app: FastAPI) -> None:
+    from . import speech
     app.include_router(router)
+    app.include_router(speech.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

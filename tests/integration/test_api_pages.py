@@ -136,3 +136,32 @@ def test_the_web_table_takes_no_unknown_key():
     with pytest.raises(ConfigError) as exc:
         parse(data, "site.toml")
     assert exc.value.key == "web.theme"
+
+
+def test_a_call_is_spoken_by_the_bridge_for_screens_without_a_voice(client):
+    r = client.get("/api/announce.wav", params={"text": "Ticket C dix-sept, guichet trois"})
+    assert r.status_code == 200 and r.headers["content-type"] == "audio/wav"
+    assert r.content[:4] == b"RIFF" and r.content[8:12] == b"WAVE" and len(r.content) > 20000
+    en = client.get("/api/announce.wav", params={"text": "Ticket C 17, counter 3", "lang": "en"})
+    assert en.status_code == 200 and en.content[:4] == b"RIFF"
+
+
+@pytest.mark.parametrize("params", [
+    {"text": "La mairie est fermée, rentrez chez vous"},
+    {"text": "Ticket C dix-sept, guichet trois; rm -rf"},
+    {"text": "Ticket C dix-sept, guichet trois", "lang": "de"},
+    {"text": "Ticket C 17, guichet 3"},
+    {"text": "Ticket C " + "dix " * 40 + ", guichet un"},
+])
+def test_the_bridge_speaks_nothing_but_a_call(client, params):
+    r = client.get("/api/announce.wav", params=params)
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+
+
+def test_a_service_colour_must_be_a_colour():
+    data = read_toml(EXAMPLE)
+    data["services"][0]["colour"] = "red"
+    with pytest.raises(ConfigError) as exc:
+        parse(data, "site.toml")
+    assert exc.value.key == "services[0].colour"
+    assert parse(read_toml(EXAMPLE), "x").site.services[1].colour == "#00c2a8"

@@ -17,9 +17,23 @@ const calls = [];  // newest first: {label, counter, at}
 const queue = [];  // announcements waiting to be spoken
 let speaking = false, audio = null, zone;
 window.suivantAnnouncements = [];  // what was (or would be) said, for the tests and for support
+window.suivantSpeech = [];  // and with which voice
+
+let services = {};  // id -> the site's service (name, colour)
 
 function callText(c) {
   return `${c.label} → ${t(T.counter)} ${c.counter}`;
+}
+
+// A site that gives its services colours gets each call marked with it, and the service's
+// name beside it (the colour is never the only sign)
+function mark(node, c) {
+  const s = services[c.service];
+  if (s && s.colour) {
+    node.style.borderLeft = `1.2vw solid ${s.colour}`;
+    node.append(el("span", { class: "service" }, s.name));
+  }
+  return node;
 }
 
 function render(flash) {
@@ -29,6 +43,8 @@ function render(flash) {
     now.replaceChildren(el("span", { id: "now-label" }, c.label), el("span", { class: "arrow", "aria-hidden": "true" }, "→"),
       el("span", {}, `${t(T.counter)} ${c.counter}`));
     now.setAttribute("aria-label", callText(c));
+    now.style.borderLeft = "";
+    mark(now, c);
   }
   if (flash) {
     now.classList.remove("flash");
@@ -36,7 +52,7 @@ function render(flash) {
     now.classList.add("flash");
   }
   document.getElementById("history").replaceChildren(
-    ...calls.slice(1, HISTORY).map((c) => el("li", {}, callText(c))));
+    ...calls.slice(1, HISTORY).map((c) => mark(el("li", {}, callText(c)), c)));
 }
 
 function chime() {
@@ -57,17 +73,27 @@ function chime() {
   });
 }
 
+// The browser's own voice when it has one in the page's language; otherwise the bridge's
+// (espeak-ng, offline). Either way at most SPEAK_TIMEOUT_MS, so the queue never sticks.
 function speak(text) {
-  if (!("speechSynthesis" in window)) return Promise.resolve();
+  const voice = "speechSynthesis" in window &&
+    speechSynthesis.getVoices().find((v) => v.lang.startsWith(lang));
+  window.suivantSpeech.push({ text, via: voice ? "voice" : "bridge" });
   return new Promise((done) => {
-    const u = new SpeechSynthesisUtterance(text);
-    u.lang = lang === "fr" ? "fr-FR" : "en-GB";
-    const voice = speechSynthesis.getVoices().find((v) => v.lang.startsWith(lang));
-    if (voice) u.voice = voice;
-    u.rate = 0.9;
     const timer = setTimeout(done, SPEAK_TIMEOUT_MS);
-    u.onend = u.onerror = () => { clearTimeout(timer); done(); };
-    speechSynthesis.speak(u);
+    const end = () => { clearTimeout(timer); done(); };
+    if (voice) {
+      const u = new SpeechSynthesisUtterance(text);
+      u.lang = voice.lang;
+      u.voice = voice;
+      u.rate = 0.9;
+      u.onend = u.onerror = end;
+      speechSynthesis.speak(u);
+      return;
+    }
+    const audio = new Audio(`/api/announce.wav?lang=${lang}&text=${encodeURIComponent(text)}`);
+    audio.onended = audio.onerror = end;
+    audio.play().catch(end);  // sound not allowed yet: the call is on screen anyway
   });
 }
 
@@ -91,7 +117,7 @@ function announce(c) {
 
 function onEvent(ev) {
   if (ev.type !== "TicketCalled" && ev.type !== "TicketRecalled") return;
-  const c = { label: ev.label, counter: ev.counter, at: ev.at };
+  const c = { label: ev.label, counter: ev.counter, at: ev.at, service: ev.service };
   const i = calls.findIndex((x) => x.label === c.label && x.counter === c.counter);
   if (i >= 0) calls.splice(i, 1);  // a recall moves the call back to the top
   calls.unshift(c);
@@ -120,12 +146,13 @@ async function start() {
   const site = await api("/api/site");
   document.getElementById("site").textContent = site.name;
   zone = site.timezone;  // the hall's clock shows the site's time, whatever the TV's setting
+  services = Object.fromEntries(site.services.map((s) => [s.id, s]));
   document.getElementById("history").setAttribute("aria-label", t(T.last));
   // the calls standing now: each counter's current ticket, newest first
   const { counters } = await api("/api/counters");
   for (const k of counters.filter((k) => k.ticket && k.ticket.called_at)
     .sort((a, b) => b.ticket.called_at.localeCompare(a.ticket.called_at))) {
-    calls.push({ label: k.ticket.label, counter: k.number, at: k.ticket.called_at });
+    calls.push({ label: k.ticket.label, counter: k.number, at: k.ticket.called_at, service: k.ticket.service });
   }
   render(false);
   soundButton();
