@@ -7,7 +7,9 @@ from ..service.queue_service import QueueService
 from ..site_config import Settings
 from ..printing.ticket_printer import TicketPrinter
 from ..web import pages
-from . import counters, devices, errors, faq, health, indicators, me, services, stream, tickets
+from . import (
+    admin, counters, devices, errors, faq, health, indicators, me, services, stream, tickets,
+)
 from .auth import Authenticator
 
 
@@ -22,10 +24,12 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     app.state.service = service
     app.state.auth = Authenticator(settings.users)
     app.state.public_url = settings.public_url
+    app.state.config_source = settings.source  # the administration page writes it back
     app.state.printer = TicketPrinter(settings.printer.url) if settings.printer else None
     app.state.footer = settings.printer.footer if settings.printer else ""
     errors.install(app)
-    for module in (tickets, counters, services, faq, stream, health, devices, me, indicators):
+    for module in (tickets, counters, services, faq, stream, health, devices, me, indicators,
+                   admin):
         app.include_router(module.router)
     pages.install(app)
     return app

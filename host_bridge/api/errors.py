@@ -23,6 +23,14 @@ class PrintFailed(Exception):
         self.label = label
 
 
+class ConfigRefused(Exception):
+    """An administration change refused: the key at fault and why."""
+
+    def __init__(self, key: str, reason: str, status: int):
+        super().__init__(f"{key}: {reason}")
+        self.key, self.status = key, status
+
+
 class ErrorBody(BaseModel):
     error: str
     message: str
@@ -66,6 +74,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Forbidden)
     async def forbidden(_: Request, exc: Forbidden):
         return _answer(403, "forbidden", str(exc))
+
+    @app.exception_handler(ConfigRefused)
+    async def config_refused(_: Request, exc: ConfigRefused):
+        code = "invalid_config" if exc.status == 422 else "config_not_changed"
+        return _answer(exc.status, code, str(exc), key=exc.key)
 
     @app.exception_handler(PrintFailed)
     async def print_failed(_: Request, exc: PrintFailed):

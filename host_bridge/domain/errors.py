@@ -39,6 +39,10 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class SiteChangeRefused(Conflict):
+    code = "site_change_refused"
+
+
 class CounterNotOpen(Conflict):
     code = "counter_closed"
 

@@ -15,7 +15,7 @@ from . import events as e
 from .elapsed import elapsed, minutes
 from .errors import (
     CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
-    ServiceNotServed,
+    ServiceNotServed, SiteChangeRefused,
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from .estimate import (
@@ -49,6 +49,7 @@ class QueueState:
         self.counters: dict[int, CounterState] = {k.number: CounterState(k.number)
                                                   for k in site.counters}
         self.as_of: datetime | None = None  # the latest time known: events' or observe()'s
+        self.counters_used_today: set[int] = set()  # a site change may not remove these
         self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
             s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
 
@@ -258,6 +259,38 @@ class QueueState:
     def apply(self, event: e.Event) -> None:
         _APPLIERS[type(event)](self, event)
         self.observe(event.at)
+        counter = getattr(event, "counter", None)
+        if counter is not None:
+            self.counters_used_today.add(counter)
+
+    # ----- the site changed by the administration page, the queue running -----------------------
+    def change_site(self, site: Site) -> None:
+        """Take the new services, counters, categories, hours and rules at once. Refused (and
+        nothing changed) when today's history would no longer replay under the new site: a
+        service with tickets today, or a counter used today, cannot be removed until tomorrow."""
+        if site.id != self.site.id or site.timezone != self.site.timezone:
+            raise SiteChangeRefused("the site's id and time zone change only with a restart")
+        kept_services = {s.id for s in site.services}
+        for t in self.tickets.values():
+            if t.service not in kept_services:
+                raise SiteChangeRefused(f"service {t.service!r} has tickets today "
+                                        f"({t.label}): remove it after today")
+        kept_counters = {k.number for k in site.counters}
+        used = sorted(self.counters_used_today - kept_counters)
+        if used:
+            raise SiteChangeRefused(f"counter {used[0]} was used today: remove it after today")
+        self.site = site
+        for sid in kept_services:
+            self.waiting.setdefault(sid, [])
+            self.priority_waiting.setdefault(sid, [])
+            self.last_number.setdefault(sid, 0)
+            self.priority_in_row.setdefault(sid, 0)
+            self.recent_minutes.setdefault(sid, deque(maxlen=RECENT_SERVICE_TIMES))
+            self.recent_issues.setdefault(sid, deque(maxlen=RECENT_ISSUES))
+        for n in kept_counters:
+            self.counters.setdefault(n, CounterState(n))
+        for n in set(self.counters) - kept_counters:
+            del self.counters[n]
 
     def _lines(self, ticket: Ticket) -> list[list[Ticket]]:
         lines = [self.waiting.setdefault(ticket.service, [])]
@@ -295,6 +328,7 @@ class QueueState:
             recent.clear()  # a restart replays only today: keep both paths equal
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
+        self.counters_used_today.clear()
 
     def _on_issued(self, ev: e.TicketIssued) -> None:
         self.issued_today += 1

@@ -176,6 +176,13 @@ class QueueService:
             raise UnknownService(f"unknown service {service_id!r}")
         return service
 
+    def change_site(self, site: Site) -> None:
+        """The administration's new site, at once (SiteChangeRefused: nothing changed)."""
+        with self._lock:
+            self._start_day_if_due()
+            self.state.change_site(site)
+            self.site = site
+
     # ----- indicators: read from the history, outside the queue's lock ------------------------
     def indicators(self, first: date, last: date) -> Indicators:
         """Days still in detail, plus the tallies of the days the retention purged."""

@@ -22,7 +22,7 @@ from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
     CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
-    ServiceNotServed, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
+    ServiceNotServed, SiteChangeRefused, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.estimate import (
     HORIZON, OpenCounter, ServiceTime, estimate_wait, play_forward, service_time,
@@ -1127,3 +1127,53 @@ def test_times_are_measured_in_real_minutes_across_a_dst_change(make_desk, make_
     desk.set_time(datetime(2026, 3, 29, 3, 5, tzinfo=PARIS))  # 15 real minutes later, not 75
     desk.run(c.Finish(1))
     assert list(desk.state.recent_minutes["accueil"]) == [pytest.approx(15.0, abs=0.1)]
+
+
+# ----- the site changed while the queue runs (administration) ----------------------------------
+
+def test_a_new_service_and_counter_work_at_once(desk, make_site):
+    import dataclasses
+    from host_bridge.domain.site import Counter, Service
+    site = desk.site
+    new = dataclasses.replace(site, services=site.services + (Service("cantine", "K", "Cantine"),),
+                              counters=site.counters + (Counter(9, "Guichet 9", ("cantine",)),))
+    desk.state.change_site(new)
+    desk.site = new
+    desk.open(9)
+    ticket = desk.issue("cantine")
+    assert ticket.label == "K001" and desk.call(9) is ticket
+    assert desk.state.estimate("cantine", 0) is not None
+
+
+def test_a_service_with_tickets_today_cannot_be_removed(desk, snapshot):
+    import dataclasses
+    desk.issue("passeports")
+    before = snapshot(desk.state)
+    site = desk.site
+    new = dataclasses.replace(site, services=site.services[:2],
+                              counters=tuple(k for k in site.counters if k.number != 3))
+    with pytest.raises(SiteChangeRefused, match="passeports"):
+        desk.state.change_site(new)
+    assert snapshot(desk.state) == before and desk.state.site is site
+
+
+def test_a_counter_used_today_cannot_be_removed_but_an_unused_one_can(desk):
+    import dataclasses
+    desk.open(2)
+    desk.run(c.CloseCounter(2))
+    site = desk.site
+    without_2 = dataclasses.replace(site, counters=tuple(k for k in site.counters if k.number != 2))
+    with pytest.raises(SiteChangeRefused, match="counter 2"):
+        desk.state.change_site(without_2)
+    without_3 = dataclasses.replace(site, counters=tuple(k for k in site.counters if k.number != 3),
+                                    services=site.services[:2])
+    desk.state.change_site(without_3)
+    assert 3 not in desk.state.counters
+
+
+def test_the_site_id_and_time_zone_change_only_with_a_restart(desk):
+    import dataclasses
+    with pytest.raises(SiteChangeRefused):
+        desk.state.change_site(dataclasses.replace(desk.site, timezone="Europe/London"))
+    with pytest.raises(SiteChangeRefused):
+        desk.state.change_site(dataclasses.replace(desk.site, id="autre"))
