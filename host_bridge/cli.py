@@ -17,7 +17,8 @@ from typing import Any
 
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
-from .site_config import ConfigError, Settings, load
+from .site_config import ConfigError, Settings, load, read_toml
+from .toml_writer import dumps
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
 DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin"}
@@ -124,13 +125,19 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    settings = load(args.config)
-    site = dataclasses.replace(settings.site, rules=dataclasses.replace(
-        settings.site.rules, refuse_outside_hours=False))  # a demo works at any hour
-    db = Path(tempfile.mkdtemp(prefix="suivant-demo-")) / "demo.db"
+    load(args.config)  # refused here, with its file: key: reason, before anything is made
+    folder = Path(tempfile.mkdtemp(prefix="suivant-demo-"))
+    # the demo runs on a copy of the config, open at any hour: the administration page
+    # writes its changes there, never into the example
+    doc = read_toml(args.config)
+    doc.setdefault("rules", {})["refuse_outside_hours"] = False
+    copy = folder / "site.toml"
+    copy.write_text(dumps(doc, f"The demo's copy of {args.config}"), encoding="utf-8")
+    settings = load(copy)
+    db = folder / "demo.db"
     broker = dataclasses.replace(settings.mqtt, port=_free_port("127.0.0.1", 1883)) \
         if settings.mqtt.embedded else settings.mqtt
-    settings = dataclasses.replace(settings, site=site, db_path=str(db), mqtt=broker,
+    settings = dataclasses.replace(settings, db_path=str(db), mqtt=broker,
                                    devices_path=str(db.with_name("devices.db")))
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
@@ -139,6 +146,7 @@ def cmd_demo(args) -> int:
         f"  hall screen:         {base}/salle   (click it once to hear the calls)",
         f"  agent console:       {base}/guichet   (token {DEMO_TOKENS['agent']})",
         f"  supervision:         {base}/supervision   (token {DEMO_TOKENS['supervisor']})",
+        f"  administration:      {base}/admin   (token {DEMO_TOKENS['admin']})",
         f"  API docs (OpenAPI):  {base}/docs",
         f"  live events (SSE):   {base}/api/events",
         f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  "

@@ -7,6 +7,7 @@ the API and the live event stream. Nothing is fetched from the internet.
     /salle          the hall screen: calls, spoken
     /guichet        the agent console
     /supervision    the supervisor's live board and indicators
+    /admin          services, counters, categories, hours, rules (live) and the boards
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ from ..api.schemas import TicketId
 
 STATIC = Path(__file__).parent / "static"
 PAGES = {"borne": "Borne — prendre un ticket", "salle": "Écran de salle — les appels",
-         "guichet": "Console agent — le guichet", "supervision": "Supervision — files et indicateurs"}
+         "guichet": "Console agent — le guichet", "supervision": "Supervision — files et indicateurs",
+         "admin": "Administration — services, guichets, horaires, boîtiers"}
 router = APIRouter(include_in_schema=False)
 
 
@@ -64,6 +66,11 @@ def console() -> FileResponse:
 @router.get("/supervision")
 def supervision() -> FileResponse:
     return _page("supervision")
+
+
+@router.get("/admin")
+def administration() -> FileResponse:
+    return _page("admin")
 
 
 def install(app: FastAPI) -> None:

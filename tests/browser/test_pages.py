@@ -149,3 +149,37 @@ def test_the_supervisor_sees_the_queues_live_the_indicators_and_gets_the_csv(dem
         page.click("#login-button")
         page.wait_for_selector("#message .error")
         assert "n'a pas accès" in page.inner_text("#message")
+
+
+def test_the_administrator_adds_a_service_and_the_kiosk_offers_it_at_once(demo: Demo):
+    from axe import serious_violations
+    with browser_page(1280, 1000) as page:
+        page.goto(demo.api + "/admin")
+        page.fill("#token", "demo-admin")
+        page.click("#login-button")
+        page.wait_for_selector("#editor:not([hidden]) fieldset")
+        page.wait_for_selector("#devices tbody tr")  # the demo's boards, read-only
+        assert page.locator("#devices tbody tr").count() == 10
+        # a mistake first: named, and nothing saved
+        letter = page.locator('[data-path="services[1].letter"]')
+        letter.fill("c")
+        page.click("#save")
+        page.wait_for_selector("#message .error")
+        assert "services[1].letter" in page.inner_text("#message")
+        assert page.evaluate("document.activeElement.dataset.path") == "services[1].letter"
+        letter.fill("C")
+        # a new service, served at guichet 1 after its own two
+        page.click('button[data-add="services"]')
+        n = page.locator('fieldset[data-path="services"] > div > fieldset').count() - 1
+        page.fill(f'[data-path="services[{n}].id"]', "cantine")
+        page.fill(f'[data-path="services[{n}].letter"]', "K")
+        page.fill(f'[data-path="services[{n}].name"]', "Cantine scolaire")
+        page.fill('[data-path="counters[0].services"]', "accueil, etat-civil, cantine")
+        page.click("#save")
+        page.wait_for_function("() => document.querySelector('#saved').textContent.includes('appliqué')")
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "page-admin.png"), full_page=True)
+        assert serious_violations(page) == []
+        page.goto(demo.api + "/borne")
+        page.wait_for_selector('button[data-service="cantine"]')
+    assert demo.post("/api/tickets", {"service": "cantine"})["ticket"]["label"] == "K001"

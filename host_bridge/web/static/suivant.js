@@ -23,6 +23,7 @@ export class ApiError extends Error {
     super(body && body.message || `HTTP ${status}`);
     this.status = status;
     this.code = body && body.error;
+    this.body = body;
   }
 }
 
