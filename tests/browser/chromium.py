@@ -23,8 +23,16 @@ def browser_page(width: int = 1280, height: int = 900) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        errors: list[str] = []  # uncaught exceptions in any page's JavaScript fail the test
+        opened = browser.new_page
+
+        def new_page(**kwargs):
+            page = opened(**kwargs)
+            page.on("pageerror", lambda exc: errors.append(f"{page.url}: {exc}"))
+            return page
+        browser.new_page = new_page  # type: ignore[method-assign]
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
+            yield new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()
+        assert not errors, f"JavaScript errors in the pages: {errors}"

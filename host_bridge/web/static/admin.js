@@ -1,13 +1,9 @@
 // Administration: the site's services (and their FAQ), counters, priority categories, opening
 // hours and rules, as forms built from the configuration itself; saved at once, live (the
 // bridge checks it as it checks the file, and says which field is wrong). The boards, read-only.
-import { api, el, explain, langLink, signIn, t } from "./suivant.js";
+import { api, el, explain, langLink, staffSignIn, t } from "./suivant.js";
 
 const T = {
-  login: { fr: "Connexion administration", en: "Administrator sign-in" },
-  token: { fr: "Jeton d'accès", en: "Access token" },
-  signIn: { fr: "Se connecter", en: "Sign in" },
-  logout: { fr: "Se déconnecter", en: "Sign out" },
   save: { fr: "Enregistrer et appliquer", en: "Save and apply" },
   saved: { fr: (b) => `Enregistré et appliqué. L'ancienne version est gardée (${b}).`,
     en: (b) => `Saved and applied. The previous version is kept (${b}).` },
@@ -41,10 +37,10 @@ const BLANK = {
   faq: () => ({ question: "", answer: "" }),
 };
 
-let token = sessionStorage.getItem("suivant-token"), config = null, uid = 0;
+let token = null, config = null, uid = 0;
 
-function say(node) {
-  document.getElementById("message").replaceChildren(...(node ? [node] : []));
+function say(text) {
+  document.getElementById("message").replaceChildren(...(text ? [el("p", { class: "error" }, text)] : []));
 }
 
 // One input for a scalar or a list of strings; `get()` reads it back in the config's type
@@ -131,11 +127,11 @@ async function save(ev) {
   try {
     const answer = await api("/api/admin/config", { method: "PUT", token, body: read() });
     document.getElementById("saved").textContent = t(T.saved)(answer.backup);
-    say(null);
+    say("");
     await load();
   } catch (e) {
     const field = e.body && e.body.key && document.querySelector(`[data-path="${CSS.escape(e.body.key)}"]`);
-    say(el("p", { class: "error" }, t(T.refused)(e.body && e.body.key || "-", explain(e))));
+    say(t(T.refused)(e.body && e.body.key || "-", explain(e)));
     if (field) field.focus();
   }
 }
@@ -155,31 +151,14 @@ async function start() {
   const site = await api("/api/site");
   langLink();
   document.getElementById("title").textContent = `${site.name} — administration`;
-  for (const [id, key] of [["login-title", "login"], ["token-label", "token"], ["login-button", "signIn"],
-    ["logout", "logout"], ["save", "save"], ["devices-title", "devices"]]) {
+  for (const [id, key] of [["save", "save"], ["devices-title", "devices"]]) {
     document.getElementById(id).textContent = t(T[key]);
   }
   document.getElementById("editor").onsubmit = save;
-  document.getElementById("logout").onclick = () => { sessionStorage.removeItem("suivant-token"); location.reload(); };
-  const open = async (candidate) => {
-    try {
-      const me = await signIn(candidate, ["admin"]);
-      token = candidate;
-      document.getElementById("login").hidden = true;
-      document.getElementById("logout").hidden = false;
-      document.getElementById("who").textContent = me.name;
-      say(null);
+  await staffSignIn({ fr: "Connexion administration", en: "Administrator sign-in" }, ["admin"],
+    async (me, staffToken) => {
+      token = staffToken;
       await Promise.all([load(), devices()]);
-      return true;
-    } catch (e) {
-      say(el("p", { class: "error" }, explain(e)));
-      return false;
-    }
-  };
-  document.getElementById("login").onsubmit = async (ev) => {
-    ev.preventDefault();
-    await open(document.getElementById("token").value.trim());
-  };
-  if (!(token && await open(token))) document.getElementById("login").hidden = false;
+    }, say);
 }
-start().catch((e) => say(el("p", { class: "error" }, e.message)));
+start().catch((e) => say(e.message));

@@ -1,12 +1,8 @@
 // The agent console: the terminal's actions for desks without a board (or beside one: both
 // go to the same queue, so they stay in step). The staff token stays in this tab only.
-import { api, el, explain, langLink, live, newKey, signIn, t, lang } from "./suivant.js";
+import { api, el, explain, langLink, live, newKey, staffSignIn, t, lang } from "./suivant.js";
 
 const T = {
-  login: { fr: "Connexion agent", en: "Agent sign-in" },
-  token: { fr: "Jeton d'accès", en: "Access token" },
-  signIn: { fr: "Se connecter", en: "Sign in" },
-  logout: { fr: "Se déconnecter", en: "Sign out" },
   counter: { fr: "Guichet", en: "Counter" },
   serving: { fr: "Ticket en cours", en: "Serving" },
   none: { fr: "aucun", en: "none" },
@@ -27,35 +23,16 @@ const T = {
   offline: { fr: "Connexion perdue : nouvel essai…", en: "Connection lost: retrying…" },
 };
 
-let token = sessionStorage.getItem("suivant-token"), me = null, site = null, number = null;
+let token = null, me = null, site = null, number = null;
 
 function say(text, error = true) {
   document.getElementById("message").replaceChildren(...(text ? [el("p", { class: error ? "error" : "alert" }, text)] : []));
 }
 
-async function login(candidate) {
-  try {
-    me = await signIn(candidate, ["agent", "admin"]);
-  } catch (e) {
-    say(explain(e));
-    return false;
-  }
-  token = candidate;
-  return true;
-}
-
-function showLogin() {
-  document.getElementById("login").hidden = false;
-  document.getElementById("desk").hidden = true;
-  document.getElementById("logout").hidden = true;
-  document.getElementById("who").textContent = "";
-}
-
-async function showDesk() {
-  document.getElementById("login").hidden = true;
+async function showDesk(account, staffToken) {
+  me = account;
+  token = staffToken;
   document.getElementById("desk").hidden = false;
-  document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = me.name;
   const allowed = site.counters.filter((k) => me.role === "admin" || !me.counters.length || me.counters.includes(k.number));
   const select = document.getElementById("counter");
   select.replaceChildren(...allowed.map((k) => el("option", { value: k.number }, k.name)));
@@ -107,24 +84,11 @@ async function start() {
   site = await api("/api/site");
   document.getElementById("title").textContent = `${site.name} — ${t(T.counter).toLowerCase()}`;
   langLink();
-  document.getElementById("login-title").textContent = t(T.login);
-  document.getElementById("token-label").textContent = t(T.token);
-  document.getElementById("login-button").textContent = t(T.signIn);
   document.getElementById("counter-label").textContent = t(T.counter) + " ";
   document.getElementById("transfer-label").textContent = t(T.transferTo) + " ";
   document.getElementById("transfer").textContent = t(T.transfer);
   document.getElementById("transfer").onclick = () => act("transfer", { service: document.getElementById("transfer-to").value });
-  const logout = document.getElementById("logout");
-  logout.textContent = t(T.logout);
-  logout.onclick = () => { sessionStorage.removeItem("suivant-token"); token = null; showLogin(); };
-  document.getElementById("login").onsubmit = async (ev) => {
-    ev.preventDefault();
-    if (await login(document.getElementById("token").value.trim())) {
-      say("");
-      showDesk();
-    }
-  };
-  if (token && await login(token)) await showDesk(); else showLogin();
+  await staffSignIn({ fr: "Connexion agent", en: "Agent sign-in" }, ["agent", "admin"], showDesk, say);
   let pending;
   live(() => { clearTimeout(pending); if (number !== null && me) pending = setTimeout(() => refresh().catch(() => {}), 200); },
     (up) => {

@@ -102,6 +102,39 @@ export async function signIn(token, roles) {
   return me;
 }
 
+// The staff pages' sign-in: the form #login (#login-title, #token-label, #token,
+// #login-button) and, in the header, #who and #logout. onReady(me, token) once signed in with
+// a token of one of `roles` (a token kept from before in this tab is tried first); refusals go
+// to say(text).
+export async function staffSignIn(title, roles, onReady, say) {
+  const form = document.getElementById("login"), logout = document.getElementById("logout");
+  document.getElementById("login-title").textContent = t(title);
+  document.getElementById("token-label").textContent = t({ fr: "Jeton d'accès", en: "Access token" });
+  document.getElementById("login-button").textContent = t({ fr: "Se connecter", en: "Sign in" });
+  logout.textContent = t({ fr: "Se déconnecter", en: "Sign out" });
+  logout.onclick = () => { sessionStorage.removeItem("suivant-token"); location.reload(); };
+  const open = async (token) => {
+    try {
+      const me = await signIn(token, roles);
+      form.hidden = true;
+      logout.hidden = false;
+      document.getElementById("who").textContent = me.name;
+      say("");
+      await onReady(me, token);
+      return true;
+    } catch (e) {
+      say(explain(e));
+      return false;
+    }
+  };
+  form.onsubmit = async (ev) => {
+    ev.preventDefault();
+    await open(document.getElementById("token").value.trim());
+  };
+  const kept = sessionStorage.getItem("suivant-token");
+  if (!(kept && await open(kept))) form.hidden = false;
+}
+
 // "3 personnes avant vous." (the kiosk and the ticket page say it the same way)
 export function ahead(n) {
   return t({ fr: n === 0 ? "Vous êtes le prochain." : n === 1 ? "1 personne avant vous." : `${n} personnes avant vous.`,

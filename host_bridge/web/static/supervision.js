@@ -1,12 +1,8 @@
 // The supervisor's page: the queues live, and the indicators of a period (table, chart,
 // tickets per weekday and hour, satisfaction), its CSV, and the year's published summary.
-import { api, el, explain, langLink, live, range, signIn, t, lang } from "./suivant.js";
+import { api, el, explain, langLink, live, range, staffSignIn, t, lang } from "./suivant.js";
 
 const T = {
-  login: { fr: "Connexion supervision", en: "Supervisor sign-in" },
-  token: { fr: "Jeton d'accès", en: "Access token" },
-  signIn: { fr: "Se connecter", en: "Sign in" },
-  logout: { fr: "Se déconnecter", en: "Sign out" },
   live: { fr: "En ce moment", en: "Right now" },
   service: { fr: "Service", en: "Service" },
   waiting: { fr: "En attente", en: "Waiting" },
@@ -38,7 +34,7 @@ const T = {
     en: ["Days open", "Tickets", "Citizens received", "Mean wait", "Received within target", "Satisfaction", "Opinions"] },
 };
 
-let token = sessionStorage.getItem("suivant-token"), site = null;
+let token = null, site = null;
 const pct = (x) => x === null || x === undefined ? "—" : `${Math.round(x * 100)} %`;
 const min = (x) => x === null || x === undefined ? "—" : `${x.toFixed(1).replace(".", lang === "fr" ? "," : ".")} min`;
 
@@ -133,11 +129,9 @@ function iso(d) {
   return new Intl.DateTimeFormat("sv-SE", { timeZone: site.timezone }).format(d);  // YYYY-MM-DD
 }
 
-async function showBoard(me) {
-  document.getElementById("login").hidden = true;
+async function showBoard(me, staffToken) {
+  token = staffToken;
   document.getElementById("board").hidden = false;
-  document.getElementById("logout").hidden = false;
-  document.getElementById("who").textContent = me.name;
   const today = new Date();
   document.getElementById("to").value = iso(today);
   document.getElementById("from").value = iso(new Date(today.getTime() - 29 * 86400000));
@@ -148,34 +142,14 @@ async function start() {
   site = await api("/api/site");
   langLink();
   document.getElementById("title").textContent = `${site.name} — supervision`;
-  for (const [id, key] of [["login-title", "login"], ["token-label", "token"], ["login-button", "signIn"],
-    ["logout", "logout"], ["live-title", "live"], ["ind-title", "indicators"], ["from-label", "from"],
+  for (const [id, key] of [["live-title", "live"], ["ind-title", "indicators"], ["from-label", "from"],
     ["to-label", "to"], ["show", "show"], ["csv", "csv"], ["heat-title", "heat"], ["sat-title", "sat"]]) {
     document.getElementById(id).textContent = t(T[key]);
   }
   document.getElementById("period").onsubmit = (ev) => { ev.preventDefault(); refreshIndicators(); };
   document.getElementById("csv").onclick = downloadCsv;
-  document.getElementById("logout").onclick = () => {
-    sessionStorage.removeItem("suivant-token");
-    location.reload();
-  };
-  const tryToken = async (candidate) => {
-    try {
-      const me = await signIn(candidate, ["supervisor", "admin"]);
-      token = candidate;
-      say("");
-      await showBoard(me);
-      return true;
-    } catch (e) {
-      say(explain(e));
-      return false;
-    }
-  };
-  document.getElementById("login").onsubmit = async (ev) => {
-    ev.preventDefault();
-    await tryToken(document.getElementById("token").value.trim());
-  };
-  if (!(token && await tryToken(token))) document.getElementById("login").hidden = false;
+  await staffSignIn({ fr: "Connexion supervision", en: "Supervisor sign-in" }, ["supervisor", "admin"],
+    showBoard, say);
   let pending;
   live(() => { clearTimeout(pending); pending = setTimeout(() => refreshLive().catch(() => {}), 300); });
 }
