@@ -78,6 +78,7 @@ class Settings:
     serial_ports: tuple[SerialPortSettings, ...] = ()
     public_url: str | None = None  # where phones reach the pages (the ticket QR code's address)
     printer: PrinterSettings | None = None  # the kiosk's ticket printer, if it has one
+    figures_per_counter: bool = False  # per-counter figures in the reports (who works where)
 
 
 class TomlReader:
@@ -247,6 +248,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     hours_r = root.child("hours", root.get("hours", dict, {}))
     store_r = root.child("store", root.get("store", dict, {}))
     web_r = root.child("web", root.get("web", dict, {}))
+    privacy_r = root.child("privacy", root.get("privacy", dict, {}))
     printer_table = root.get("printer", dict, None)
     printer_r = None if printer_table is None else root.child("printer", printer_table)
 
@@ -342,6 +344,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         public_url=web_r.get("public_url", str, None, check=_public_url,
                              why="an http:// or https:// address without a query, e.g. "
                                  "https://file.mairie.fr"),
+        figures_per_counter=privacy_r.get("figures_per_counter", bool, False),
         printer=None if printer_r is None else PrinterSettings(
             printer_r.get("url", str, check=valid_printer_url,
                           why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),
@@ -350,6 +353,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     )
     store_r.done()
     web_r.done()
+    privacy_r.done()
     if printer_r is not None:
         printer_r.done()
     root.done()

@@ -25,6 +25,7 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     app.state.auth = Authenticator(settings.users)
     app.state.public_url = settings.public_url
     app.state.config_source = settings.source  # the administration page writes it back
+    app.state.figures_per_counter = settings.figures_per_counter
     app.state.printer = TicketPrinter(settings.printer.url) if settings.printer else None
     app.state.footer = settings.printer.footer if settings.printer else ""
     errors.install(app)

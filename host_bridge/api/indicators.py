@@ -10,7 +10,7 @@ import io
 from datetime import date, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from ..domain.indicators import Figures, Indicators
 from .auth import Forbidden
@@ -37,18 +37,23 @@ def _period(first: date, last: date) -> None:
 
 
 def _view(ind: Indicators, first: date, last: date) -> dict[str, Any]:
-    return {"from": first.isoformat(), "to": last.isoformat(), "days": ind.days,
+    view = {"from": first.isoformat(), "to": last.isoformat(), "days": ind.days,
             "services": {k: dataclasses.asdict(v) for k, v in ind.services.items()},
             "total": dataclasses.asdict(ind.total), "per_hour": ind.per_hour,
             "satisfaction": dataclasses.asdict(ind.satisfaction)}
+    if ind.counters:
+        view["counters"] = {str(n): dataclasses.asdict(v) for n, v in ind.counters.items()}
+    return view
 
 
-@router.get("", summary="Indicators per service and in total over business days from..to",
+@router.get("", summary="Indicators per service and in total over business days from..to "
+                        "(per counter too where the site turned that on)",
             responses=_REFUSALS)
-def indicators(first: From, last: To, service: Service, user: Staff):
+def indicators(first: From, last: To, service: Service, user: Staff, request: Request):
     _may_read(user)
     _period(first, last)
-    return _view(service.indicators(first, last), first, last)
+    per_counter = request.app.state.figures_per_counter
+    return _view(service.indicators(first, last, per_counter), first, last)
 
 
 COLUMNS = [  # (header for a French spreadsheet, Figures field)

@@ -11,7 +11,9 @@ Definitions (docs/architecture.md, *Indicators*):
   percentile (the smallest wait that at least 90 % of the waits do not exceed);
 - tickets per hour: issued, by the site's local weekday (0 = Monday) and hour;
 - satisfaction (feedback terminals, scores 1-4): satisfied = 3 or 4; net = satisfied share
-  minus the share of 1 and 2.
+  minus the share of 1 and 2;
+- per counter (served, absent, mean service time: who works where is known, so a site turns
+  them on, `[privacy] figures_per_counter`): by the counter that served or marked absent.
 Times are real elapsed minutes (aware datetimes), so a wait across a DST change is right, and
 the local hour is the site's, whatever the server's zone.
 """
@@ -36,6 +38,7 @@ class _Ticket:
     called_at: datetime | None = None
     outcome: str | None = None  # served, absent, cancelled, expired
     served_at: datetime | None = None
+    counter: int | None = None  # the counter that served it or marked it absent
 
 
 @dataclass(frozen=True)
@@ -65,12 +68,20 @@ class Satisfaction:
 
 
 @dataclass(frozen=True)
+class CounterFigures:
+    served: int
+    absent: int
+    service_mean: float | None
+
+
+@dataclass(frozen=True)
 class Indicators:
     services: dict[str, Figures]  # in the site's order
     total: Figures
     per_hour: list[list[int]]  # [weekday 0-6][hour 0-23]: tickets issued
     satisfaction: Satisfaction
     days: list[str] = field(default_factory=list)  # the business days seen
+    counters: dict[int, CounterFigures] = field(default_factory=dict)  # only when the site wants
 
 
 @dataclass
@@ -93,9 +104,13 @@ class Tally:
     per_hour: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
     scores: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
     days: list[str] = field(default_factory=list)
+    counters: dict[int, _Service] = field(default_factory=dict)  # by the counter that ended them
 
     def service(self, sid: str) -> _Service:
         return self.services.setdefault(sid, _Service())
+
+    def counter(self, number: int) -> _Service:
+        return self.counters.setdefault(number, _Service())
 
     def merge(self, other: Tally) -> Tally:
         for sid, o in other.services.items():
@@ -110,6 +125,11 @@ class Tally:
         for score, n in other.scores.items():
             self.scores[score] = self.scores.get(score, 0) + n
         self.days = sorted(set(self.days) | set(other.days))
+        for n, o in other.counters.items():
+            mine = self.counter(n)
+            for k, v in o.counts.items():
+                mine.counts[k] = mine.counts.get(k, 0) + v
+            mine.service_times += o.service_times
         return self
 
     def to_json(self) -> dict[str, Any]:
@@ -117,14 +137,18 @@ class Tally:
                                  "service_times": v.service_times}
                              for k, v in self.services.items()},
                 "per_hour": self.per_hour, "scores": {str(k): v for k, v in self.scores.items()},
-                "days": self.days}
+                "days": self.days,
+                "counters": {str(n): {"counts": v.counts, "service_times": v.service_times}
+                             for n, v in self.counters.items()}}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Tally:
         return cls({k: _Service(dict(v["counts"]), list(v["waits"]), list(v["service_times"]))
                     for k, v in data["services"].items()},
                    [list(row) for row in data["per_hour"]],
-                   {int(k): v for k, v in data["scores"].items()}, list(data["days"]))
+                   {int(k): v for k, v in data["scores"].items()}, list(data["days"]),
+                   {int(n): _Service(dict(v["counts"]), [], list(v["service_times"]))
+                    for n, v in data.get("counters", {}).items()})
 
 
 def _p90(values: list[float]) -> float:
@@ -177,9 +201,9 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
             if isinstance(ev, e.TicketCalled) and t.called_at is None:
                 t.called_at = ev.at
             elif isinstance(ev, e.TicketServed):
-                t.outcome, t.served_at = "served", ev.at
+                t.outcome, t.served_at, t.counter = "served", ev.at, ev.counter
             elif isinstance(ev, e.TicketAbsent):
-                t.outcome = "absent"
+                t.outcome, t.counter = "absent", ev.counter
             elif isinstance(ev, e.TicketCancelled):
                 t.outcome = "cancelled"
     for t in tickets.values():
@@ -192,10 +216,17 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
             s.waits.append(round(minutes(t.issued_at, t.called_at), 1))
             if t.served_at:
                 s.service_times.append(round(minutes(t.called_at, t.served_at), 1))
+        if t.counter is not None and t.outcome is not None:
+            k = out.counter(t.counter)
+            k.counts[t.outcome] += 1
+            if t.served_at and t.called_at:
+                k.service_times.append(round(minutes(t.called_at, t.served_at), 1))
     return out
 
 
-def indicators(t: Tally, site: Site) -> Indicators:
+def indicators(t: Tally, site: Site, per_counter: bool = False) -> Indicators:
+    """per_counter: the figures of each counter too (who works there is known: a site
+    switch, off by default)."""
     targets = {s.id: float(s.target_wait_minutes) for s in site.services}
     by_service = {s.id: _figures([(t.services.get(s.id, _Service()), targets[s.id])])
                   for s in site.services}
@@ -204,10 +235,13 @@ def indicators(t: Tally, site: Site) -> Indicators:
     votes = sum(t.scores.values())
     happy = t.scores.get(3, 0) + t.scores.get(4, 0)
     unhappy = t.scores.get(1, 0) + t.scores.get(2, 0)
+    counters = {n: CounterFigures(k.counts.get("served", 0), k.counts.get("absent", 0),
+                                  statistics.fmean(k.service_times) if k.service_times else None)
+                for n, k in sorted(t.counters.items())} if per_counter else {}
     return Indicators(by_service, total, t.per_hour,
                       Satisfaction(votes, dict(t.scores), _share(happy, votes),
                                    None if not votes else (happy - unhappy) / votes),
-                      list(t.days))
+                      list(t.days), counters)
 
 
 def compute(history: Iterable[e.Event], site: Site, tz: tzinfo) -> Indicators:

@@ -184,12 +184,12 @@ class QueueService:
             self.site = site
 
     # ----- indicators: read from the history, outside the queue's lock ------------------------
-    def indicators(self, first: date, last: date) -> Indicators:
+    def indicators(self, first: date, last: date, per_counter: bool = False) -> Indicators:
         """Days still in detail, plus the tallies of the days the retention purged."""
         kept = tally(self.store.events_of_days(first.isoformat(), last.isoformat()), self.tz)
         for body in self.store.tallies_of_days(first.isoformat(), last.isoformat()):
             kept.merge(Tally.from_json(body))
-        return indicators(kept, self.site)
+        return indicators(kept, self.site, per_counter)
 
     def purge_before(self, day: date) -> list[str]:
         """Retention: each business day before `day` keeps only its tally (no ticket, no

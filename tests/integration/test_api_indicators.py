@@ -95,3 +95,26 @@ def test_a_bad_period_is_refused_clearly(client, query, code):
     r = client.get(f"/api/indicators?{query}", headers=SUPERVISOR)
     assert r.status_code == 422 and r.json()["error"] == code, r.text
     assert r.json()["message"]
+
+
+def test_no_per_counter_figure_unless_the_site_wants_them(client):
+    body = client.get(f"/api/indicators?from={DAY1}&to={DAY2}", headers=SUPERVISOR).json()
+    assert "counters" not in body
+
+
+def test_per_counter_figures_when_the_site_turns_them_on(settings, clock):
+    import dataclasses
+    b = build(dataclasses.replace(settings, figures_per_counter=True), clock)
+    with TestClient(b.app) as c:
+        c.post("/api/counters/1/open", headers=AGENT)
+        c.post("/api/tickets", json={"service": "accueil"})
+        c.post("/api/tickets", json={"service": "accueil"})
+        clock.advance(60)
+        c.post("/api/counters/1/next", headers=AGENT)
+        clock.advance(3 * 60)
+        c.post("/api/counters/1/next", headers=AGENT)  # the first served in 3 min
+        clock.advance(60)
+        c.post("/api/counters/1/absent", headers=AGENT)
+        body = c.get(f"/api/indicators?from={DAY1}&to={DAY1}", headers=SUPERVISOR).json()
+    b.close()
+    assert body["counters"] == {"1": {"served": 1, "absent": 1, "service_mean": 3.0}}

@@ -24,6 +24,8 @@ const T = {
   chart: { fr: "Attente moyenne par service (min) ; le trait : le délai cible",
     en: "Mean wait per service (min); the line: the target" },
   heat: { fr: "Tickets par jour et par heure", en: "Tickets per weekday and hour" },
+  perCounter: { fr: "Par guichet", en: "Per counter" },
+  perCounterCols: { fr: ["Guichet", "Reçus", "Absents", "Durée de service"], en: ["Counter", "Served", "No-shows", "Service time"] },
   days: { fr: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], en: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
   sat: { fr: "Satisfaction (bornes d'avis)", en: "Satisfaction (feedback terminals)" },
   satText: { fr: (v, s, n) => `${v} avis · ${s} satisfaits · satisfaction nette ${n}`,
@@ -93,6 +95,13 @@ async function refreshIndicators() {
   table("figures", [t(T.service), ...t(T.cols)],
     [...site.services.map((s) => row(s.name, figures.services[s.id])), row(t(T.all), figures.total)]);
   chart(figures);
+  const box = document.getElementById("per-counter-box");  // only where the site turned it on
+  box.hidden = !figures.counters;
+  if (figures.counters) {
+    document.getElementById("per-counter-title").textContent = t(T.perCounter);
+    table("per-counter", t(T.perCounterCols), Object.entries(figures.counters).map(([n, k]) =>
+      [`${t({ fr: "Guichet", en: "Counter" })} ${n}`, String(k.served), String(k.absent), min(k.service_mean)]));
+  }
   const busy = [...Array(24).keys()].filter((h) => figures.per_hour.some((day) => day[h] > 0));
   const hours = [];  // the office hours, and any other hour that had tickets
   for (let h = Math.min(8, ...busy); h <= Math.max(18, ...busy); h++) hours.push(h);
