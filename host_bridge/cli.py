@@ -47,14 +47,15 @@ def _bind_check(host: str, port: int) -> int:
         return s.getsockname()[1]
 
 
-def _free_port(host: str, wanted: int) -> int:
+def _free_port(host: str, wanted: int, what: str = "") -> int:
     """`wanted` if it can be bound; otherwise say so and pick a free one."""
     try:
         return _bind_check(host, wanted)
     except UsageError as exc:
         if not exc.in_use:
             raise
-    print(f"port {wanted} on {host} is taken; using a free one instead", file=sys.stderr)
+    print(f"{what + ' ' if what else ''}port {wanted} on {host} is taken; using a free one instead",
+          file=sys.stderr)
     return _bind_check(host, 0)
 
 
@@ -135,8 +136,10 @@ def cmd_demo(args) -> int:
     copy.write_text(dumps(doc, f"The demo's copy of {args.config}"), encoding="utf-8")
     settings = load(copy)
     db = folder / "demo.db"
-    broker = dataclasses.replace(settings.mqtt, port=_free_port("127.0.0.1", 1883)) \
-        if settings.mqtt.embedded else settings.mqtt
+    broker = settings.mqtt
+    if broker.embedded:
+        broker = dataclasses.replace(broker, port=_free_port("127.0.0.1", 1883,
+                                                             "the demo broker's MQTT"))
     settings = dataclasses.replace(settings, db_path=str(db), mqtt=broker,
                                    devices_path=str(db.with_name("devices.db")))
     port = _free_port(args.host, args.port)
@@ -158,7 +161,7 @@ def cmd_demo(args) -> int:
         f"  boards (virtual): curl -H 'Authorization: Bearer demo-superviseur' {base}/api/devices",
         "  Ctrl-C stops the demo.",
     ])
-    desk_port = _free_port(args.host, args.desk_port)
+    desk_port = _free_port(args.host, args.desk_port, "the desk view's")
 
     def boards(bridge: Any) -> list[str]:
         from simulators.demo import start_demo
