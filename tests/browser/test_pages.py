@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from chromium import OUTPUT, browser_page
 from demo_process import Demo, demo  # noqa: F401  (demo: the fixture)
+from support import ROOT
 
 
 def shot(page, name: str) -> None:
@@ -183,3 +184,27 @@ def test_the_administrator_adds_a_service_and_the_kiosk_offers_it_at_once(demo: 
         page.goto(demo.api + "/borne")
         page.wait_for_selector('button[data-service="cantine"]')
     assert demo.post("/api/tickets", {"service": "cantine"})["ticket"]["label"] == "K001"
+
+
+def test_when_the_printer_fails_the_kiosk_says_so_and_offers_the_ticket_unprinted(tmp_path):
+    import sys
+    sys.path.insert(0, str(ROOT / "tests" / "integration"))  # the bridge-process helper
+    from bridge_process import BridgeProcess, site_config_copy
+    config = site_config_copy(tmp_path / "site.toml")
+    with open(config, "a", encoding="utf-8") as f:
+        f.write('\n[printer]\nurl = "tcp://127.0.0.1:1"\n')  # nobody listens there
+    bridge = BridgeProcess(config, tmp_path / "queue.db")
+    bridge.start()
+    try:
+        with browser_page() as page:
+            page.goto(bridge.url + "/borne")
+            page.click('button[data-service="urbanisme"]')
+            page.wait_for_selector("#ticket-error")
+            assert "aucun ticket n'a été créé" in page.inner_text("#ticket-error")
+            shot(page, "kiosk-printer-failed")
+            page.click("#no-print")
+            page.wait_for_selector("#ticket-label")
+            assert page.inner_text("#ticket-label") == "U002"  # U001 was cancelled
+            assert not page.is_visible("#printed")
+    finally:
+        bridge.stop()
