@@ -198,7 +198,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.set_defaults(func=cmd_check_config)
 
-    s = sub.add_parser("demo", help="the example town hall on a temporary database")
+    s = sub.add_parser("demo", help="the example town hall on a temporary database: virtual boards, traffic, the pages")
     s.add_argument("--config", default=str(EXAMPLE_CONFIG), help="site TOML (default: examples/mairie.toml)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port; a free one if taken (default 8080)")

@@ -191,7 +191,8 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ignore[type-arg]
-    d = sub.add_parser("device", help="the device registry: add, list, remove devices")
+    d = sub.add_parser("device", help="the boards: register (add, list, remove) and provision "
+                                      "(flash, config, info)")
     dsub = d.add_subparsers(dest="device_command", required=True, metavar="ACTION")
     a = dsub.add_parser("add", help="register a device; prints its key and broker password")
     a.add_argument("--config", required=True, help="site TOML file")
