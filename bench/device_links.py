@@ -31,7 +31,6 @@ import asyncio
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,7 +42,8 @@ from ._common import ROOT, machine_lines, percentile
 
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' Mosquitto helper
 
-from host_bridge.links.registry import DeviceRegistry  # noqa: E402
+from host_bridge.links.registry import DeviceRegistry
+from simulators.bridge_process import BridgeProcess  # noqa: E402
 from mosquitto_broker import MosquittoBroker  # noqa: E402
 from suivant_fw import link_mqtt, link_serial  # noqa: E402
 from suivant_fw.frame import encode_frame  # noqa: E402
@@ -94,23 +94,10 @@ class Bridge:
         self.devices = {d.id: d for d in (registry.add(i, role, counter, **kw)
                                           for i, role, counter, kw in devices)}
         registry.close()
-        from support import free_port
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.log = open(folder / "bridge.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "host_bridge.cli", "serve",
-                                      "--config", str(config), "--port", str(self.port)],
-                                     cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.get("/api/health")
-                break
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((folder / "bridge.log").read_text()) from None
-                time.sleep(0.1)
+        self.process = BridgeProcess(config, folder / "queue.db", log_path=folder / "bridge.log")
+        self.process.start(timeout=60)
+        self.proc = self.process.proc
+        self.url = self.process.url
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Any:
         req = urllib.request.Request(self.url + path, headers=headers or {})
@@ -137,12 +124,7 @@ class Bridge:
         return float("nan")
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        self.log.close()
+        self.process.stop(timeout=15)
 
 
 class Hal:

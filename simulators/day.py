@@ -25,13 +25,9 @@ import asyncio
 import dataclasses
 import json
 import logging
-import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +39,7 @@ from host_bridge.links.registry import DeviceRegistry
 from host_bridge.service.clock import AcceleratedClock
 
 from .boards import BoardFarm, board_config
+from .bridge_process import BridgeProcess, free_port
 from .fault_proxy import FaultProxy, Faults
 from .invariants import check, estimate_accuracy
 from .traffic import Traffic
@@ -58,53 +55,6 @@ NOISE = Faults(drop=0.02, duplicate=0.03, delay=0.05, delay_ms=(50, 400))
 # the events, at these shares of the day (the serial cable is put back at 80 %)
 EVENTS = {"broker-restart": 0.2, "bridge-kill": 0.4, "display-reboot": 0.6,
           "serial-unplug": 0.75}
-
-
-def _free_port() -> int:
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Bridge:
-    def __init__(self, config: Path, folder: Path, clock: AcceleratedClock):
-        self.config, self.folder, self.clock = config, folder, clock
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.log = open(folder / "bridge.log", "ab")
-
-    def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "host_bridge.cli", "serve", "--config", str(self.config),
-             "--port", str(self.port), "--sim-start", self.clock.start.isoformat(),
-             "--sim-speed", str(self.clock.speed), "--sim-epoch", str(self.clock.epoch)],
-            cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(self.url + "/api/health", timeout=2).close()
-                return
-            except OSError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((self.folder / "bridge.log").read_text()[-2000:])
-                time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-        self.log.close()
 
 
 def site_file(folder: Path, broker_port: int, serial_link: Path) -> Path:
@@ -124,7 +74,7 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
     profile = load_profile(traffic_file, load(EXAMPLE).site)  # refused before anything starts
     clock = AcceleratedClock(DAY, speed, time.time() + 3.0)  # the day starts in 3 s
     until = DAY + timedelta(hours=hours)
-    broker = EmbeddedBroker("127.0.0.1", _free_port())
+    broker = EmbeddedBroker("127.0.0.1", free_port())
     broker.start()
     serial_link = folder / "tty-guichet-4"
     config = site_file(folder, broker.port, serial_link)
@@ -144,8 +94,10 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
         configs.append((registry.add(f"ecran-{k.number}", "display", k.number), False))
     configs.append((registry.add("salle", "hall"), False))
     registry.close()
-    bridge = Bridge(config, folder, clock)
-    bridge.start()
+    bridge = BridgeProcess(config, folder / "queue.db", extra=(
+        "--sim-start", clock.start.isoformat(), "--sim-speed", str(clock.speed),
+        "--sim-epoch", str(clock.epoch)))
+    bridge.start(timeout=60)
     boards = {}
     for dev, serial in configs:
         cfg = board_config(dev.id, dev.role, dev.key, settings.site.id, dev.counter,
@@ -175,7 +127,7 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
             elif name == "bridge-kill":
                 bridge.kill()
                 time.sleep(0.5)
-                bridge.start()
+                bridge.start(timeout=60)  # the same port: the traffic knows that address
             elif name == "display-reboot":
                 board = boards["ecran-2"]
                 farm.remove("ecran-2")

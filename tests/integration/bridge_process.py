@@ -1,31 +1,22 @@
-"""A real `suivant serve` in a subprocess, for tests and benchmarks that need a bridge process.
+"""The tests' side of a bridge process: the site config they run it on, and its database
+read back after a run. The process itself is simulators/bridge_process.py.
 
     config = site_config_copy(tmp_path / "site.toml")       # example site, open at any hour
     bridge = BridgeProcess(config, tmp_path / "queue.db")     # a free port is chosen
-    bridge.start()                                            # returns once /api/health answers
-    httpx.post(f"{bridge.url}/api/tickets", json={"service": "accueil"})
-    bridge.kill()                                             # SIGKILL: a crash, nothing flushed
-    bridge.start(port=free_port())                            # same db (see start() on ports)
-    bridge.stop()                                             # SIGTERM, then SIGKILL if stuck
-
-Only the standard library is used here, so any client (httpx, urllib, a load tool) fits.
+    bridge.start()
+    history = read_history(bridge.db_path)                    # checked by a simple replay
 """
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
-import time
-import urllib.request
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from support import EXAMPLE, ROOT, free_port
+from simulators.bridge_process import BridgeNotReady, BridgeProcess  # noqa: F401  (re-exported)
+from support import EXAMPLE, free_port
 
 #: rules that make the example site usable by automated runs at any hour and any weekday
 ANY_HOUR_RULES = {"refuse_outside_hours": False}
@@ -62,129 +53,6 @@ def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | 
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest
-
-
-class BridgeNotReady(RuntimeError):
-    pass
-
-
-class BridgeProcess:
-    """One bridge subprocess on a fixed port and database; start() again after kill() or stop()."""
-
-    def __init__(self, config_path: str | Path, db_path: str | Path, port: int | None = None,
-                 host: str = "127.0.0.1", log_path: str | Path | None = None):
-        self.config_path, self.db_path = Path(config_path), Path(db_path)
-        self.host, self.port = host, port or free_port(host)
-        self.log_path = Path(log_path) if log_path else self.db_path.with_suffix(".bridge.log")
-        self.proc: subprocess.Popen | None = None
-        self.starts = 0
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.host}:{self.port}"
-
-    @property
-    def pid(self) -> int | None:
-        return self.proc.pid if self.proc else None
-
-    @property
-    def running(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "host_bridge.cli", "serve", "--config", str(self.config_path),
-                "--host", self.host, "--port", str(self.port), "--db", str(self.db_path)]
-
-    def start(self, timeout: float = 30.0, port: int | None = None) -> dict:
-        """Launch the bridge (on `port` if given, else the current one) and return its health
-        answer once GET /api/health answers 200. Raises BridgeNotReady, with the end of the
-        bridge's log, if it exits first or does not answer in `timeout` seconds.
-
-        After kill() under load, pass a new port (free_port()): `suivant serve` refuses a port
-        that sockets of the killed process still hold in TIME_WAIT, for about a minute (see
-        test_crash_recovery.py::test_restart_on_the_same_port_right_after_a_kill).
-        """
-        if self.running:
-            raise RuntimeError(f"bridge already running (pid {self.pid})")
-        if port is not None:
-            self.port = port
-        self._launch()
-        try:
-            return self.wait_healthy(timeout)
-        except BridgeNotReady:
-            self.kill()
-            raise
-
-    def restart(self, timeout: float = 30.0, port: int | None = None) -> dict:
-        """kill() if running, then start() on the same database."""
-        self.kill()
-        return self.start(timeout, port)
-
-    def _launch(self) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
-        with open(self.log_path, "ab") as log:
-            log.write(f"--- start {self.starts + 1}: {' '.join(self.command())}\n".encode())
-            log.flush()
-            self.proc = subprocess.Popen(self.command(), cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
-                                         stdout=log, stderr=subprocess.STDOUT)
-        self.starts += 1
-
-    def health(self, timeout: float = 2.0) -> dict | None:
-        """The health answer, or None when the bridge does not answer (yet)."""
-        try:
-            with urllib.request.urlopen(f"{self.url}/api/health", timeout=timeout) as resp:
-                if resp.status == 200:
-                    return json.loads(resp.read())
-        except (OSError, ValueError):  # refused, reset, timed out, half-written answer
-            return None
-        return None
-
-    def wait_healthy(self, timeout: float = 30.0) -> dict:
-        deadline = time.monotonic() + max(timeout, 0.0)
-        while True:
-            if self.proc is not None and self.proc.poll() is not None:
-                raise BridgeNotReady(f"bridge exited with code {self.proc.returncode} before "
-                                     f"answering:\n{self.log_tail()}")
-            answer = self.health(timeout=1.0)
-            if answer is not None:
-                return answer
-            if time.monotonic() >= deadline:
-                raise BridgeNotReady(f"no answer from {self.url}/api/health in {timeout:.0f} s:\n"
-                                     f"{self.log_tail()}")
-            time.sleep(0.05)
-
-    def kill(self) -> None:
-        """SIGKILL, as a crash or a power cut of the process would: no cleanup runs."""
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-        if self.proc is not None:
-            self.proc.wait(timeout=10)
-
-    def stop(self, timeout: float = 10.0) -> int | None:
-        """SIGTERM (uvicorn's graceful stop), SIGKILL if it lingers; returns the exit code."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        return self.proc.returncode
-
-    def log_tail(self, chars: int = 3000) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        except OSError:
-            return "(no log)"
-
-    def __enter__(self) -> BridgeProcess:
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
 
 # ----- reading the bridge's database after a run --------------------------------------------
