@@ -5,6 +5,7 @@ from fastapi import FastAPI
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
+from ..printing.kiosk import KioskPrinter
 from ..printing.ticket_printer import TicketPrinter
 from ..web import pages
 from . import (
@@ -26,8 +27,8 @@ def create_app(settings: Settings, service: QueueService) -> FastAPI:
     app.state.public_url = settings.public_url
     app.state.config_source = settings.source  # the administration page writes it back
     app.state.figures_per_counter = settings.figures_per_counter
-    app.state.printer = TicketPrinter(settings.printer.url) if settings.printer else None
-    app.state.footer = settings.printer.footer if settings.printer else ""
+    app.state.kiosk_printer = None if settings.printer is None else KioskPrinter(
+        service, TicketPrinter(settings.printer.url), settings.printer.footer)
     errors.install(app)
     for module in (tickets, counters, services, faq, stream, health, devices, me, indicators,
                    admin):

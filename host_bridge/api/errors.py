@@ -8,19 +8,12 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..domain.errors import Conflict, DomainError, NotFound
+from ..printing.kiosk import TicketNotPrinted
 from .auth import Forbidden, Unauthorized
 
 
 class PeriodRefused(ValueError):
     """A report's period that makes no sense (ends before it starts, too long)."""
-
-
-class PrintFailed(Exception):
-    """The kiosk asked for a printed ticket and the printer failed: the ticket was cancelled."""
-
-    def __init__(self, message: str, label: str):
-        super().__init__(message)
-        self.label = label
 
 
 class ConfigRefused(Exception):
@@ -80,8 +73,8 @@ def install(app: FastAPI) -> None:
         code = "invalid_config" if exc.status == 422 else "config_not_changed"
         return _answer(exc.status, code, str(exc), key=exc.key)
 
-    @app.exception_handler(PrintFailed)
-    async def print_failed(_: Request, exc: PrintFailed):
+    @app.exception_handler(TicketNotPrinted)
+    async def print_failed(_: Request, exc: TicketNotPrinted):
         return _answer(503, "printer_failed", str(exc), cancelled=exc.label)
 
     @app.exception_handler(PeriodRefused)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import logging
 
 import segno
 from fastapi import APIRouter, Request, Response
@@ -10,12 +9,10 @@ from fastapi import APIRouter, Request, Response
 from ..domain import commands as c
 from ..service.queue_service import new_ticket_id
 from ..service.views import ticket_view
-from ..printing.ticket_printer import PrinterError, ticket_bytes
-from .errors import PrintFailed, responses
+from .errors import responses
 from .deps import IdempotencyKey, Service
 from .schemas import IssueTicketBody, TicketId
 
-log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
 PUBLIC = "public"
 
@@ -25,30 +22,11 @@ PUBLIC = "public"
 def issue(body: IssueTicketBody, service: Service, key: IdempotencyKey, request: Request):
     command = c.IssueTicket(body.service, new_ticket_id(), body.category)
     answer = service.execute(command, PUBLIC, key)
-    printer = request.app.state.printer
-    if not body.print or printer is None:
+    kiosk = request.app.state.kiosk_printer
+    if not body.print or kiosk is None:
         return {**answer, "printed": False}
-    ticket = answer["ticket"]
-    now = service.read(lambda state: state.ticket(ticket["id"]).status.value)
-    if now != "waiting":  # a retry of a request whose printing failed: that ticket is gone
-        raise PrintFailed(f"ticket {ticket['label']} was not printed and is {now}", ticket["label"])
-    names = {s.id: s.name for s in service.site.services}
-    try:
-        printer.print(ticket_bytes(service.site.name, names[ticket["service"]], ticket["label"],
-                                   ticket["ahead"], estimate_text(ticket["estimate"]),
-                                   ticket_page(request, ticket["id"]), request.app.state.footer))
-    except PrinterError as exc:
-        # never a phantom: a ticket nobody holds would be called and wait for no one
-        service.execute(c.CancelTicket(ticket["id"]), "printer")
-        log.warning("%s; ticket %s cancelled", exc, ticket["label"])
-        raise PrintFailed(f"{exc}; ticket {ticket['label']} cancelled", ticket["label"]) from None
+    kiosk.print_or_cancel(answer["ticket"], ticket_page(request, answer["ticket"]["id"]))
     return {**answer, "printed": True}
-
-
-def estimate_text(estimate: dict | None) -> str | None:
-    if not estimate:
-        return None
-    return f"entre {estimate['low_minutes']} et {estimate['high_minutes']} min"
 
 
 def ticket_page(request: Request, ticket_id: str) -> str:

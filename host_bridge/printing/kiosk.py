@@ -1,0 +1,53 @@
+"""The kiosk's printed ticket, with its one promise: never a phantom. A ticket whose print
+failed is cancelled at once — nobody holds it, so it would be called and waited for.
+
+    kiosk = KioskPrinter(service, TicketPrinter(url), footer)
+    kiosk.print_or_cancel(answer["ticket"], page_url)     # TicketNotPrinted if it did not go out
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from ..domain import commands as c
+from .ticket_printer import PrinterError, TicketPrinter, ticket_bytes
+
+log = logging.getLogger(__name__)
+SOURCE = "printer"  # the cancellations' source in the history
+
+
+class TicketNotPrinted(Exception):
+    """The ticket is not on paper, and no longer in the queue (`label` says which it was)."""
+
+    def __init__(self, message: str, label: str):
+        super().__init__(message)
+        self.label = label
+
+
+def estimate_text(estimate: dict[str, Any] | None) -> str | None:
+    if not estimate:
+        return None
+    return f"entre {estimate['low_minutes']} et {estimate['high_minutes']} min"
+
+
+class KioskPrinter:
+    def __init__(self, service: Any, printer: TicketPrinter, footer: str = ""):
+        self.service, self.printer, self.footer = service, printer, footer
+
+    def print_or_cancel(self, ticket: dict[str, Any], page_url: str) -> None:
+        service = self.service
+        now = service.read(lambda state: state.ticket(ticket["id"]).status.value)
+        if now != "waiting":  # a retried request whose print failed: that ticket is gone
+            raise TicketNotPrinted(f"ticket {ticket['label']} was not printed and is {now}",
+                                   ticket["label"])
+        names = {s.id: s.name for s in service.site.services}
+        try:
+            self.printer.print(ticket_bytes(service.site.name, names[ticket["service"]],
+                                            ticket["label"], ticket["ahead"],
+                                            estimate_text(ticket["estimate"]), page_url,
+                                            self.footer))
+        except PrinterError as exc:
+            service.execute(c.CancelTicket(ticket["id"]), SOURCE)
+            log.warning("%s; ticket %s cancelled", exc, ticket["label"])
+            raise TicketNotPrinted(f"{exc}; ticket {ticket['label']} cancelled",
+                                   ticket["label"]) from None
