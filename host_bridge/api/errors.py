@@ -9,19 +9,12 @@ from starlette.exceptions import HTTPException
 
 from ..domain.errors import Conflict, DomainError, NotFound
 from ..printing.kiosk import TicketNotPrinted
+from ..service.site_admin import ConfigRefused
 from .auth import Forbidden, Unauthorized
 
 
 class PeriodRefused(ValueError):
     """A report's period that makes no sense (ends before it starts, too long)."""
-
-
-class ConfigRefused(Exception):
-    """An administration change refused: the key at fault and why."""
-
-    def __init__(self, key: str, reason: str, status: int):
-        super().__init__(f"{key}: {reason}")
-        self.key, self.status = key, status
 
 
 class ErrorBody(BaseModel):
