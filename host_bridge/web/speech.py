@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
+from fastapi.responses import JSONResponse
 
 from ..api.errors import responses
 
@@ -51,11 +52,10 @@ def say(text: str, lang: str) -> bytes:
 def announce(text: Annotated[str, Query(min_length=10, max_length=120)],
              lang: Annotated[str, Query(pattern="^(fr|en)$")] = "fr") -> Response:
     if not ANNOUNCEMENT[lang].match(text):
-        return Response('{"error": "invalid_request", "message": "only a call announcement '
-                        'can be spoken"}', 422, media_type="application/json")
+        return JSONResponse({"error": "invalid_request",
+                             "message": "only a call announcement can be spoken"}, 422)
     try:
         audio = say(text, lang)
     except SpeechUnavailable as exc:
-        return Response(f'{{"error": "speech_unavailable", "message": "{exc}"}}', 503,
-                        media_type="application/json")
+        return JSONResponse({"error": "speech_unavailable", "message": str(exc)}, 503)
     return Response(audio, media_type="audio/wav", headers={"Cache-Control": "max-age=86400"})
