@@ -43,34 +43,19 @@ def home() -> HTMLResponse:
         '<a href="/docs">L\'API (OpenAPI)</a>.</p></main></body></html>')
 
 
-@router.get("/borne")
-def kiosk() -> FileResponse:
-    return _page("borne")
+def _static_page(name: str) -> None:
+    def page() -> FileResponse:
+        return _page(name)
+    router.add_api_route(f"/{name}", page, methods=["GET"], name=f"page_{name}")
+
+
+for _name in PAGES:  # each listed page is its own file
+    _static_page(_name)
 
 
 @router.get("/ticket/{ticket_id}")
 def ticket(ticket_id: TicketId) -> FileResponse:  # the page reads the id from its address
     return _page("ticket")
-
-
-@router.get("/salle")
-def hall() -> FileResponse:
-    return _page("salle")
-
-
-@router.get("/guichet")
-def console() -> FileResponse:
-    return _page("guichet")
-
-
-@router.get("/supervision")
-def supervision() -> FileResponse:
-    return _page("supervision")
-
-
-@router.get("/admin")
-def administration() -> FileResponse:
-    return _page("admin")
 
 
 def install(app: FastAPI) -> None:
