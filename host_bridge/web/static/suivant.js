@@ -102,15 +102,17 @@ export async function signIn(token, roles) {
   return me;
 }
 
-// The staff pages' sign-in: the form #login (#login-title, #token-label, #token,
-// #login-button) and, in the header, #who and #logout. onReady(me, token) once signed in with
-// a token of one of `roles` (a token kept from before in this tab is tried first); refusals go
-// to say(text).
+// The staff pages' sign-in: a form (#login, #token, #login-button) put after #message, and in
+// the header #who and #logout. onReady(me, token) once signed in with a token of one of
+// `roles` (a token kept from before in this tab is tried first); refusals go to say(text).
 export async function staffSignIn(title, roles, onReady, say) {
-  const form = document.getElementById("login"), logout = document.getElementById("logout");
-  document.getElementById("login-title").textContent = t(title);
-  document.getElementById("token-label").textContent = t({ fr: "Jeton d'accès", en: "Access token" });
-  document.getElementById("login-button").textContent = t({ fr: "Se connecter", en: "Sign in" });
+  const form = el("form", { id: "login", class: "card", hidden: true },
+    el("h2", {}, t(title)),
+    el("p", {}, el("label", { for: "token" }, t({ fr: "Jeton d'accès", en: "Access token" })),
+      el("br"), el("input", { id: "token", type: "password", autocomplete: "current-password", required: true })),
+    el("button", { id: "login-button", type: "submit" }, t({ fr: "Se connecter", en: "Sign in" })));
+  document.getElementById("message").after(form);
+  const logout = document.getElementById("logout");
   logout.textContent = t({ fr: "Se déconnecter", en: "Sign out" });
   logout.onclick = () => { sessionStorage.removeItem("suivant-token"); location.reload(); };
   const open = async (token) => {
