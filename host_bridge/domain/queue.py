@@ -22,7 +22,7 @@ from .estimate import (
     ARRIVAL_WINDOW, OpenCounter, WaitEstimate, estimate_wait, service_time,
 )
 from .selection import index_in, people_ahead, pick_next
-from .site import Counter, Site
+from .site import Counter, Service, Site
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
 
 MAX_NUMBER = 999
@@ -59,6 +59,12 @@ class QueueState:
         if counter is None:
             raise UnknownCounter(f"unknown counter {number}")
         return counter
+
+    def service_config(self, service_id: str) -> Service:
+        service = self.site.service(service_id)
+        if service is None:
+            raise UnknownService(f"unknown service {service_id!r}")
+        return service
 
     def ticket(self, ticket_id: str) -> Ticket:
         ticket = self.tickets.get(ticket_id)
@@ -130,9 +136,7 @@ class QueueState:
         return [e.DayStarted(command.day, now, leftover)]
 
     def _issue(self, command: c.IssueTicket, now: datetime) -> list[e.Event]:
-        service = self.site.service(command.service)
-        if service is None:
-            raise UnknownService(f"unknown service {command.service!r}")
+        service = self.service_config(command.service)
         if command.category is not None and self.site.category(command.category) is None:
             raise UnknownCategory(f"unknown priority category {command.category!r}")
         if self.site.rules.refuse_outside_hours and not self.site.hours.is_open(
@@ -215,8 +219,7 @@ class QueueState:
                 raise ServiceNotServed(f"counter {command.counter} serves no other service to "
                                        f"transfer {ticket.label} to")
             target = others[0]
-        if self.site.service(target) is None:
-            raise UnknownService(f"unknown service {target!r}")
+        self.service_config(target)
         if target == ticket.service:
             raise ServiceNotServed(f"{ticket.label} is already in service {target!r}")
         if not any(target in k.services for k in self.site.counters):

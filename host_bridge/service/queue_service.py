@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
-from ..domain.errors import DomainError, UnknownFaqEntry, UnknownService
+from ..domain.errors import DomainError, UnknownFaqEntry
 from ..domain.indicators import Indicators, Tally, indicators, tally
 from ..domain.queue import QueueState
 from ..domain.site import Site
@@ -155,7 +155,7 @@ class QueueService:
 
     # ----- the FAQ of a service: most read first ----------------------------------------------
     def faq(self, service_id: str) -> dict[str, Any]:
-        service = self._service(service_id)
+        service = self.state.service_config(service_id)
         with self._lock:
             views = self.store.faq_views(service_id)
         entries = [{"id": i, "question": q.question, "answer": q.answer,
@@ -164,17 +164,11 @@ class QueueService:
         return {"service": service_id, "faq": entries}
 
     def faq_viewed(self, service_id: str, entry: int) -> None:
-        service = self._service(service_id)
+        service = self.state.service_config(service_id)
         if not 0 <= entry < len(service.faq):
             raise UnknownFaqEntry(f"{service_id} has no FAQ entry {entry}")
         with self._lock:
             self.store.add_faq_view(service_id, service.faq[entry].question)
-
-    def _service(self, service_id: str) -> Any:
-        service = self.site.service(service_id)
-        if service is None:
-            raise UnknownService(f"unknown service {service_id!r}")
-        return service
 
     def change_site(self, site: Site) -> None:
         """The administration's new site, at once (SiteChangeRefused: nothing changed)."""

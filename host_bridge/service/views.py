@@ -9,9 +9,8 @@ import dataclasses
 from typing import Any
 
 from ..domain import events as e
-from ..domain.errors import UnknownService
 from ..domain.queue import QueueState
-from ..domain.site import Service, Site
+from ..domain.site import Site
 from ..domain.tickets import Ticket, TicketStatus
 
 
@@ -53,13 +52,6 @@ def counter_view(state: QueueState, number: int) -> dict[str, Any]:
             "waiting": sum(len(state.waiting.get(s, ())) for s in config.services)}
 
 
-def _service(state: QueueState, service_id: str) -> Service:
-    service = state.site.service(service_id)
-    if service is None:
-        raise UnknownService(f"unknown service {service_id!r}")
-    return service
-
-
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "timezone": site.timezone,
             "services": [dataclasses.asdict(x) for x in site.services],
@@ -69,14 +61,14 @@ def site_view(site: Site) -> dict[str, Any]:
 
 def waiting_list_view(state: QueueState, service_id: str) -> dict[str, Any]:
     """The service's waiting tickets in the order they are expected to be called."""
-    _service(state, service_id)
+    state.service_config(service_id)
     ranked = sorted((state.ahead_of(t), t.arrival_key, t) for t in state.waiting.get(service_id, []))
     return {"service": service_id,
             "waiting": [{**public_ticket(t), "ahead": ahead} for ahead, _, t in ranked]}
 
 
 def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
-    service = _service(state, service_id)
+    service = state.service_config(service_id)
     waiting = state.waiting.get(service_id, [])
     return {"id": service.id, "letter": service.letter, "name": service.name,
             "target_wait_minutes": service.target_wait_minutes,
