@@ -6,7 +6,9 @@ whichever was imported first.
 from __future__ import annotations
 
 import socket
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,3 +23,15 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def example_refusal(change: Callable[[dict[str, Any]], None]) -> Any:
+    """The example config after `change(document)`: the ConfigError it must get (fails if none)."""
+    import pytest
+
+    from host_bridge.site_config import ConfigError, parse, read_toml
+    document = read_toml(EXAMPLE)
+    change(document)
+    with pytest.raises(ConfigError) as refused:
+        parse(document, "site.toml")
+    return refused.value

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from host_bridge.bootstrap import build
-from host_bridge.site_config import ConfigError, parse, read_toml
+from host_bridge.site_config import parse, read_toml
 
-from support import ADMIN, AGENT, EXAMPLE, SUPERVISOR
+from support import ADMIN, AGENT, EXAMPLE, SUPERVISOR, example_refusal
 
 
 @pytest.fixture
@@ -123,19 +123,12 @@ def test_me_without_a_known_token_is_401(client, headers):
 @pytest.mark.parametrize("url", ["ftp://x", "https://", "https://a.b/?q=1", "javascript:alert(1)",
                                  "https://a.b/#x", ""])
 def test_a_bad_public_url_in_the_config_is_refused(url):
-    data = read_toml(EXAMPLE)
-    data["web"] = {"public_url": url}
-    with pytest.raises(ConfigError) as exc:
-        parse(data, "site.toml")
-    assert exc.value.key == "web.public_url"
+    assert example_refusal(lambda d: d.update(web={"public_url": url})).key == "web.public_url"
 
 
 def test_the_web_table_takes_no_unknown_key():
-    data = read_toml(EXAMPLE)
-    data["web"] = {"public_url": "https://file.mairie.fr", "theme": "dark"}
-    with pytest.raises(ConfigError) as exc:
-        parse(data, "site.toml")
-    assert exc.value.key == "web.theme"
+    web = {"public_url": "https://file.mairie.fr", "theme": "dark"}
+    assert example_refusal(lambda d: d.update(web=web)).key == "web.theme"
 
 
 def test_a_call_is_spoken_by_the_bridge_for_screens_without_a_voice(client):
@@ -159,9 +152,6 @@ def test_the_bridge_speaks_nothing_but_a_call(client, params):
 
 
 def test_a_service_colour_must_be_a_colour():
-    data = read_toml(EXAMPLE)
-    data["services"][0]["colour"] = "red"
-    with pytest.raises(ConfigError) as exc:
-        parse(data, "site.toml")
-    assert exc.value.key == "services[0].colour"
+    refusal = example_refusal(lambda d: d["services"][0].update(colour="red"))
+    assert refusal.key == "services[0].colour"
     assert parse(read_toml(EXAMPLE), "x").site.services[1].colour == "#00c2a8"
