@@ -26,12 +26,11 @@ class DemoTraffic:
     """The traffic as one of the bridge's links: started now, cancelled when the bridge stops."""
 
     def __init__(self, farm: BoardFarm, api_url: str, site: Any, pace: float):
-        leave_alone = frozenset({min(k.number for k in site.counters)})
+        self.visitor_counter = min(k.number for k in site.counters)
         self.traffic = Traffic(farm, api_url, Pace(pace, ZoneInfo(site.timezone)),
                                demo_profile(site, CITIZENS_PER_HOUR), seed=1,
-                               leave_alone=leave_alone)
+                               leave_alone=frozenset({self.visitor_counter}))
         self.farm = farm
-        self.visitor_counter = min(leave_alone)
         self._run: Future[None] | None = None
 
     def start(self) -> DemoTraffic:
