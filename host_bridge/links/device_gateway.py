@@ -39,7 +39,7 @@ from ..domain import commands as c
 from ..domain.errors import DomainError
 from ..service.queue_service import QueueService
 from .displays import IDLE, DisplayBoard, Show
-from .registry import REPLAY, Device, DeviceRegistry
+from .registry import OLD, RETIRED, Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
 # What each role may send: a display pressing buttons is a forged or broken device.
@@ -112,7 +112,7 @@ class DeviceGateway:
             self._reject(dev.id, "wrong_kind", via)
             return
         verdict = self.registry.sequence(dev.id, msg.boot, msg.seq)
-        if verdict.verdict == REPLAY:
+        if verdict.verdict == RETIRED or (verdict.verdict == OLD and msg.kind not in ("press", "vote")):
             health.bad_messages += 1
             self._reject(dev.id, "replay", via)
             return

@@ -28,7 +28,6 @@ from suivant_fw.message import ROLES
 
 DEVICE_ID = re.compile(r"[a-z0-9-]{1,24}")
 LINKS = ("mqtt", "serial")
-RESEND_WINDOW = 32  # seqs behind the highest that may still be resends (a device keeps 4 pending)
 BOOTS_KEPT = 64  # retired boot nonces per device, refused if they come back
 
 _SCHEMA = """
@@ -87,15 +86,15 @@ class Health:
 
 @dataclass(frozen=True)
 class Sequence:
-    """What a (boot, seq) is for a device: FRESH (new); REPEAT (a resend: one of the current
-    boot's last RESEND_WINDOW seqs; the queue's request ids answer it without a second
-    effect); REPLAY (a retired boot, or a seq of the current boot older than any resend can
-    be: refused)."""
+    """What a (boot, seq) is for a device: FRESH (the highest seq of the current boot yet, or
+    a new boot); OLD (a seq of the current boot at or below the highest: a resend, a late
+    message or a replay — a press or vote is answered from the queue's record of it, a hello
+    or status is dropped); RETIRED (a boot nonce that a newer one replaced: never applied)."""
     verdict: str
     new_boot: bool = False
 
 
-FRESH, REPEAT, REPLAY = "fresh", "repeat", "replay"
+FRESH, OLD, RETIRED = "fresh", "old", "retired"
 
 
 def _now() -> datetime:
@@ -226,14 +225,14 @@ class DeviceRegistry:
             if boot != current:
                 if self.db.execute("SELECT 1 FROM retired_boots WHERE device=? AND boot=?",
                                    (device_id, boot)).fetchone():
-                    return Sequence(REPLAY)
+                    return Sequence(RETIRED)
                 self._retire(device_id, current)
                 self.db.execute("UPDATE devices SET boot=?, last_seq=? WHERE id=?",
                                 (boot, seq, device_id))
                 self._state[device_id] = (boot, seq)
                 return Sequence(FRESH, new_boot=True)
             if seq <= last:
-                return Sequence(REPEAT if seq > last - RESEND_WINDOW else REPLAY)
+                return Sequence(OLD)
             self._state[device_id] = (boot, seq)
             self._unwritten.add(device_id)
             return Sequence(FRESH)

@@ -236,7 +236,8 @@ def test_hello_gets_the_current_show_and_status_is_kept_as_health(rig: Rig):
     rig.send("disp-1", "hello", "display", "0.1.0", "0", boot="33333333", seq=1)  # a reboot
     [show] = rig.link.wait("disp-1", "show")
     assert show.fields == ("0", "0", "A001")  # no blink for a rebooted display
-    rig.send("disp-1", "status", "120", "41000", "-61", "2", str(show.seq), boot="33333333")
+    rig.send("disp-1", "status", "120", "41000", "-61", "2", str(show.seq), boot="33333333",
+             seq=2)
     health = rig.registry.health["disp-1"]
     assert (health.uptime_s, health.heap, health.rssi, health.link_errors, health.shown,
             health.firmware) == (120, 41000, -61, 2, show.seq, "0.1.0")
@@ -302,8 +303,8 @@ def test_the_registry_keeps_devices_and_replay_state_across_restarts(tmp_path):
     registry.close()
     again = DeviceRegistry(path)
     assert again.get("t1") == dev
-    assert again.sequence("t1", "aaaaaaaa", 9).verdict == "replay"  # the retired boot
-    assert again.sequence("t1", "bbbbbbbb", 1).verdict == "repeat"
+    assert again.sequence("t1", "aaaaaaaa", 9).verdict == "retired"
+    assert again.sequence("t1", "bbbbbbbb", 1).verdict == "old"
     assert again.sequence("t1", "bbbbbbbb", 2).verdict == "fresh"
     assert (Path(path).stat().st_mode & 0o777) == 0o600  # it holds the device keys
 
