@@ -50,7 +50,8 @@ def _validation_message(exc: RequestValidationError) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError):
-        status = 404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400
+        status = getattr(exc, "http_status", None) \
+            or (404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400)
         return _answer(status, exc.code, exc.message)
 
     @app.exception_handler(Unauthorized)

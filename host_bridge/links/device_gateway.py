@@ -36,8 +36,8 @@ from suivant_fw import ProtocolError
 from suivant_fw.message import Message, decode, encode, peek
 
 from ..domain import commands as c
-from ..domain.errors import DomainError
-from ..service.queue_service import QueueService
+from ..domain.errors import Conflict, DomainError
+from ..service.queue_service import QueueService, Request
 from .displays import IDLE, DisplayBoard, Show
 from .registry import OLD, RETIRED, Device, DeviceRegistry
 
@@ -76,7 +76,7 @@ class DeviceGateway:
         self.rejected: Counter[str] = Counter()
         self._logged: dict[tuple[str, str], float] = {}
         self._events: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
-        self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command] | None] = \
+        self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command, bool] | None] = \
             queue.SimpleQueue()
         self._board_lock = threading.Lock()
         self._workers: list[threading.Thread] = []
@@ -107,12 +107,21 @@ class DeviceGateway:
             health.bad_messages += 1
             self._reject(dev.id, e.code, via)
             return
+        answered = msg.kind in ("press", "vote")  # the kinds that get an ack, refusals too
         if msg.kind not in KINDS_OF_ROLE[dev.role]:
             health.bad_messages += 1
             self._reject(dev.id, "wrong_kind", via)
+            if answered:  # signed, so a compliant board frees its pending slot
+                self._ack(dev, msg, "refused", "wrong_kind")
             return
-        verdict = self.registry.sequence(dev.id, msg.boot, msg.seq)
-        if verdict.verdict == RETIRED or (verdict.verdict == OLD and msg.kind not in ("press", "vote")):
+        verdict = self.registry.sequence(dev.id, msg.boot, msg.seq).verdict
+        if verdict == RETIRED:
+            health.bad_messages += 1
+            self._reject(dev.id, "old_boot", via)
+            if answered:  # answered from the record if it was decided, else refused for good
+                getattr(self, "_on_" + msg.kind)(dev, msg, retired=True)
+            return
+        if verdict == OLD and not answered:  # a late or replayed hello/status: old news
             health.bad_messages += 1
             self._reject(dev.id, "replay", via)
             return
@@ -149,14 +158,15 @@ class DeviceGateway:
         if show is not None and show.version > int(shown):  # it missed one: it gets it again
             self._send_show(dev, Show(dev.id, show.version, show.lines))
 
-    def _on_press(self, dev: Device, msg: Message) -> None:
-        self._presses.put((dev, msg, press_command(dev, msg.fields[0])))
+    def _on_press(self, dev: Device, msg: Message, retired: bool = False) -> None:
+        self._presses.put((dev, msg, press_command(dev, msg.fields[0]), retired))
 
-    def _on_vote(self, dev: Device, msg: Message) -> None:
+    def _on_vote(self, dev: Device, msg: Message, retired: bool = False) -> None:
         with self._board_lock:
             shown = self.board.sent.get(dev.id)
         label = shown.lines[0] if shown is not None and shown.lines[0] != IDLE else None
-        self._presses.put((dev, msg, c.GiveFeedback(int(msg.fields[0]), dev.counter, label)))
+        self._presses.put((dev, msg, c.GiveFeedback(int(msg.fields[0]), dev.counter, label),
+                           retired))
 
     def _run_presses(self) -> None:
         while True:
@@ -171,18 +181,18 @@ class DeviceGateway:
             self._apply([first, *_waiting(self._presses, BATCH_MAX - 1)])
             self.registry.flush()
 
-    def _apply(self, batch: list[tuple[Device, Message, c.Command]]) -> None:
-        """One group commit; then every press or vote of the batch is acknowledged."""
+    def _apply(self, batch: list[tuple[Device, Message, c.Command, bool]]) -> None:
+        """One group commit; then every press or vote of the batch is acknowledged. A press
+        or vote keeps its first answer for good, refusals included (protocol.md §4); one of a
+        retired boot is refused, unless it was decided before (then it gets that answer)."""
         try:
-            results = self.service.execute_batch(
-                [(command, f"device:{dev.id}", f"{msg.boot}:{msg.seq}")
-                 for dev, msg, command in batch])
+            results = self.service.execute_batch([_request(*item) for item in batch])
         except Exception:  # the store failed, a bug: nothing applied; the devices resend later
             log.exception("%d device commands could not be applied", len(batch))
-            for dev, msg, _ in batch:
+            for dev, msg, *_ in batch:
                 self._ack(dev, msg, "error", "internal")
             return
-        for (dev, msg, _), result in zip(batch, results):
+        for (dev, msg, *_), result in zip(batch, results):
             if isinstance(result, DomainError):
                 self._ack(dev, msg, "refused", result.code)
             else:
@@ -270,6 +280,18 @@ class DeviceGateway:
         by_id = {d.id: d for d in devices}
         for show in shows:
             self._send_show(by_id[show.device], show)
+
+
+def _request(dev: Device, msg: Message, command: c.Command, retired: bool) -> Request:
+    source, request_id = f"device:{dev.id}", f"{msg.boot}:{msg.seq}"
+    if retired:
+        return Request(command, source, request_id,
+                       refused=OldBoot("a message of a boot that a newer one replaced"))
+    return Request(command, source, request_id, order=(msg.boot, msg.seq))
+
+
+class OldBoot(Conflict):
+    code = "old_boot"
 
 
 def _waiting(q: queue.SimpleQueue[Any], limit: int) -> list[Any]:

@@ -10,16 +10,17 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
-from ..domain.errors import DomainError, UnknownFaqEntry
+from ..domain.errors import Conflict, DomainError, UnknownFaqEntry
 from ..domain.indicators import Indicators, Tally, indicators, tally
 from ..domain.queue import QueueState
 from ..domain.site import Site
-from ..store.sqlite_store import SqliteStore, StoredEvent
+from ..store.sqlite_store import Record, SqliteStore, StoredAnswer, StoredEvent
 from .bus import EventBus
 from .clock import Clock
 from .views import counter_view, public_event, ticket_view
@@ -31,6 +32,64 @@ SYSTEM = "system"
 
 def new_ticket_id() -> str:
     return secrets.token_urlsafe(12)  # 96 bits: not guessable, short enough for a QR code
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a batch. `order` = (stream, position) for a source whose requests come
+    in order (a device: its boot nonce and seq). `refused`: the entry point already refused
+    it (a press of a retired boot); it is recorded as the request's answer all the same."""
+    command: c.Command
+    source: str
+    request_id: str | None = None
+    order: tuple[str, int] | None = None
+    refused: DomainError | None = None
+
+
+class Stale(Conflict):
+    """A device's press or vote arriving after a later one of the same boot was decided."""
+    code = "stale"
+
+
+class KeyReused(DomainError):
+    """An idempotency key sent again with a different request (422, as the IETF draft on
+    the Idempotency-Key header asks)."""
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class StoredRefusal(DomainError):
+    """The refusal first given to a request, given again to its repeat."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def fingerprint(command: c.Command) -> str:
+    """What was asked, without what the entry point chose for it (a new ticket's id, the
+    label a feedback terminal was showing when the vote arrived)."""
+    fields = asdict(command)
+    if isinstance(command, c.IssueTicket):
+        fields.pop("ticket_id")
+    if isinstance(command, c.GiveFeedback):
+        fields.pop("label")
+    return f"{type(command).__name__}{sorted(fields.items())}"
+
+
+def _replay_result(earlier: StoredAnswer, asked: str) -> dict[str, Any] | DomainError:
+    if earlier.fingerprint is not None and earlier.fingerprint != asked:
+        return KeyReused("this request id was first used for another request")
+    if "refused" in earlier.answer:
+        return StoredRefusal(earlier.answer["refused"], earlier.answer.get("message", ""))
+    return {**earlier.answer, "replayed": True}
+
+
+def _replay(earlier: StoredAnswer, asked: str) -> dict[str, Any]:
+    result = _replay_result(earlier, asked)
+    if isinstance(result, DomainError):
+        raise result
+    return result
 
 
 class QueueService:
@@ -56,7 +115,8 @@ class QueueService:
         # the domain reads the business day and opening hours off `now`: give it local time
         now = self.clock.now().astimezone(self.tz)
         if self.state.needs_day(now):
-            self._commit(c.StartDay(now.date()), now, SYSTEM, None)
+            command = c.StartDay(now.date())
+            self._commit(Record(self.state.decide(command, now), None, SYSTEM), command, now)
         return now
 
     def read(self, fn: Callable[[QueueState], T]) -> T:
@@ -67,71 +127,106 @@ class QueueService:
             return fn(self.state)
 
     def execute(self, command: c.Command, source: str, request_id: str | None = None) -> dict[str, Any]:
+        """Apply a command once per (source, request id): a repeat gets the first answer
+        (`replayed`), and a repeat asking for something else is refused (KeyReused). Refusals
+        are not recorded here: a person's retried request is decided afresh."""
         with self._lock:
             if request_id is not None:
                 earlier = self.store.answer_for(source, request_id)
                 if earlier is not None:
-                    return {**earlier, "replayed": True}
+                    return _replay(earlier, fingerprint(command))
             now = self._start_day_if_due()
-            return self._commit(command, now, source, request_id)
+            events = self.state.decide(command, now)  # raises DomainError: nothing changed
+            return self._commit(Record(events, None, source, request_id, fingerprint(command)),
+                                command, now)
 
-    def execute_batch(self, requests: list[tuple[c.Command, str, str | None]]
-                      ) -> list[dict[str, Any] | DomainError]:
-        """Several commands decided in order, each on the state the previous left, and
+    def execute_batch(self, requests: list[Request]) -> list[dict[str, Any] | DomainError]:
+        """Several requests decided in order, each on the state the previous left, and
         committed together in one transaction: one fsync for a burst of presses (group
-        commit). Each result is the command's answer, or the DomainError that refused it
-        (refused commands change nothing and are not recorded, as with execute). A request id
-        already answered, in the store or earlier in the batch, gets that answer again. If the
-        commit fails nothing of the batch is applied and the exception is raised."""
+        commit). Each result is the answer, or the DomainError that refused it. A request id
+        already answered (in the store or earlier in the batch) gets that first answer again,
+        refusals included. An *ordered* request (a device's press: its stream is the boot, its
+        position the seq) keeps its first answer whatever it was, and one whose stream already
+        decided a later position is refused as Stale, never applied: a late resend must not
+        act after the presses that followed it. If the commit fails nothing of the batch is
+        applied and the exception is raised."""
         with self._lock:
             now = self._start_day_if_due()
             results: list[dict[str, Any] | DomainError] = []
-            items: list[tuple[list[Any], dict[str, Any], str, str | None]] = []
-            in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+            records: list[Record] = []
+            in_batch: dict[tuple[str, str], StoredAnswer] = {}
+            orders: dict[str, tuple[str, int] | None] = {}
             try:
-                for command, source, request_id in requests:
-                    if request_id is not None:
-                        earlier = in_batch.get((source, request_id)) \
-                            or self.store.answer_for(source, request_id)
-                        if earlier is not None:
-                            results.append({**earlier, "replayed": True})
-                            continue
-                    try:
-                        events = self.state.decide(command, now)
-                    except DomainError as exc:
-                        results.append(exc)
+                for r in requests:
+                    key = (r.source, r.request_id or "")
+                    earlier = in_batch.get(key) if r.request_id is not None else None
+                    if r.request_id is not None and earlier is None:
+                        earlier = self.store.answer_for(r.source, r.request_id)
+                    if earlier is not None:
+                        results.append(_replay_result(earlier, fingerprint(r.command)))
                         continue
-                    for event in events:
-                        self.state.apply(event)
-                    answer = self._answer(command)
-                    items.append((events, answer, source, request_id))
-                    if request_id is not None:
-                        in_batch[(source, request_id)] = answer
-                    results.append(answer)
-                seqs = self.store.commit_many(now.date().isoformat(), items) if items else []
+                    record, result = self._decide(r, now, orders)
+                    if record is not None:
+                        records.append(record)
+                        if r.request_id is not None:
+                            in_batch[key] = StoredAnswer(record.answer or {}, record.fingerprint)
+                    results.append(result)
+                seqs = self.store.commit_many(now.date().isoformat(), records) if records else []
             except BaseException:
                 self.state = self._rebuild()
                 raise
             published = [public_event(s, ev, self.state)
-                         for (events, *_), item_seqs in zip(items, seqs)
-                         for s, ev in zip(item_seqs, events)]
+                         for record, item_seqs in zip(records, seqs)
+                         for s, ev in zip(item_seqs, record.events)]
             if published:
                 self.bus.publish(published)
             return results
 
-    def _commit(self, command: c.Command, now: datetime, source: str, request_id: str | None) -> dict[str, Any]:
-        events = self.state.decide(command, now)  # raises DomainError: nothing changed
+    def _decide(self, r: Request, now: datetime, orders: dict[str, tuple[str, int] | None]
+                ) -> tuple[Record | None, dict[str, Any] | DomainError]:
+        """One request of a batch, applied in memory: -> what to commit (None: nothing, a
+        refusal that is not kept) and the result."""
+        keep = r.refused is not None or r.order is not None  # ordered requests keep refusals
+        refusal = r.refused
+        if refusal is None and r.order is not None:
+            if r.source not in orders:
+                orders[r.source] = self.store.order_of(r.source)
+            known = orders[r.source]
+            if known is not None and known[0] == r.order[0] and known[1] > r.order[1]:
+                refusal = Stale(f"a later message of this boot (seq {known[1]}) was decided first")
+        events: list[Any] = []
+        if refusal is None:
+            try:
+                events = self.state.decide(r.command, now)
+            except DomainError as exc:
+                refusal = exc
+        if r.order is not None:
+            orders[r.source] = r.order
+        if refusal is not None:
+            if not keep or r.request_id is None:
+                return None, refusal
+            answer = {"refused": refusal.code, "message": refusal.message}
+            return Record([], answer, r.source, r.request_id, fingerprint(r.command),
+                          r.order), refusal
+        for event in events:
+            self.state.apply(event)
+        answer = self._answer(r.command)
+        return Record(events, answer, r.source, r.request_id, fingerprint(r.command),
+                      r.order), answer
+
+    def _commit(self, record: Record, command: c.Command, now: datetime) -> dict[str, Any]:
         try:
-            for event in events:
+            for event in record.events:
                 self.state.apply(event)
             answer = self._answer(command)
-            seqs = self.store.commit(now.date().isoformat(), events, answer, source, request_id)
+            seqs = self.store.commit(now.date().isoformat(), replace(record, answer=answer))
         except BaseException:
             # the state moved ahead of the disk: put it back to what the disk says
             self.state = self._rebuild()
             raise
-        if events:
-            self.bus.publish([public_event(s, ev, self.state) for s, ev in zip(seqs, events)])
+        if record.events:
+            self.bus.publish([public_event(s, ev, self.state)
+                              for s, ev in zip(seqs, record.events)])
         return answer
 
     def _answer(self, command: c.Command) -> dict[str, Any]:

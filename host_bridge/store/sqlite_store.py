@@ -34,6 +34,11 @@ CREATE TABLE IF NOT EXISTS requests (
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS daily_tallies (day TEXT PRIMARY KEY, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS request_order (
+    source   TEXT PRIMARY KEY,
+    stream   TEXT NOT NULL,
+    position INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS faq_views (
     service  TEXT NOT NULL,
     question TEXT NOT NULL,
@@ -47,6 +52,25 @@ CREATE TABLE IF NOT EXISTS faq_views (
 class StoredEvent:
     seq: int
     event: Event
+
+
+@dataclass(frozen=True)
+class Record:
+    """One decided request, committed whole: its events (none for a refusal), its answer, and
+    what identifies it — (source, request id), the fingerprint of what was asked (a key reused
+    for something else is refused), and its place in its source's ordered stream, if any."""
+    events: list[Event]
+    answer: dict[str, Any] | None
+    source: str | None = None
+    request_id: str | None = None
+    fingerprint: str | None = None
+    order: tuple[str, int] | None = None
+
+
+@dataclass(frozen=True)
+class StoredAnswer:
+    answer: dict[str, Any]
+    fingerprint: str | None
 
 
 class SchemaMismatch(RuntimeError):
@@ -68,6 +92,9 @@ class SqliteStore:
             self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
         elif int(row[0]) != SCHEMA_VERSION:
             raise SchemaMismatch(f"{path}: schema {row[0]}, this bridge expects {SCHEMA_VERSION}")
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(requests)")}
+        if "fingerprint" not in columns:  # files written before the fingerprint: NULL = unknown
+            self.db.execute("ALTER TABLE requests ADD COLUMN fingerprint TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -82,35 +109,48 @@ class SqliteStore:
         self.db.execute("INSERT INTO faq_views VALUES (?, ?, 1) ON CONFLICT (service, question) "
                         "DO UPDATE SET views = views + 1", (service, question))
 
-    def answer_for(self, source: str, request_id: str) -> dict[str, Any] | None:
-        row = self.db.execute("SELECT answer FROM requests WHERE source=? AND request_id=?",
-                              (source, request_id)).fetchone()
-        return json.loads(row[0]) if row else None
+    def answer_for(self, source: str, request_id: str) -> StoredAnswer | None:
+        row = self.db.execute("SELECT answer, fingerprint FROM requests "
+                              "WHERE source=? AND request_id=?", (source, request_id)).fetchone()
+        return StoredAnswer(json.loads(row[0]), row[1]) if row else None
 
-    def commit(self, day: str, events: list[Event], answer: dict[str, Any] | None,
-               source: str | None, request_id: str | None) -> list[int]:
+    def order_of(self, source: str) -> tuple[str, int] | None:
+        """The (stream, highest position) decided for an ordered source (a device's boot, seq)."""
+        row = self.db.execute("SELECT stream, position FROM request_order WHERE source=?",
+                              (source,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def commit(self, day: str, record: Record) -> list[int]:
         """Append events and record the answer atomically; returns the events' sequence numbers."""
-        return self.commit_many(day, [(events, answer, source, request_id)])[0]
+        return self.commit_many(day, [record])[0]
 
-    def commit_many(self, day: str, items: list[tuple[list[Event], dict[str, Any] | None,
-                                                      str | None, str | None]]) -> list[list[int]]:
-        """Several commands' events and answers in one transaction (one fsync): all or none.
-        -> each item's sequence numbers."""
+    def commit_many(self, day: str, records: list[Record]) -> list[list[int]]:
+        """Several requests' events and answers in one transaction (one fsync): all or none.
+        -> each record's sequence numbers. A record without events (a refusal kept as the
+        answer) is filed under the latest event, so the retention purge takes it with its day."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             out = []
-            for events, answer, source, request_id in items:
+            last = None
+            for r in records:
                 seqs = []
-                for event in events:
+                for event in r.events:
                     cur = db.execute("INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)",
                                      (day, type(event).__name__, event.at.isoformat(),
                                       event_to_json(event)))
                     seqs.append(cur.lastrowid)
-                if request_id is not None:
-                    db.execute("INSERT INTO requests VALUES (?,?,?,?)",
-                               (source, request_id, json.dumps(answer, ensure_ascii=False),
-                                seqs[-1] if seqs else None))
+                    last = cur.lastrowid
+                if r.request_id is not None:
+                    if last is None:
+                        last = db.execute("SELECT max(seq) FROM events").fetchone()[0]
+                    db.execute("INSERT INTO requests VALUES (?,?,?,?,?)",
+                               (r.source, r.request_id, json.dumps(r.answer, ensure_ascii=False),
+                                last, r.fingerprint))
+                if r.order is not None:
+                    db.execute("INSERT INTO request_order VALUES (?,?,?) ON CONFLICT (source) "
+                               "DO UPDATE SET stream=excluded.stream, position=excluded.position",
+                               (r.source, *r.order))
                 out.append(seqs)
             db.execute("COMMIT")
         except BaseException:

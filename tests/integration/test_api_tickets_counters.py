@@ -434,6 +434,23 @@ def test_the_same_idempotency_key_twice_issues_one_ticket_and_replays_the_answer
     assert waiting(client, "etat-civil") == 2
 
 
+def test_an_idempotency_key_reused_for_another_request_is_refused_and_changes_nothing(
+        day_started, bridge):
+    """Issue 10: asking for urbanisme with the key of an accueil ticket gave the accueil
+    ticket back, silently."""
+    client = day_started
+    key = {"Idempotency-Key": "kiosk-1:7f3e9c2a-0003"}
+    first = client.post("/api/tickets", json={"service": "etat-civil"}, headers=key)
+    assert first.status_code == 201
+    seq = bridge.service.store.last_seq()
+    other = client.post("/api/tickets", json={"service": "urbanisme"}, headers=key)
+    assert other.status_code == 422
+    assert other.json()["error"] == "idempotency_key_reused"
+    assert bridge.service.store.last_seq() == seq
+    again = client.post("/api/tickets", json={"service": "etat-civil"}, headers=key)
+    assert again.json()["ticket"]["id"] == first.json()["ticket"]["id"]
+
+
 def test_the_same_idempotency_key_twice_calls_the_next_ticket_once(day_started, bridge, clock):
     client = day_started
     for _ in range(2):

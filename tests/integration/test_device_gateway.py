@@ -196,22 +196,38 @@ def test_unauthenticated_or_malformed_lines_change_nothing_and_are_counted(rig: 
     rig.gateway.handle_line(line, "mqtt")
     time.sleep(0.1)
     assert rig.events() == before
-    assert rig.link.take(kind="ack") == []
+    # an authenticated refusal is answered (signed), so the board frees its pending slot;
+    # an unauthenticated line gets nothing
+    expected = [("refused", "wrong_kind")] if forge == "wrong_kind" else []
+    assert [a.fields for a in rig.link.take(kind="ack")] == expected
     assert sum(rig.gateway.rejected.values()) == 1
 
 
-def test_a_message_of_a_retired_boot_is_refused_as_a_replay(rig: Rig):
+def test_a_press_of_a_retired_boot_gets_its_first_answer_and_is_never_applied_again(rig: Rig):
     rig.service.execute(c.OpenCounter(1), "user:agent")
     rig.issue()
     rig.issue()
     old = rig.send("term-1", "press", "next", boot="11111111", seq=1)
-    rig.link.wait("term-1", "ack")
+    [first] = rig.link.wait("term-1", "ack")
     rig.send("term-1", "hello", "counter", "0.1.0", "0", boot="22222222", seq=1)  # a reboot
     rig.gateway.handle_line(old, "mqtt")  # the old press, captured and played again
-    time.sleep(0.1)
-    assert rig.link.take("term-1", "ack") == []
-    assert rig.gateway.rejected["replay"] == 1
+    [again] = rig.link.wait("term-1", "ack")
+    assert (again.boot, again.seq, again.fields) == (first.boot, first.seq, ("ok", "A001"))
+    assert rig.gateway.rejected["old_boot"] == 1
     assert rig.events().count("TicketCalled") == 1
+
+
+def test_an_undecided_press_of_a_retired_boot_is_refused_for_good(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.send("term-1", "hello", "counter", "0.1.0", "0", boot="11111111", seq=1)
+    lost = rig.line("term-1", "press", "next", boot="11111111", seq=2)  # never arrived...
+    rig.send("term-1", "hello", "counter", "0.1.0", "0", boot="22222222", seq=1)  # a reboot
+    for _ in range(2):  # ...until now, twice: the same refusal each time
+        rig.gateway.handle_line(lost, "mqtt")
+        [ack] = rig.link.wait("term-1", "ack")
+        assert (ack.boot, ack.seq, ack.fields) == ("11111111", 2, ("refused", "old_boot"))
+    assert rig.events().count("TicketCalled") == 0
 
 
 def test_a_vote_is_recorded_about_the_ticket_the_terminal_shows(rig: Rig):
@@ -340,3 +356,83 @@ def test_a_device_whose_status_shows_an_old_version_gets_the_current_show_again(
     rig.send("disp-1", "status", "70", "40000", "-70", "0", str(current))
     time.sleep(0.1)
     assert rig.link.take("disp-1", "show") == []  # up to date: nothing sent
+
+
+# -- issue 10, finding 1: a press keeps its first answer, refusals included --------------------
+
+def test_a_refused_press_resent_after_the_state_changed_is_still_refused_and_not_applied(
+        rig: Rig):
+    rig.issue()
+    line = rig.send("term-1", "press", "next")  # the counter is still closed
+    [first] = rig.link.wait("term-1", "ack")
+    assert first.fields == ("refused", "counter_closed")
+    rig.service.execute(c.OpenCounter(1), "user:agent")  # the agent opens it meanwhile
+    rig.gateway.handle_line(line, "mqtt")  # the same press again: its ack was lost
+    [again] = rig.link.wait("term-1", "ack")
+    assert again.fields == ("refused", "counter_closed")
+    assert rig.events().count("TicketCalled") == 0
+
+
+def test_a_late_finish_never_serves_the_ticket_its_board_called_after_it(rig: Rig):
+    """The outside tester's case: `finish` first refused (nothing in service), resent late,
+    after the board's next `next` called A001: it must not serve A001 10 ms after its call."""
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    finish = rig.send("term-1", "press", "finish", seq=1)
+    assert rig.link.wait("term-1", "ack")[0].fields == ("refused", "no_current_ticket")
+    rig.issue()
+    rig.send("term-1", "press", "next", seq=2)
+    assert rig.link.wait("term-1", "ack")[0].fields == ("ok", "A001")
+    rig.gateway.handle_line(finish, "mqtt")
+    [ack] = rig.link.wait("term-1", "ack")
+    assert (ack.seq, ack.fields) == (1, ("refused", "no_current_ticket"))
+    assert "TicketServed" not in rig.events()
+
+
+def test_a_press_that_arrives_after_a_later_press_of_its_boot_is_refused_as_stale(rig: Rig):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.issue()
+    late = rig.line("term-1", "press", "absent", seq=1)  # lost on the way...
+    rig.send("term-1", "press", "next", seq=2)
+    assert rig.link.wait("term-1", "ack")[0].fields == ("ok", "A001")
+    for _ in range(2):  # ...then arrives, twice: the same refusal, A001 keeps its turn
+        rig.gateway.handle_line(late, "mqtt")
+        [ack] = rig.link.wait("term-1", "ack")
+        assert (ack.seq, ack.fields) == (1, ("refused", "stale"))
+    assert "TicketAbsent" not in rig.events()
+
+
+def test_a_lost_ack_is_found_after_many_other_messages_of_the_boot(rig: Rig):
+    """Finding 3: hello and status share the seq counter; the answer is kept, not windowed."""
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    press = rig.send("term-1", "press", "next", seq=1)
+    [first] = rig.link.wait("term-1", "ack")
+    for seq in range(2, 80):
+        rig.send("term-1", "status", "10", "40000", "-60", "0", "0", seq=seq)
+    rig.gateway.handle_line(press, "mqtt")
+    [again] = rig.link.wait("term-1", "ack")
+    assert again.fields == first.fields == ("ok", "A001")
+    assert rig.events().count("TicketCalled") == 1
+
+
+def test_the_first_answer_survives_a_bridge_restart(rig: Rig, settings, clock, tmp_path):
+    rig.issue()
+    press = rig.send("term-1", "press", "next")
+    assert rig.link.wait("term-1", "ack")[0].fields == ("refused", "counter_closed")
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.store.close()
+    store = SqliteStore(settings.db_path, "NORMAL")  # the bridge again, from its files
+    service = QueueService(settings.site, store, clock)
+    gateway = DeviceGateway(service, rig.registry)
+    link = Recorder()
+    gateway.attach("mqtt", link)
+    gateway.start()
+    try:
+        gateway.handle_line(press, "mqtt")
+        [ack] = link.wait("term-1", "ack")
+        assert ack.fields == ("refused", "counter_closed")
+        assert service.read(lambda s: s.current_ticket(1)) is None
+    finally:
+        gateway.stop()
+        store.close()

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from host_bridge.domain import commands as c
 from host_bridge.domain.errors import DomainError
-from host_bridge.service.queue_service import QueueService
+from host_bridge.service.queue_service import QueueService, Request
 from host_bridge.store.sqlite_store import SqliteStore
 
 COUNTERS = (1, 2)
@@ -60,7 +60,7 @@ def test_a_batch_answers_and_changes_what_one_by_one_would(settings, clock, tmp_
                 singles.append(one.execute(command, source, rid))
             except DomainError as e:
                 singles.append(e)
-        together = many.execute_batch(batch)
+        together = many.execute_batch([Request(*r) for r in batch])
         assert [_plain(r) for r in together] == [_plain(r) for r in singles]
         assert _history(many) == _history(one)
     finally:
@@ -73,8 +73,8 @@ def test_the_same_request_twice_in_a_batch_is_applied_once(settings, clock, tmp_
     service.execute(c.OpenCounter(1), "user:agent")
     service.execute(c.IssueTicket("accueil", "t1"), "public")
     service.execute(c.IssueTicket("accueil", "t2"), "public")
-    first, again = service.execute_batch([(c.CallNext(1), "device:a", "b:1"),
-                                          (c.CallNext(1), "device:a", "b:1")])
+    first, again = service.execute_batch([Request(c.CallNext(1), "device:a", "b:1"),
+                                          Request(c.CallNext(1), "device:a", "b:1")])
     assert again == {**first, "replayed": True}
     assert [t for t, _ in _history(service)].count("TicketCalled") == 1
 
@@ -89,9 +89,9 @@ def test_a_failed_commit_applies_nothing_of_the_batch(settings, clock, tmp_path,
         raise OSError("disk full")
     monkeypatch.setattr(service.store, "commit_many", broken)
     with pytest.raises(OSError):
-        service.execute_batch([(c.CallNext(1), "device:a", "b:1")])
+        service.execute_batch([Request(c.CallNext(1), "device:a", "b:1")])
     monkeypatch.undo()
     assert _history(service) == before
     assert service.read(lambda s: s.current_ticket(1)) is None  # memory back to the disk's
-    [answer] = service.execute_batch([(c.CallNext(1), "device:a", "b:1")])
+    [answer] = service.execute_batch([Request(c.CallNext(1), "device:a", "b:1")])
     assert answer["counter"]["ticket"]["label"] == "A001"
