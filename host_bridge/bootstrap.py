@@ -71,4 +71,5 @@ def build(settings: Settings, clock: Clock | None = None) -> Bridge:
     gateway = DeviceGateway(service, registry)
     app = create_app(settings, service)
     app.state.registry = registry
+    app.state.gateway = gateway
     return Bridge(settings, service, app, registry, gateway)

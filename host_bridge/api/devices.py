@@ -16,17 +16,21 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def device_views(registry: DeviceRegistry) -> list[dict[str, Any]]:
+def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = None
+                 ) -> list[dict[str, Any]]:
     """Each device and its health; never its key or broker password."""
     out = []
     for dev in registry.all():
-        h = registry.health[dev.id]
+        h = registry.health.get(dev.id)
+        if h is None:  # removed while we read
+            continue
         out.append({
             "id": dev.id, "role": dev.role, "counter": dev.counter, "link": dev.link,
             "serial_port": dev.serial_port, "serial_address": dev.serial_address,
             "online": h.online, "last_seen": _iso(h.last_seen), "firmware": h.firmware or dev.firmware,
             "boot": h.boot, "uptime_s": h.uptime_s, "rssi": h.rssi, "free_heap": h.heap,
             "link_errors": h.link_errors, "shown": h.shown, "bad_messages": h.bad_messages,
+            "refused": dict((refusals or {}).get(dev.id, {})),
         })
     return out
 
@@ -39,4 +43,8 @@ def devices(request: Request, user: Staff):
     if user.role not in ("supervisor", "admin"):
         raise Forbidden(f"role {user.role!r} cannot see the devices")
     registry: DeviceRegistry | None = getattr(request.app.state, "registry", None)
-    return {"devices": device_views(registry) if registry is not None else []}
+    gateway = getattr(request.app.state, "gateway", None)
+    if registry is None:
+        return {"devices": [], "links": {}}
+    return {"devices": device_views(registry, gateway.refusals if gateway else None),
+            "links": gateway.link_stats() if gateway is not None else {}}

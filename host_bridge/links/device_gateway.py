@@ -73,7 +73,8 @@ class DeviceGateway:
         self.clock = clock
         self.links: dict[str, Link] = {}
         self.board = DisplayBoard()
-        self.rejected: Counter[str] = Counter()
+        self.rejected: Counter[str] = Counter()  # refused lines by reason, all devices
+        self.refusals: dict[str, Counter[str]] = {}  # the same, per registered device
         self._logged: dict[tuple[str, str], float] = {}
         self._events: queue.SimpleQueue[list[dict[str, Any]] | None] = queue.SimpleQueue()
         self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command, bool] | None] = \
@@ -91,39 +92,35 @@ class DeviceGateway:
         try:
             _, device_id = peek(line)
         except ProtocolError as e:
-            self._reject(sender or "-", e.code, via)
+            self.reject(sender or "-", e.code, via)
             return
         if sender is not None and sender != device_id:
-            self._reject(sender, "not_its_topic", via)
+            self.reject(sender, "not_its_topic", via)
             return
         dev = self.registry.get(device_id)
         if dev is None:
-            self._reject(device_id, "unknown_device", via)
+            self.reject(device_id, "unknown_device", via)
             return
         health = self.registry.health[dev.id]
         try:
             msg = decode(line, dev.key)
         except ProtocolError as e:
-            health.bad_messages += 1
-            self._reject(dev.id, e.code, via)
+            self.reject(dev.id, e.code, via)
             return
         answered = msg.kind in ("press", "vote")  # the kinds that get an ack, refusals too
         if msg.kind not in KINDS_OF_ROLE[dev.role]:
-            health.bad_messages += 1
-            self._reject(dev.id, "wrong_kind", via)
+            self.reject(dev.id, "wrong_kind", via)
             if answered:  # signed, so a compliant board frees its pending slot
                 self._ack(dev, msg, "refused", "wrong_kind")
             return
         verdict = self.registry.sequence(dev.id, msg.boot, msg.seq).verdict
         if verdict == RETIRED:
-            health.bad_messages += 1
-            self._reject(dev.id, "old_boot", via)
+            self.reject(dev.id, "old_boot", via)
             if answered:  # answered from the record if it was decided, else refused for good
                 getattr(self, "_on_" + msg.kind)(dev, msg, retired=True)
             return
         if verdict == OLD and not answered:  # a late or replayed hello/status: old news
-            health.bad_messages += 1
-            self._reject(dev.id, "replay", via)
+            self.reject(dev.id, "replay", via)
             return
         health.last_seen = self.clock()
         health.via = via
@@ -134,8 +131,7 @@ class DeviceGateway:
     def _on_hello(self, dev: Device, msg: Message) -> None:
         role, firmware, shown = msg.fields
         if role != dev.role:
-            self.registry.health[dev.id].bad_messages += 1
-            self._reject(dev.id, "wrong_role", "hello")
+            self.reject(dev.id, "wrong_role", "hello")
             return
         self.registry.set_firmware(dev.id, firmware)
         health = self.registry.health[dev.id]
@@ -220,14 +216,30 @@ class DeviceGateway:
         except Exception:  # a link that fails must not stop the others
             log.exception("%s: sending %s on %s failed", dev.id, msg.kind, dev.link)
 
-    def _reject(self, device_id: str, reason: str, via: str) -> None:
+    def reject(self, device_id: str, reason: str, via: str) -> None:
+        """Count a refused line: by reason for the bridge, and against the device the link
+        says it came from (its topic, its port) when that device is registered."""
         self.rejected[reason] += 1
+        health = self.registry.health.get(device_id)
+        if health is not None:
+            health.bad_messages += 1
+            self.refusals.setdefault(device_id, Counter())[reason] += 1
         now = time.monotonic()
         key = (device_id, reason)
         if now - self._logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
             self._logged[key] = now
             log.warning("refused a line from %s on %s: %s (counted; logged once a minute)",
                         device_id, via, reason)
+
+    def link_stats(self) -> dict[str, Any]:
+        """What the links counted that no device answers for: refusals by reason, and the
+        serial ports' frame counters."""
+        out: dict[str, Any] = {"refused": dict(self.rejected)}
+        for name, link in self.links.items():
+            stats = getattr(link, "stats", None)
+            if stats is not None:
+                out[name] = stats()
+        return out
 
     # -- displays ----------------------------------------------------------------------------
     def _screens(self, devices: list[Device]) -> list[Show]:

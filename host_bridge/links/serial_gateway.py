@@ -183,14 +183,38 @@ class SerialPortLink:
         data = self.port.read(max(1, self.port.in_waiting))
         if not data:
             return
-        owners = {d.serial_address or 0: d.id for d in self.devices()}
-        for addr, line in self.frames.feed(data):
+        devices = self.devices()
+        owners = {d.serial_address or 0: d.id for d in devices}
+        before = self._frame_errors()
+        frames = self.frames.feed(data)
+        self._count_frame_errors(before, devices)
+        for addr, line in frames:
             self._answered.set()
             owner = owners.get(addr)
             if owner is None:
                 self.gateway.rejected["unknown_address"] += 1
                 continue
             self.gateway.handle_line(line, self.settings.port, owner)
+
+    def _frame_errors(self) -> tuple[int, int, int]:
+        f = self.frames
+        return f.crc_errors, f.bad_frames, f.overflows
+
+    def _count_frame_errors(self, before: tuple[int, int, int], devices: list[Device]) -> None:
+        """Damaged frames count as refused lines: against the port's device on a point-to-
+        point link (it can only be its), for the port alone on a bus (the address may be
+        the damaged part)."""
+        after = self._frame_errors()
+        owner = devices[0].id if len(devices) == 1 and not devices[0].serial_address else "-"
+        for reason, old, new in zip(("bad_crc", "bad_frame", "too_long"), before, after):
+            for _ in range(new - old):
+                self.gateway.reject(owner, reason, self.settings.port)
+
+    def stats(self) -> dict[str, int]:
+        f = self.frames
+        return {"frames": f.frames, "crc_errors": f.crc_errors, "bad_frames": f.bad_frames,
+                "too_long": f.overflows, "noise_bytes": f.noise_bytes, "opens": self.opens,
+                "failures": self.failures}
 
     def _take(self, device_id: str) -> list[bytes]:
         with self._lock:
@@ -234,6 +258,10 @@ class SerialLinks:
     def start(self) -> None:
         for link in self.ports.values():
             link.start()
+
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Each port's frame counters, for GET /api/devices."""
+        return {port: link.stats() for port, link in self.ports.items()}
 
     def stop(self) -> None:
         for link in self.ports.values():

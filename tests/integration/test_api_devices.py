@@ -32,3 +32,28 @@ def test_supervisors_see_devices_and_their_health_without_secrets(settings, cloc
         assert [d["id"] for d in body["devices"]] == ["hall", "term-2"]
     finally:
         bridge.close()
+
+
+def test_malformed_and_wrong_topic_lines_are_counted_against_the_topic_s_device(settings, clock):
+    """Issue 10: 0 of 26 spoofed lines were counted. A line on term-2's topic that names
+    hall, and garbage on it, count against term-2; unknown senders only by reason."""
+    bridge = build(settings, clock)
+    try:
+        dev = bridge.registry.add("term-2", "counter", 2)
+        hall = bridge.registry.add("hall", "hall")
+        spoof = encode(Message("status", "hall", "0badf00d", 1, ("1", "1", "-", "0", "0")),
+                       hall.key)
+        for _ in range(13):
+            bridge.gateway.handle_line(spoof, "mqtt", "term-2")
+            bridge.gateway.handle_line(b"SV1|press|term-2|\xff", "mqtt", "term-2")
+        bridge.gateway.handle_line(b"garbage", "mqtt", "nobody")
+        with TestClient(bridge.app) as client:
+            body = client.get("/api/devices", headers=SUPERVISOR).json()
+        term = next(d for d in body["devices"] if d["id"] == "term-2")
+        assert term["refused"] == {"not_its_topic": 13, "bad_char": 13}
+        assert term["bad_messages"] == 26
+        assert body["links"]["refused"] == {"not_its_topic": 13, "bad_char": 13,
+                                            "bad_magic": 1}
+        assert dev.key.hex() not in str(body)
+    finally:
+        bridge.close()

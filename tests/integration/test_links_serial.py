@@ -164,3 +164,42 @@ def test_a_foreign_or_forged_frame_changes_nothing(rig: LinkRig):
     time.sleep(0.5)
     assert rig.history() == before
     assert rig.gateway.rejected["bad_mac"] == 1 and rig.gateway.rejected["unknown_address"] == 1
+
+
+def test_every_damaged_or_foreign_frame_is_counted_against_the_port_s_device(rig: LinkRig):
+    """Issue 10: 0 of 60 malformed lines reached /api/devices. Each kind of damage, on a real
+    pty, is counted once: against the device of a point-to-point port, and by reason."""
+    from suivant_fw.frame import encode_frame
+    from suivant_fw.message import Message, encode
+    from host_bridge.api.devices import device_views
+    rig.serial_board("term-3", "counter", 3)
+    rig.serial_board("disp-3", "display", 3)
+    rig.start_bridge()
+    online(rig, "term-3")
+    term = rig.farm.boards["term-3"]
+    key = rig.registry.get("term-3").key
+    good = encode_frame(0, encode(Message("status", "term-3", "0badcafe", 1,
+                                          ("1", "1", "-", "0", "0")), key))
+    bad_crc = good[:-4] + (b"0000" if good[-4:-2] != b"00" else b"1111")[:2] + b"\r\n"
+    damaged = {
+        "bad_crc": bad_crc,
+        "bad_frame": b"#zz nonsense\r\n",
+        "too_long": b"#00 " + b"x" * 400 + b"\r\n",
+        "bad_magic": encode_frame(0, b"XX1|press|term-3|0badcafe|1|next|0000000000000000"),
+        "not_its_topic": encode_frame(0, encode(Message("status", "disp-3", "0badcafe", 1,
+                                                        ("1", "1", "-", "0", "0")),
+                                                rig.registry.get("disp-3").key)),
+    }
+    for _ in range(12):
+        for frame in damaged.values():
+            rig.farm.call(lambda f=frame: term.port.write(f))
+    expected = {reason: 12 for reason in damaged}
+    rig.farm.wait(lambda: all(rig.gateway.refusals.get("term-3", {}).get(r, 0) >= n
+                              for r, n in expected.items()), timeout=10, what="all counted")
+    time.sleep(0.3)
+    refused = dict(rig.gateway.refusals["term-3"])
+    assert refused == expected
+    [view] = [d for d in device_views(rig.registry, rig.gateway.refusals) if d["id"] == "term-3"]
+    assert view["bad_messages"] == sum(refused.values()) and view["refused"] == refused
+    port = rig.gateway.link_stats()["serial"][str(rig.tmp / "tty-term-3")]
+    assert port["crc_errors"] >= 12 and port["too_long"] >= 12
