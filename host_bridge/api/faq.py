@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from .deps import Service
 from .errors import responses
@@ -20,9 +20,15 @@ def faq(service_id: ServicePath, service: Service):
     return service.faq(service_id)
 
 
+ReaderTicket = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$",
+                                    description="the reader's ticket id (today's)")]
+
+
 @router.post("/{service_id}/faq/{entry}/view", status_code=204,
-             summary="Someone read this entry (the ticket page says so once per reader)",
+             summary="The holder of a ticket of today read this entry: counted once per "
+                     "ticket and entry, so nobody can push an answer up by clicking",
              responses=responses(404, 422))
-def viewed(service_id: ServicePath, entry: EntryNumber, service: Service) -> Response:
-    service.faq_viewed(service_id, entry)
+def viewed(service_id: ServicePath, entry: EntryNumber, ticket: ReaderTicket,
+           service: Service) -> Response:
+    service.faq_viewed(service_id, entry, ticket)
     return Response(status_code=204)

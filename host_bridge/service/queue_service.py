@@ -258,12 +258,16 @@ class QueueService:
         entries.sort(key=lambda x: (-x["views"], x["id"]))
         return {"service": service_id, "faq": entries}
 
-    def faq_viewed(self, service_id: str, entry: int) -> None:
+    def faq_viewed(self, service_id: str, entry: int, ticket_id: str) -> None:
+        """A reading by the holder of one of today's tickets, counted once per ticket."""
         service = self.state.service_config(service_id)
         if not 0 <= entry < len(service.faq):
             raise UnknownFaqEntry(f"{service_id} has no FAQ entry {entry}")
         with self._lock:
-            self.store.add_faq_view(service_id, service.faq[entry].question)
+            self._start_day_if_due()
+            self.state.ticket(ticket_id)  # UnknownTicket: not a reader of today
+            self.store.add_faq_view(service_id, service.faq[entry].question, ticket_id,
+                                    self.state.day.isoformat())
 
     def change_site(self, site: Site) -> None:
         """The administration's new site, at once (SiteChangeRefused: nothing changed)."""

@@ -39,6 +39,13 @@ CREATE TABLE IF NOT EXISTS request_order (
     stream   TEXT NOT NULL,
     position INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS faq_readers (
+    day      TEXT NOT NULL,
+    ticket   TEXT NOT NULL,
+    service  TEXT NOT NULL,
+    question TEXT NOT NULL,
+    PRIMARY KEY (day, ticket, service, question)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS faq_views (
     service  TEXT NOT NULL,
     question TEXT NOT NULL,
@@ -105,9 +112,22 @@ class SqliteStore:
         return dict(self.db.execute("SELECT question, views FROM faq_views WHERE service=?",
                                     (service,)))
 
-    def add_faq_view(self, service: str, question: str) -> None:
-        self.db.execute("INSERT INTO faq_views VALUES (?, ?, 1) ON CONFLICT (service, question) "
-                        "DO UPDATE SET views = views + 1", (service, question))
+    def add_faq_view(self, service: str, question: str, ticket: str, day: str) -> None:
+        """One more reading, unless this ticket already read it; the readers of earlier days
+        are forgotten (only the counts stay)."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM faq_readers WHERE day < ?", (day,))
+            new = db.execute("INSERT OR IGNORE INTO faq_readers VALUES (?, ?, ?, ?)",
+                             (day, ticket, service, question)).rowcount
+            if new:
+                db.execute("INSERT INTO faq_views VALUES (?, ?, 1) ON CONFLICT (service, "
+                           "question) DO UPDATE SET views = views + 1", (service, question))
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
 
     def answer_for(self, source: str, request_id: str) -> StoredAnswer | None:
         row = self.db.execute("SELECT answer, fingerprint FROM requests "

@@ -96,8 +96,9 @@ async function loadFaq() {
     let counted = false;
     d.addEventListener("toggle", () => {
       if (!d.open || counted) return;
-      counted = true;  // one view per reader and page
-      api(`/api/services/${encodeURIComponent(ticket.service)}/faq/${entry.id}/view`, { method: "POST" })
+      counted = true;  // the bridge counts one view per ticket and entry anyway
+      api(`/api/services/${encodeURIComponent(ticket.service)}/faq/${entry.id}/view`
+        + `?ticket=${encodeURIComponent(ticket.id)}`, { method: "POST" })
         .catch(() => {});
     });
     return d;
