@@ -67,6 +67,11 @@ class SiteClosed(Conflict):
     code = "site_closed"
 
 
+class NoFreeNumber(Conflict):
+    """Every label of a letter is held by a live ticket: issuing would duplicate one."""
+    code = "no_free_number"
+
+
 class DuplicateTicketId(Conflict):
     code = "duplicate_ticket_id"
 

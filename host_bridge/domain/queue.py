@@ -7,6 +7,7 @@ commits the events before applying them, so the state always equals the replay o
 from __future__ import annotations
 
 from bisect import bisect_right
+from collections import Counter as Tally
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -14,8 +15,8 @@ from . import commands as c
 from . import events as e
 from .elapsed import elapsed, minutes
 from .errors import (
-    CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
-    ServiceNotServed, SiteChangeRefused,
+    CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
+    RecallRefused, ServiceNotServed, SiteChangeRefused,
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from .estimate import (
@@ -35,13 +36,18 @@ class DayNotStarted(RuntimeError):
 
 
 class QueueState:
-    def __init__(self, site: Site):
+    def __init__(self, site: Site, max_number: int = MAX_NUMBER):
         self.site = site
+        self.max_number = max_number  # 999; smaller only in tests, to reach the wrap quickly
         self.day = None
         self.tickets: dict[str, Ticket] = {}
         self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}  # arrival order
         self.priority_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
         self.last_number: dict[str, int] = {s.id: 0 for s in site.services}
+        # letter -> number -> how many live (waiting or called) tickets hold that label today,
+        # transferred ones included (they keep their label). A count, not a set: a day recorded
+        # before labels were kept unique may hold a label twice, and must replay all the same.
+        self.live_numbers: dict[str, Tally[int]] = {}
         self.issued_today = 0
         self.priority_in_row: dict[str, int] = {s.id: 0 for s in site.services}
         self.recent_minutes: dict[str, deque[float]] = {
@@ -131,8 +137,7 @@ class QueueState:
     def _start_day(self, command: c.StartDay, now: datetime) -> list[e.Event]:
         if self.day == command.day:
             return []
-        leftover = tuple(t.id for t in self.tickets.values()
-                         if t.status in (TicketStatus.WAITING, TicketStatus.CALLED))
+        leftover = tuple(t.id for t in self.tickets.values() if t.status.live)
         return [e.DayStarted(command.day, now, leftover)]
 
     def _issue(self, command: c.IssueTicket, now: datetime) -> list[e.Event]:
@@ -144,9 +149,23 @@ class QueueState:
             raise SiteClosed(f"{self.site.name} is closed now: tickets are issued during opening hours")
         if command.ticket_id in self.tickets:
             raise DuplicateTicketId("ticket id already used")
-        number = self.last_number[service.id] % MAX_NUMBER + 1
+        number = self._free_number(service)
         label = f"{service.letter}{number:03d}"
         return [e.TicketIssued(command.ticket_id, service.id, number, label, command.category, now)]
+
+    def _free_number(self, service: Service) -> int:
+        """The number after the service's last one (999 wraps to 001), skipping the labels of its
+        letter a live ticket still holds. At most `max_number` look-ups, however many tickets the
+        day has seen; the event records the number, so a replay never decides it again."""
+        live = self.live_numbers.get(service.letter, ())
+        number = self.last_number.get(service.id, 0)
+        if len(live) < self.max_number:
+            for _ in range(self.max_number):
+                number = number % self.max_number + 1
+                if number not in live:
+                    return number
+        raise NoFreeNumber(f"all {self.max_number} numbers of letter {service.letter} are held by "
+                           "waiting or called tickets: serve or cancel some before issuing more")
 
     def _cancel(self, command: c.CancelTicket, now: datetime) -> list[e.Event]:
         ticket = self.ticket(command.ticket_id)
@@ -325,6 +344,7 @@ class QueueState:
         for line in (*self.waiting.values(), *self.priority_waiting.values()):
             line.clear()
         self.last_number = {k: 0 for k in self.last_number}
+        self.live_numbers.clear()
         self.priority_in_row = {k: 0 for k in self.priority_in_row}
         self.issued_today = 0
         for recent in (*self.recent_minutes.values(), *self.recent_issues.values()):
@@ -339,6 +359,7 @@ class QueueState:
                         self.issued_today)
         self.tickets[ticket.id] = ticket
         self.last_number[ev.service] = ev.number
+        self.live_numbers.setdefault(ticket.letter, Tally())[ev.number] += 1
         if ev.service in self.recent_issues:
             self.recent_issues[ev.service].append(ev.at)
         self._enqueue(ticket)
@@ -360,10 +381,19 @@ class QueueState:
 
     def _end(self, ticket_id: str, status: TicketStatus, at: datetime) -> Ticket:
         ticket = self.tickets[ticket_id]
+        if ticket.status.live:
+            self._free_label(ticket)
         self._unqueue(ticket)
         self._release_counter(ticket)
         ticket.status, ticket.finished_at = status, at
         return ticket
+
+    def _free_label(self, ticket: Ticket) -> None:
+        live = self.live_numbers.get(ticket.letter)
+        if live and live[ticket.number] > 0:
+            live[ticket.number] -= 1
+            if not live[ticket.number]:
+                del live[ticket.number]
 
     def _counter_time(self, ticket: Ticket, at: datetime) -> None:
         """The counter time a ticket took, for the estimates: served or absent (waiting for a

@@ -13,6 +13,12 @@ class TicketStatus(str, enum.Enum):
     ABSENT = "absent"
     CANCELLED = "cancelled"
 
+    @property
+    def live(self) -> bool:
+        """Still in the queue's hands (waiting, or called to a counter): the ticket holds its label.
+        A transferred ticket is waiting again in its new service, so it stays live."""
+        return self in (TicketStatus.WAITING, TicketStatus.CALLED)
+
 
 class CounterStatus(str, enum.Enum):
     OPEN = "open"
@@ -36,6 +42,11 @@ class Ticket:
     recalls: int = 0
     finished_at: datetime | None = None
     transfers: int = 0
+
+    @property
+    def letter(self) -> str:
+        """The letter of its label (its first service's: a transfer keeps the label)."""
+        return self.label[:-3]
 
     @property
     def arrival_key(self) -> tuple[datetime, int]:

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
-    CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, RecallRefused,
+    CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
+    RecallRefused,
     ServiceNotServed, SiteChangeRefused, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.estimate import (
@@ -65,14 +66,99 @@ def test_the_issued_event_carries_number_label_category_and_time(desk):
     assert events == [e.TicketIssued("abc", "etat-civil", 1, "C001", "famille", desk.now)]
 
 
+def issue_and_cancel(desk, service, count):
+    """`count` tickets that end at once (cancelled): they move the numbering on, holding nothing."""
+    for _ in range(count):
+        desk.run(c.CancelTicket(desk.issue(service).id))
+
+
+def live_labels(state):
+    return [t.label for t in state.tickets.values() if t.status.live]
+
+
 def test_numbering_wraps_from_999_back_to_001(desk):
-    for _ in range(998):
-        desk.issue("accueil")
+    issue_and_cancel(desk, "accueil", 998)
     assert desk.issue("accueil").label == "A999"
     after_wrap = desk.issue("accueil")
     assert (after_wrap.label, after_wrap.number) == ("A001", 1)
     assert desk.issue("accueil").label == "A002"
     assert desk.issue("etat-civil").label == "C001"  # other services are not affected
+
+
+def test_after_the_wrap_numbering_skips_the_labels_live_tickets_still_hold(desk):
+    # the outside tester's day: 1,615 tickets, a few early ones still waiting or at a counter
+    desk.open(3)
+    early = [desk.issue("passeports") for _ in range(3)]          # P001 P002 P003
+    assert desk.call(3) is early[0]                               # P001 at the counter
+    desk.run(c.CancelTicket(early[1].id))                         # P002 free again
+    issue_and_cancel(desk, "passeports", 995)                     # up to P998
+    kept = [desk.issue("passeports"), desk.issue("passeports")]   # P999, then the wrap
+    assert labels(kept) == ["P999", "P002"]  # P001 (called) and P003 (waiting) skipped
+    assert desk.issue("passeports").label == "P004"
+    issue_and_cancel(desk, "passeports", 1615 - 1003)
+    live = live_labels(desk.state)
+    assert len(live) == len(set(live)), sorted(live)
+    assert sorted(live) == ["P001", "P002", "P003", "P004", "P999"]
+
+
+def test_a_label_is_free_again_once_its_ticket_is_served_absent_or_cancelled(desk):
+    desk.open(3)
+    first, second, third = (desk.issue("passeports") for _ in range(3))
+    desk.call(3), desk.call(3)                      # P001 served, P002 at the counter
+    desk.run(c.MarkAbsent(3))                       # P002 absent
+    desk.run(c.CancelTicket(third.id))              # P003 cancelled
+    issue_and_cancel(desk, "passeports", 996)       # P004 .. P999
+    assert labels(desk.issue("passeports") for _ in range(3)) == ["P001", "P002", "P003"]
+
+
+def test_a_ticket_transferred_in_keeps_its_letter_and_numbering_skips_it(desk):
+    desk.open(2)
+    moved = desk.issue("etat-civil")                # C001
+    assert desk.call(2) is moved
+    desk.run(c.Transfer(2, "accueil"))              # C001 now waits in accueil
+    issue_and_cancel(desk, "etat-civil", 998)       # C002 .. C999
+    assert desk.issue("etat-civil").label == "C002"
+    assert desk.issue("accueil").label == "A001"    # the accueil letter is not C's concern
+    live = live_labels(desk.state)
+    assert len(live) == len(set(live))
+
+
+def test_a_ticket_is_refused_when_every_label_of_its_letter_is_live(desk, snapshot):
+    for _ in range(999):
+        desk.issue("accueil")
+    before = snapshot(desk.state)
+    with pytest.raises(NoFreeNumber, match="all 999 numbers of letter A") as refused:
+        desk.run(c.IssueTicket("accueil", "one-too-many"))
+    assert refused.value.code == "no_free_number"
+    assert snapshot(desk.state) == before
+    assert desk.issue("etat-civil").label == "C001"  # other letters still issue
+    a500 = next(t for t in desk.state.tickets.values() if t.label == "A500")
+    desk.run(c.CancelTicket(a500.id))
+    assert desk.issue("accueil").label == "A500"
+
+
+def test_a_day_recorded_with_a_label_twice_replays_and_keeps_it_held_until_both_end(
+        make_desk, at):
+    """Days recorded before labels were kept unique may hold two live P001: they replay as they
+    were, and P001 is given again only once neither holds it."""
+    desk = make_desk(start=False)
+    history = [e.DayStarted(at(9).date(), at(9))]
+    history += [e.TicketIssued(f"old-{n}", "passeports", n, f"P{n:03d}", None, at(9, 1))
+                for n in range(1, 1000)]
+    history += [e.TicketCancelled(f"old-{n}", at(9, 2)) for n in range(2, 1000)]
+    history += [e.TicketIssued("dup", "passeports", 1, "P001", None, at(9, 3))]  # the old bug
+    for event in history:
+        desk.state.apply(event)
+    desk.set_time(at(9, 5))
+    live = sorted(live_labels(desk.state))
+    assert live == ["P001", "P001"]
+    assert desk.issue("passeports").label == "P002"
+    desk.run(c.CancelTicket("old-1"))
+    issue_and_cancel(desk, "passeports", 997)       # P003 .. P999
+    assert desk.issue("passeports").label == "P003"  # P001 still held by "dup"
+    desk.run(c.CancelTicket("dup"))
+    issue_and_cancel(desk, "passeports", 996)       # P004 .. P999
+    assert desk.issue("passeports").label == "P001"
 
 
 # ----- days -----------------------------------------------------------------------------------

@@ -3,12 +3,16 @@
 Each step builds a command, asks QueueState.decide for its events (or refusal), checks them against
 what the model predicts, applies them to both, and the invariants then check the whole state:
 no ticket lost or duplicated, never one ticket at two counters, FIFO within a service and priority
-class, priority within its bound, labels consecutive per service and day, and the state equal to a
-replay of the day's events into a fresh QueueState.
+class, priority within its bound, never two live tickets with the same label, and the state equal
+to a replay of the day's events into a fresh QueueState.
+
+Each run draws how many numbers a letter has: 999 as on a site, or a handful so that the wrap, the
+skipping of labels still live and the refusal when none is free all happen within a few steps.
 """
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter as Tally
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,7 +27,7 @@ from hypothesis.stateful import (
 from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
-    CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, RecallRefused,
+    CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, NoFreeNumber, RecallRefused,
     ServiceNotServed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService,
     UnknownTicket,
 )
@@ -53,6 +57,8 @@ COUNTERS = st.sampled_from([1, 2, 3] * 4 + [9])
 SERVICES = st.sampled_from(["a", "b", "c"] * 3 + ["zz"])
 CATEGORIES = st.sampled_from([None] * 6 + ["p1", "p2"] * 2 + ["vip"])
 TERMINAL = ("served", "absent", "cancelled")
+LIVE = ("waiting", "called")
+MAX_NUMBERS = st.sampled_from([3, 5, 999])
 ARRIVALS = st.lists(st.tuples(st.sampled_from(["a", "b", "c"]),
                               st.sampled_from([None, None, "p1", "p2"])), max_size=4)
 
@@ -97,6 +103,16 @@ class Model:
         self.in_row = {s: 0 for s in LETTER}
         self.issued = {s: [] for s in LETTER}          # (number, label) issued per service today
 
+    def next_number(self, service, max_number):
+        """The next label's number, as the rule says: after the service's last one, wrapping
+        max_number -> 1, skipping numbers its letter's live tickets (wherever they wait) hold;
+        None when all are held."""
+        letter = LETTER[service]
+        held = {t.label for t in self.tickets.values() if t.status in LIVE}
+        last = self.issued[service][-1][0] if self.issued[service] else 0
+        candidates = [(last + step - 1) % max_number + 1 for step in range(1, max_number + 1)]
+        return next((n for n in candidates if f"{letter}{n:03d}" not in held), None)
+
     def enqueue(self, ticket: MTicket):
         queue = self.waiting[ticket.service]
         queue.append(ticket.id)
@@ -118,6 +134,7 @@ class QueueMachine(RuleBasedStateMachine):
     def __init__(self, snapshot):
         super().__init__()
         self.snapshot = snapshot
+        self.max_number = 999
         self.state = QueueState(SITE)
         self.model = Model()
         self.now = START
@@ -245,8 +262,11 @@ class QueueMachine(RuleBasedStateMachine):
 
     # ----- rules ------------------------------------------------------------------------------
     @initialize(left_closed=st.sets(st.sampled_from([1, 2, 3]), max_size=1), arrivals=ARRIVALS,
-                data=st.data())
-    def start_first_day(self, left_closed, arrivals, data):
+                max_number=MAX_NUMBERS, data=st.data())
+    def start_first_day(self, left_closed, max_number, arrivals, data):
+        self.max_number = max_number
+        self.state = QueueState(SITE, max_number=max_number)
+        note(f"{max_number} numbers a letter")
         self.start_day()
         self.open_counters(left_closed)
         self.arrive(arrivals, data)
@@ -324,7 +344,9 @@ class QueueMachine(RuleBasedStateMachine):
                 return UnknownCategory
             if ticket_id in m.tickets:
                 return DuplicateTicketId
-            number = len(m.issued[service]) % 999 + 1
+            number = m.next_number(service, self.max_number)
+            if number is None:
+                return NoFreeNumber
             return [e.TicketIssued(ticket_id, service, number, f"{LETTER[service]}{number:03d}",
                                    category, self.now)]
         self.execute(c.IssueTicket(service, ticket_id, category), predict)
@@ -555,30 +577,44 @@ class QueueMachine(RuleBasedStateMachine):
         assert state.priority_in_row == m.in_row
 
     @invariant()
-    def labels_are_unique_and_consecutive_per_service_and_day(self):
-        for service, issued in self.model.issued.items():
-            numbers = [n for n, _ in issued]
-            assert numbers == list(range(1, len(issued) + 1))
-            assert [label for _, label in issued] == \
-                [f"{LETTER[service]}{n:03d}" for n in numbers]
-        labels = [t.label for t in self.state.tickets.values()]
-        assert len(labels) == len(set(labels))
+    def no_two_live_tickets_share_a_label(self):
+        live = [t for t in self.state.tickets.values() if t.status.live]
+        labels = [t.label for t in live]
+        assert len(labels) == len(set(labels)), sorted(labels)
+        # the incremental tally the numbering reads is exactly the live tickets' labels
+        held = {letter: +tally for letter, tally in self.state.live_numbers.items()}
+        assert {k: v for k, v in held.items() if v} == \
+            {letter: Tally(t.number for t in live if t.label[0] == letter)
+             for letter in {t.label[0] for t in live}}
         for t in self.state.tickets.values():
             assert t.label == f"{t.label[0]}{t.number:03d}"
+            assert 1 <= t.number <= self.max_number
+
+    @invariant()
+    def labels_are_consecutive_per_service_until_the_wrap(self):
+        for service, issued in self.model.issued.items():
+            numbers = [n for n, _ in issued][:self.max_number]
+            assert numbers == list(range(1, len(numbers) + 1))
+            assert [label for _, label in issued] == \
+                [f"{LETTER[service]}{n:03d}" for n, _ in issued]
+        if any(len(issued) > self.max_number for issued in self.model.issued.values()):
+            note("numbering wrapped")
 
     @invariant()
     def the_state_equals_a_replay_of_the_days_events(self):
-        fresh = QueueState(SITE)
+        fresh = QueueState(SITE, max_number=self.max_number)
         for event in self.history:
             fresh.apply(event)
         assert self.snapshot(fresh) == self.snapshot(self.state)
+        assert fresh.live_numbers == self.state.live_numbers
 
     def teardown(self):
         # what a restart does: the day's events, through the JSON codec, into a fresh state
-        fresh = QueueState(SITE)
+        fresh = QueueState(SITE, max_number=self.max_number)
         for event in self.history:
             fresh.apply(event_from_json(type(event).__name__, event_to_json(event)))
         assert self.snapshot(fresh) == self.snapshot(self.state)
+        assert fresh.live_numbers == self.state.live_numbers
 
 
 def test_the_queue_behaves_like_its_model_under_random_commands(snapshot):

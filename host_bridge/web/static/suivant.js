@@ -37,6 +37,8 @@ const ERRORS = {
   ticket_not_waiting: { fr: "Ce ticket n'attend plus.", en: "This ticket is no longer waiting." },
   site_closed: { fr: "L'accueil est fermé : les tickets se prennent aux heures d'ouverture.",
     en: "Closed: tickets are issued during opening hours." },
+  no_free_number: { fr: "Plus aucun numéro libre pour ce service : les 999 sont en attente ou au guichet. Réessayez quand des tickets auront été servis.",
+    en: "No free number left for this service: all 999 are waiting or at a counter. Try again once some are served." },
   unauthorized: { fr: "Jeton inconnu.", en: "Unknown token." },
   forbidden: { fr: "Ce compte ne peut pas faire cela.", en: "This account may not do that." },
 };
