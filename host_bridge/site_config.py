@@ -148,7 +148,10 @@ def _timezone(v: str) -> bool:
 
 
 def _ranges(r: TomlReader, day: str) -> tuple[tuple[time, time], ...]:
+    """A day's opening ranges, sorted. Two that overlap are refused (one of them is surely a
+    typo); two that touch, "08:30-12:00" and "12:00-14:00", are fine: open without a break."""
     out = []
+    texts: dict[tuple[time, time], str] = {}
     for text in r.get(day, list, []):
         m = _RANGE.match(text) if isinstance(text, str) else None
         ok = m is not None and int(m[1]) < 24 and int(m[3]) < 24 and int(m[2]) < 60 and int(m[4]) < 60
@@ -158,7 +161,12 @@ def _ranges(r: TomlReader, day: str) -> tuple[tuple[time, time], ...]:
         if start >= end:
             raise r.fail(day, f"range {text!r} ends before it starts")
         out.append((start, end))
-    return tuple(sorted(out))
+        texts.setdefault((start, end), text)
+    out.sort()
+    for before, after in zip(out, out[1:]):
+        if after[0] < before[1]:
+            raise r.fail(day, f"ranges {texts[before]!r} and {texts[after]!r} overlap")
+    return tuple(out)
 
 
 def _service(r: TomlReader) -> Service:
@@ -368,7 +376,8 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     except OSError as exc:
         raise ConfigError(file, "-", f"cannot read the file ({exc.strerror or exc})") from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: Windows Notepad starts the file with a byte order mark; TOML has none
+        return tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ConfigError(file, "-", "not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:

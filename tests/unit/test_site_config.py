@@ -124,6 +124,27 @@ def test_a_small_file_loads_with_defaults_for_what_it_leaves_out(tmp_path):
     assert settings.db_path == str(tmp_path / "petite.db")
 
 
+def test_a_file_starting_with_a_utf8_byte_order_mark_loads_as_without_it(tmp_path):
+    # Windows Notepad writes one; TOML itself has none
+    without = load(_write(tmp_path, GOOD))
+    with_bom = load(_write(tmp_path, b"\xef\xbb\xbf" + GOOD.encode("utf-8")))
+    assert with_bom == without
+    assert with_bom.site.id == "petite-mairie"  # the first key is not misread
+
+
+@pytest.mark.parametrize("ranges, expected", [
+    ('"08:30-12:00", "13:30-17:00"', ((8, 30, 12, 0), (13, 30, 17, 0))),
+    ('"13:30-17:00", "08:30-12:00"', ((8, 30, 12, 0), (13, 30, 17, 0))),  # sorted
+    # ranges that touch do not overlap: open from 08:30 to 14:00 without a break
+    ('"08:30-12:00", "12:00-14:00"', ((8, 30, 12, 0), (12, 0, 14, 0))),
+], ids=["apart", "apart-out-of-order", "touching"])
+def test_opening_ranges_that_do_not_overlap_are_accepted(tmp_path, ranges, expected):
+    path = _write(tmp_path, _changed('"08:30-12:00", "13:30-17:00"', ranges))
+    hours = load(path).site.hours
+    assert hours.days[0] == tuple((time(a, b), time(c, d)) for a, b, c, d in expected)
+    assert hours.is_open(0, time(11, 59)) and not hours.is_open(0, time(8, 29))
+
+
 def test_an_absolute_store_path_is_kept(tmp_path):
     db = tmp_path / "elsewhere" / "q.db"
     settings = load(_write(tmp_path, _changed('path = "petite.db"', f'path = "{db}"')))
@@ -190,6 +211,18 @@ BAD = [
      "hours.monday", "ends before it starts"),
     ("range that is not a range", _changed('"13:30-17:00"', '"1:30pm-5pm"'), "hours.monday",
      "expected ranges like"),
+    ("overlapping ranges", _changed('"08:30-12:00", "13:30-17:00"',
+                                    '"09:00-12:00", "11:00-14:00"'),
+     "hours.monday", "ranges '09:00-12:00' and '11:00-14:00' overlap"),
+    ("overlapping ranges written out of order", _changed('"08:30-12:00", "13:30-17:00"',
+                                                         '"13:30-17:00", "08:30-14:00"'),
+     "hours.monday", "ranges '08:30-14:00' and '13:30-17:00' overlap"),
+    ("a range inside another", _changed('"08:30-12:00", "13:30-17:00"',
+                                        '"08:30-17:00", "13:30-14:00"'),
+     "hours.monday", "ranges '08:30-17:00' and '13:30-14:00' overlap"),
+    ("the same range twice", _changed('"08:30-12:00", "13:30-17:00"',
+                                      '"08:30-12:00", "08:30-12:00"'),
+     "hours.monday", "overlap"),
     ("short token hash", _changed(f'token_sha256 = "{HASH_1}"', 'token_sha256 = "abc123"'),
      "users[0].token_sha256", "64 lowercase hex digits"),
     ("uppercase token hash", _changed(f'token_sha256 = "{HASH_1}"',
