@@ -63,6 +63,7 @@ class VirtualBoard:
         # of each press or vote it sent, and (boot, seq, result, text) of each ack it took
         self.sent: list[tuple[str, int, str, tuple[str, ...]]] = []
         self.acked: list[tuple[str, int, str, str]] = []
+        self.heard: list[tuple[str, int, str, str]] = []  # every ack received, awaited or not
         self._journal()
 
     def _journal(self) -> None:
@@ -79,6 +80,8 @@ class VirtualBoard:
             awaited = msg.kind == "ack" and any(
                 m.boot == msg.boot and m.seq == msg.seq for m in dev.pending.messages())
             receive(msg, now)
+            if msg.kind == "ack":
+                self.heard.append((msg.boot, msg.seq, msg.fields[0], msg.fields[1]))
             if awaited:
                 self.acked.append((msg.boot, msg.seq, msg.fields[0], msg.fields[1]))
         dev.pending.add = add_and_note  # type: ignore[method-assign]

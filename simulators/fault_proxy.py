@@ -63,9 +63,13 @@ def split_packets(buffer: bytearray) -> list[bytes]:
 
 
 class FaultProxy:
+    """`faults` damage both ways, unless `down` is given: then `faults` is for what the
+    boards send (presses, status) and `down` for what they receive (acks, shows)."""
+
     def __init__(self, upstream: tuple[str, int], faults: Faults = Faults(), seed: int = 0,
-                 host: str = "127.0.0.1"):
+                 host: str = "127.0.0.1", down: Faults | None = None):
         self.upstream, self.faults, self.host = upstream, faults, host
+        self.down = down
         self.rng = random.Random(seed)
         self.counts = {"drop": 0, "duplicate": 0, "delay": 0, "packets": 0}
         self._server: asyncio.base_events.Server | None = None
@@ -99,8 +103,8 @@ class FaultProxy:
         except OSError:
             writer.close()
             return
-        pumps = [asyncio.create_task(self._pump(reader, up_writer)),
-                 asyncio.create_task(self._pump(up_reader, writer))]
+        pumps = [asyncio.create_task(self._pump(reader, up_writer, False)),
+                 asyncio.create_task(self._pump(up_reader, writer, True))]
         try:
             await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -109,7 +113,8 @@ class FaultProxy:
             for w in (writer, up_writer):
                 w.close()
 
-    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    down: bool) -> None:
         buffer = bytearray()
         while True:
             data = await reader.read(4096)
@@ -117,10 +122,11 @@ class FaultProxy:
                 return
             buffer += data
             for packet in split_packets(buffer):
-                self._forward(packet, writer)
+                self._forward(packet, writer, down)
 
-    def _forward(self, packet: bytes, writer: Any) -> None:
-        faults, rng = self.faults, self.rng
+    def _forward(self, packet: bytes, writer: Any, down: bool = False) -> None:
+        faults = self.down if down and self.down is not None else self.faults
+        rng = self.rng
         if packet[0] >> 4 != _PUBLISH:
             writer.write(packet)
             return

@@ -188,31 +188,32 @@ class QueueService:
         refusal that is not kept) and the result."""
         keep = r.refused is not None or r.order is not None  # ordered requests keep refusals
         refusal = r.refused
+        order = None  # the source's new highest position, if this request moves it
         if refusal is None and r.order is not None:
             if r.source not in orders:
                 orders[r.source] = self.store.order_of(r.source)
             known = orders[r.source]
             if known is not None and known[0] == r.order[0] and known[1] > r.order[1]:
                 refusal = Stale(f"a later message of this boot (seq {known[1]}) was decided first")
+            else:
+                order = orders[r.source] = r.order
         events: list[Any] = []
         if refusal is None:
             try:
                 events = self.state.decide(r.command, now)
             except DomainError as exc:
                 refusal = exc
-        if r.order is not None:
-            orders[r.source] = r.order
         if refusal is not None:
             if not keep or r.request_id is None:
                 return None, refusal
             answer = {"refused": refusal.code, "message": refusal.message}
             return Record([], answer, r.source, r.request_id, fingerprint(r.command),
-                          r.order), refusal
+                          order), refusal
         for event in events:
             self.state.apply(event)
         answer = self._answer(r.command)
         return Record(events, answer, r.source, r.request_id, fingerprint(r.command),
-                      r.order), answer
+                      order), answer
 
     def _commit(self, record: Record, command: c.Command, now: datetime) -> dict[str, Any]:
         try:

@@ -102,6 +102,8 @@ class SqliteStore:
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(requests)")}
         if "fingerprint" not in columns:  # files written before the fingerprint: NULL = unknown
             self.db.execute("ALTER TABLE requests ADD COLUMN fingerprint TEXT")
+        if "day" not in columns:  # files written before: their answers go by last_seq
+            self.db.execute("ALTER TABLE requests ADD COLUMN day TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -146,13 +148,13 @@ class SqliteStore:
 
     def commit_many(self, day: str, records: list[Record]) -> list[list[int]]:
         """Several requests' events and answers in one transaction (one fsync): all or none.
-        -> each record's sequence numbers. A record without events (a refusal kept as the
-        answer) is filed under the latest event, so the retention purge takes it with its day."""
+        -> each record's sequence numbers. An answer's last_seq is its request's last event
+        (NULL: it made none, e.g. a refusal kept as the answer); its day lets the retention
+        purge take it with the day."""
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
             out = []
-            last = None
             for r in records:
                 seqs = []
                 for event in r.events:
@@ -160,13 +162,11 @@ class SqliteStore:
                                      (day, type(event).__name__, event.at.isoformat(),
                                       event_to_json(event)))
                     seqs.append(cur.lastrowid)
-                    last = cur.lastrowid
                 if r.request_id is not None:
-                    if last is None:
-                        last = db.execute("SELECT max(seq) FROM events").fetchone()[0]
-                    db.execute("INSERT INTO requests VALUES (?,?,?,?,?)",
+                    db.execute("INSERT INTO requests (source, request_id, answer, last_seq, "
+                               "fingerprint, day) VALUES (?,?,?,?,?,?)",
                                (r.source, r.request_id, json.dumps(r.answer, ensure_ascii=False),
-                                last, r.fingerprint))
+                                seqs[-1] if seqs else None, r.fingerprint, day))
                 if r.order is not None:
                     db.execute("INSERT INTO request_order VALUES (?,?,?) ON CONFLICT (source) "
                                "DO UPDATE SET stream=excluded.stream, position=excluded.position",
@@ -225,7 +225,8 @@ class SqliteStore:
             self.db.execute("INSERT OR REPLACE INTO daily_tallies VALUES (?, ?)",
                             (day, json.dumps(tally, separators=(",", ":"))))
             self.db.execute("DELETE FROM events WHERE day = ?", (day,))
-            if last is not None:
+            self.db.execute("DELETE FROM requests WHERE day = ?", (day,))
+            if last is not None:  # answers recorded before requests had a day
                 self.db.execute("DELETE FROM requests WHERE last_seq <= ?", (last,))
             self.db.execute("COMMIT")
         except BaseException:

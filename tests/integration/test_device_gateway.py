@@ -436,3 +436,18 @@ def test_the_first_answer_survives_a_bridge_restart(rig: Rig, settings, clock, t
     finally:
         gateway.stop()
         store.close()
+
+
+def test_a_stale_refusal_does_not_lower_the_boot_s_mark(rig: Rig):
+    """Found by the order-and-faults run: seq 11 refused as stale (14 was decided) put the
+    mark back to 11, so seq 12, arriving next, was applied after 14."""
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    for _ in range(3):
+        rig.issue()
+    late = [rig.line("term-1", "press", "next", seq=n) for n in (11, 12)]
+    rig.send("term-1", "press", "next", seq=14)
+    assert rig.link.wait("term-1", "ack")[0].fields == ("ok", "A001")
+    for line in late:
+        rig.gateway.handle_line(line, "mqtt")
+        assert rig.link.wait("term-1", "ack")[0].fields == ("refused", "stale")
+    assert rig.events().count("TicketCalled") == 1
