@@ -101,25 +101,28 @@ def read_requests(db_path: str | Path) -> dict[tuple[str, str], dict]:
 def read_history(db_path: str | Path, max_number: int = 999) -> History:
     h = History(events=read_events(db_path))
     status: dict[str, str] = {}       # ticket id -> waiting / called / ended (today)
-    labels: set[tuple[str, str]] = set()
     last_number: dict[str, int] = {}
     for seq, kind, body in h.events:
         where = f"seq {seq} {kind}"
         tid, counter = body.get("ticket_id"), body.get("counter")
         if kind == "DayStarted":
-            for today in (status, labels, last_number, h.holders):
+            for today in (status, last_number, h.holders):
                 today.clear()
         elif kind == "TicketIssued":
             if tid in h.issued:
                 h.problems.append(f"{where}: ticket id {tid} issued twice")
-            if (body["service"], body["label"]) in labels:
-                h.problems.append(f"{where}: label {body['label']} issued twice today")
+            live = {h.issued[t]["label"] for t, st in status.items() if st != "ended"}
+            if body["label"] in live:
+                h.problems.append(f"{where}: label {body['label']} given while a live ticket "
+                                  "holds it")
+            letter = body["label"][:-3]
             expected = last_number.get(body["service"], 0) % max_number + 1
+            while f"{letter}{expected:03d}" in live:  # numbering skips the labels still held
+                expected = expected % max_number + 1
             if body["number"] != expected:
                 h.problems.append(f"{where}: {body['label']} numbered {body['number']}, "
                                   f"expected {expected}")
             h.issued[tid] = body
-            labels.add((body["service"], body["label"]))
             last_number[body["service"]] = body["number"]
             status[tid] = "waiting"
         elif kind == "TicketCalled":
