@@ -46,6 +46,10 @@ OUTBOX = const(8)  # hello + 4 pending + status fit, with room to spare
 BLINK_PERIOD_MS = const(500)
 SCROLL_MS = const(400)  # a label longer than the display moves one glyph this often
 STATUS_S = const(60)  # as config.py's default for timing.status_s
+# The bridge answers every hello (a show). Nothing from it this long after a hello: either it
+# cannot hear us or we cannot hear it (a broker ACL that silently drops, a bridge down at
+# our connect): shown `noBr` and counted, and the hello is sent again (protocol.md §7.1).
+ANSWER_MS = const(20000)
 
 # status LED states (the counter terminal's dual LED; "off" for roles without one)
 LED_OFF = "off"
@@ -66,6 +70,7 @@ class View:
         self.lines = ()  # hall: the lines, newest first
         self.thanks = 0  # feedback: the score whose LED says thank you (0: none)
         self.link = OFFLINE
+        self.silent = False  # online, but no answer from the bridge (the hall draws it)
         self.dirty = True
 
     def set(self, name, value):
@@ -126,6 +131,8 @@ class Device:
         self.stale_shows = 0
         self.busy = 0  # presses refused because 4 await their ack
         self.ignored = 0  # messages of a kind this device does not take, or for another id
+        self.answer_due = 0  # when the bridge's answer to our hello is overdue (0: not waiting)
+        self.silent = False  # online, but the bridge has not answered a hello
         self._refresh(now)
 
     # -- link ------------------------------------------------------------------------------
@@ -141,6 +148,7 @@ class Device:
 
     def link_up(self, now):
         self.link = ONLINE
+        self.answer_due = now + ANSWER_MS
         self.announce(now)
         for msg in self.pending.messages():
             self._push(msg)
@@ -152,13 +160,19 @@ class Device:
             self.errors += 1
         self.link = OFFLINE
         self._outbox = []
+        self.answer_due = 0
+        self.silent = False
         self._refresh(now)
 
     # -- input -----------------------------------------------------------------------------
     def receive(self, msg, now):
         if msg.device != self.device:
             self.ignored += 1
-        elif msg.kind == "ack":
+            self._refresh(now)
+            return
+        self.answer_due = 0  # an authenticated line for us: the bridge and we hear each other
+        self.silent = False
+        if msg.kind == "ack":
             if self.pending.ack(msg):
                 self._on_ack(msg, now)
         elif msg.kind == "show":
@@ -179,6 +193,11 @@ class Device:
 
     def tick(self, now):
         if self.link == ONLINE:
+            if self.answer_due and now >= self.answer_due:
+                self.silent = True
+                self.errors += 1
+                self.answer_due = now + ANSWER_MS
+                self.announce(now)
             msg = self.pending.due(now)
             if msg is not None:
                 self._push(msg)
@@ -216,8 +235,9 @@ class Device:
     def _refresh(self, now):
         v = self.view
         v.set("link", self.link)
+        v.set("silent", self.silent)
         if self.has_led:
-            if self.link != ONLINE:
+            if self.link != ONLINE or self.silent:
                 led = LED_OFFLINE
             elif self.pending.waiting:
                 led = LED_WAITING
@@ -232,6 +252,8 @@ class Device:
             return segments.OFFLINE
         if self.link == CONNECTING:
             return segments.WAITING
+        if self.silent:
+            return segments.NO_BRIDGE
         return None
 
     # hooks, overridden by the roles

@@ -19,7 +19,8 @@ Status codes of the counter terminal and display (exactly 4 digits):
 IDLE "----" no ticket served · WAITING "CONN" (Conn) connecting, no `show` yet ·
 OFFLINE "OFFL" (oFFL) link lost · NO_CONFIG "NOCF" (noCF) config.json missing or invalid ·
 BUSY "BUSY" (bUSy) 4 presses await their ack, a fifth is refused (docs/protocol.md §5) ·
-REFUSED "REFU" (rEFU) the bridge refused the last press (a closed counter, ...), for 2 s.
+REFUSED "REFU" (rEFU) the bridge refused the last press (a closed counter, ...), for 2 s ·
+NO_BRIDGE "NOBR" (nobr) connected, but the bridge has not answered a hello for 20 s.
 """
 try:
     from micropython import const
@@ -46,6 +47,7 @@ OFFLINE = "OFFL"
 NO_CONFIG = "NOCF"
 BUSY = "BUSY"
 REFUSED = "REFU"
+NO_BRIDGE = "NOBR"
 
 # Every character with a glyph (canonical form) and its segment byte, in the same order.
 CHARS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ -_=.?'\"[]/*"

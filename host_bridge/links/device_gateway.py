@@ -140,8 +140,9 @@ class DeviceGateway:
             show = self.board.sent.get(dev.id)
         if show is None:  # registered since the bridge started: nothing computed for it yet
             show = self._screens([dev])[0]
-        if show.version > int(shown):
-            self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
+        # always answered, even when it shows this version already: the answer tells the
+        # board that the bridge hears it and that it hears the bridge (protocol.md §7.1)
+        self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
 
     def _on_status(self, dev: Device, msg: Message) -> None:
         uptime, heap, rssi, errors, shown = msg.fields

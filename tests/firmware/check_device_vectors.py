@@ -21,9 +21,9 @@ from suivant_fw.roles import for_config
 SECTIONS = ("counter", "display", "hall", "feedback")
 DEFAULT_BOOT = "0badf00d"
 ACTIONS = ("link_up", "link_down", "connecting", "tick")
-VIEW_KEYS = ("glyphs", "led", "lines", "thanks", "blink_until", "dirty")
+VIEW_KEYS = ("glyphs", "led", "lines", "thanks", "blink_until", "dirty", "silent")
 STATE_KEYS = ("shown", "stale_shows", "busy", "errors", "outbox_drops", "ignored",
-              "ignored_votes", "votes", "window", "ticket")
+              "ignored_votes", "votes", "window", "ticket", "silent")
 
 
 def _device(section, case):
