@@ -97,9 +97,8 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
 
 def cmd_serve(args) -> int:
     settings = load(args.config)
-    if args.db:  # this run's data lives there: the queue and the device registry
-        settings = dataclasses.replace(settings, db_path=args.db,
-                                       devices_path=str(Path(args.db).with_name("devices.db")))
+    if args.db:  # the queue only: the registry stays the site file's, which `suivant device
+        settings = dataclasses.replace(settings, db_path=args.db)  # --config` changes
     _bind_check(args.host, args.port)  # fail with a clear message before building anything
     clock = None
     if args.sim_start or args.sim_speed or args.sim_epoch:
@@ -187,7 +186,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port (default 8080)")
     s.add_argument("--db", help="SQLite file of the queue (default: [store] path of the config); "
-                                "the device registry goes beside it as devices.db")
+                                "the device registry stays [store] devices_path of the config, "
+                                "the one `suivant device --config` uses")
     sim = s.add_argument_group("simulated time (an accelerated day: python -m simulators.day)")
     sim.add_argument("--sim-start", help="the simulated time at --sim-epoch, ISO 8601 with offset")
     sim.add_argument("--sim-speed", type=float, help="how many times faster than real time")
