@@ -7,10 +7,15 @@
     suivant device add --config site.toml counter-03 --role counter --counter 3
     suivant device list --config site.toml [--bridge http://host:8080 --token T]
     suivant device remove --config site.toml counter-03
+    suivant device rekey --config site.toml counter-03       # a new key (and broker password)
     suivant broker-config --config site.toml --out /etc/mosquitto/suivant
 
 `device add` registers a device without a board at hand and prints its key and broker password
-once, for a config.json written by hand; `device flash` does it all on the board.
+once, for a config.json written by hand; `device flash` does it all on the board. Every command
+works on the registry the site file names ([store] devices_path), the one `suivant serve
+--config` uses; a running bridge sees their changes within a second. Once `broker-config` has
+written Mosquitto's files, `device add|remove|rekey|flash` rewrite its accounts there and
+reload Mosquitto, so a removed or rekeyed device's old broker password stops working too.
 """
 from __future__ import annotations
 
@@ -22,10 +27,15 @@ import sys
 import urllib.error
 import urllib.request
 
-from .links.mosquitto_config import write_broker_config
-from .links.registry import DeviceRegistry, RegistryError
+from .links.mosquitto_config import (DEBIAN_PID_FILE, reload_mosquitto, write_accounts,
+                                     write_broker_config, written_by_broker_config)
+from .links.registry import BrokerFiles, Device, DeviceRegistry, RegistryError
 from .provisioning.board import ProvisioningError
 from .site_config import Settings, load
+
+
+SITE_HELP = ("site TOML file: its [store] devices_path is the registry (the one `suivant "
+             "serve --config` uses)")
 
 
 class CliError(Exception):
@@ -39,23 +49,74 @@ def _registry(settings: Settings) -> DeviceRegistry:
 
 def cmd_device_add(args: argparse.Namespace) -> int:
     settings = load(args.config)
+    if args.link == "mqtt" and args.id == settings.mqtt.username:
+        raise CliError(f"device not added: {args.id} is the bridge's broker user name")
     registry = _registry(settings)
     try:
         dev = registry.add(args.id, args.role, args.counter, args.link, args.serial_port,
                            args.address)
+        broker = _update_broker(settings, registry) if dev.link == "mqtt" else []
     except RegistryError as exc:
         raise CliError(f"device not added: {exc}") from None
     finally:
         registry.close()
-    print(f"registered {dev.id} ({dev.role}"
-          f"{f', counter {dev.counter}' if dev.counter else ''}, {dev.link}) in "
-          f"{settings.devices_path}")
+    print(f"registered {dev.id} ({_what(dev)}) in {settings.devices_path}")
+    _print_secrets(dev)
+    _print_broker(broker)
+    return 0
+
+
+def _what(dev: Device) -> str:
+    return f"{dev.role}{f', counter {dev.counter}' if dev.counter else ''}, {dev.link}"
+
+
+def _print_secrets(dev: Device) -> None:
     print(f"key:             {dev.key.hex()}")
     if dev.broker_password:
         print(f"broker password: {dev.broker_password}")
-        print("then: suivant broker-config, so the broker knows its account")
-    print("put both in the device's config.json (firmware/CONFIG.md); they are not shown again")
-    return 0
+    print("put them in the device's config.json (firmware/CONFIG.md); they are not shown again")
+
+
+# -- Mosquitto follows the registry -------------------------------------------------------------
+def _update_broker(settings: Settings, registry: DeviceRegistry) -> list[str]:
+    """Mosquitto's accounts rewritten where broker-config wrote them, and Mosquitto reloaded:
+    what to print. Lines starting with "warning:" say what was not done and what to do (the
+    bridge refuses a removed or rekeyed device's lines anyway: this closes its broker door)."""
+    files = registry.broker_files()
+    if files is None and settings.mqtt.embedded:  # the bridge's own broker has no accounts
+        return []
+    if files is None:
+        return ["then: suivant broker-config --out DIR, so the broker knows its accounts "
+                "(afterwards the device commands keep them up to date)"]
+    folder = Path(files.folder)
+    mqtt = settings.mqtt
+    if mqtt.username is None or mqtt.password is None:
+        return [f"warning: broker accounts in {folder} not rewritten: the site file has no "
+                "[mqtt] username and password"]
+    if not written_by_broker_config(folder):
+        return [f"warning: {folder} holds no mosquitto.conf written by broker-config: its "
+                "accounts were not rewritten; run suivant broker-config --out DIR again"]
+    try:
+        write_accounts(folder, settings.site.id, registry.all(), mqtt.username, mqtt.password)
+    except (OSError, ValueError) as exc:
+        return [f"warning: broker accounts in {folder} not rewritten: {exc}; run "
+                "suivant broker-config again (as root if the folder is root's)"]
+    return [f"broker accounts rewritten in {folder}", *_reload_lines(files)]
+
+
+def _reload_lines(files: BrokerFiles) -> list[str]:
+    if files.pid_file is None:
+        return ["reload Mosquitto now (systemctl reload mosquitto)"]
+    why_not = reload_mosquitto(files.pid_file)
+    if why_not is not None:
+        return [f"warning: Mosquitto not reloaded: {why_not}; reload it yourself "
+                "(systemctl reload mosquitto) or its old accounts stay open"]
+    return ["Mosquitto reloaded: it uses them now"]
+
+
+def _print_broker(lines: list[str]) -> None:
+    for line in lines:
+        print(line, file=sys.stderr if line.startswith("warning:") else sys.stdout)
 
 
 def _bridge_health(url: str, token: str) -> dict[str, dict[str, object]]:
@@ -127,7 +188,9 @@ def cmd_device_flash(args: argparse.Namespace) -> int:
     print("registered in " + settings.devices_path if report.new_device
           else "already registered: same key")
     if dev.link == "mqtt":
-        print("then: suivant broker-config (its broker account), and reset the board")
+        if report.new_device:
+            _print_broker(_follow_registry(settings))
+        print("then reset the board")
     return 0
 
 
@@ -162,12 +225,42 @@ def cmd_device_remove(args: argparse.Namespace) -> int:
     settings = load(args.config)
     registry = _registry(settings)
     try:
-        if not registry.remove(args.id):
+        dev = registry.get(args.id)
+        if dev is None or not registry.remove(args.id):
             raise CliError(f"no device {args.id!r} in {settings.devices_path}")
+        broker = _update_broker(settings, registry) if dev.link == "mqtt" else []
     finally:
         registry.close()
-    print(f"removed {args.id}; run suivant broker-config again to close its broker account")
+    print(f"removed {args.id}: a running bridge refuses its lines within a second")
+    _print_broker(broker)
     return 0
+
+
+def cmd_device_rekey(args: argparse.Namespace) -> int:
+    settings = load(args.config)
+    registry = _registry(settings)
+    try:
+        dev = registry.rekey(args.id)
+        broker = _update_broker(settings, registry) if dev.link == "mqtt" else []
+    except RegistryError as exc:
+        raise CliError(f"no new key: {exc} in {settings.devices_path}") from None
+    finally:
+        registry.close()
+    print(f"new key for {dev.id} ({_what(dev)}): a running bridge refuses the old one within "
+          "a second")
+    _print_secrets(dev)
+    print(f"the board needs them: suivant device flash --id {dev.id} ... (or device config "
+          "--port PORT key=... broker.password=...)")
+    _print_broker(broker)
+    return 0
+
+
+def _follow_registry(settings: Settings) -> list[str]:
+    registry = _registry(settings)
+    try:
+        return _update_broker(settings, registry)
+    finally:
+        registry.close()
 
 
 def cmd_broker_config(args: argparse.Namespace) -> int:
@@ -180,22 +273,26 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
     try:
         files = write_broker_config(Path(args.out), settings.site.id, registry.all(),
                                     mqtt.username, mqtt.password, args.port)
+        where = BrokerFiles(str(files.conf.parent), None if args.no_reload else args.pid_file)
+        registry.set_broker_files(where)  # the device commands keep these files up to date
     except ValueError as exc:
         raise CliError(str(exc)) from None
     finally:
         registry.close()
     print(f"wrote {files.passwd}, {files.acl} and {files.conf}")
-    print("Mosquitto reads them as the `mosquitto` user: chown root:mosquitto, then reload it "
-          "(kill -HUP, or systemctl reload mosquitto)")
+    print("Mosquitto reads them as the `mosquitto` user: chown root:mosquitto the folder (the "
+          "files written later keep its group); the first time, restart Mosquitto "
+          "(use_username_as_clientid is not reloaded)")
+    _print_broker(_reload_lines(where))
     return 0
 
 
 def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ignore[type-arg]
-    d = sub.add_parser("device", help="the boards: register (add, list, remove) and provision "
-                                      "(flash, config, info)")
+    d = sub.add_parser("device", help="the boards: register (add, list, remove, rekey) and "
+                                      "provision (flash, config, info)")
     dsub = d.add_subparsers(dest="device_command", required=True, metavar="ACTION")
     a = dsub.add_parser("add", help="register a device; prints its key and broker password")
-    a.add_argument("--config", required=True, help="site TOML file")
+    a.add_argument("--config", required=True, help=SITE_HELP)
     a.add_argument("id", help="device id: 1 to 24 of a-z 0-9 -")
     a.add_argument("--role", required=True, choices=("counter", "display", "hall", "feedback"))
     a.add_argument("--counter", type=int, help="the counter (counter terminal, display; "
@@ -205,7 +302,7 @@ def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ig
     a.add_argument("--address", type=int, help="serial: 0 point to point, 1-254 on an RS-485 bus")
     a.set_defaults(func=cmd_device_add)
     lst = dsub.add_parser("list", help="the registered devices (with --bridge: their health)")
-    lst.add_argument("--config", required=True, help="site TOML file")
+    lst.add_argument("--config", required=True, help=SITE_HELP)
     lst.add_argument("--bridge", help="the running bridge's URL, for online state, last seen, "
                                       "RSSI")
     lst.add_argument("--token", default="", help="a supervisor's or admin's token (--bridge)")
@@ -241,14 +338,26 @@ def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ig
     i.add_argument("--port", required=True, help="the board's serial port")
     i.add_argument("--timeout", type=float, default=5.0)
     i.set_defaults(func=cmd_device_info)
-    r = dsub.add_parser("remove", help="forget a device (its key stops working)")
-    r.add_argument("--config", required=True, help="site TOML file")
+    r = dsub.add_parser("remove", help="forget a device: its key stops working within a "
+                                       "second, its broker account at the broker's reload")
+    r.add_argument("--config", required=True, help=SITE_HELP)
     r.add_argument("id")
     r.set_defaults(func=cmd_device_remove)
+    k = dsub.add_parser("rekey", help="give a device a new key (and broker password); prints "
+                                      "them once; the old ones stop working as for remove")
+    k.add_argument("--config", required=True, help=SITE_HELP)
+    k.add_argument("id")
+    k.set_defaults(func=cmd_device_rekey)
 
     b = sub.add_parser("broker-config", help="write Mosquitto's password file and ACL from the "
                                              "device registry")
     b.add_argument("--config", required=True, help="site TOML file")
     b.add_argument("--out", required=True, help="folder for passwd, acl and mosquitto.conf")
     b.add_argument("--port", type=port_type, default=1883, help="listener port (default 1883)")
+    b.add_argument("--pid-file", default=DEBIAN_PID_FILE,
+                   help="Mosquitto's pid file: it is sent SIGHUP (reload) now and whenever "
+                        f"a device is added, removed or rekeyed (default {DEBIAN_PID_FILE}, "
+                        "Debian's)")
+    b.add_argument("--no-reload", action="store_true",
+                   help="never signal Mosquitto: reload it yourself after each device change")
     b.set_defaults(func=cmd_broker_config)

@@ -13,11 +13,22 @@ Started as root, mosquitto drops to the `mosquitto` user, which must be able to 
 the folder is a fresh one under the system's temp folder (not pytest's, which is private to
 root), world-readable. A missing binary fails the test with how to install it: CI has it
 (Debian's `mosquitto` package), and a test that needs a broker must not pass without one.
+
+On the files `suivant broker-config` writes, as a site runs them:
+
+    broker = MosquittoBroker()                     # its folder and port, not started
+    ... suivant broker-config --out broker.folder / "suivant" --port broker.port
+            --pid-file broker.pid_file ...
+    broker.use_generated(broker.folder / "suivant" / "mosquitto.conf")
+    broker.start(); broker.reload()                # SIGHUP, as the device commands send it
 """
 from __future__ import annotations
 
+import grp
 import os
+import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -56,6 +67,31 @@ class MosquittoBroker:
         for path in (folder, *folder.iterdir()):
             path.chmod(path.stat().st_mode | 0o755 if path.is_dir() else 0o644)
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid_file(self) -> Path:
+        return self.folder / "run" / "mosquitto.pid"
+
+    def use_generated(self, conf: Path) -> None:
+        """Run on the mosquitto.conf broker-config wrote, with the passwd and acl beside it:
+        its lines as they are, but the listener on loopback at this broker's port, and a pid
+        file (for the reload the device commands send). Its folder is given to the mosquitto
+        group, as operations.md tells the technician."""
+        lines = [line for line in conf.read_text().splitlines()
+                 if not line.startswith("listener ")]
+        self.pid_file.parent.mkdir(exist_ok=True)
+        _give_to_broker(self.pid_file.parent, writable=True)
+        _give_to_broker(conf.parent)
+        self.config.write_text(f"listener {self.port} 127.0.0.1\n"
+                               f"persistence false\n"
+                               f"log_dest stdout\n"
+                               f"log_type all\n"
+                               f"pid_file {self.pid_file}\n" + "\n".join(lines) + "\n")
+
+    def reload(self) -> None:
+        """SIGHUP: Mosquitto rereads its password file and ACL."""
+        assert self.process is not None and self.process.poll() is None
+        self.process.send_signal(signal.SIGHUP)
 
     def start(self, timeout: float = 10.0) -> None:
         log = open(self.log, "ab")
@@ -98,6 +134,24 @@ class MosquittoBroker:
     def __exit__(self, *exc: object) -> None:
         self.stop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _give_to_broker(folder: Path, writable: bool = False) -> None:
+    """Run as root, Mosquitto reads its files as the `mosquitto` user: the folder (and what is
+    in it) goes to its group (owner too if Mosquitto writes there: its pid file). Run as
+    another user, Mosquitto is that user: nothing to do."""
+    if os.geteuid() != 0:
+        return
+    try:
+        user = pwd.getpwnam("mosquitto")
+    except KeyError:  # Mosquitto runs as nobody then: open the folder to everyone
+        folder.chmod(0o777 if writable else 0o755)
+        return
+    gid = grp.getgrgid(user.pw_gid).gr_gid
+    os.chown(folder, user.pw_uid if writable else -1, gid)
+    folder.chmod(0o750)
+    for path in folder.iterdir():
+        os.chown(path, -1, gid)
 
 
 class EmbeddedStandIn:

@@ -6,7 +6,14 @@
 
 For the demo, the simulator and a one-machine trial: it runs in a thread with its own asyncio
 loop, anonymous, on loopback by default. A site with real boards names its broker in [mqtt]
-(Mosquitto, with `suivant broker-config`'s accounts and ACL): amqtt here has no accounts.
+(Mosquitto, with `suivant broker-config`'s accounts and ACL): amqtt here has no accounts, so
+any local client can also take a client id in use (the bridge's: Mosquitto's generated config
+prevents that with `use_username_as_clientid`).
+
+amqtt (0.12) has no packet size limit, and it runs in the bridge's process: a client sending
+a 64 MB message would have it read into the bridge's memory. Each connection's reader here
+refuses to read a packet body over MAX_PACKET_BYTES and closes the connection instead
+(`_BoundedReader`), as Mosquitto's `max_packet_size` does.
 """
 from __future__ import annotations
 
@@ -15,6 +22,8 @@ import logging
 import threading
 from concurrent.futures import Future
 from typing import Any
+
+from .mosquitto_config import MAX_PACKET_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +43,7 @@ class EmbeddedBroker:
         started.result(timeout)  # the bind error, if any, is raised here
 
     def _run(self, started: Future[None]) -> None:
-        from amqtt.broker import Broker  # imported here: only sites without a broker need it
-        from amqtt.contexts import BrokerConfig, ListenerConfig
+        from amqtt.contexts import BrokerConfig, ListenerConfig  # only sites without a broker
 
         loop = self._loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
@@ -44,7 +52,7 @@ class EmbeddedBroker:
             listeners={"default": ListenerConfig(bind=f"{self.host}:{self.port}")},
             plugins={"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}})
         try:
-            self._broker = Broker(config, loop=loop)
+            self._broker = _bounded_broker_class()(config, loop=loop)
             loop.run_until_complete(self._broker.start())
         except BaseException as exc:  # noqa: BLE001 - handed to start()'s caller
             started.set_exception(OSError(f"embedded MQTT broker on {self.host}:{self.port}: "
@@ -67,6 +75,33 @@ class EmbeddedBroker:
         loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout)
         self._loop = self._broker = self._thread = None
+
+
+def _bounded_broker_class() -> type:
+    """amqtt's Broker whose TCP connections read through _BoundedReader (made here: amqtt is
+    imported only by sites that run this broker)."""
+    from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+    from amqtt.broker import Broker
+
+    class _BoundedReader(StreamReaderAdapter):
+        def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter):
+            super().__init__(reader)
+            self._writer = writer
+
+        async def read(self, n: int = -1) -> bytes:
+            if n < 0 or n > MAX_PACKET_BYTES:  # a packet body no device sends: not read
+                self._writer.close()
+                raise ConnectionAbortedError(f"MQTT packet of {n} bytes refused "
+                                             f"(at most {MAX_PACKET_BYTES})")
+            return await super().read(n)
+
+    class BoundedBroker(Broker):
+        async def stream_connected(self, reader: asyncio.StreamReader,
+                                   writer: asyncio.StreamWriter, listener_name: str) -> None:
+            await self.external_connected(_BoundedReader(reader, writer),
+                                          StreamWriterAdapter(writer), listener_name)
+
+    return BoundedBroker
 
 
 def _quiet_client_errors(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

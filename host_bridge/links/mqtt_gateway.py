@@ -13,6 +13,11 @@ on `up` goes to DeviceGateway.handle_line (in paho's thread: the queue service s
 while the bridge is down — shows the right thing at once). On every (re)connect the bridge
 subscribes again and publishes every device's current show, and its own retained status
 `suivant/<site>/bridge/status` (online; offline as its last will).
+
+A payload longer than any line is dropped here and counted (`too_long`): paho has read the
+whole packet by then, so what bounds memory is the broker's own limit (MAX_PACKET_BYTES, in
+Mosquitto's generated config and the embedded broker); this keeps anything past it from
+going further.
 """
 from __future__ import annotations
 
@@ -22,6 +27,7 @@ import ssl
 import threading
 
 import paho.mqtt.client as paho
+from suivant_fw.message import MAX_LINE
 
 from ..site_config import MqttSettings
 from .device_gateway import DeviceGateway
@@ -95,6 +101,9 @@ class MqttGateway:
 
     def _on_message(self, client: paho.Client, userdata: object,
                     message: paho.MQTTMessage) -> None:
+        if len(message.payload) > MAX_LINE:  # no line is this long: not even decoded
+            self.gateway.rejected["too_long"] += 1
+            return
         rest = message.topic[len(self.prefix):] if message.topic.startswith(self.prefix) else ""
         device, _, channel = rest.partition("/")
         try:

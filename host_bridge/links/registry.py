@@ -12,6 +12,14 @@ period after a restart.
 
 Keys are stored as they are: the bridge needs them to check MACs (HMAC is symmetric). The file
 is created readable by its owner only.
+
+The file is shared: the running bridge and `suivant device add|remove|rekey` (other processes)
+open it at once. The bridge follows their changes within CHECK_S: SQLite's `PRAGMA
+data_version` changes when another connection commits, so the bridge reads that counter at
+most every CHECK_S (and at once for an id it does not know), and reloads the devices only
+when it moved: a removed device is unknown, a rekeyed one has its new key. A message costs no
+SQL otherwise. The file also remembers where `suivant broker-config` wrote Mosquitto's files
+(`broker_files`), so that the device commands can rewrite them.
 """
 from __future__ import annotations
 
@@ -20,6 +28,7 @@ import re
 import secrets
 import sqlite3
 import threading
+import time
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -29,6 +38,7 @@ from suivant_fw.message import ROLES
 DEVICE_ID = re.compile(r"[a-z0-9-]{1,24}")
 LINKS = ("mqtt", "serial")
 BOOTS_KEPT = 64  # retired boot nonces per device, refused if they come back
+CHECK_S = 0.25  # another process's add, remove or rekey is seen by the bridge this soon
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
@@ -40,6 +50,9 @@ CREATE TABLE IF NOT EXISTS retired_boots (
     device TEXT NOT NULL, boot TEXT NOT NULL, n INTEGER NOT NULL,
     PRIMARY KEY (device, boot)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS broker_files (
+    one INTEGER PRIMARY KEY CHECK (one = 1), folder TEXT NOT NULL, pid_file TEXT
+);
 """
 
 
@@ -67,6 +80,14 @@ class Device:
     serial_port: str | None = None
     serial_address: int | None = None
     firmware: str | None = None
+
+
+@dataclass(frozen=True)
+class BrokerFiles:
+    """Where `suivant broker-config` wrote Mosquitto's files, and Mosquitto's pid file (None:
+    the commands do not signal it)."""
+    folder: str
+    pid_file: str | None
 
 
 @dataclass
@@ -101,6 +122,11 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _device(row: tuple[Any, ...]) -> Device:
+    return Device(row[0], row[1], row[2], row[3], bytes.fromhex(row[4]), row[5], row[6],
+                  row[7], row[8])
+
+
 class DeviceRegistry:
     def __init__(self, path: str, valid_counters: frozenset[int] = frozenset()):
         new = path != ":memory:" and not os.path.exists(path)
@@ -117,16 +143,40 @@ class DeviceRegistry:
         self._state: dict[str, tuple[str | None, int]] = {}  # id -> (boot, last seq)
         self._unwritten: set[str] = set()  # ids whose last seq is not on disk yet
         self.health: dict[str, Health] = {}
-        for row in self.db.execute(_SELECT):
-            self._load(row)
+        self._version = self._data_version()
+        self._checked = time.monotonic()
+        self._reload()
 
-    def _load(self, row: tuple[Any, ...]) -> Device:
-        dev = Device(row[0], row[1], row[2], row[3], bytes.fromhex(row[4]), row[5], row[6],
-                     row[7], row[8])
-        self._devices[dev.id] = dev
-        self._state[dev.id] = (row[9], row[10])
-        self.health.setdefault(dev.id, Health(boot=row[9], firmware=row[8]))
-        return dev
+    # -- following the other processes' changes ---------------------------------------------
+    def _data_version(self) -> int:
+        return self.db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _follow_changes(self, now: bool = False) -> None:
+        """Reload the devices if another process committed to the file since the last look;
+        looked at most every CHECK_S unless `now` (reading the counter is no table read)."""
+        moment = time.monotonic()
+        if not now and moment - self._checked < CHECK_S:
+            return
+        with self._lock:
+            self._checked = moment
+            version = self._data_version()
+            if version != self._version:
+                self._version = version
+                self._reload()
+
+    def _reload(self) -> None:
+        """The devices as the file has them: removed ones go, changed keys replace the old.
+        A device new to this process takes its replay state from the file; a known one keeps
+        its own (ahead of the file: it is written behind). Replay state and health of removed
+        devices stay, unused: a line being handled in another thread may still reach them."""
+        devices: dict[str, Device] = {}
+        for row in self.db.execute(_SELECT):
+            dev = _device(row)
+            devices[dev.id] = dev
+            if dev.id not in self._devices:
+                self._state[dev.id] = (row[9], row[10])
+                self.health[dev.id] = Health(boot=row[9], firmware=row[8])
+        self._devices = devices
 
     def close(self) -> None:
         self.flush()
@@ -170,6 +220,7 @@ class DeviceRegistry:
             raise RegistryError("serial_port", "only for link serial")
         if key is not None and len(key) != 32:
             raise RegistryError("key", "32 bytes")
+        self._follow_changes(now=True)  # an id or address taken by another process counts
         dev = Device(device_id, role, counter, link, key or secrets.token_bytes(32),
                      (broker_password or secrets.token_urlsafe(18)) if link == "mqtt" else None,
                      serial_port, serial_address)
@@ -192,29 +243,53 @@ class DeviceRegistry:
         return dev
 
     def remove(self, device_id: str) -> bool:
+        """Forget a device: its lines are refused from now on (here at once, in a bridge
+        running in another process within CHECK_S)."""
+        self._follow_changes(now=True)
         with self._lock:
             if self._devices.pop(device_id, None) is None:
                 return False
-            self._state.pop(device_id, None)
-            self.health.pop(device_id, None)
             self._unwritten.discard(device_id)
             for table, column in (("devices", "id"), ("retired_boots", "device")):
                 self.db.execute(f"DELETE FROM {table} WHERE {column} = ?", (device_id,))
             return True
 
+    def rekey(self, device_id: str) -> Device:
+        """A new key (and broker password, for an MQTT device): the old ones stop working,
+        as remove() says. Its replay state is kept: the reflashed board starts a new boot."""
+        self._follow_changes(now=True)
+        with self._lock:
+            dev = self._devices.get(device_id)
+            if dev is None:
+                raise RegistryError("id", f"no device {device_id}")
+            new = replace(dev, key=secrets.token_bytes(32), broker_password=(
+                secrets.token_urlsafe(18) if dev.link == "mqtt" else None))
+            self.db.execute("UPDATE devices SET key=?, broker_password=? WHERE id=?",
+                            (new.key.hex(), new.broker_password, device_id))
+            self._devices[device_id] = new
+        return new
+
     def get(self, device_id: str) -> Device | None:
-        """The device, also when another process (`suivant device add`, the simulator) has
-        registered it since this registry was opened."""
-        dev = self._devices.get(device_id)
-        if dev is None and isinstance(device_id, str) and DEVICE_ID.fullmatch(device_id):
-            with self._lock:
-                row = self.db.execute(_SELECT + " WHERE id = ?", (device_id,)).fetchone()
-                if row is not None:
-                    dev = self._load(row)
-        return dev
+        """The device as the file has it now (within CHECK_S): also one another process
+        (`suivant device add`, the simulator) registered since this registry was opened —
+        an unknown id looks at once —, None for one removed since."""
+        unknown = device_id not in self._devices
+        self._follow_changes(now=unknown and isinstance(device_id, str)
+                             and DEVICE_ID.fullmatch(device_id) is not None)
+        return self._devices.get(device_id)
 
     def all(self) -> list[Device]:
+        self._follow_changes()
         return sorted(self._devices.values(), key=lambda d: d.id)
+
+    # -- where Mosquitto's files are (suivant broker-config) -----------------------------------
+    def broker_files(self) -> BrokerFiles | None:
+        row = self.db.execute("SELECT folder, pid_file FROM broker_files").fetchone()
+        return BrokerFiles(row[0], row[1]) if row else None
+
+    def set_broker_files(self, files: BrokerFiles) -> None:
+        self.db.execute("INSERT OR REPLACE INTO broker_files VALUES (1, ?, ?)",
+                        (files.folder, files.pid_file))
 
     # -- replay protection -----------------------------------------------------------------
     def sequence(self, device_id: str, boot: str, seq: int) -> Sequence:

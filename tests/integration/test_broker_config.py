@@ -1,10 +1,14 @@
 """`suivant broker-config` against a real Mosquitto started with the files it writes: a wrong
 password is refused, a device publishing or reading under another device's name gets nothing
 through, a bad MAC that the broker lets through is refused by the bridge, and the virtual boards
-work end to end with their own accounts.
+work end to end with their own accounts. Also how the files are written again by the device
+commands (only where broker-config wrote them, keeping the folder's group) and how Mosquitto
+is signalled (only a Mosquitto). The generated mosquitto.conf's own rules (client ids, packet
+size) and the reload are tested in test_device_isolation.py.
 """
 from __future__ import annotations
 
+import os
 import queue
 import subprocess
 import sys
@@ -17,8 +21,9 @@ import paho.mqtt.client as paho
 import pytest
 
 from host_bridge.domain import commands as c
-from host_bridge.links.mosquitto_config import password_line, write_broker_config
-from host_bridge.links.registry import DeviceRegistry
+from host_bridge.links.mosquitto_config import (password_line, reload_mosquitto, write_accounts,
+                                                 write_broker_config)
+from host_bridge.links.registry import BrokerFiles, DeviceRegistry
 from host_bridge.site_config import MqttSettings
 from link_rig import LinkRig
 from mosquitto_broker import MosquittoBroker
@@ -160,8 +165,64 @@ def test_broker_config_command_writes_the_files_or_says_what_is_missing(tmp_path
     assert added.returncode == 0 and "key:" in added.stdout and "broker password:" in added.stdout
     refused = run("device", "add", "--config", str(site), "term-9", "--role", "counter")
     assert refused.returncode == 2 and "give its number" in refused.stderr
-    done = run("broker-config", "--config", str(site), "--out", str(tmp_path / "out"))
+    # --no-reload: no Mosquitto of this machine's is signalled (the default pid file is
+    # Debian's, the system broker's)
+    done = run("broker-config", "--config", str(site), "--out", str(tmp_path / "out"),
+               "--no-reload")
     assert done.returncode == 0, done.stderr
     acl = (tmp_path / "out" / "acl").read_text()
     assert "user term-2\ntopic write suivant/mairie-villeneuve/d/term-2/up" in acl
     assert (tmp_path / "out" / "passwd").read_text().count("\n") == 2  # bridge + term-2
+    conf = (tmp_path / "out" / "mosquitto.conf").read_text()
+    assert "\nuse_username_as_clientid true\n" in conf and "\nmax_packet_size 1024\n" in conf
+    # from now on the device commands keep the accounts up to date
+    added = run("device", "add", "--config", str(site), "term-4", "--role", "counter",
+                "--counter", "4")
+    assert added.returncode == 0, added.stderr
+    assert f"broker accounts rewritten in {tmp_path / 'out'}" in added.stdout
+    assert "reload Mosquitto now" in added.stdout
+    assert (tmp_path / "out" / "passwd").read_text().count("\n") == 3
+    refused = run("device", "add", "--config", str(site), "suivant-bridge", "--role", "hall")
+    assert refused.returncode == 2 and "the bridge's broker user name" in refused.stderr
+
+
+def test_the_device_commands_rewrite_only_a_folder_broker_config_wrote(tmp_path: Path):
+    # the folder's name is in the registry, which the bridge's user can write; the commands
+    # may run as root: a folder without broker-config's mosquitto.conf is left alone
+    site = tmp_path / "site.toml"
+    site.write_text(EXAMPLE.read_text() + '\n[mqtt]\nurl = "mqtt://127.0.0.1:1883"\n'
+                    'username = "suivant-bridge"\npassword = "pw"\n')
+    elsewhere = tmp_path / "etc"
+    elsewhere.mkdir()
+    (elsewhere / "passwd").write_text("root:x:0:0::/root:/bin/sh\n")
+    registry = DeviceRegistry(str(tmp_path / "devices.db"))
+    registry.set_broker_files(BrokerFiles(str(elsewhere), None))
+    registry.close()
+    added = subprocess.run([sys.executable, "-m", "host_bridge.cli", "device", "add", "--config",
+                            str(site), "term-2", "--role", "counter", "--counter", "2"],
+                           capture_output=True, text=True, timeout=60)
+    assert added.returncode == 0, added.stderr
+    assert "holds no mosquitto.conf written by broker-config" in added.stderr
+    assert (elsewhere / "passwd").read_text() == "root:x:0:0::/root:/bin/sh\n"
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["passwd"]
+
+
+def test_files_written_again_keep_the_folders_group_and_mode(tmp_path: Path,
+                                                             registry: DeviceRegistry):
+    folder = tmp_path / "broker"
+    write_broker_config(folder, "mairie-villeneuve", [], BRIDGE_USER, BRIDGE_PASSWORD)
+    group = 1 if os.geteuid() == 0 else os.getgid()  # root can give it any group
+    os.chown(folder, -1, group)  # chown root:mosquitto, as operations.md says
+    registry.add("term-3", "counter", 3)
+    write_accounts(folder, "mairie-villeneuve", registry.all(), BRIDGE_USER, BRIDGE_PASSWORD)
+    for name in ("passwd", "acl"):
+        st = (folder / name).stat()
+        assert (st.st_gid, st.st_mode & 0o777) == (group, 0o640), name
+    assert sorted(p.name for p in folder.iterdir()) == ["acl", "mosquitto.conf", "passwd"]
+
+
+def test_a_pid_file_naming_another_process_than_mosquitto_is_not_signalled(tmp_path: Path):
+    pid_file = tmp_path / "mosquitto.pid"
+    pid_file.write_text(f"{os.getpid()}\n")  # this test: SIGHUP would end it
+    assert "is not Mosquitto" in reload_mosquitto(str(pid_file))
+    assert "no Mosquitto pid" in reload_mosquitto(str(tmp_path / "none.pid"))

@@ -286,6 +286,19 @@ def test_serve_starts_answers_health_and_stops_gracefully_on_sigterm(spawn, tmp_
     assert "Traceback" not in bridge.output("stderr")
 
 
+def test_serve_with_db_elsewhere_serves_the_devices_that_device_add_registered(spawn, tmp_path):
+    config = site_config_copy(tmp_path / "site.toml")  # registry: devices.db beside it
+    added = run("device", "add", "--config", str(config), "term-2", "--role", "counter",
+                "--counter", "2")
+    assert added.returncode == 0, added.stderr
+    db, port = tmp_path / "elsewhere" / "queue.db", free_port()
+    db.parent.mkdir()
+    bridge = spawn("serve", "--config", str(config), "--db", str(db), "--port", str(port))
+    bridge.wait_healthy(f"http://127.0.0.1:{port}")
+    assert f"1 registered ({tmp_path / 'devices.db'})" in bridge.output("stdout")
+    assert db.exists() and not (db.parent / "devices.db").exists()  # --db moves the queue only
+
+
 def test_demo_on_a_taken_port_picks_another_says_so_answers_and_stops_on_ctrl_c(spawn, taken_port):
     demo = spawn("demo", "--no-traffic", "--port", str(taken_port))
     demo.wait_for(rf"port {taken_port} .*taken", name="stderr")
