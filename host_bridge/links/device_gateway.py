@@ -89,6 +89,8 @@ class DeviceGateway:
     # -- lines in ----------------------------------------------------------------------------
     def handle_line(self, line: bytes, via: str, sender: str | None = None) -> None:
         """`sender`: who the link says sent it (the MQTT topic's device), if it can say."""
+        if line.endswith(b"\n"):  # an MQTT payload written as a line: tolerated (protocol.md §7)
+            line = line[:-2] if line.endswith(b"\r\n") else line[:-1]
         try:
             _, device_id = peek(line)
         except ProtocolError as e:

@@ -454,3 +454,14 @@ def test_a_stale_refusal_does_not_lower_the_boot_s_mark(rig: Rig):
         rig.gateway.handle_line(line, "mqtt")
         assert rig.link.wait("term-1", "ack")[0].fields == ("refused", "stale")
     assert rig.events().count("TicketCalled") == 1
+
+
+@pytest.mark.parametrize("ending", [b"\r\n", b"\n"])
+def test_a_payload_ending_with_a_line_ending_is_taken_as_the_line(rig: Rig, ending):
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.issue()
+    rig.gateway.handle_line(rig.line("term-1", "press", "next") + ending, "mqtt", "term-1")
+    assert rig.link.wait("term-1", "ack")[0].fields == ("ok", "A001")
+    rig.gateway.handle_line(rig.line("term-1", "press", "next") + b"\r\n\r\n", "mqtt", "term-1")
+    time.sleep(0.1)
+    assert rig.gateway.rejected["bad_char"] == 1  # one line ending, not two
