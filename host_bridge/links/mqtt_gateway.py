@@ -101,11 +101,11 @@ class MqttGateway:
 
     def _on_message(self, client: paho.Client, userdata: object,
                     message: paho.MQTTMessage) -> None:
-        if len(message.payload) > MAX_LINE:  # no line is this long: not even decoded
-            self.gateway.rejected["too_long"] += 1
-            return
         rest = message.topic[len(self.prefix):] if message.topic.startswith(self.prefix) else ""
         device, _, channel = rest.partition("/")
+        if len(message.payload) > MAX_LINE + 2:  # no line (and its CR LF) is this long
+            self.gateway.reject(device or "-", "too_long", "mqtt")
+            return
         try:
             if channel == "up":
                 self.gateway.handle_line(message.payload, "mqtt", device)
