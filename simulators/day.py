@@ -122,8 +122,7 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
             if name == "broker-restart":
                 broker.stop()
                 time.sleep(0.5)
-                broker = EmbeddedBroker("127.0.0.1", broker.port)
-                broker.start()
+                broker = _restarted(broker.port)
             elif name == "bridge-kill":
                 bridge.kill()
                 time.sleep(0.5)
@@ -162,6 +161,21 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
             "accuracy": dataclasses.asdict(accuracy) if accuracy else None,
             "proxy": proxy.counts, "hours": hours, "speed": speed, "events": list(events),
             "noise": dataclasses.asdict(noise)}
+
+
+def _restarted(port: int, within_s: float = 10.0) -> EmbeddedBroker:
+    """The broker again on its port. A shutdown that timed out under load can leave the old
+    listener open a moment longer (until its socket is collected): try again meanwhile."""
+    deadline = time.monotonic() + within_s
+    while True:
+        broker = EmbeddedBroker("127.0.0.1", port)
+        try:
+            broker.start()
+            return broker
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def _events(text: str) -> tuple[str, ...]:
