@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import gc
 import json
 import logging
 import sys
@@ -175,6 +176,7 @@ def _restarted(port: int, within_s: float = 10.0) -> EmbeddedBroker:
         except OSError:
             if time.monotonic() > deadline:
                 raise
+            gc.collect()  # the old listener's socket goes with its broker object
             time.sleep(0.5)
 
 
