@@ -89,7 +89,9 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
             print(line)
         if banner:
             print(banner)
-        uvicorn.run(bridge.app, host=host, port=port, log_level="warning")
+        from .api.limits import server_options  # connections and request heads bounded
+        uvicorn.run(bridge.app, host=host, port=port, log_level="warning",
+                    **server_options(bridge.app.state.limits))
     finally:
         bridge.close()
     return 0

@@ -18,6 +18,8 @@ import httpx
 import pytest
 import uvicorn
 
+from host_bridge.api import stream as stream_module
+from host_bridge.api.limits import Limits, configure
 from host_bridge.bootstrap import build
 from host_bridge.domain import commands as c
 from host_bridge.service import bus as bus_module
@@ -41,13 +43,16 @@ class Server:
 
 
 @contextlib.contextmanager
-def running_server(settings, clock, send_buffer: int | None = None) -> Iterator[Server]:
+def running_server(settings, clock, send_buffer: int | None = None,
+                   limits: Limits | None = None) -> Iterator[Server]:
     """The bridge behind a real uvicorn in a thread; stopped (and its store closed) on exit.
 
     `send_buffer` shrinks the kernel's send buffer of every connection (accepted sockets
     inherit it from the listening one), so a client that does not read fills it quickly.
     """
     bridge = build(dataclasses.replace(settings, synchronous="NORMAL"), clock)
+    if limits is not None:
+        configure(bridge.app.state, limits)
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     if send_buffer is not None:
@@ -306,9 +311,11 @@ def test_a_client_that_never_reads_does_not_block_commands(settings, clock, monk
                 time.sleep(0.02)
             (slow_sub,) = service.bus._subs
 
-            # far more events than the buffers hold, for a reader that reads nothing
-            for _ in range(2000):
-                service.execute(c.IssueTicket("accueil", new_ticket_id()), "public")
+            # far more events than the buffers hold, for a reader that reads nothing (over
+            # three services: a letter has 999 numbers)
+            for i in range(2000):
+                service.execute(c.IssueTicket(("accueil", "etat-civil", "passeports-cni")[i % 3],
+                                              new_ticket_id()), "public")
             slowest = 0.0
             for _ in range(30):
                 started = time.monotonic()
@@ -330,3 +337,71 @@ def test_a_client_that_never_reads_does_not_block_commands(settings, clock, monk
                 assert data(frame)["label"] == label == "U031"
         finally:
             slow.close()
+
+
+def test_readers_beyond_the_cap_are_refused_503_while_the_others_keep_receiving(settings, clock):
+    with running_server(settings, clock, limits=Limits(max_streams=3)) as server:
+        readers = [Stream(f"{server.url}/api/events") for _ in range(3)]
+        try:
+            for r in readers:
+                assert r.status == 200
+                r.until_live()
+            refused = server.http.get("/api/events")
+            assert refused.status_code == 503
+            assert refused.json()["error"] == "too_many_streams" and refused.json()["message"]
+            assert int(refused.headers["Retry-After"]) > 0
+            assert len(server.bridge.service.bus._subs) == 3  # the refused one never subscribed
+
+            label = server.post("/api/tickets", json={"service": "accueil"}).json()["ticket"]["label"]
+            assert [data(r.events(1)[0])["label"] for r in readers] == [label] * 3
+
+            readers.pop().close()  # a screen goes away: its place is free again
+            deadline = time.monotonic() + WAIT
+            while server.bridge.app.state.stream_slots.open > 2:
+                assert time.monotonic() < deadline, "the closed stream kept its place"
+                time.sleep(0.02)
+            readers.append(Stream(f"{server.url}/api/events"))
+            assert readers[-1].status == 200
+            readers[-1].until_live()
+        finally:
+            for r in readers:
+                r.close()
+
+
+def test_each_event_is_serialised_once_for_all_readers(server, open_stream, monkeypatch):
+    encoded = []
+    real = stream_module._frame
+    monkeypatch.setattr(stream_module, "_frame", lambda item: encoded.append(item["seq"]) or real(item))
+    readers = [open_stream() for _ in range(8)]
+    for r in readers:
+        r.until_live()
+    server.post("/api/counters/1/open", headers=AGENT)
+    server.post("/api/tickets", json={"service": "accueil"})
+    frames = [r.events(2) for r in readers]
+    assert all(f == frames[0] for f in frames)
+    assert sorted(encoded) == seqs(frames[0]), "an event was serialised more than once"
+
+
+def test_every_reader_gets_a_keepalive_from_one_shared_timer(settings, clock, monkeypatch):
+    monkeypatch.setattr(stream_module, "KEEPALIVE_SECONDS", 0.2)
+    with running_server(settings, clock) as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        readers = [socket.create_connection(("127.0.0.1", port), timeout=WAIT) for _ in range(3)]
+        try:
+            for r in readers:
+                r.sendall(b"GET /api/events HTTP/1.1\r\nHost: test\r\n\r\n")
+            for r in readers:
+                got = b""
+                while b": keepalive" not in got:
+                    chunk = r.recv(4096)
+                    assert chunk, "the stream ended"
+                    got += chunk
+            assert server.bridge.app.state.stream_slots._timer is not None  # one, for all
+        finally:
+            for r in readers:
+                r.close()
+        deadline = time.monotonic() + WAIT
+        while server.bridge.app.state.stream_slots.open:
+            assert time.monotonic() < deadline, "closed streams kept their places"
+            time.sleep(0.02)
+        assert server.bridge.app.state.stream_slots._timer is None  # no reader, no timer
