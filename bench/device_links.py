@@ -69,7 +69,8 @@ def site_toml(counters: int, db: str, broker_port: int | None, serial_ports: lis
         lines += ['[[counters]]', f'number = {n}', 'services = ["accueil"]', '']
     lines += ['[[users]]', 'name = "agent"', 'role = "agent"', f'token_sha256 = "{AGENT_HASH}"', '',
               '[[users]]', 'name = "sup"', 'role = "supervisor"',
-              f'token_sha256 = "{SUPERVISOR_HASH}"', '']
+              f'token_sha256 = "{SUPERVISOR_HASH}"', '',
+              '[limits]', 'unlimited_addresses = ["127.0.0.1"]', '']  # the bench's kiosk
     if broker_port is not None:
         lines += ['[mqtt]', f'url = "mqtt://127.0.0.1:{broker_port}"', '']
     else:  # serial only: the bridge's own broker, idle, on a free port (1883 may be taken)

@@ -4,6 +4,7 @@ Every refusal names the file, the key and the reason in one line, and nothing st
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 import tomllib
 from dataclasses import dataclass, replace
@@ -79,6 +80,7 @@ class Settings:
     public_url: str | None = None  # where phones reach the pages (the ticket QR code's address)
     printer: PrinterSettings | None = None  # the kiosk's ticket printer, if it has one
     figures_per_counter: bool = False  # per-counter figures in the reports (who works where)
+    limits: Any = None  # api.limits.Limits from a [limits] table; None: the defaults
 
 
 class TomlReader:
@@ -241,6 +243,36 @@ def _serial_ports(rs: list[TomlReader]) -> tuple[SerialPortSettings, ...]:
     return tuple(ports)
 
 
+def _network(v: str) -> bool:
+    try:
+        ipaddress.ip_network(v, strict=False)
+    except ValueError:
+        return False
+    return True
+
+
+def _limits(r: TomlReader) -> Any:
+    """[limits]: what an anonymous client may do (api/limits.py has the defaults and why)."""
+    from .api.limits import Limits  # only a site that changes its limits pays the import here
+    d = Limits()
+    addresses = r.get("unlimited_addresses", list, [])
+    for i, a in enumerate(addresses):
+        if not isinstance(a, str) or not _network(a):
+            raise r.fail(f"unlimited_addresses[{i}]",
+                         f"expected an address or network, e.g. \"192.168.10.20\" or "
+                         f"\"10.0.0.0/24\", got {a!r}")
+    limits = replace(
+        d, unlimited_addresses=tuple(addresses),
+        public_burst=r.get("public_burst", int, d.public_burst,
+                           check=lambda v: 1 <= v <= 10_000, why="1 to 10000"),
+        public_per_minute=float(r.get("public_per_minute", (int, float), d.public_per_minute,
+                                      check=lambda v: 0 < v <= 60_000, why="above 0, to 60000")),
+        max_streams=r.get("max_streams", int, d.max_streams,
+                          check=lambda v: 1 <= v <= 100_000, why="1 to 100000"))
+    r.done()
+    return limits
+
+
 def _unique(readers: list[TomlReader], values: list[Any], name: str, what: str) -> None:
     seen: set[Any] = set()
     for r, v in zip(readers, values):
@@ -337,6 +369,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     _unique(user_rs, [u.token_sha256 for u in users], "token_sha256", "token")
 
     mqtt_table = root.get("mqtt", dict, None)
+    limits_table = root.get("limits", dict, None)
     settings = Settings(
         site=site, users=tuple(users),
         db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
@@ -353,6 +386,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                              why="an http:// or https:// address without a query, e.g. "
                                  "https://file.mairie.fr"),
         figures_per_counter=privacy_r.get("figures_per_counter", bool, False),
+        limits=None if limits_table is None else _limits(root.child("limits", limits_table)),
         printer=None if printer_r is None else PrinterSettings(
             printer_r.get("url", str, check=valid_printer_url,
                           why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),

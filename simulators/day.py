@@ -52,6 +52,9 @@ EXAMPLE_TRAFFIC = ROOT / "examples" / "traffic-mairie.toml"
 PARIS = ZoneInfo("Europe/Paris")
 DAY = datetime(2026, 11, 26, 8, 30, tzinfo=PARIS)  # a Thursday: open until 19:00
 SERIAL_COUNTER = 4
+# the example site's demo agent account: the day's kiosk takes tickets hundreds of times
+# faster than life, which the anonymous rate limit would rightly refuse
+KIOSK_TOKEN = "demo-agent"
 NOISE = Faults(drop=0.02, duplicate=0.03, delay=0.05, delay_ms=(50, 400))
 # the events, at these shares of the day (the serial cable is put back at 80 %)
 EVENTS = {"broker-restart": 0.2, "bridge-kill": 0.4, "display-reboot": 0.6,
@@ -106,7 +109,7 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
                                                        dev.broker_password or "-"),
                            status_s=10)
         boards[dev.id] = farm.add(cfg, dev.key, serial=serial, link=serial_link if serial else None)
-    traffic = Traffic(farm, bridge.url, clock, profile, seed)
+    traffic = Traffic(farm, bridge.url, clock, profile, seed, token=KIOSK_TOKEN)
     log(f"day: {DAY:%A %d %B %H:%M} to {until:%H:%M}, {speed:g}x ({hours * 3600 / speed:.0f} s); "
         f"MQTT drop {noise.drop:g}, duplicate {noise.duplicate:g}, delay {noise.delay:g}; "
         f"events: {', '.join(events) or 'none'}; files in {folder}")

@@ -30,9 +30,12 @@ def _toml_value(value) -> str:
     return json.dumps(value)  # a JSON string is a valid TOML basic string
 
 
-def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | Path = EXAMPLE) -> Path:
+def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | Path = EXAMPLE,
+                     kiosk: str | None = "127.0.0.1") -> Path:
     """Write a copy of `source` to `dest` with keys of its [rules] table replaced (or added),
-    and its embedded MQTT broker on a free port (1883 may be another broker's).
+    and its embedded MQTT broker on a free port (1883 may be another broker's). `kiosk`: an
+    address listed in [limits] unlimited_addresses, as a site lists its kiosk PC — the
+    tests' clients take tickets far faster than the anonymous rate limit lets anyone.
 
     `rules` defaults to ANY_HOUR_RULES; pass e.g. {**ANY_HOUR_RULES, "guard_seconds": 0}.
     """
@@ -50,6 +53,8 @@ def site_config_copy(dest: str | Path, rules: dict | None = None, source: str | 
     text = text[:start] + section + text[end:]
     if not re.search(r"^\[mqtt\]", text, re.M):
         text += f"\n[mqtt]\nembedded_port = {free_port()}\n"
+    if kiosk is not None:
+        text += f'\n[limits]\nunlimited_addresses = ["{kiosk}"]\n'
     dest = Path(dest)
     dest.write_text(text, encoding="utf-8")
     return dest

@@ -9,7 +9,7 @@ import pytest
 from host_bridge.domain.site import Rules
 from host_bridge.site_config import ConfigError, load
 
-from support import EXAMPLE
+from support import EXAMPLE, example_refusal
 
 HASH_1 = "a" * 64
 HASH_2 = "0123456789abcdef" * 4
@@ -341,3 +341,29 @@ def test_a_site_without_opening_hours_loads_when_it_issues_tickets_at_any_hour(t
     text = _changed('monday = ["08:30-12:00", "13:30-17:00"]\n', "")
     path = _write(tmp_path, text.replace("max_recalls = 3", "max_recalls = 3\nrefuse_outside_hours = false"))
     assert load(path).site.hours.days == {}
+
+
+def test_limits_are_the_defaults_unless_the_site_changes_them():
+    from host_bridge.api.limits import Limits
+    from host_bridge.site_config import parse, read_toml
+    document = read_toml(EXAMPLE)
+    assert parse(document, "site.toml").limits is None  # create_app takes Limits()
+    assert Limits().unlimited_addresses == ()  # no address is exempt by default
+    document["limits"] = {"unlimited_addresses": ["192.168.10.20", "10.1.0.0/24", "::1"],
+                          "public_burst": 5, "public_per_minute": 2.5, "max_streams": 50}
+    limits = parse(document, "site.toml").limits
+    assert (limits.unlimited_addresses, limits.public_burst, limits.public_per_minute,
+            limits.max_streams) == (("192.168.10.20", "10.1.0.0/24", "::1"), 5, 2.5, 50)
+
+
+@pytest.mark.parametrize("table, key", [
+    ({"unlimited_addresses": ["kiosk.local"]}, "limits.unlimited_addresses[0]"),
+    ({"unlimited_addresses": "192.168.10.20"}, "limits.unlimited_addresses"),
+    ({"public_burst": 0}, "limits.public_burst"),
+    ({"public_per_minute": -1}, "limits.public_per_minute"),
+    ({"max_streams": 10 ** 9}, "limits.max_streams"),
+    ({"unlimited": ["1.2.3.4"]}, "limits.unlimited"),
+])
+def test_a_bad_limit_is_refused_naming_its_key(table, key):
+    refused = example_refusal(lambda d: d.__setitem__("limits", table))
+    assert f"site.toml: {key}:" in str(refused)
