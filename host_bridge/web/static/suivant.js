@@ -69,18 +69,31 @@ export function newKey() {
 
 // The queue's live events (Server-Sent Events): EventSource reconnects by itself and resumes
 // with Last-Event-ID, so nothing is missed after a network blip. onChange(event) per event;
-// onState(true|false) when the link comes and goes.
+// onState(true|false) when the link comes and goes. An answer that is not a stream (the
+// bridge's 503 when it already serves its maximum of streams, a bridge restarting behind a
+// proxy) closes an EventSource for good: it is opened again after RETRY_MS, resuming after
+// the last event seen (?since=).
+const RETRY_MS = 30000;
+const TYPES = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
+  "TicketCancelled", "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
+  "DayStarted", "FeedbackGiven"];
 export function live(onEvent, onState = () => {}) {
-  const source = new EventSource("/api/events");
-  const types = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
-    "TicketCancelled", "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
-    "DayStarted", "FeedbackGiven"];
-  for (const type of types) {
-    source.addEventListener(type, (m) => onEvent(JSON.parse(m.data)));
-  }
-  source.onopen = () => onState(true);
-  source.onerror = () => onState(false);
-  return source;
+  let last = null;
+  const open = () => {
+    const source = new EventSource(last === null ? "/api/events" : `/api/events?since=${last}`);
+    for (const type of TYPES) {
+      source.addEventListener(type, (m) => {
+        if (/^\d+$/.test(m.lastEventId)) last = m.lastEventId;
+        onEvent(JSON.parse(m.data));
+      });
+    }
+    source.onopen = () => onState(true);
+    source.onerror = () => {
+      onState(false);
+      if (source.readyState === EventSource.CLOSED) setTimeout(open, RETRY_MS);
+    };
+  };
+  open();
 }
 
 // "entre 5 et 15 min" / "5 to 15 min": the estimate as a range, never a false precision
