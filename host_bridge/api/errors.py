@@ -26,7 +26,10 @@ def responses(*statuses: int) -> dict[int | str, dict]:
     """OpenAPI entries for the refusals a route can answer, all with the same body."""
     text = {401: "No or unknown staff token", 403: "This account may not do that",
             404: "Unknown counter, service or ticket", 409: "The queue's state does not allow it",
+            408: "The request body did not arrive within 10 s (the connection is closed)",
+            413: "The request body is larger than the bridge takes (64 KiB)",
             422: "Malformed request",
+            429: "Too many writes from this address without a staff token (see Retry-After)",
             503: "The printer failed: the ticket was cancelled (its label is in `cancelled`)"}
     return {s: {"model": ErrorBody, "description": text[s]} for s in statuses}
 

@@ -27,7 +27,7 @@ ReaderTicket = Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[A-Z
 @router.post("/{service_id}/faq/{entry}/view", status_code=204,
              summary="The holder of a ticket of today read this entry: counted once per "
                      "ticket and entry, so nobody can push an answer up by clicking",
-             responses=responses(404, 422))
+             responses=responses(404, 422, 429))
 def viewed(service_id: ServicePath, entry: EntryNumber, ticket: ReaderTicket,
            service: Service) -> Response:
     service.faq_viewed(service_id, entry, ticket)

@@ -18,7 +18,7 @@ PUBLIC = "public"
 
 
 @router.post("", status_code=201, summary="Take a ticket for a service",
-             responses=responses(404, 409, 422, 503))
+             responses=responses(404, 408, 409, 413, 422, 429, 503))
 def issue(body: IssueTicketBody, service: Service, key: IdempotencyKey, request: Request):
     command = c.IssueTicket(body.service, new_ticket_id(), body.category)
     answer = service.execute(command, PUBLIC, key)
@@ -41,7 +41,7 @@ def get(ticket_id: TicketId, service: Service):
 
 
 @router.post("/{ticket_id}/cancel", summary="« Je ne peux plus attendre »: give up a waiting ticket",
-             responses=responses(404, 409, 422))
+             responses=responses(404, 409, 422, 429))
 def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey):
     return service.execute(c.CancelTicket(ticket_id), PUBLIC, key)
 
