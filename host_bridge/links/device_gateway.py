@@ -37,7 +37,8 @@ from suivant_fw.message import Message, decode, encode, peek
 
 from ..domain import commands as c
 from ..domain.errors import Conflict, DomainError
-from ..service.queue_service import QueueService, Request
+from ..service.queue_service import QueueService
+from ..service.requests import Request
 from .displays import IDLE, DisplayBoard, Show
 from .registry import OLD, RETIRED, Device, DeviceRegistry
 

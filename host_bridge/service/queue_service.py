@@ -10,17 +10,18 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
 
 from ..domain import commands as c
-from ..domain.errors import Conflict, DomainError, UnknownFaqEntry
+from ..domain.errors import DomainError, UnknownFaqEntry
 from ..domain.indicators import Indicators, Tally, indicators, tally
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..store.sqlite_store import Record, SqliteStore, StoredAnswer, StoredEvent
+from .requests import Request, Stale, fingerprint, replay, replay_result
 from .bus import EventBus
 from .clock import Clock
 from .views import counter_view, public_event, ticket_view
@@ -32,64 +33,6 @@ SYSTEM = "system"
 
 def new_ticket_id() -> str:
     return secrets.token_urlsafe(12)  # 96 bits: not guessable, short enough for a QR code
-
-
-@dataclass(frozen=True)
-class Request:
-    """One request of a batch. `order` = (stream, position) for a source whose requests come
-    in order (a device: its boot nonce and seq). `refused`: the entry point already refused
-    it (a press of a retired boot); it is recorded as the request's answer all the same."""
-    command: c.Command
-    source: str
-    request_id: str | None = None
-    order: tuple[str, int] | None = None
-    refused: DomainError | None = None
-
-
-class Stale(Conflict):
-    """A device's press or vote arriving after a later one of the same boot was decided."""
-    code = "stale"
-
-
-class KeyReused(DomainError):
-    """An idempotency key sent again with a different request (422, as the IETF draft on
-    the Idempotency-Key header asks)."""
-    code = "idempotency_key_reused"
-    http_status = 422
-
-
-class StoredRefusal(DomainError):
-    """The refusal first given to a request, given again to its repeat."""
-
-    def __init__(self, code: str, message: str):
-        super().__init__(message)
-        self.code = code
-
-
-def fingerprint(command: c.Command) -> str:
-    """What was asked, without what the entry point chose for it (a new ticket's id, the
-    label a feedback terminal was showing when the vote arrived)."""
-    fields = asdict(command)
-    if isinstance(command, c.IssueTicket):
-        fields.pop("ticket_id")
-    if isinstance(command, c.GiveFeedback):
-        fields.pop("label")
-    return f"{type(command).__name__}{sorted(fields.items())}"
-
-
-def _replay_result(earlier: StoredAnswer, asked: str) -> dict[str, Any] | DomainError:
-    if earlier.fingerprint is not None and earlier.fingerprint != asked:
-        return KeyReused("this request id was first used for another request")
-    if "refused" in earlier.answer:
-        return StoredRefusal(earlier.answer["refused"], earlier.answer.get("message", ""))
-    return {**earlier.answer, "replayed": True}
-
-
-def _replay(earlier: StoredAnswer, asked: str) -> dict[str, Any]:
-    result = _replay_result(earlier, asked)
-    if isinstance(result, DomainError):
-        raise result
-    return result
 
 
 class QueueService:
@@ -134,7 +77,7 @@ class QueueService:
             if request_id is not None:
                 earlier = self.store.answer_for(source, request_id)
                 if earlier is not None:
-                    return _replay(earlier, fingerprint(command))
+                    return replay(earlier, fingerprint(command))
             now = self._start_day_if_due()
             events = self.state.decide(command, now)  # raises DomainError: nothing changed
             return self._commit(Record(events, None, source, request_id, fingerprint(command)),
@@ -163,7 +106,7 @@ class QueueService:
                     if r.request_id is not None and earlier is None:
                         earlier = self.store.answer_for(r.source, r.request_id)
                     if earlier is not None:
-                        results.append(_replay_result(earlier, fingerprint(r.command)))
+                        results.append(replay_result(earlier, fingerprint(r.command)))
                         continue
                     record, result = self._decide(r, now, orders)
                     if record is not None:

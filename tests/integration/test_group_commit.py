@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from host_bridge.domain import commands as c
 from host_bridge.domain.errors import DomainError
-from host_bridge.service.queue_service import QueueService, Request
+from host_bridge.service.queue_service import QueueService
+from host_bridge.service.requests import Request
 from host_bridge.store.sqlite_store import SqliteStore
 
 COUNTERS = (1, 2)

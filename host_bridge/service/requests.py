@@ -1,0 +1,73 @@
+"""What a request is to the queue service beyond its command: who asked and under which id,
+its place in its source's order, and how a repeat of it is answered.
+
+    Request(command, "device:term-3", "0badf00d:7", order=("0badf00d", 7))
+    fingerprint(command)            # what was asked: a key reused for another request is refused
+    replay_result(stored, asked)    # a repeat's answer: the first answer, refusals too
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..domain import commands as c
+from ..domain.errors import Conflict, DomainError
+from ..store.sqlite_store import StoredAnswer
+
+
+@dataclass(frozen=True)
+class Request:
+    """One request of a batch. `order` = (stream, position) for a source whose requests come
+    in order (a device: its boot nonce and seq). `refused`: the entry point already refused
+    it (a press of a retired boot); it is recorded as the request's answer all the same."""
+    command: c.Command
+    source: str
+    request_id: str | None = None
+    order: tuple[str, int] | None = None
+    refused: DomainError | None = None
+
+
+class Stale(Conflict):
+    """A device's press or vote arriving after a later one of the same boot was decided."""
+    code = "stale"
+
+
+class KeyReused(DomainError):
+    """An idempotency key sent again with a different request (422, as the IETF draft on
+    the Idempotency-Key header asks)."""
+    code = "idempotency_key_reused"
+    http_status = 422
+
+
+class StoredRefusal(DomainError):
+    """The refusal first given to a request, given again to its repeat."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def fingerprint(command: c.Command) -> str:
+    """What was asked, without what the entry point chose for it (a new ticket's id, the
+    label a feedback terminal was showing when the vote arrived)."""
+    fields = asdict(command)
+    if isinstance(command, c.IssueTicket):
+        fields.pop("ticket_id")
+    if isinstance(command, c.GiveFeedback):
+        fields.pop("label")
+    return f"{type(command).__name__}{sorted(fields.items())}"
+
+
+def replay_result(earlier: StoredAnswer, asked: str) -> dict[str, Any] | DomainError:
+    if earlier.fingerprint is not None and earlier.fingerprint != asked:
+        return KeyReused("this request id was first used for another request")
+    if "refused" in earlier.answer:
+        return StoredRefusal(earlier.answer["refused"], earlier.answer.get("message", ""))
+    return {**earlier.answer, "replayed": True}
+
+
+def replay(earlier: StoredAnswer, asked: str) -> dict[str, Any]:
+    result = replay_result(earlier, asked)
+    if isinstance(result, DomainError):
+        raise result
+    return result
