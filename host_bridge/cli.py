@@ -21,7 +21,8 @@ from .site_config import ConfigError, Settings, load, read_toml
 from .toml_writer import dumps
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
-DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin"}
+DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin",
+               "kiosk": "demo-borne"}
 
 
 class UsageError(Exception):
@@ -146,7 +147,8 @@ def cmd_demo(args) -> int:
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
     banner = "\n".join([
-        f"  kiosk:               {base}/borne",
+        f"  kiosk:               {base}/borne#kiosk={DEMO_TOKENS['kiosk']}   (signed in: "
+        "not rate-limited)",
         f"  hall screen:         {base}/salle   (click it once to hear the calls)",
         f"  agent console:       {base}/guichet   (token {DEMO_TOKENS['agent']})",
         f"  supervision:         {base}/supervision   (token {DEMO_TOKENS['supervisor']})",

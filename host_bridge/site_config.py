@@ -18,7 +18,7 @@ from .domain.site import (
 )
 from .printing.addresses import valid_url as valid_printer_url
 
-ROLES = ("agent", "supervisor", "admin")
+ROLES = ("agent", "supervisor", "admin", "kiosk")  # kiosk: takes tickets, unlimited; acts nowhere
 SYNC_MODES = ("FULL", "NORMAL", "EXTRA")
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")

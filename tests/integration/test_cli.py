@@ -133,7 +133,7 @@ def test_check_config_on_the_example_exits_0_and_says_valid():
     assert r.returncode == 0, r.stderr
     assert "valid" in r.stdout
     assert "Mairie de Villeneuve-sur-Lot" in r.stdout
-    assert "4 services, 4 counters, 2 priority categories, 3 staff accounts" in r.stdout
+    assert "4 services, 4 counters, 2 priority categories, 4 staff accounts" in r.stdout
     assert r.stderr == ""
 
 

@@ -292,6 +292,24 @@ def test_anonymous_tickets_are_limited_per_client_and_staff_are_not(settings, cl
             assert read_answer(s)[0] == 200
 
 
+KIOSK = {"Authorization": "Bearer demo-borne"}  # examples/mairie.toml's kiosk account
+
+
+def test_the_kiosk_signed_in_with_its_account_is_not_limited_and_may_do_nothing_else(
+        settings, clock):
+    flood = dataclasses.replace(QUICK_LIMITS, public_burst=3, unlimited_addresses=())
+    with serve(settings, clock, flood) as server:
+        assert all(take_ticket(server, KIOSK)[0] == 201 for _ in range(10))
+        assert take_ticket(server, {"Authorization": "Bearer not-a-kiosk"})[0] == 201
+        assert [take_ticket(server)[0] for _ in range(3)] == [201, 201, 429]  # the same address
+        for method, path in (("POST", "/api/counters/1/next"), ("GET", "/api/devices"),
+                             ("GET", "/api/indicators?from=2026-11-01&to=2026-11-30"),
+                             ("GET", "/api/admin/config")):
+            with server.connect() as s:
+                s.sendall(head(method, path, KIOSK))
+                assert read_answer(s)[0] == 403, path
+
+
 def test_a_forwarded_address_counts_only_when_uvicorn_is_told_to_trust_it(settings, clock):
     limits = dataclasses.replace(QUICK_LIMITS, public_burst=3, unlimited_addresses=())
     with serve(settings, clock, limits, forwarded_allow_ips="") as server:

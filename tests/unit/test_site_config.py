@@ -107,7 +107,7 @@ def test_the_example_mairie_file_loads():
     assert site.hours.days[3] == ((time(8, 30), time(12, 0)), (time(13, 30), time(19, 0)))
     assert site.hours.is_open(5, time(9, 0)) and not site.hours.is_open(6, time(10, 0))
     assert [(u.name, u.role) for u in settings.users] == [
-        ("agents", "agent"), ("superviseur", "supervisor"), ("admin", "admin")]
+        ("agents", "agent"), ("superviseur", "supervisor"), ("admin", "admin"), ("borne", "kiosk")]
     assert settings.synchronous == "FULL"
     assert settings.source == str(EXAMPLE)
     # a relative store path is read from the config file's folder

@@ -28,6 +28,17 @@ const T = {
 
 let site, category = null, backTimer;
 
+// The kiosk's own account (role "kiosk"): given once as /borne#kiosk=<token> when the kiosk PC
+// is set up, kept by this browser, and sent with each ticket so that the kiosk, which takes
+// tickets for everyone, is not held to the per-address limit of anonymous clients. The
+// fragment never reaches the server or its logs, and leaves the address bar at once.
+const KIOSK_KEY = "suivant-kiosk-token";
+const given = new URLSearchParams(location.hash.slice(1)).get("kiosk");
+if (given) {
+  localStorage.setItem(KIOSK_KEY, given);
+  history.replaceState(null, "", location.pathname + location.search);
+}
+
 async function load() {
   site = await api("/api/site");
   document.getElementById("site").textContent = site.name;
@@ -70,7 +81,7 @@ async function take(service, print = true) {
   if (category) body.category = category;
   const box = document.getElementById("ticket");
   try {
-    const answer = await api("/api/tickets", { method: "POST", body, key: newKey() });
+    const answer = await issue(body);
     show(answer.ticket, service, answer.printed);
   } catch (e) {
     const unprinted = e.code === "printer_failed";
@@ -83,6 +94,12 @@ async function take(service, print = true) {
     clearTimeout(backTimer);
     backTimer = setTimeout(home, 30000);
   }
+}
+
+// A token the site no longer has counts as none: the kiosk goes on, as an anonymous client.
+function issue(body) {
+  return api("/api/tickets", { method: "POST", body, key: newKey(),
+    token: localStorage.getItem(KIOSK_KEY) || undefined });
 }
 
 function show(ticket, service, printed) {
