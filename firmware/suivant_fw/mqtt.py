@@ -135,7 +135,8 @@ class Session:
         self._shift = -1  # >= 0 while reading the Remaining Length bytes
         self._got = 0  # body bytes read so far
         self._out = b""
-        self._sent_at = 0  # last time we sent anything (keepalive counts from there)
+        self._sent_at = 0  # last time we sent anything (the broker's keepalive counts from there)
+        self._heard_at = 0  # last time a whole packet came from the broker (ours counts from here)
         self._ping_at = -1  # when the unanswered PINGREQ (or CONNECT) went out; -1: none
 
     def _next_pid(self):
@@ -148,6 +149,7 @@ class Session:
 
     def connect(self, now):
         self._ping_at = now  # CONNACK is awaited like a PINGRESP
+        self._heard_at = now
         return self._sent(now, connect_packet(self.client_id, self._keepalive_s, self.user,
                                               self.password, self.will))
 
@@ -162,17 +164,21 @@ class Session:
         return pid, self._sent(now, subscribe_packet(pid, topics))
 
     def poll(self, now):
-        """PINGREQ once half the keepalive passed without sending; MqttError('timeout') when a
-        PINGREQ or the CONNECT has had no answer for half the keepalive (at least 10 s for
-        CONNECT): the connection is dead even if TCP has not noticed."""
+        """PINGREQ once half the keepalive passed without sending (the broker's rule) or
+        without hearing from the broker (ours: a device resending a press every few seconds
+        sends all the time, so its sending proves nothing about a frozen broker);
+        MqttError('timeout') when a PINGREQ or the CONNECT has had no answer for half the
+        keepalive (at least 10 s for CONNECT): the connection is dead even if TCP has not
+        noticed. So a silent broker is given up at most one keepalive after it was last heard."""
+        half = self.keepalive_ms // 2
         if self._ping_at >= 0:
-            limit = self.keepalive_ms // 2
+            limit = half
             if not self.connected and limit < _CONNACK_MS:
                 limit = _CONNACK_MS
             if now - self._ping_at >= limit:
                 raise MqttError("timeout")
             return b""
-        if now - self._sent_at >= self.keepalive_ms // 2:
+        if now - self._sent_at >= half or now - self._heard_at >= half:
             self._ping_at = now
             return self._sent(now, PINGREQ_PACKET)
         return b""
@@ -216,8 +222,15 @@ class Session:
     def _done(self, events, now):
         head, n = self._head, self._len
         self._head = 0
+        self._heard_at = now  # any whole packet: the broker is alive
+        if self.connected:
+            self._ping_at = -1
         if n > MAX_PACKET:
             self.oversize += 1
+            if head >> 4 == 3 and (head >> 1) & 3 == 1:  # QoS 1: acknowledged all the same,
+                at = 2 + ((self._buf[0] << 8) | self._buf[1])  # or the broker keeps it in
+                if at + 2 <= MAX_PACKET:  # flight; its id follows the topic (kept in the buffer)
+                    self._out += puback_packet((self._buf[at] << 8) | self._buf[at + 1])
             return
         kind = head >> 4
         body = self._mv[:n]
