@@ -2,8 +2,10 @@
 bench, test_app_boot): just the calls it makes, doing nothing. On the board this is C.
 
 A test that wants to see the wires sets RECORD to a list: every output level set on a Pin is
-appended as (gpio, level)."""
+appended as (gpio, level). PINS holds the last Pin made for each GPIO, so a test can press a
+button (its level to 0: the buttons are active low)."""
 RECORD = None
+PINS = {}
 
 
 class Pin:
@@ -14,6 +16,7 @@ class Pin:
     def __init__(self, n, mode=-1, pull=-1, value=None):
         self.n = n
         self.level = 1 if value is None else value
+        PINS[n] = self
 
     def __call__(self, v=None):
         if v is None:
