@@ -35,6 +35,9 @@ except ImportError:  # CPython: the simulator runs this module too
 
 LOOP_MS = const(10)  # button sampling; debounce needs a few samples in 30 ms
 _HEALTH_MS = const(1000)
+# The watchdog is fed only while the link task shows it is alive: its beat is at most this old
+# (longer than its longest wait: Wi-Fi 20 s + connect 15 s, or a backoff of 30 s + 25 %).
+LINK_STALL_MS = const(90000)
 
 
 def make_link(dev, key, cfg, hal):
@@ -58,6 +61,7 @@ class App:
         self.levels = bytearray(n)
         self.link = make_link(dev, key, cfg, hal)
         self._health = now
+        self._link_task = None
 
     def step(self):
         """One turn of the local loop (the simulator's tests call it directly too)."""
@@ -77,10 +81,19 @@ class App:
             self._health = now
             dev.heap = hal.heap()
             dev.rssi = hal.rssi()
-        hal.feed()
+        if self.link_alive(now):
+            hal.feed()
+
+    def link_alive(self, now):
+        """False once the link task has ended or stopped beating: then the watchdog is not
+        fed and resets the board, rather than a board that looks alive and talks to nobody."""
+        task = self._link_task
+        if task is not None and task.done():
+            return False
+        return now - getattr(self.link, "beat", now) < LINK_STALL_MS
 
     async def run(self):
-        link = asyncio.create_task(self.link.run())
+        link = self._link_task = asyncio.create_task(self.link.run())
         try:
             while True:
                 self.step()

@@ -30,6 +30,8 @@ except ImportError:  # CPython: the simulator runs this module too
 
 LOOP_MS = const(20)  # how often the outbox is written and the keepalive checked
 CONNECT_S = const(15)  # TCP (and TLS) connection timeout
+WRITE_S = const(10)  # a write the broker does not take within this ends the connection
+CLOSE_S = const(2)
 KEEPALIVE_S = const(30)
 _READ = const(256)
 
@@ -60,18 +62,25 @@ class MqttLink:
         self.last_error = None
         self._dead = None  # set by the reader task: why the connection ended
         self._suback = 0
+        self.beat = hal.now()  # the link task's last sign of life (App feeds the watchdog on it)
 
     async def run(self):
+        """For ever: any failure — a refused TLS setting, a bug included — ends in backoff and
+        a new attempt, never in a dead link task behind a board that looks alive."""
         dev = self.dev
         while True:
-            dev.connecting(self.hal.now())
+            self.beat = self.hal.now()
+            dev.connecting(self.beat)
             try:
                 await self._connection()
-            except (OSError, MqttError, asyncio.TimeoutError) as e:
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - every failure ends in a retry
                 self.failures += 1
                 self.last_error = e
                 self.log("mqtt: " + (e.code if isinstance(e, MqttError) else repr(e)))
             dev.link_down(self.hal.now())
+            self.beat = self.hal.now()
             await asyncio.sleep(self.backoff.next_delay() / 1000)
 
     async def _connection(self):
@@ -86,11 +95,11 @@ class MqttLink:
         reading = asyncio.create_task(self._read(reader, session))
         try:
             writer.write(session.connect(hal.now()))
-            await writer.drain()
+            await asyncio.wait_for(writer.drain(), WRITE_S)
             await self._serve(session, writer)
         finally:
             reading.cancel()
-            writer.close()
+            await _close(writer)
 
     async def _serve(self, session, writer):
         dev, hal, base = self.dev, self.hal, self.base
@@ -117,7 +126,8 @@ class MqttLink:
             out += session.take_output()
             if out:
                 writer.write(out)
-                await writer.drain()
+                await asyncio.wait_for(writer.drain(), WRITE_S)  # a stuck socket: reconnect
+            self.beat = now
             await asyncio.sleep(LOOP_MS / 1000)
 
     async def _read(self, reader, session):
@@ -149,3 +159,13 @@ class MqttLink:
             self.log("mqtt: refused " + e.code)
             return
         self.dev.receive(msg, self.hal.now())
+
+
+async def _close(writer):
+    """Close the socket for real: on MicroPython writer.close() alone does nothing, and each
+    failed attempt kept a descriptor, a broker connection and (TLS) its memory."""
+    try:
+        writer.close()
+        await asyncio.wait_for(writer.wait_closed(), CLOSE_S)
+    except Exception:  # noqa: BLE001 - closing a broken socket may fail: it is gone either way
+        pass

@@ -54,17 +54,18 @@ class SerialLink:
         self._polled = 0  # bus only: polls not answered yet
         self._heard = 0  # when the last valid frame for us came
         self.silence_ms = SILENCE_MS
+        self.beat = hal.now()  # the link task's last sign of life (App feeds the watchdog on it)
 
     async def run(self):
         hal, dev = self.hal, self.dev
         reader, writer = hal.open_serial(self.serial)
         reading = asyncio.create_task(self._read(reader))
         try:
-            await self._serve(writer)
+            await self._serve(writer, reading)
         finally:
             reading.cancel()
 
-    async def _serve(self, writer):
+    async def _serve(self, writer, reading):
         hal, dev = self.hal, self.dev
         hello = Backoff(1000, 8000, rand=hal.rand)
         next_hello = hal.now()
@@ -80,6 +81,9 @@ class SerialLink:
                 dev.announce(now)
                 next_hello = now + hello.next_delay()
             await self._send(writer, dev.take_outbox())
+            if reading.done():  # the reader must never end: a board that hears nothing is dead
+                raise OSError("serial: reader ended")
+            self.beat = now
             await asyncio.sleep(LOOP_MS / 1000)
 
     async def _send(self, writer, messages):
@@ -103,12 +107,19 @@ class SerialLink:
 
     async def _read(self, reader):
         while True:
-            data = await reader.read(_READ)
-            if not data:  # the port hung up (a simulator's pty): wait for it to come back
+            try:
+                data = await reader.read(_READ)
+                if not data:  # the port hung up (a simulator's pty): wait for it to come back
+                    await asyncio.sleep(LOOP_MS / 1000)
+                for addr, line in self.frames.feed(data):
+                    if addr == self.address:
+                        self._frame(line)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - a read error, a bug: count it, read on
+                self.rx_errors += 1
+                self.log("serial: " + repr(e))
                 await asyncio.sleep(LOOP_MS / 1000)
-            for addr, line in self.frames.feed(data):
-                if addr == self.address:
-                    self._frame(line)
 
     def _frame(self, line):
         dev = self.dev

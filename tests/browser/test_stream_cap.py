@@ -4,6 +4,8 @@ itself: a browser's EventSource gives up for good on a 503, so the pages open it
 screen switched on at the wrong moment would stay dead all day."""
 from __future__ import annotations
 
+import time
+
 from chromium import browser_page
 from host_bridge.api.limits import Limits
 from live_server import Stream, running_server
@@ -25,8 +27,13 @@ def test_a_hall_screen_refused_at_the_stream_cap_reconnects_and_shows_the_next_c
             page.wait_for_selector("#site:not(:empty)")
             page.wait_for_function("() => !document.getElementById('offline').hidden")
             assert 503 in refused  # told the bridge is full, and shows it is not live
-            holder.close()  # a slot frees up
-            page.clock.fast_forward(31_000)
+            holder.close()  # a slot frees up (once the bridge has seen the reader go)
+            slots = server.bridge.app.state.stream_slots
+            deadline = time.monotonic() + 30  # at worst, its next keep-alive write fails
+            while slots.open and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert slots.open == 0
+            page.clock.fast_forward(31_000)  # the page's retry
             page.wait_for_function("() => document.getElementById('offline').hidden")
             server.post("/api/counters/2/open", headers=AGENT)
             label = server.post("/api/tickets", json={"service": "etat-civil"}

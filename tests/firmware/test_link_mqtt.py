@@ -273,3 +273,24 @@ def test_wrong_broker_password_is_refused_and_retried(tmp_path: Path) -> None:
             assert app.link.connections == 0 and hal.digits in ("CONN", "OFFL")
 
         run_device("counter", auth_broker.port, scenario)
+
+
+def test_the_watchdog_is_fed_only_while_the_link_task_lives_and_beats(broker: MosquittoBroker
+                                                                      ) -> None:
+    """Issue 11, bug 4: the main loop fed the watchdog whatever became of the link task, so a
+    board whose link had died stayed up, talking to nobody. Now a dead or stalled link lets
+    the watchdog reset the board."""
+    async def scenario(app: App, hal: SimHal) -> None:
+        await until(lambda: app.dev.link == 2, what="online")
+        fed = hal.fed
+        await asyncio.sleep(0.1)
+        assert hal.fed > fed  # a live link: fed
+        now = hal.now()
+        assert app.link_alive(now)
+        assert not app.link_alive(now + 90_000)  # no beat for 90 s: a stalled link task
+        app._link_task.cancel()  # the link task ends
+        await asyncio.sleep(0.05)
+        fed = hal.fed
+        await asyncio.sleep(0.1)
+        assert hal.fed == fed and not app.link_alive(hal.now())
+    run_device("counter", broker.port, scenario)

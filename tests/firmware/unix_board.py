@@ -5,7 +5,8 @@ MQTT session and link, run as on the ESP32. Run by tests/integration/test_unix_b
     micropython unix_board.py <firmware dir> <stubs dir> <config.json> <commands file> [keepalive_s]
 
 It prints a JSON line whenever what the board shows or its link changes
-({"t": ms, "link": "online", "glyphs": "C017", "pending": 0, "errors": 0}), and reads commands
+({"t": ms, "link": "online", "glyphs": "C017", "pending": 0, "errors": 0, "failures": 0}: the
+link's failed attempts), and reads commands
 from the commands file as they are appended: `press <button>` (a 120 ms press). Nothing of the
 link is replaced; only the keepalive may be shortened, so that a test waits seconds.
 """
@@ -38,11 +39,12 @@ async def control(app, hal):
     done = 0
     pins = CFG["pins"]["buttons"]
     while True:
-        state = (LINK_NAMES[dev.link], dev.view.glyphs, len(dev.pending.messages()), dev.errors)
+        state = (LINK_NAMES[dev.link], dev.view.glyphs, len(dev.pending.messages()), dev.errors,
+                 app.link.failures)
         if state != last:
             last = state
             print(json.dumps({"t": hal.now(), "link": state[0], "glyphs": state[1],
-                              "pending": state[2], "errors": state[3]}))
+                              "pending": state[2], "errors": state[3], "failures": state[4]}))
         with open(COMMANDS) as f:
             lines = f.read().split("\n")
         for line in lines[done:-1]:  # the last piece may be half written

@@ -8,6 +8,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -43,7 +44,8 @@ class UnixBoard:
             [str(MICROPYTHON), "-X", "heapsize=256K", str(ROOT / "tests/firmware/unix_board.py"),
              str(ROOT / "firmware"), str(ROOT / "simulators/board_stubs"),
              str(folder / "config.json"), str(self.commands), str(keepalive_s)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=folder)  # the board's flash: ca.pem is read from there
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
@@ -142,4 +144,67 @@ def test_a_frozen_broker_is_noticed_within_one_and_a_half_keepalives_with_a_pres
                   timeout=40)
         assert rig.history().count("TicketCalled") == 1
     finally:
+        unix.stop()
+
+
+def descriptors(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def hang_up_server() -> tuple[socket.socket, threading.Event]:
+    """A "broker" that accepts and closes at once: every attempt of the board fails."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    stop = threading.Event()
+
+    def serve() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            conn.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return server, stop
+
+
+def config_for(port: int, tls: bool = False) -> dict:
+    return {"schema": 1, "device": "term-3", "role": "counter", "key": "00" * 32,
+            "site": "mairie-villeneuve", "link": "mqtt", "counter": 3,
+            "wifi": {"ssid": "mairie", "password": "not-used-here"},
+            "broker": {"host": "127.0.0.1", "port": port, "password": "pw", "tls": tls}}
+
+
+def test_failed_connections_leave_no_socket_open(tmp_path):
+    """Issue 11, bug 3: writer.close() alone does nothing on MicroPython; each failed attempt
+    kept a descriptor (and a broker connection)."""
+    server, stop = hang_up_server()
+    unix = UnixBoard(tmp_path, config_for(server.getsockname()[1]))
+    try:
+        unix.wait(lambda s: s["failures"] >= 1)
+        first = descriptors(unix.proc.pid)
+        unix.wait(lambda s: s["failures"] >= 4, timeout=15)  # three more (backoff 1, 2, 4 s)
+        assert descriptors(unix.proc.pid) <= first
+    finally:
+        stop.set()
+        server.close()
+        unix.stop()
+
+
+def test_a_truncated_ca_pem_never_leaves_a_silently_dead_link(tmp_path):
+    """Issue 11, bug 4: an exception the link did not expect (here the TLS setup refusing a
+    truncated certificate) killed its task for good, the board on « Conn » for ever while its
+    watchdog was fed. Now every failure ends in backoff and a new attempt."""
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB")
+    server, stop = hang_up_server()
+    unix = UnixBoard(tmp_path, config_for(server.getsockname()[1], tls=True))
+    try:
+        # fails, backs off (1, 2, 4 s), tries again: a link still alive, and it shows oFFL
+        state = unix.wait(lambda s: s["failures"] >= 3, timeout=15)
+        assert state["glyphs"] == "OFFL"
+    finally:
+        stop.set()
+        server.close()
         unix.stop()
