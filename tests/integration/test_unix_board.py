@@ -208,3 +208,54 @@ def test_a_truncated_ca_pem_never_leaves_a_silently_dead_link(tmp_path):
         stop.set()
         server.close()
         unix.stop()
+
+
+def test_a_broker_restart_is_followed_by_a_reconnect_and_presses_keep_working(
+        rig: LinkRig, tmp_path):
+    unix = board(rig, tmp_path)
+    try:
+        unix.wait(lambda s: s["link"] == "online" and s["glyphs"] == "CLOS")
+        rig.run(c.OpenCounter(3))
+        first, second = rig.issue(SERVICE), rig.issue(SERVICE)
+        unix.press("next")
+        unix.wait(lambda s: s["glyphs"] == first and s["pending"] == 0)
+        rig.broker.restart()
+        unix.wait(lambda s: s["link"] != "online")
+        unix.wait(lambda s: s["link"] == "online", timeout=40)
+        assert rig.mqtt is not None and rig.mqtt.connected.wait(40)  # the bridge is back too
+        rig.clock.advance(60)  # past the double-press guard: this « Suivant » calls the next
+        unix.press("next")
+        unix.wait(lambda s: s["glyphs"] == second and s["pending"] == 0, timeout=30)
+        assert rig.history().count("TicketCalled") == 2
+    finally:
+        unix.stop()
+
+
+def test_an_oversized_message_on_its_topic_is_skipped_acknowledged_and_the_link_goes_on(
+        settings, clock, tmp_path):
+    """Issue 11 (bug 7a): a QoS 1 message over the board's 512-byte buffer was skipped without
+    its PUBACK, so the broker kept it in flight. With one message in flight at most (as a
+    loaded broker may allow), nothing else reached the board after it: no ack, no show."""
+    import paho.mqtt.client as paho
+    broker = MosquittoBroker(extra="allow_anonymous true\nmax_inflight_messages 1\n")
+    broker.start()
+    rig = LinkRig(settings, clock, tmp_path, broker)
+    unix = board(rig, tmp_path)
+    try:
+        unix.wait(lambda s: s["link"] == "online" and s["glyphs"] == "CLOS")
+        sender = paho.Client(paho.CallbackAPIVersion.VERSION2, client_id="big-sender")
+        sender.connect("127.0.0.1", broker.port)
+        sender.loop_start()
+        topic = f"suivant/{rig.settings.site.id}/d/term-3/down"
+        sender.publish(topic, b"x" * 900, qos=1).wait_for_publish(5)
+        sender.loop_stop()
+        sender.disconnect()
+        rig.run(c.OpenCounter(3))  # what comes next still arrives
+        label = rig.issue(SERVICE)
+        unix.press("next")
+        unix.wait(lambda s: s["glyphs"] == label and s["pending"] == 0)
+        assert unix.last["link"] == "online" and unix.last["errors"] == 0
+    finally:
+        unix.stop()
+        rig.stop()
+        broker.stop()
