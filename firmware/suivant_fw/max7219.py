@@ -9,6 +9,10 @@ words of the farthest chip first: line n's leftmost module ... line 1's rightmos
 Inside a module, `fc16` (the common 4-in-1 boards): digit register r + 1 is row r (0 = top)
 and bit 7 the leftmost column. `parola` (MD_MAX72XX "generic" wiring): digit register k + 1 is
 column k from the left and bit r row r. A MAX7219 word is (register, data), register first.
+
+The setup registers (shutdown, scan limit, decode, intensity) are written again before each
+picture: a supply glitch or a long cable can reset a chip to its power-on state (shut down,
+one row scanned), and it would stay dark until the next boot otherwise (issue 11).
 """
 _NOOP = 0x00
 _DECODE = 0x09
@@ -28,9 +32,13 @@ class Max7219Lines:
         self.modules = modules
         self._fc16 = layout == "fc16"
         self._buf = bytearray(2 * lines * modules)
+        self._brightness = brightness & 15
         cs(1)
+        self._setup()
+
+    def _setup(self):
         for reg, value in ((_TEST, 0), (_DECODE, 0), (_SCAN_LIMIT, 7),
-                           (_INTENSITY, brightness & 15), (_SHUTDOWN, 1)):
+                           (_INTENSITY, self._brightness), (_SHUTDOWN, 1)):
             self._all(reg, value)
 
     def _send(self):
@@ -46,6 +54,7 @@ class Max7219Lines:
         self._send()
 
     def show(self, columns):
+        self._setup()
         buf = self._buf
         for reg in range(1, 9):
             i = 0

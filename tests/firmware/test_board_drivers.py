@@ -140,6 +140,22 @@ def test_max7219_fc16_lines_show_the_drawn_text() -> None:
     assert chain.pixels_fc16(3, 4) == [_picture(t, 32) for t in texts]
 
 
+def test_max7219_a_chip_reset_by_a_glitch_lights_again_at_the_next_picture() -> None:
+    """Issue 11: the setup registers were written once at boot; a chip reset to its power-on
+    state (shut down, one row scanned) stayed dark until the next boot."""
+    chain = Chain(12)
+    d = Max7219Lines(chain, chain.cs_pin, lines=3, modules=4, brightness=9)
+    chain.regs[5] = {0x0C: 0, 0x0B: 0, 0x09: 0, 0x0A: 0}  # chip 5 after a supply glitch
+    texts = ["C017>3", "A012>12", ""]
+    cols = [bytearray(32) for _ in texts]
+    for c, t in zip(cols, texts):
+        matrix.draw(c, t)
+    d.show(cols)
+    assert {r: chain.regs[5][r] for r in (0x0F, 0x09, 0x0B, 0x0A, 0x0C)} == \
+        {0x0F: 0, 0x09: 0, 0x0B: 7, 0x0A: 9, 0x0C: 1}
+    assert chain.pixels_fc16(3, 4) == [_picture(t, 32) for t in texts]
+
+
 def test_max7219_parola_layout_puts_columns_in_digit_registers() -> None:
     chain = Chain(2)
     d = Max7219Lines(chain, chain.cs_pin, lines=1, modules=2, layout="parola")
