@@ -35,7 +35,9 @@ CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's fla
 def _tm1637(display, brightness):
     from suivant_fw.tm1637 import TM1637
     clk = Pin(display["clk"], Pin.OUT, value=1)
-    dio = Pin(display["dio"], Pin.OUT, value=1)
+    # open drain: at the ninth clock the TM1637 pulls DIO low to acknowledge while we "send" 1;
+    # a push-pull output would fight it
+    dio = Pin(display["dio"], Pin.OPEN_DRAIN, value=1)
     return TM1637(clk, dio, time.sleep_us, brightness)
 
 
@@ -206,6 +208,10 @@ class Hal:
     async def net_up(self):
         if self._wlan is None:
             self._wlan = network.WLAN(network.STA_IF)
+            self._wlan.active(True)
+            # power save off (as mqtt_as does): asleep between beacons, the radio would add up
+            # to a DTIM interval (100-300 ms) to every ack and show
+            self._wlan.config(pm=network.WLAN.PM_NONE)
         w = self._wlan
         if w.isconnected():
             return

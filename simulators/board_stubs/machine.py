@@ -11,10 +11,12 @@ PINS = {}
 class Pin:
     IN = 1
     OUT = 3
+    OPEN_DRAIN = 7
     PULL_UP = 2
 
     def __init__(self, n, mode=-1, pull=-1, value=None):
         self.n = n
+        self.mode = mode
         self.level = 1 if value is None else value
         PINS[n] = self
 

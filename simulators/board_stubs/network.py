@@ -3,8 +3,17 @@ STA_IF = 0
 
 
 class WLAN:
+    PM_NONE = 0
+    PM_PERFORMANCE = 1
+    PM_POWERSAVE = 2
+
     def __init__(self, interface=STA_IF):
         self.up = True
+        self.pm = WLAN.PM_PERFORMANCE  # the ESP32's default: power save between beacons
+
+    def config(self, pm=None):
+        if pm is not None:
+            self.pm = pm
 
     def isconnected(self):
         return self.up

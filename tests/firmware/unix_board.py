@@ -7,7 +7,8 @@ MQTT session and link, run as on the ESP32. Run by tests/integration/test_unix_b
 It prints a JSON line whenever what the board shows or its link changes
 ({"t": ms, "link": "online", "glyphs": "C017", "pending": 0, "errors": 0, "failures": 0}: the
 link's failed attempts), and reads commands
-from the commands file as they are appended: `press <button>` (a 120 ms press). Nothing of the
+from the commands file as they are appended: `press <button>` (a 120 ms press), `probe <expr>`
+(prints {"probe": expr, "value": repr}: what the stand-in hardware was set to, for instance). Nothing of the
 link is replaced; only the keepalive may be shortened, so that a test waits seconds.
 """
 import sys
@@ -48,8 +49,10 @@ async def control(app, hal):
         with open(COMMANDS) as f:
             lines = f.read().split("\n")
         for line in lines[done:-1]:  # the last piece may be half written
-            what, name = line.split(" ")
-            if what == "press":
+            what, name = line.split(" ", 1)
+            if what == "probe":  # a test reads the board: an expression, its value's repr
+                print(json.dumps({"probe": name, "value": repr(eval(name, globals()))}))
+            elif what == "press":
                 machine.PINS[pins[name]].level = 0
                 await asyncio.sleep_ms(120)
                 machine.PINS[pins[name]].level = 1
@@ -57,8 +60,12 @@ async def control(app, hal):
         await asyncio.sleep_ms(20)
 
 
+HAL = None
+
+
 async def main():
-    hal = Hal(CFG)
+    global HAL
+    hal = HAL = Hal(CFG)
     app = app_module.App(CFG, bytes.fromhex(CFG["key"]), hal)
     asyncio.create_task(control(app, hal))
     await app.run()

@@ -62,6 +62,18 @@ class UnixBoard:
         with self.commands.open("a") as f:
             f.write(f"press {button}\n")
 
+    def probe(self, expression: str, timeout: float = 10.0) -> str:
+        """repr() of `expression` evaluated in the board's process (unix_board.py's globals)."""
+        with self.commands.open("a") as f:
+            f.write(f"probe {expression}\n")
+        deadline = time.monotonic() + timeout
+        while True:
+            state = self.states.get(timeout=max(0.01, deadline - time.monotonic()))
+            if state.get("probe") == expression:
+                return state["value"]
+            if "link" in state:
+                self.last = state
+
     def wait(self, what, timeout: float = 20.0) -> dict:
         """The first state (from now on, or the current one) for which what(state) holds."""
         deadline = time.monotonic() + timeout
@@ -259,3 +271,17 @@ def test_an_oversized_message_on_its_topic_is_skipped_acknowledged_and_the_link_
         unix.stop()
         rig.stop()
         broker.stop()
+
+
+def test_the_board_turns_wi_fi_power_save_off_and_drives_the_tm1637_data_line_open_drain(
+        rig: LinkRig, tmp_path):
+    """Issue 11 (bug 7): Wi-Fi power save was left on (up to a DTIM interval on every ack and
+    show), and the TM1637's DIO was push-pull while the chip pulls it low to acknowledge."""
+    unix = board(rig, tmp_path)
+    try:
+        unix.wait(lambda s: s["link"] == "online")
+        assert unix.probe("HAL._wlan.pm == HAL._wlan.PM_NONE") == "True"
+        dio = 'machine.PINS[CFG["pins"]["display"]["dio"]].mode'
+        assert unix.probe(f"{dio} == machine.Pin.OPEN_DRAIN") == "True"
+    finally:
+        unix.stop()
