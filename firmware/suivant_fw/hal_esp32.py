@@ -26,7 +26,10 @@ from suivant_fw.device import LED_OFFLINE, LED_ONLINE, LED_WAITING
 WDT_MS = 30000  # longer than a blocking DNS lookup in open_connection
 WDT_IDLE_MS = 3600000  # after Ctrl-C: an hour for the technician at the REPL (see idle())
 BEEP_MS = 80
-BEEP_HZ = 2700
+BEEP_HZ = 4000  # the piezo's resonance (hardware/counter/bom.csv: TDK PS1240, 4 kHz)
+# The hall's MAX7219 intensity never goes above this (hardware/hall/wiring.md: all dots lit at
+# 8/15 stay under 2.5 A on the 4 A supply; 15/15 would draw 3.9 A for the matrices alone)
+HALL_INTENSITY_MAX = 8
 WIFI_MS = 20000
 CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
 
@@ -47,7 +50,7 @@ def _max7219(display, brightness):
     spi = SPI(2, baudrate=10000000, sck=Pin(display["clk"]), mosi=Pin(display["din"]))
     cs = Pin(display["cs"], Pin.OUT, value=1)
     return Max7219Lines(spi, cs, chain["lines"], chain["modules_per_line"], chain["layout"],
-                        2 * brightness)
+                        min(2 * brightness, HALL_INTENSITY_MAX))
 
 
 class _Stdio:
