@@ -20,7 +20,7 @@ import asyncio
 from suivant_fw import ProtocolError
 from suivant_fw.backoff import Backoff
 from suivant_fw.message import decode, encode
-from suivant_fw.mqtt import CONNACK, MESSAGE, SUBACK, MqttError, Session
+from suivant_fw.mqtt import CONNACK, MAX_PACKET, MESSAGE, SUBACK, MqttError, Session
 
 try:
     from micropython import const
@@ -63,6 +63,8 @@ class MqttLink:
         self._dead = None  # set by the reader task: why the connection ended
         self._suback = 0
         self.beat = hal.now()  # the link task's last sign of life (App feeds the watchdog on it)
+        self._packet = bytearray(MAX_PACKET)  # every connection's session reads into this one
+        self.session = None  # the current connection's
 
     async def run(self):
         """For ever: any failure — a refused TLS setting, a bug included — ends in backoff and
@@ -90,8 +92,9 @@ class MqttLink:
             hal.open_connection(self.host, self.port, self.tls), CONNECT_S)
         self._dead = None
         self._suback = 0
-        session = Session(self.dev.device, self.keepalive_s, self.user,
-                          self.password.encode("utf-8"), (self.base + "status", b"offline"))
+        session = self.session = Session(
+            self.dev.device, self.keepalive_s, self.user, self.password.encode("utf-8"),
+            (self.base + "status", b"offline"), self._packet)
         reading = asyncio.create_task(self._read(reader, session))
         try:
             writer.write(session.connect(hal.now()))

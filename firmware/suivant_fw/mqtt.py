@@ -116,7 +116,10 @@ DISCONNECT_PACKET = b"\xe0\x00"
 class Session:
     """One connection's MQTT state. A new connection takes a new Session (clean session)."""
 
-    def __init__(self, client_id, keepalive_s=30, user=None, password=None, will=None):
+    def __init__(self, client_id, keepalive_s=30, user=None, password=None, will=None,
+                 buf=None):
+        """buf: a bytearray of MAX_PACKET bytes to read packets into, kept by the caller across
+        connections (a board must not allocate 512 bytes at each reconnect); None: a new one."""
         if not 1 <= keepalive_s <= 0xFFFF:
             raise ValueError("keepalive_s is 1-65535")
         self.client_id = client_id
@@ -128,7 +131,7 @@ class Session:
         self.oversize = 0  # packets skipped for being bigger than MAX_PACKET
         self._keepalive_s = keepalive_s
         self._pid = 0
-        self._buf = bytearray(MAX_PACKET)
+        self._buf = buf if buf is not None else bytearray(MAX_PACKET)
         self._mv = memoryview(self._buf)
         self._head = 0  # first byte of the packet being read (0: waiting for one)
         self._len = 0  # its Remaining Length

@@ -61,12 +61,13 @@ async def control(app, hal):
 
 
 HAL = None
+APP = None
 
 
 async def main():
-    global HAL
+    global HAL, APP
     hal = HAL = Hal(CFG)
-    app = app_module.App(CFG, bytes.fromhex(CFG["key"]), hal)
+    app = APP = app_module.App(CFG, bytes.fromhex(CFG["key"]), hal)
     asyncio.create_task(control(app, hal))
     await app.run()
 

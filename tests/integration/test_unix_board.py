@@ -231,9 +231,12 @@ def test_a_broker_restart_is_followed_by_a_reconnect_and_presses_keep_working(
         first, second = rig.issue(SERVICE), rig.issue(SERVICE)
         unix.press("next")
         unix.wait(lambda s: s["glyphs"] == first and s["pending"] == 0)
+        buffer = unix.probe("id(APP.link.session._buf)")
         rig.broker.restart()
         unix.wait(lambda s: s["link"] != "online")
         unix.wait(lambda s: s["link"] == "online", timeout=40)
+        # issue 11 (bug 7): the new connection reads into the same 512 bytes, not new ones
+        assert unix.probe("id(APP.link.session._buf)") == buffer
         assert rig.mqtt is not None and rig.mqtt.connected.wait(40)  # the bridge is back too
         rig.clock.advance(60)  # past the double-press guard: this « Suivant » calls the next
         unix.press("next")
