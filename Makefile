@@ -4,10 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-CHROMIUM := /usr/bin/chromium
-ESPEAK   := /usr/bin/espeak-ng
+# Debian packages the tests need, as package:binary: Chromium for the pages (Playwright drives
+# it; its own browser download cannot work here), espeak-ng for the hall's spoken calls,
+# Mosquitto for the device links (each test starts its own broker on a free port).
+DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto
 
-.PHONY: demo test bench micropython clean
+.PHONY: demo test bench micropython clean debian-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,27 +20,18 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/suivant demo
 
-# The browser tests need Debian's chromium (Playwright drives it; its own download cannot work
-# here). As root it is installed; otherwise this says how.
-$(CHROMIUM):
-	@if [ "$$(id -u)" = 0 ]; then \
-		echo "installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+# As root the missing ones are installed; otherwise this says how.
+debian-packages:
+	@missing=""; for p in $(DEBIAN); do [ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "installing Debian's$$missing for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	else \
-		echo "the browser tests need $(CHROMIUM): sudo apt-get install chromium" >&2; exit 1; \
+		echo "the tests need$$missing: sudo apt-get install$$missing" >&2; exit 1; \
 	fi
 
-# The hall screen's spoken calls where the browser has no French voice (the bridge says them
-# with espeak-ng); the tests check it.
-$(ESPEAK):
-	@if [ "$$(id -u)" = 0 ]; then \
-		echo "installing Debian's espeak-ng for the spoken calls"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng; \
-	else \
-		echo "the spoken-call tests need $(ESPEAK): sudo apt-get install espeak-ng" >&2; exit 1; \
-	fi
-
-test: $(STAMP) $(CHROMIUM) $(ESPEAK)
+test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest
 
 # A MicroPython 1.27 REPL (the webassembly port, on the node from the [test] extra) with
