@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.http_latency
 	$(BIN)/python -m bench.estimate_cost
 	$(BIN)/python -m bench.page_load
+	$(BIN)/python -m bench.stream_readers
 	$(BIN)/python -m bench.firmware_memory
 	$(BIN)/python -m bench.device_links
 
