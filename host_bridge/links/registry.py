@@ -112,7 +112,6 @@ class Sequence:
     message or a replay — a press or vote is answered from the queue's record of it, a hello
     or status is dropped); RETIRED (a boot nonce that a newer one replaced: never applied)."""
     verdict: str
-    new_boot: bool = False
 
 
 FRESH, OLD, RETIRED = "fresh", "old", "retired"
@@ -305,7 +304,7 @@ class DeviceRegistry:
                 self.db.execute("UPDATE devices SET boot=?, last_seq=? WHERE id=?",
                                 (boot, seq, device_id))
                 self._state[device_id] = (boot, seq)
-                return Sequence(FRESH, new_boot=True)
+                return Sequence(FRESH)
             if seq <= last:
                 return Sequence(OLD)
             self._state[device_id] = (boot, seq)
