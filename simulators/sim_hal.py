@@ -48,7 +48,8 @@ class SimHal:
         self.beeps = 0
         self.fed = 0
         self.paints = 0
-        self.free = 100000
+        self.free = 100000  # what heap() reports: gc.mem_free(), gc.mem_alloc()
+        self.alloc = 40000
         self.signal = None  # Wi-Fi RSSI to report, or None
 
     # -- what the firmware calls -------------------------------------------------------------
@@ -91,7 +92,8 @@ class SimHal:
         self.fed += 1
 
     def heap(self):
-        return self.free
+        # (free, alloc, largest): no IDF heap here, so no largest free block ('-' in status)
+        return self.free, self.alloc, None
 
     def rssi(self):
         return self.signal

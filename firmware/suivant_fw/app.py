@@ -13,7 +13,8 @@ sim_hal.py on the desktop; both are duck-typed, no base class to load):
     paint(view, now)          draw a device.View: 7-segment glyphs, hall lines, LEDs
     beep(now)                 one short beep, ended by the HAL itself (in paint)
     feed()                    the watchdog
-    heap() -> int, rssi()     free bytes; Wi-Fi RSSI in dBm, or None
+    heap(), rssi()            (gc.mem_free(), gc.mem_alloc(), largest free block of the
+                              IDF heap or None); Wi-Fi RSSI in dBm, or None
     net_up()                  async: Wi-Fi connected (OSError if it cannot)
     open_connection(host, port, tls)   async: (reader, writer), asyncio streams
     open_serial(serial_cfg)   (reader, writer) for the serial link

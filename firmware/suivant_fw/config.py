@@ -10,9 +10,14 @@ hides the secrets for `suivant device info`.
 The checks run in a fixed order (CONFIG.md, "Errors"), so a config has exactly one error code
 on CPython and on MicroPython alike; where several keys are unknown, the first in sorted order
 is named (MicroPython's dicts do not keep the file's order).
+
+sealed(config) is what the bridge writes to the board: the validated config plus its seal, so
+that the board can boot without importing this module (suivant_fw.boot, CONFIG.md "Sealed").
+A `sealed` key in raw is accepted and left out of validate()'s result.
 """
 import json
 
+from suivant_fw.boot import SEAL, digest
 from suivant_fw.message import KEY_LEN, ROLES
 from suivant_fw.pins_default import PINS
 
@@ -38,7 +43,7 @@ CONFLICT = "C6"  # keys that contradict each other
 PIN = "C7"       # a GPIO the board cannot use there, or used twice
 
 _TOP = ("schema", "device", "role", "key", "site", "link", "wifi", "broker", "serial", "counter",
-        "pins", "timing", "display")
+        "pins", "timing", "display", SEAL)
 _WITH_COUNTER = ("counter", "display")
 _DEVICE_MAX = const(24)
 _SITE_MAX = const(40)
@@ -472,6 +477,13 @@ def load(path="config.json"):
     except ValueError:  # not chained: the parser's message may quote the file
         raise ConfigError(FILE, "", path + " is not valid JSON") from None
     return validate(raw)
+
+
+def sealed(config):
+    """A copy of a validated config with its seal (suivant_fw.boot): what config.json holds."""
+    out = dict(config)
+    out[SEAL] = digest(config)
+    return out
 
 
 def key_bytes(config):

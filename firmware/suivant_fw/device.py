@@ -58,6 +58,10 @@ LED_WAITING = "waiting"
 LED_OFFLINE = "offline"
 
 
+def _opt(n):
+    return "-" if n is None else str(n)
+
+
 class View:
     """The latest state to paint, not a queue: the HAL repaints when `dirty` and clears it."""
 
@@ -123,7 +127,9 @@ class Device:
         self.link = OFFLINE
         self.shown = 0  # version of the show on display
         self.next_status = 0
-        self.heap = 0  # the HAL writes gc.mem_free() here
+        # the HAL writes (gc.mem_free(), gc.mem_alloc(), the IDF heap's largest free block
+        # or None off an ESP32) here: status's heap, alloc and largest
+        self.heap = (0, 0, None)
         self.rssi = None  # the HAL writes the Wi-Fi RSSI (dBm); None on serial
         self.errors = 0  # link errors since boot (each link_down, plus what the HAL adds)
         self._outbox = []  # type: list
@@ -203,10 +209,11 @@ class Device:
                 self._push(msg)
             if now >= self.next_status:
                 self.next_status = now + self.status_ms
-                rssi = "-" if self.rssi is None else str(self.rssi)
+                free, alloc, largest = self.heap
                 self._push(Message("status", self.device, self.pending.boot, self.seq.next(),
-                                   (str((now - self.start) // 1000), str(self.heap), rssi,
-                                    str(self.errors), str(self.shown))))
+                                   (str((now - self.start) // 1000), str(free), _opt(self.rssi),
+                                    str(self.errors), str(self.shown), str(alloc),
+                                    _opt(largest))))
         self._refresh(now)
 
     def take_outbox(self):

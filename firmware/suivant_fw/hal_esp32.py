@@ -145,7 +145,15 @@ class Hal:
         return "%08x" % random.getrandbits(32)
 
     def heap(self):
-        return gc.mem_free()
+        """(gc.mem_free(), gc.mem_alloc(), the IDF heap's largest free block) for status. On
+        the ESP32 mem_free counts room the MicroPython heap could still grow into; the largest
+        free block says whether a TLS session or a socket buffer can still be had."""
+        import esp32  # C, loaded with the firmware image: a lookup after the first call
+        largest = 0
+        for region in esp32.idf_heap_info(esp32.HEAP_DATA):  # (total, free, largest, min)
+            if region[2] > largest:
+                largest = region[2]
+        return gc.mem_free(), gc.mem_alloc(), largest
 
     def rssi(self):
         w = self._wlan

@@ -39,7 +39,7 @@ _RULES = {
     "hello": (True, 1, SEQ_MAX, 3, 3),
     "press": (True, 1, SEQ_MAX, 1, 1),
     "vote": (True, 1, SEQ_MAX, 1, 1),
-    "status": (True, 1, SEQ_MAX, 5, 5),
+    "status": (True, 1, SEQ_MAX, 5, 7),  # older firmware sends the first 5 only
     "ack": (True, 1, SEQ_MAX, 2, 2),
     "show": (False, 0, SEQ_MAX, 3, 10),  # beep, blink, 1 to 8 lines
     "config": (False, 0, SEQ_MAX, 1, MAX_LINE),  # at least one key=value; the length bounds it
@@ -113,10 +113,10 @@ def _field_ok(kind, i, f):
         return f in BUTTONS
     if kind == "vote":
         return f in SCORES
-    if kind == "status":  # uptime, heap, rssi, errors, shown
+    if kind == "status":  # uptime, heap, rssi, errors, shown, alloc, largest
         if i == 2:  # '-' on serial, else a negative integer (dBm)
             return f == "-" or (f[0] == "-" and _uint(f[1:]) > 0)
-        return _uint(f) >= 0
+        return _uint(f) >= 0 or (i == 6 and f == "-")  # largest: '-' off an ESP32
     if kind == "ack":
         return f in RESULTS if i == 0 else True  # result, text
     if kind == "show":

@@ -1,5 +1,7 @@
 """What the board's main.py runs: read config.json, then run the device for ever.
 
+- config.json sealed (suivant_fw.boot): taken without the validator; valid but not sealed (a
+  hand edit, a config written by an older bridge): written back sealed, for the next boot;
 - config.json refused: its error code on the display (hal_esp32.show_code) and the reason on
   the REPL, then back to the REPL so a technician can fix the file with mpremote;
 - Ctrl-C (mpremote, a technician): back to the REPL, the watchdog given an hour (hal.idle);
@@ -22,6 +24,8 @@ def run(path="config.json"):
         from suivant_fw.hal_esp32 import show_code
         show_code(code, path)
         return
+    if cfg.pop(boot.SEAL, None) is None:  # validated in full this time: not the next
+        boot.write_sealed(path, cfg)
     import asyncio
 
     from suivant_fw.app import App

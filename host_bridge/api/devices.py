@@ -29,6 +29,7 @@ def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = Non
             "serial_port": dev.serial_port, "serial_address": dev.serial_address,
             "online": h.online, "last_seen": _iso(h.last_seen), "firmware": h.firmware or dev.firmware,
             "boot": h.boot, "uptime_s": h.uptime_s, "rssi": h.rssi, "free_heap": h.heap,
+            "heap_alloc": h.heap_alloc, "heap_largest_block": h.heap_largest,
             "link_errors": h.link_errors, "shown": h.shown, "bad_messages": h.bad_messages,
             "refused": dict((refusals or {}).get(dev.id, {})),
         })
@@ -36,7 +37,8 @@ def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = Non
 
 
 @router.get("/devices", summary="The boards: role, counter, link, online, last seen, firmware, "
-                                "RSSI, free heap, errors (supervisor or admin)",
+                                "RSSI, heap (free, allocated, largest free block), errors "
+                                "(supervisor or admin)",
             responses={401: {"description": "no or unknown token"},
                        403: {"description": "an agent's token"}})
 def devices(request: Request, user: Staff):

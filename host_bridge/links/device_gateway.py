@@ -148,11 +148,14 @@ class DeviceGateway:
         self._send_show(dev, Show(dev.id, show.version, show.lines))  # no blink, no beep
 
     def _on_status(self, dev: Device, msg: Message) -> None:
-        uptime, heap, rssi, errors, shown = msg.fields
+        uptime, heap, rssi, errors, shown = msg.fields[:5]
+        # alloc and largest: firmware that predates them sends five fields (protocol.md §2)
+        alloc, largest = (*msg.fields[5:], "-", "-")[:2]
         health = self.registry.health[dev.id]
         health.uptime_s, health.heap, health.link_errors, health.shown = \
             int(uptime), int(heap), int(errors), int(shown)
-        health.rssi = None if rssi == "-" else int(rssi)
+        health.rssi, health.heap_alloc, health.heap_largest = _opt(rssi), _opt(alloc), \
+            _opt(largest)
         with self._board_lock:
             show = self.board.sent.get(dev.id)
         if show is not None and show.version > int(shown):  # it missed one: it gets it again
@@ -330,3 +333,8 @@ def _served(answer: dict[str, Any]) -> str:
     counter = answer.get("counter") or {}
     ticket = counter.get("ticket")
     return ticket["label"] if ticket else "-"
+
+
+def _opt(field: str) -> int | None:
+    """A status figure, or None for '-' (not known by that device)."""
+    return None if field == "-" else int(field)

@@ -98,7 +98,9 @@ class Health:
     firmware: str | None = None
     uptime_s: int | None = None
     rssi: int | None = None
-    heap: int | None = None
+    heap: int | None = None  # status's heap: gc.mem_free() (on an ESP32, room it could grow into)
+    heap_alloc: int | None = None  # gc.mem_alloc(): what the firmware holds
+    heap_largest: int | None = None  # the IDF heap's largest free block (None off an ESP32)
     link_errors: int | None = None
     shown: int | None = None
     bad_messages: int = 0  # lines refused: bad MAC, malformed, replayed

@@ -146,8 +146,13 @@ FIELDS = {
     "hello": st.tuples(st.sampled_from(ROLES), texts, counts),
     "press": st.tuples(st.sampled_from(BUTTONS)),
     "vote": st.tuples(st.sampled_from("1234")),
-    "status": st.tuples(counts, counts, st.just("-") | st.integers(-SEQ_MAX, -1).map(str),
-                        counts, counts),
+    # the first five, then alloc and largest (both optional: older firmware sends five)
+    "status": st.builds(lambda first, rest: (*first, *rest),
+                        st.tuples(counts, counts,
+                                  st.just("-") | st.integers(-SEQ_MAX, -1).map(str),
+                                  counts, counts),
+                        st.just(()) | st.tuples(counts)
+                        | st.tuples(counts, st.just("-") | counts)),
     "ack": st.tuples(st.sampled_from(("ok", "refused", "error")), texts),
     "show": st.builds(lambda beep, blink, lines: (beep, blink, *lines),
                       st.sampled_from("01"), counts, st.lists(texts, min_size=1, max_size=8)),

@@ -15,7 +15,8 @@ def test_supervisors_see_devices_and_their_health_without_secrets(settings, cloc
         dev = bridge.registry.add("term-2", "counter", 2)
         bridge.registry.add("hall", "hall")
         bridge.gateway.handle_line(encode(Message("status", "term-2", "0badf00d", 1,
-                                                  ("30", "41000", "-67", "1", "0")), dev.key), "mqtt")
+                                                  ("30", "41000", "-67", "1", "0", "38912",
+                                                   "31744")), dev.key), "mqtt")
         with TestClient(bridge.app) as client:
             assert client.get("/api/devices").status_code == 401
             assert client.get("/api/devices", headers=AGENT).status_code == 403
@@ -26,6 +27,7 @@ def test_supervisors_see_devices_and_their_health_without_secrets(settings, cloc
         term = next(d for d in body["devices"] if d["id"] == "term-2")
         assert (term["role"], term["counter"], term["link"], term["rssi"], term["free_heap"],
                 term["uptime_s"], term["link_errors"]) == ("counter", 2, "mqtt", -67, 41000, 30, 1)
+        assert (term["heap_alloc"], term["heap_largest_block"]) == (38912, 31744)
         assert term["last_seen"] is not None and term["online"] is True  # it spoke
         text = r.text
         assert dev.key.hex() not in text and dev.broker_password not in text

@@ -260,6 +260,20 @@ def test_hello_gets_the_current_show_and_status_is_kept_as_health(rig: Rig):
     health = rig.registry.health["disp-1"]
     assert (health.uptime_s, health.heap, health.rssi, health.link_errors, health.shown,
             health.firmware) == (120, 41000, -61, 2, show.seq, "0.1.0")
+    # five fields: firmware older than alloc and largest (protocol.md §2): those stay unknown
+    assert (health.heap_alloc, health.heap_largest) == (None, None)
+
+
+def test_status_alloc_and_largest_free_block_are_kept_as_health(rig: Rig):
+    rig.send("disp-1", "hello", "display", "0.1.0", "0", boot="44444444", seq=1)
+    rig.link.wait("disp-1", "show")
+    rig.send("disp-1", "status", "60", "90000", "-61", "0", "0", "38912", "31744",
+             boot="44444444", seq=2)
+    health = rig.registry.health["disp-1"]
+    assert (health.heap, health.heap_alloc, health.heap_largest) == (90000, 38912, 31744)
+    rig.send("disp-1", "status", "120", "90000", "-", "0", "0", "40112", "-",
+             boot="44444444", seq=3)  # a board without an IDF heap
+    assert (health.heap_alloc, health.heap_largest, health.rssi) == (40112, None, None)
 
 
 def test_a_hello_claiming_another_role_is_refused(rig: Rig):
