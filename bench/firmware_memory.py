@@ -11,7 +11,8 @@ For each role, with its `firmware/config.example.<role>.json`:
   the role's set, and their .mpy sizes are summed.
 - **RAM.** The same boot, from .mpy files (bytecode, no -march, so the port can load them),
   as the board's main.py does it (tests/firmware/check_app_boot.py --esp32): config.json read
-  and validated, the board's HAL (hal_esp32 with its TM1637/MAX7219 driver, on stand-in
+  as the bridge writes it, sealed, so the validator is skipped (suivant_fw.boot; the
+  "unsealed" column is the first boot of a hand-written file, validated in full), the board's HAL (hal_esp32 with its TM1637/MAX7219 driver, on stand-in
   `machine` and `network` modules), the App with its link task running over asyncio against
   an in-memory broker and bridge (or serial bus master): the device goes online, takes a show,
   a press or vote is acknowledged. The app keeps running, as on a board. `gc.mem_alloc()`
@@ -66,7 +67,7 @@ IMPORT_ORDER = ("asyncio", "suivant_fw", "suivant_fw.escape", "suivant_fw.mac",
 
 # The harness, loaded before the "before" figure: the stand-in machine/network modules (C on
 # the board) and check_app_boot.py, which imports no firmware at its top level.
-LOAD_HARNESS = "import machine, network\nimport check_app_boot\n"
+LOAD_HARNESS = "import machine, network, esp32\nimport check_app_boot\n"
 HARNESS = REPO / "simulators" / "board_stubs"
 BOOT_CHECKER = REPO / "tests" / "firmware" / "check_app_boot.py"
 IMPORTS = "import asyncio\nimport suivant_fw.boot, suivant_fw.app, suivant_fw.hal_esp32\n"
@@ -154,7 +155,7 @@ process.exit(status);
 PORT_ONLY_PYTHON = ("binascii", "io", "time")
 # Python in both (frozen: bytecode in flash, module objects on the heap): counted as firmware.
 FROZEN_BOTH = ("asyncio", "asyncio.core", "asyncio.event", "asyncio.funcs", "asyncio.lock")
-HARNESS_MODULES = ("machine", "network", "check_app_boot")
+HARNESS_MODULES = ("machine", "network", "esp32", "check_app_boot")
 
 
 def _steps(config_path: str, import_each: bool, preload: bool = False) -> list[object]:
@@ -178,12 +179,24 @@ def _steps(config_path: str, import_each: bool, preload: bool = False) -> list[o
     return steps
 
 
+def sealed_copy(example: Path, folder: Path) -> Path:
+    """The config.json the bridge writes for this example: validated, then sealed."""
+    from suivant_fw import config
+    out = folder / "config.json"
+    out.write_text(json.dumps(config.sealed(config.validate(json.loads(example.read_text())))))
+    return out
+
+
 def run_probe(config_path: Path, lib: Path, import_each: bool = False,
-              preload: bool = False) -> dict:
-    """The boot under MicroPython from `lib` (.mpy files), in top-level steps."""
+              preload: bool = False, sealed: bool = True) -> dict:
+    """The boot under MicroPython from `lib` (.mpy files), in top-level steps. sealed: the
+    config as the bridge writes it (the board skips the validator); else the example as it
+    is (the validator runs: a hand-written file's first boot)."""
     node = micropython_wasm.find_node()
     module = micropython_wasm.ensure_micropython()
     with tempfile.TemporaryDirectory(prefix="suivant-fw-mem-") as tmp:
+        if sealed:
+            config_path = sealed_copy(config_path, Path(tmp))
         driver = Path(tmp) / "driver.mjs"
         driver.write_text(DRIVER)
         spec = Path(tmp) / "spec.json"
@@ -213,6 +226,7 @@ class RoleFigures:
     imports: int                  # after importing asyncio, boot, app, hal_esp32
     after: int                    # after the boot, the app running: the budget figure
     port_only: int                # of which the port's Python binascii (C on the ESP32)
+    unsealed: int                 # after boot from an unsealed config (the validator ran)
     probe: dict
 
     @property
@@ -249,10 +263,14 @@ def measure_role(label: str, config_name: str, esp32_sizes: dict[str, int],
     pre = run_probe(FIRMWARE / config_name, bytecode_dir, preload=True)["mem"]
     port_only = (pre["before"] - pre["bare"] - harness) \
         if set(PORT_ONLY_PYTHON) & set(probe["port_python"]) else 0
+    # The first boot from a config that is not sealed (hand-written, or from an older bridge):
+    # the validator runs and leaves its interned names behind
+    first = run_probe(FIRMWARE / config_name, bytecode_dir, sealed=False)["mem"]
     return RoleFigures(label=label, config=config_name, modules=probe["modules"],
                        mpy_sizes={m: esp32_sizes[m] for m in probe["modules"]},
                        before=mem["before"] - harness, imports=mem["imports"] - harness,
-                       after=mem["after"] - harness, port_only=port_only, probe=probe)
+                       after=mem["after"] - harness, port_only=port_only,
+                       unsealed=first["after"] - (first["before"] - first["bare"]), probe=probe)
 
 
 def import_costs(bytecode_dir: Path) -> dict[str, int]:
@@ -266,14 +284,14 @@ def import_costs(bytecode_dir: Path) -> dict[str, int]:
     return costs
 
 
-def measure_all(labels: tuple[str, ...] | None = None
+def measure_all(labels: tuple[str, ...] | None = None, opt: int = 0
                 ) -> tuple[dict[str, int], dict[str, int], list[RoleFigures]]:
     """(.mpy bytes of every firmware module for the ESP32, RAM kept by importing each one,
     the figures of each role)."""
     with tempfile.TemporaryDirectory(prefix="suivant-fw-mpy-") as tmp:
-        esp32 = compile_firmware(Path(tmp) / "xtensawin", "xtensawin")
+        esp32 = compile_firmware(Path(tmp) / "xtensawin", "xtensawin", opt)
         bytecode = Path(tmp) / "bytecode"
-        compile_firmware(bytecode, None)
+        compile_firmware(bytecode, None, opt)
         costs = import_costs(bytecode)
         figures = [measure_role(label, CONFIGS[label], esp32, bytecode)
                    for label in (labels or tuple(CONFIGS))]
@@ -315,14 +333,15 @@ def report(esp32: dict[str, int], costs: dict[str, int], figures: list[RoleFigur
     out += ["",
             f"{'role':18} {'mods':>4} {'.mpy':>8} {'vs 64 KB':>16} | {'before':>8} "
             f"{'imports':>8} {'booted':>8} {'vs 40 KB':>16} {'port-only':>9} {'ESP32 est.':>10} "
-            f"{'vs 40 KB':>16}",
-            "-" * 148]
+            f"{'vs 40 KB':>16} {'unsealed':>9}",
+            "-" * 158]
     for f in figures:
         out.append(
             f"{f.label:18} {len(f.modules):4d} {kb(f.mpy_total):>8} "
             f"{verdict(f.mpy_total, MPY_BUDGET):>16} | {kb(f.before):>8} {kb(f.imports):>8} "
             f"{kb(f.after):>8} {verdict(f.after, RAM_BUDGET):>16} {kb(f.port_only):>9} "
-            f"{kb(f.board_estimate):>10} {verdict(f.board_estimate, RAM_BUDGET):>16}")
+            f"{kb(f.board_estimate):>10} {verdict(f.board_estimate, RAM_BUDGET):>16} "
+            f"{kb(f.unsealed):>9}")
     out += ["",
             "gc.mem_alloc() after gc.collect(), less what the harness keeps: before = before "
             "any firmware import (the interpreter's own objects);",
@@ -330,6 +349,8 @@ def report(esp32: dict[str, int], costs: dict[str, int], figures: list[RoleFigur
             "running (online, a show taken, a press or vote acknowledged): the budget figure;",
             "port-only = heap kept by the port's Python binascii, io and time (C modules on the "
             "ESP32); ESP32 est. = booted - port-only.",
+            "booted is from a sealed config.json (what the bridge writes: no validator); "
+            "unsealed = booted from the example as it is (the validator ran: a first boot).",
             "Per-module RAM: port-only modules preloaded; the qstr pool grows in chunks, so a "
             "module may be charged for the next one's names.",
             "Not counted: a real socket's and TLS session's buffers (the peer is in memory); "
@@ -345,14 +366,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.firmware_memory",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument("--opt", type=int, default=0, choices=(0, 1, 2, 3),
+                        help="mpy-cross -O level (default 0, as `suivant device flash` builds)")
     opts = parser.parse_args(argv)
-    esp32, costs, figures = measure_all()
+    esp32, costs, figures = measure_all(opt=opts.opt)
+    print(f"mpy-cross -O{opts.opt}")
     print(report(esp32, costs, figures))
     if opts.json:
         print(json.dumps({"import_ram": costs, "roles": {
             f.label: {"modules": f.modules, "mpy_sizes": f.mpy_sizes, "mpy_total": f.mpy_total,
                       "before": f.before, "imports": f.imports, "after": f.after,
-                      "port_only": f.port_only}
+                      "port_only": f.port_only, "unsealed": f.unsealed}
             for f in figures}}, indent=2))
     over = [f.label for f in figures if f.mpy_total > MPY_BUDGET or f.after > RAM_BUDGET]
     if over:

@@ -12,11 +12,14 @@ from micropython_wasm import FIRMWARE
 
 
 def mpy_compile(source: Path, output: Path, *, march: str | None = "xtensawin",
-                name: str | None = None) -> subprocess.CompletedProcess[str]:
+                name: str | None = None, opt: int = 0) -> subprocess.CompletedProcess[str]:
     """mpy-cross on one file. xtensawin is the ESP32's architecture: it only matters for
-    @micropython.native/viper code, plain bytecode is the same for every target."""
+    @micropython.native/viper code, plain bytecode is the same for every target. opt: -O level
+    (3 drops line numbers from tracebacks: smaller bytecode)."""
     mpy_cross.fix_perms()
     command = [mpy_cross.mpy_cross, "-o", str(output), "-s", name or source.name]
+    if opt:
+        command.append(f"-O{opt}")
     if march:
         command.append(f"-march={march}")
     return subprocess.run([*command, str(source)], check=False, capture_output=True, text=True,
@@ -29,7 +32,7 @@ def module_name(path: Path) -> str:
     return ".".join(parts)
 
 
-def compile_firmware(target: Path, march: str | None = None) -> dict[str, int]:
+def compile_firmware(target: Path, march: str | None = None, opt: int = 0) -> dict[str, int]:
     """firmware/**/*.py -> target/**/*.mpy (other files copied); module name -> .mpy bytes.
 
     march=None gives plain bytecode, which the webassembly port loads too."""
@@ -43,7 +46,8 @@ def compile_firmware(target: Path, march: str | None = None) -> dict[str, int]:
             shutil.copyfile(path, out)
             continue
         out = out.with_suffix(".mpy")
-        done = mpy_compile(path, out, march=march, name=path.relative_to(FIRMWARE).as_posix())
+        done = mpy_compile(path, out, march=march, name=path.relative_to(FIRMWARE).as_posix(),
+                           opt=opt)
         if done.returncode != 0:
             raise RuntimeError(f"mpy-cross failed on {path}:\n{done.stdout}{done.stderr}")
         sizes[module_name(path)] = out.stat().st_size

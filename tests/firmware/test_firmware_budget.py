@@ -64,3 +64,11 @@ def test_ram_after_boot_does_not_grow(figures: dict[str, fm.RoleFigures], label:
         f"(imports alone: {f.imports} B; of the total, {f.port_only} B is the port's Python "
         f"binascii, io and time, C modules on the ESP32). Per module: "
         f"python -m bench.firmware_memory")
+
+
+@pytest.mark.parametrize("label", list(fm.CONFIGS))
+def test_a_sealed_config_boots_in_less_ram_than_an_unsealed_one(
+        figures: dict[str, fm.RoleFigures], label: str) -> None:
+    # the sealed boot skips the validator (suivant_fw.boot): its interned names never load
+    f = figures[label]
+    assert f.after < f.unsealed, (label, f.after, f.unsealed)
