@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from .api.app import create_app
 from .links.device_gateway import DeviceGateway
 from .links.registry import DeviceRegistry
+from .ota.store import UpdateStore
 from .service.clock import Clock, SiteClock
 from .service.queue_service import QueueService
 from .site_config import Settings
@@ -26,6 +27,7 @@ class Bridge:
     app: FastAPI
     registry: DeviceRegistry
     gateway: DeviceGateway
+    update_store: UpdateStore
     links: list[Any] = field(default_factory=list)  # started in start_links, stopped in close
 
     def start_links(self) -> None:
@@ -48,6 +50,12 @@ class Bridge:
             serial.start()
             self.links.append(serial)
         self.gateway.start()
+        from .ota.rollout import Updates
+        updates = Updates(self.update_store, self.registry, self.gateway.send,
+                          lambda device, reason: self.gateway.reject(device, reason, "update"))
+        self.gateway.updates = updates
+        updates.start()
+        self.links.append(updates)
         from .service.retention import Retention
         self.links.append(Retention(self.service, self.settings.retention_days).start())
 
@@ -60,6 +68,7 @@ class Bridge:
                 log.exception("stopping %s", type(link).__name__)
         self.links.clear()
         self.registry.close()
+        self.update_store.close()
         self.service.store.close()
 
 
@@ -72,4 +81,5 @@ def build(settings: Settings, clock: Clock | None = None) -> Bridge:
     app = create_app(settings, service)
     app.state.registry = registry
     app.state.gateway = gateway
-    return Bridge(settings, service, app, registry, gateway)
+    update_store = app.state.update_store = UpdateStore(settings.devices_path)
+    return Bridge(settings, service, app, registry, gateway, update_store)

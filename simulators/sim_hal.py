@@ -47,6 +47,7 @@ class SimHal:
         self.thanks = 0
         self.beeps = 0
         self.fed = 0
+        self.resets = 0
         self.paints = 0
         self.free = 100000  # what heap() reports: gc.mem_free(), gc.mem_alloc()
         self.alloc = 40000
@@ -90,6 +91,11 @@ class SimHal:
 
     def feed(self):
         self.fed += 1
+
+    def reset(self):
+        """The firmware asks for a restart (a staged update): counted; the simulator's board
+        does not restart by itself (tests/integration's unix-port board does)."""
+        self.resets += 1
 
     def heap(self):
         # (free, alloc, largest): no IDF heap here, so no largest free block ('-' in status)

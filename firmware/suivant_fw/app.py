@@ -12,7 +12,7 @@ sim_hal.py on the desktop; both are duck-typed, no base class to load):
     read_buttons(levels)      levels[i] = 1 while button dev.button_names[i] is pressed
     paint(view, now)          draw a device.View: 7-segment glyphs, hall lines, LEDs
     beep(now)                 one short beep, ended by the HAL itself (in paint)
-    feed()                    the watchdog
+    feed()                    the watchdog;  reset(): restart the board (a new build is in)
     heap(), rssi()            (gc.mem_free(), gc.mem_alloc(), largest free block of the
                               IDF heap or None); Wi-Fi RSSI in dBm, or None
     net_up()                  async: Wi-Fi connected (OSError if it cannot)
@@ -49,6 +49,20 @@ def make_link(dev, key, cfg, hal):
     return MqttLink(dev, key, cfg, hal)
 
 
+def _updater(dev, key, hal, role, link):
+    from suivant_fw.ota import Updater
+    return Updater(dev, key, hal, role, link)
+
+
+def _on_trial():
+    """Is ota.json's state "trial"? Read without importing json or ota.py (RAM)."""
+    try:
+        with open("ota.json") as f:
+            return '"trial"' in f.read(200)
+    except OSError:
+        return False
+
+
 class App:
     def __init__(self, cfg, key, hal):
         self.hal = hal
@@ -61,6 +75,10 @@ class App:
                                timing["long_press_ms"]) if n else None
         self.levels = bytearray(n)
         self.link = make_link(dev, key, cfg, hal)
+        role, link = cfg["role"], cfg["link"]
+        dev.make_ota = lambda: _updater(dev, key, hal, role, link)
+        if _on_trial():  # a new build on trial (fw_swap.py): it confirms itself (ota.py)
+            dev.ota = dev.make_ota()
         self._health = now
         self._link_task = None
 

@@ -139,6 +139,8 @@ class Device:
         self.ignored = 0  # messages of a kind this device does not take, or for another id
         self.answer_due = 0  # when the bridge's answer to our hello is overdue (0: not waiting)
         self.silent = False  # online, but the bridge has not answered a hello
+        self.ota = None  # the updater (ota.py), made by make_ota at the first `update`
+        self.make_ota = None  # set by App: the device does not hold the key
         self._refresh(now)
 
     # -- link ------------------------------------------------------------------------------
@@ -187,6 +189,10 @@ class Device:
             else:
                 self.shown = msg.seq
                 self._on_show(msg, now)
+        elif msg.kind in ("update", "chunk") and (self.ota or self.make_ota):
+            if self.ota is None:  # imported only now: RAM (performance.md)
+                self.ota = self.make_ota()  # type: ignore[misc]  # set when not None
+            self.ota.receive(msg, now)
         else:  # config (issue 5), poll (the RS-485 link layer's)
             self.ignored += 1
         self._refresh(now)
@@ -214,7 +220,13 @@ class Device:
                                    (str((now - self.start) // 1000), str(free), _opt(self.rssi),
                                     str(self.errors), str(self.shown), str(alloc),
                                     _opt(largest))))
+        if self.ota is not None:
+            self.ota.tick(now, self.link == ONLINE)
         self._refresh(now)
+
+    def send_now(self, msg):
+        """A message made elsewhere (the updater's fetch and report) into the outbox."""
+        self._push(msg)
 
     def take_outbox(self):
         """The messages to send now, oldest first (at most OUTBOX); the outbox is emptied."""

@@ -23,7 +23,7 @@ from machine import PWM, SPI, UART, WDT, Pin
 from suivant_fw import segments
 from suivant_fw.device import LED_OFFLINE, LED_ONLINE, LED_WAITING
 
-WDT_MS = 30000  # longer than a blocking DNS lookup in open_connection
+WDT_MS = 30000  # longer than a blocking DNS lookup or SNTP exchange in open_connection
 WDT_IDLE_MS = 3600000  # after Ctrl-C: an hour for the technician at the REPL (see idle())
 BEEP_MS = 80
 BEEP_HZ = 4000  # the piezo's resonance (hardware/counter/bom.csv: TDK PS1240, 4 kHz)
@@ -32,6 +32,23 @@ BEEP_HZ = 4000  # the piezo's resonance (hardware/counter/bom.csv: TDK PS1240, 4
 HALL_INTENSITY_MAX = 8
 WIFI_MS = 20000
 CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
+CLOCK_YEAR = 2025  # a clock before this has not been set (2000-01-01 at power-on)
+NTP_S = 1  # SNTP's wait for an answer; the loop is held that long at most (ntptime blocks)
+RESOLVE_AFTER = 3  # connections failed in a row before the broker's name is looked up again
+# Codes the display shows instead of the link's state while a TLS connection cannot work
+# (firmware/CONFIG.md, "Errors"; docs/operations.md): a file or a server to fix.
+CA_BAD = "C8"  # ca.pem missing, truncated or not a PEM certificate
+CERT_REFUSED = "C9"  # the broker's certificate: not signed by ca.pem's CA, or not its name
+NO_TIME = "C10"  # the clock could not be set: no SNTP answer from broker.ntp
+
+
+class LinkFault(OSError):
+    """An attempt that cannot succeed until someone fixes a file or a server: `code` (C8...)
+    goes on the display (Hal.link_result), the text to the REPL."""
+
+    def __init__(self, code, why):
+        super().__init__(code + " " + why)
+        self.code = code
 
 
 # Each role imports only its display's driver: RAM is the scarce resource (performance.md).
@@ -124,6 +141,13 @@ class Hal:
         self._beep_until = -1
         self._buttons = []  # type: list
         self._wlan = None
+        broker = cfg.get("broker") or {}
+        self._ntp = broker.get("ntp") or broker.get("host")  # TLS: where the time comes from
+        self._tls = None  # the SSLContext with ca.pem's CA, made at the first TLS connection
+        self._addrs = {}  # host name -> its IPv4 address, looked up once (see _address)
+        self._misses = 0  # connections failed in a row (link_result)
+        self._verifying = False  # a TLS attempt that has not come up yet
+        self._fault = None  # what the display shows instead of the view (link_result)
         self._wdt = WDT(timeout=WDT_MS)
 
     def attach(self, dev):
@@ -164,6 +188,11 @@ class Hal:
     def feed(self):
         self._wdt.feed()
 
+    def reset(self):
+        """A new build is staged (ota.py): fw_swap.py swaps it in at boot."""
+        import machine
+        machine.reset()
+
     def idle(self):
         """Leaving for the REPL (Ctrl-C): the watchdog cannot be stopped on the ESP32, only
         given a long timeout, so mpremote has time to work before the board resets."""
@@ -185,7 +214,7 @@ class Hal:
             self._buzzer.duty_u16(0)
             self._beep_until = -1
         if self._tm is not None:
-            glyphs = view.glyphs_at(now)
+            glyphs = self._fault or view.glyphs_at(now)
             if glyphs != self._shown:
                 self._shown = glyphs
                 self._tm.show(segments.to_bytes(glyphs))
@@ -195,7 +224,7 @@ class Hal:
             self._paint_leds(view)
 
     def _paint_lines(self, view, now):
-        lines = view.lines_at(now)
+        lines = self._fault or view.lines_at(now)
         if lines == self._shown:
             return
         self._shown = lines
@@ -240,13 +269,112 @@ class Hal:
             await asyncio.sleep(0.1)
             waited += 100
 
+    def net_ok(self):
+        """Still on Wi-Fi: the link ends its connection as soon as the access point is lost,
+        rather than wait for the broker's keepalive."""
+        w = self._wlan
+        return w is not None and w.isconnected()
+
     async def open_connection(self, host, port, tls):
+        """TCP, or TLS verified against ca.pem and host (the clock set first), to the address
+        host had when first looked up (DNS blocks the whole loop: once, not per reconnect)."""
+        again = self._misses >= RESOLVE_AFTER  # the broker may have moved: look it up again
+        if again:
+            self._misses = 0
         ctx = None
         if tls:
-            import ssl
-            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            ctx.load_verify_locations(cafile=CA_FILE)
-        return await asyncio.open_connection(host, port, ssl=ctx)
+            ctx = self._tls or self._tls_context()
+            self._set_clock(again)
+            self._verifying = True
+        return await asyncio.open_connection(self._address(host, again), port, ssl=ctx,
+                                             server_hostname=host)
+
+    def link_result(self, error):
+        """What the link saw: None when a connection came up, else what ended an attempt or a
+        connection. Counts failures in a row (for _address), and picks the code the display
+        shows until the next result: a LinkFault's, C9 for a certificate refused during the
+        TLS handshake (MicroPython's ssl raises ValueError then, or OSError -9984, mbedtls'
+        X509_CERT_VERIFY_FAILED), else none (the view: oFFL, Conn...)."""
+        code = None
+        if error is None:
+            self._misses = 0
+        else:
+            self._misses += 1
+            if isinstance(error, LinkFault):
+                code = error.code
+            elif self._verifying and (isinstance(error, ValueError)
+                                      or getattr(error, "errno", 0) == -9984):
+                code = CERT_REFUSED
+        self._verifying = False
+        if code is not None:
+            code = segments.fit(code) if self._tm is not None else (code,)
+        self._fault = code
+
+    def _address(self, host, again):
+        """host's IPv4 address: a name is looked up at its first use and kept, then again only
+        after RESOLVE_AFTER failed connections (the old address kept if that lookup fails).
+        getaddrinfo blocks the loop until the name server answers or lwIP gives up."""
+        known = self._addrs.get(host)
+        if (known and not again) or (host.count(".") == 3 and host.replace(".", "").isdigit()):
+            return known or host
+        import socket
+        try:
+            found = socket.getaddrinfo(host, 0, socket.AF_INET)[0][-1]
+        except OSError as e:
+            if known:
+                return known
+            raise OSError("dns: %s not resolved (%s)" % (host, e))
+        # the ESP32 gives (address, port); the unix port a raw sockaddr_in
+        ip = found[0] if isinstance(found, tuple) else socket.inet_ntop(socket.AF_INET,
+                                                                        found[4:8])
+        self._addrs[host] = ip
+        return ip
+
+    def _tls_context(self):
+        """An SSLContext that requires the broker's certificate to verify against ca.pem's CA
+        (MicroPython's ssl verifies nothing unless told), made once. The PEM blocks are
+        decoded here: MicroPython's own mbedTLS reads DER only but on the ESP32."""
+        import ssl
+        from binascii import a2b_base64
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+        try:
+            with open(CA_FILE) as f:
+                pem = f.read()
+        except OSError:
+            raise LinkFault(CA_BAD, CA_FILE + ": not on the board")
+        blocks = pem.split("-----BEGIN CERTIFICATE-----")[1:]
+        for block in blocks:
+            end = block.find("-----END CERTIFICATE-----")
+            try:
+                if end < 0:
+                    raise ValueError
+                ctx.load_verify_locations(cadata=a2b_base64(block[:end]))
+            except ValueError:  # no END line, bad base64, or not a certificate inside
+                raise LinkFault(CA_BAD, CA_FILE + ": a truncated or damaged certificate")
+        if not blocks:
+            raise LinkFault(CA_BAD, CA_FILE + ": no PEM certificate in it")
+        self._tls = ctx
+        return ctx
+
+    def _set_clock(self, again):
+        """Certificates are checked against the date, and the board reads 2000-01-01 at
+        power-on: before the first TLS connection its clock is set by SNTP (ntptime, frozen
+        in the ESP32 image) from broker.ntp, by default the broker's host. Once per boot;
+        each try holds the loop NTP_S at most."""
+        from machine import RTC
+        if RTC().datetime()[0] >= CLOCK_YEAR:
+            return
+        import ntptime
+        ntptime.host = self._address(self._ntp, again)
+        ntptime.timeout = NTP_S
+        try:
+            ntptime.settime()
+        except Exception as e:  # noqa: BLE001 - no answer (OSError), a short one (struct)
+            raise LinkFault(NO_TIME, "no time from the NTP server %s (%r)" % (self._ntp, e))
+        if RTC().datetime()[0] < CLOCK_YEAR:
+            raise LinkFault(NO_TIME, "the NTP server %s gives a date before %d"
+                            % (self._ntp, CLOCK_YEAR))
 
     def open_serial(self, serial):
         if serial["uart"] == 0:

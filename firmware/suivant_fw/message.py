@@ -24,9 +24,12 @@ MAX_LINE = const(240)  # bytes, before the line ending
 KEY_LEN = const(32)
 SEQ_MAX = const(2147483647)  # 2**31 - 1
 _DEVICE_MAX = const(24)
+CHUNK_BYTES = const(96)  # firmware bytes per chunk line: its base64 (128) keeps it under 240
+CHUNK_B64 = const(128)
 _NO_BOOT = "-"
 
-KINDS = ("hello", "press", "vote", "status", "ack", "show", "config", "poll")
+KINDS = ("hello", "press", "vote", "status", "ack", "show", "config", "poll",
+         "update", "fetch", "chunk", "report")
 ROLES = ("counter", "display", "hall", "feedback")
 BUTTONS = ("next", "recall", "absent", "finish", "transfer", "pause", "close")
 SCORES = ("1", "2", "3", "4")
@@ -44,7 +47,13 @@ _RULES = {
     "show": (False, 0, SEQ_MAX, 3, 10),  # beep, blink, 1 to 8 lines
     "config": (False, 0, SEQ_MAX, 1, MAX_LINE),  # at least one key=value; the length bounds it
     "poll": (False, 0, 0, 0, 0),
+    # firmware updates (§9): the offer's seq is the build; a chunk answers its fetch's boot/seq
+    "update": (False, 1, SEQ_MAX, 2, 2),  # manifest size, manifest sha256
+    "fetch": (True, 1, SEQ_MAX, 3, 3),  # build, part, offset
+    "chunk": (True, 1, SEQ_MAX, 4, 4),  # build, part, offset, data (base64)
+    "report": (True, 1, SEQ_MAX, 4, 4),  # running build, build spoken of, state, detail
 }
+REPORTS = ("loading", "ready", "trial", "confirmed", "refused", "rolled_back")
 
 
 class Message:
@@ -125,6 +134,14 @@ def _field_ok(kind, i, f):
         return _uint(f) >= 0 if i == 1 else True  # blink seconds, then the lines
     if kind == "config":
         return f.find("=") > 0  # key=value with a key
+    if kind == "update":
+        return _uint(f) > 0 if i == 0 else _is_hex(f, 64)
+    if kind == "chunk" and i == 3:
+        return len(f) <= CHUNK_B64  # base64 of at most CHUNK_BYTES; the device decodes it
+    if kind == "report" and i >= 2:
+        return f in REPORTS if i == 2 else True  # state, then a detail code or '-'
+    if kind in ("fetch", "chunk", "report"):
+        return _uint(f) >= 0  # builds, part, offset
     return False
 
 

@@ -44,8 +44,9 @@ from .registry import OLD, RETIRED, Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
 # What each role may send: a display pressing buttons is a forged or broken device.
-KINDS_OF_ROLE = {"counter": ("hello", "press", "status"), "display": ("hello", "status"),
-                 "hall": ("hello", "status"), "feedback": ("hello", "vote", "status")}
+_EVERY_ROLE = ("hello", "status", "fetch", "report")  # fetch, report: updates (ota/)
+KINDS_OF_ROLE = {"counter": ("press",) + _EVERY_ROLE, "display": _EVERY_ROLE,
+                 "hall": _EVERY_ROLE, "feedback": ("vote",) + _EVERY_ROLE}
 LOG_EVERY_S = 60  # a device sending garbage is logged once a minute per reason, always counted
 BATCH_MAX = 500  # presses committed together at most
 FLUSH_S = 0.5  # the registry's replay state is written at least this often
@@ -81,6 +82,7 @@ class DeviceGateway:
         self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command, bool] | None] = \
             queue.SimpleQueue()
         self._board_lock = threading.Lock()
+        self.updates: Any = None  # ota.rollout.Updates, when the bridge serves updates
         self._workers: list[threading.Thread] = []
         service.bus.listen(self._events.put)  # called under the service lock: only enqueue
 
@@ -160,6 +162,20 @@ class DeviceGateway:
             show = self.board.sent.get(dev.id)
         if show is not None and show.version > int(shown):  # it missed one: it gets it again
             self._send_show(dev, Show(dev.id, show.version, show.lines))
+
+    def _on_fetch(self, dev: Device, msg: Message) -> None:
+        if self.updates is None:
+            self.reject(dev.id, "not_offered", "fetch")
+        else:
+            self.updates.on_fetch(dev, msg)
+
+    def _on_report(self, dev: Device, msg: Message) -> None:
+        if self.updates is not None:
+            self.updates.on_report(dev, msg)
+
+    def send(self, dev: Device, msg: Message) -> None:
+        """A line for a device from elsewhere in the bridge (the updates): on `down`."""
+        self._send(dev, "down", msg)
 
     def _on_press(self, dev: Device, msg: Message, retired: bool = False) -> None:
         self._presses.put((dev, msg, press_command(dev, msg.fields[0]), retired))

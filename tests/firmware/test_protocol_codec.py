@@ -6,6 +6,7 @@ properties over every kind of message and over noisy serial streams.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -34,7 +35,9 @@ SEQ_MAX = 2**31 - 1
 
 # The vocabulary, copied from docs/protocol.md §2 (not from the codec: the test must not agree
 # with the code by construction).
-KINDS = ("hello", "press", "vote", "status", "ack", "show", "config", "poll")
+KINDS = ("hello", "press", "vote", "status", "ack", "show", "config", "poll",
+         "update", "fetch", "chunk", "report")
+REPORTS = ("loading", "ready", "trial", "confirmed", "refused", "rolled_back")
 ROLES = ("counter", "display", "hall", "feedback")
 BUTTONS = ("next", "recall", "absent", "finish", "transfer", "pause", "close")
 ERRORS = ("too_long", "bad_char", "bad_magic", "bad_arity", "bad_kind", "bad_device", "bad_mac",
@@ -158,13 +161,20 @@ FIELDS = {
                       st.sampled_from("01"), counts, st.lists(texts, min_size=1, max_size=8)),
     "config": st.lists(settings_, min_size=1, max_size=8).map(tuple),
     "poll": st.just(()),
+    "update": st.tuples(st.integers(1, SEQ_MAX).map(str),
+                        st.text("0123456789abcdef", min_size=64, max_size=64)),
+    "fetch": st.tuples(counts, counts, counts),
+    "chunk": st.tuples(counts, counts, counts,
+                       st.binary(min_size=1, max_size=96).map(
+                           lambda b: base64.b64encode(b).decode())),
+    "report": st.tuples(counts, counts, st.sampled_from(REPORTS), texts),
 }
 
 
 def message_of(kind: str) -> st.SearchStrategy[Message]:
-    if kind in ("hello", "press", "vote", "status", "ack"):
+    if kind in ("hello", "press", "vote", "status", "ack", "fetch", "chunk", "report"):
         return st.builds(Message, st.just(kind), devices, boots, seq_from_1, FIELDS[kind])
-    seq = st.just(0) if kind == "poll" else versions
+    seq = st.just(0) if kind == "poll" else seq_from_1 if kind == "update" else versions
     return st.builds(Message, st.just(kind), devices, st.just("-"), seq, FIELDS[kind])
 
 

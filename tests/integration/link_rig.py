@@ -19,6 +19,8 @@ from host_bridge.links.device_gateway import DeviceGateway
 from host_bridge.links.mqtt_gateway import MqttGateway
 from host_bridge.links.registry import Device, DeviceRegistry
 from host_bridge.links.serial_gateway import SerialLinks
+from host_bridge.ota.rollout import LOST_S, OFFER_S, Updates
+from host_bridge.ota.store import UpdateStore
 from host_bridge.service.queue_service import QueueService, new_ticket_id
 from host_bridge.site_config import MqttSettings, SerialPortSettings, Settings
 from host_bridge.store.sqlite_store import SqliteStore
@@ -42,6 +44,8 @@ class LinkRig:
         self.registry: DeviceRegistry | None = None
         self.gateway: DeviceGateway | None = None
         self.mqtt: MqttGateway | None = None
+        self.updates: Updates | None = None
+        self.offer_s, self.lost_s = OFFER_S, LOST_S  # a test may shorten them
         self._registry = DeviceRegistry(self.settings.devices_path, frozenset(
             k.number for k in settings.site.counters))  # provisioning, before any bridge runs
 
@@ -53,6 +57,13 @@ class LinkRig:
         self.registry = DeviceRegistry(self.settings.devices_path)
         self.gateway = DeviceGateway(self.service, self.registry)
         self.gateway.start()
+        gateway = self.gateway
+        self.update_store = UpdateStore(self.settings.devices_path)
+        self.updates = Updates(self.update_store, self.registry, gateway.send,
+                               lambda device, reason: gateway.reject(device, reason, "update"),
+                               offer_s=self.offer_s, lost_s=self.lost_s)
+        gateway.updates = self.updates
+        self.updates.start()
         if self.broker is not None:
             self.mqtt = MqttGateway(self.gateway, self.settings.mqtt, self.settings.site.id)
             self.mqtt.start()
@@ -70,6 +81,10 @@ class LinkRig:
         if self.serial is not None:
             self.serial.stop()
             self.serial = None
+        if self.updates is not None:
+            self.updates.stop()
+            self.update_store.close()
+            self.updates = None
         if self.gateway is not None:
             self.gateway.stop()
         if self.registry is not None:
