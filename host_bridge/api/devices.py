@@ -6,6 +6,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 
 from ..links.registry import DeviceRegistry
+from ..ota.progress import rollout_view
 from .auth import Forbidden
 from .deps import Staff
 
@@ -16,8 +17,8 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = None
-                 ) -> list[dict[str, Any]]:
+def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = None,
+                 updates: dict[str, dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """Each device and its health; never its key or broker password."""
     out = []
     for dev in registry.all():
@@ -32,13 +33,14 @@ def device_views(registry: DeviceRegistry, refusals: dict[str, Any] | None = Non
             "heap_alloc": h.heap_alloc, "heap_largest_block": h.heap_largest,
             "link_errors": h.link_errors, "shown": h.shown, "bad_messages": h.bad_messages,
             "refused": dict((refusals or {}).get(dev.id, {})),
+            "update": (updates or {}).get(dev.id),  # in the latest rollout, else None
         })
     return out
 
 
 @router.get("/devices", summary="The boards: role, counter, link, online, last seen, firmware, "
-                                "RSSI, heap (free, allocated, largest free block), errors "
-                                "(supervisor or admin)",
+                                "RSSI, heap (free, allocated, largest free block), errors, "
+                                "firmware update (supervisor or admin)",
             responses={401: {"description": "no or unknown token"},
                        403: {"description": "an agent's token"}})
 def devices(request: Request, user: Staff):
@@ -47,6 +49,9 @@ def devices(request: Request, user: Staff):
     registry: DeviceRegistry | None = getattr(request.app.state, "registry", None)
     gateway = getattr(request.app.state, "gateway", None)
     if registry is None:
-        return {"devices": [], "links": {}}
-    return {"devices": device_views(registry, gateway.refusals if gateway else None),
-            "links": gateway.link_stats() if gateway is not None else {}}
+        return {"devices": [], "links": {}, "rollout": None}
+    store = getattr(request.app.state, "update_store", None)
+    rollout, boards = rollout_view(store) if store is not None else (None, {})
+    return {"devices": device_views(registry, gateway.refusals if gateway else None, boards),
+            "links": gateway.link_stats() if gateway is not None else {},
+            "rollout": rollout}

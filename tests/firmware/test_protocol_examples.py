@@ -1,4 +1,4 @@
-"""docs/protocol.md §8 is a contract with strangers: its worked examples must be what the
+"""docs/protocol.md §8 (and §9's worked lines) is a contract with strangers: its worked examples must be what the
 codec makes, MACs and CRC included, or a device written from the document alone fails."""
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ FRAMES = re.findall(r"^(#\d\d .*)\\r\\n$", EXAMPLES, re.M)
 
 def test_the_examples_are_there():
     assert KEY == bytes(range(32))
-    assert len(LINES) == 7 and {line.split("|")[1] for line in LINES} == {
-        "hello", "press", "ack", "show", "status", "poll"}
+    assert len(LINES) == 12 and {line.split("|")[1] for line in LINES} == {
+        "hello", "press", "ack", "show", "status", "poll", "update", "fetch", "chunk", "report"}
     assert len(FRAMES) == 1
 
 
