@@ -1,7 +1,7 @@
 """`suivant device ...` and `suivant broker-config`: the devices from the command line.
 
     suivant device flash --config site.toml --port /dev/ttyUSB0 --role counter --counter 3 \
-        --wifi-ssid Mairie --wifi-password ...        # firmware + config.json, registered
+        --wifi-ssid Mairie      # asks the Wi-Fi password; firmware + config.json, registered
     suivant device config --port /dev/ttyUSB0 wifi.ssid=Mairie-2 counter=4
     suivant device info --port /dev/ttyUSB0
     suivant device add --config site.toml counter-03 --role counter --counter 3
@@ -22,7 +22,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+import getpass
 import json
+import os
 import sys
 import urllib.error
 import urllib.request
@@ -143,18 +145,32 @@ def cmd_device_list(args: argparse.Namespace) -> int:
     if not devices:
         print(f"no device registered in {settings.devices_path}")
         return 0
-    head = f"{'device':20} {'role':9} {'counter':>7} {'link':6} {'where':22} {'firmware':9}"
+    from .ota.progress import rollout_view
+    from .ota.store import UpdateStore
+    store = UpdateStore(settings.devices_path)
+    try:
+        rollout, updates = rollout_view(store)
+    finally:
+        store.close()
+    head = (f"{'device':20} {'role':9} {'counter':>7} {'link':6} {'where':22} {'firmware':14} "
+            f"{'update':16}")
     print(head + (f" {'online':7} {'last seen':20} {'rssi':>5}" if args.bridge else ""))
     for d in devices:
         where = f"{d.serial_port} @{d.serial_address}" if d.link == "serial" else "-"
+        u = updates.get(d.id)
+        update = f"{u['build']}: {u['state']}" if u else "-"
         line = (f"{d.id:20} {d.role:9} {d.counter or '-':>7} {d.link:6} {where:22} "
-                f"{d.firmware or '-':9}")
+                f"{d.firmware or '-':14} {update:16}")
         if args.bridge:
             h = health.get(d.id, {})
             seen = str(h.get("last_seen") or "-")[:19]
             line += (f" {'yes' if h.get('online') else 'no':7} {seen:20} "
                      f"{h.get('rssi') if h.get('rssi') is not None else '-':>5}")
         print(line)
+    if rollout is not None:
+        print(f"update {rollout['id']}: {rollout['state']}"
+              + (f" ({rollout['reason']})" if rollout["reason"] else "")
+              + " — `suivant device update --status` shows each board")
     return 0
 
 
@@ -168,40 +184,100 @@ def _progress(path: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+WIFI_ENV = "SUIVANT_WIFI_PASSWORD"
+WIFI_WAYS = (f"type it at the prompt, set {WIFI_ENV}, or give --wifi-password-file FILE "
+             "(- for standard input)")
+
+
+def _refuse_wifi_password_argument(args: argparse.Namespace) -> None:
+    if args.wifi_password is not None:
+        raise CliError("--wifi-password is refused: on the command line a password stays in "
+                       f"the shell history and shows in `ps`; {WIFI_WAYS}")
+
+
+def _wifi_password(args: argparse.Namespace, network: str) -> str:
+    """From --wifi-password-file, else $SUIVANT_WIFI_PASSWORD, else the prompt (a terminal).
+    An empty password means an open network."""
+    if args.wifi_password_file:
+        try:
+            text = (sys.stdin.read() if args.wifi_password_file == "-"
+                    else Path(args.wifi_password_file).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CliError(f"cannot read the Wi-Fi password file: {exc}") from None
+        return text.removesuffix("\n").removesuffix("\r")  # one final newline is not in it
+    if WIFI_ENV in os.environ:
+        return os.environ[WIFI_ENV]
+    if not sys.stdin.isatty():
+        raise CliError(f"the Wi-Fi password is needed and there is no terminal to ask it: "
+                       f"set {WIFI_ENV} or give --wifi-password-file FILE")
+    try:
+        return getpass.getpass(f"Wi-Fi password for {network} (empty: an open network): ")
+    except (EOFError, KeyboardInterrupt):
+        raise CliError("no Wi-Fi password given: nothing was changed") from None
+
+
+def _reset_line(reset: bool, what: str) -> str:
+    return (f"the board was reset: it is starting {what}" if reset else
+            f"not reset (--no-reset): the board stays at its REPL and starts {what} only once "
+            "reset (EN button, or mpremote reset)")
+
+
 def cmd_device_flash(args: argparse.Namespace) -> int:
     from .provisioning.flash import Link, flash
+    _refuse_wifi_password_argument(args)
     settings = load(args.config)
-    link = Link(args.link, args.wifi_ssid, args.wifi_password or "",
+    password = ""
+    if args.link == "mqtt":
+        if not args.wifi_ssid:
+            raise CliError("a board on Wi-Fi needs --wifi-ssid (its password is asked, or "
+                           f"read from {WIFI_ENV} or --wifi-password-file)")
+        password = _wifi_password(args, args.wifi_ssid)
+    link = Link(args.link, args.wifi_ssid, password,
                 args.broker_host, args.broker_port, args.address or 0, args.serial_port)
     registry = _registry(settings)
     try:
         report = flash(args.port, settings, registry, args.role, args.counter, link, args.id,
-                       progress=None if args.quiet else _progress, timeout=args.timeout)
+                       progress=None if args.quiet else _progress, timeout=args.timeout,
+                       reset=not args.no_reset)
     except ProvisioningError as exc:
         raise CliError(str(exc)) from None
     finally:
         registry.close()
     dev = report.device
     print(f"flashed {dev.id} ({dev.role}{f', counter {dev.counter}' if dev.counter else ''}, "
-          f"{dev.link}) on {args.port}: {len(report.written)} files written, "
-          f"{len(report.unchanged)} unchanged, {len(report.removed)} removed; checked")
+          f"{dev.link}) on {args.port}: firmware {report.version}"
+          f"{'' if report.swapped else ' (already there)'}; {len(report.sent)} files sent, "
+          f"{len(report.unchanged)} unchanged; checked")
+    if dev.link == "mqtt" and not password:
+        print(f"Wi-Fi: {args.wifi_ssid}, an open network (no password)")
     print("registered in " + settings.devices_path if report.new_device
           else "already registered: same key")
-    if dev.link == "mqtt":
-        if report.new_device:
-            _print_broker(_follow_registry(settings))
-        print("then reset the board")
+    if dev.link == "mqtt" and report.new_device:
+        _print_broker(_follow_registry(settings))
+    print(_reset_line(report.reset, "the new firmware"))
     return 0
 
 
 def cmd_device_config(args: argparse.Namespace) -> int:
-    from .provisioning.flash import configure
+    from .provisioning.flash import configure, parse_assignments
+    _refuse_wifi_password_argument(args)
     try:
-        shown = configure(args.port, args.settings, timeout=args.timeout)
+        changes = parse_assignments(args.settings)
     except ProvisioningError as exc:
         raise CliError(str(exc)) from None
-    print(f"config.json written on {args.port}; reset the board to use it:")
+    if "wifi.password" in changes:
+        raise CliError("wifi.password is not taken on the command line (shell history, "
+                       "`ps`): use --new-wifi-password (the prompt, or "
+                       f"{WIFI_ENV}) or --wifi-password-file FILE")
+    if args.new_wifi_password or args.wifi_password_file:
+        changes["wifi.password"] = _wifi_password(args, "the board's network")
+    try:
+        shown = configure(args.port, changes, timeout=args.timeout, reset=not args.no_reset)
+    except ProvisioningError as exc:
+        raise CliError(str(exc)) from None
+    print(f"config.json written on {args.port}:")
     print(json.dumps(shown, indent=1, sort_keys=True, ensure_ascii=False))
+    print(_reset_line(not args.no_reset, "with this config.json"))
     return 0
 
 
@@ -214,6 +290,9 @@ def cmd_device_info(args: argparse.Namespace) -> int:
     print(f"MicroPython {info['micropython']} (mpy {info['mpy'] & 0xFF}.{(info['mpy'] >> 8) & 3}"
           f"{', ' + info['machine'] if info['machine'] else ''})")
     print(f"firmware:    {info['firmware'] or 'not installed'}")
+    if info["leftovers"]:
+        print(f"             interrupted flash: {', '.join(info['leftovers'])} on the board "
+              "(a reset finishes the swap; the next flash removes them)")
     print(f"free memory: {info['mem_free']} bytes; flash: {info['flash_free'] // 1024} KB free "
           f"of {info['flash_size'] // 1024} KB")
     print("config.json: " + (json.dumps(info["config"], indent=1, sort_keys=True,
@@ -287,6 +366,12 @@ def cmd_broker_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def _wifi_password_arguments(parser: argparse.ArgumentParser, file_help: str) -> None:
+    parser.add_argument("--wifi-password-file", metavar="FILE", help=file_help)
+    # refused with the alternatives (cmd_*), rather than argparse's "unrecognized arguments"
+    parser.add_argument("--wifi-password", help=argparse.SUPPRESS)
+
+
 def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ignore[type-arg]
     d = sub.add_parser("device", help="the boards: register (add, list, remove, rekey) and "
                                       "provision (flash, config, info)")
@@ -318,7 +403,9 @@ def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ig
                                 "registered is re-flashed with its key")
     f.add_argument("--link", choices=("mqtt", "serial"), default="mqtt")
     f.add_argument("--wifi-ssid", help="mqtt: the Wi-Fi network")
-    f.add_argument("--wifi-password", help="mqtt: its password (empty for an open network)")
+    _wifi_password_arguments(f, "mqtt: its password, read from FILE (- for standard input); "
+                                f"else from ${WIFI_ENV}; else asked at the prompt (empty: an "
+                                "open network). Never on the command line")
     f.add_argument("--broker-host", help="mqtt: the broker as the board reaches it (default: "
                                          "the site's [mqtt] host)")
     f.add_argument("--broker-port", type=port_type, help="mqtt: its port")
@@ -326,12 +413,25 @@ def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ig
     f.add_argument("--address", type=int, help="serial: 0 point to point, 1-254 on a bus")
     f.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the board")
     f.add_argument("--quiet", action="store_true", help="no progress bars")
+    f.add_argument("--no-reset", action="store_true",
+                   help="leave the board at its REPL (default: reset it, so it starts the "
+                        "new firmware)")
     f.set_defaults(func=cmd_device_flash)
-    cfg = dsub.add_parser("config", help="change settings in the board's config.json")
+    cfg = dsub.add_parser("config", help="change settings in the board's config.json, then "
+                                         "reset the board")
     cfg.add_argument("--port", required=True, help="the board's serial port")
-    cfg.add_argument("settings", nargs="+", metavar="KEY=VALUE",
-                     help="e.g. wifi.ssid=Mairie broker.host=192.168.10.2 counter=4")
+    cfg.add_argument("settings", nargs="*", metavar="KEY=VALUE",
+                     help="e.g. wifi.ssid=Mairie broker.host=192.168.10.2 counter=4 (not "
+                          "wifi.password: see --new-wifi-password)")
+    cfg.add_argument("--new-wifi-password", action="store_true",
+                     help=f"change the Wi-Fi password: from ${WIFI_ENV}, else asked at the "
+                          "prompt")
+    _wifi_password_arguments(cfg, "change the Wi-Fi password: read it from FILE (- for "
+                                  "standard input)")
     cfg.add_argument("--timeout", type=float, default=5.0)
+    cfg.add_argument("--no-reset", action="store_true",
+                     help="leave the board at its REPL (default: reset it: a config.json is "
+                          "read at boot)")
     cfg.set_defaults(func=cmd_device_config)
     i = dsub.add_parser("info", help="a board's MicroPython, firmware, config (no secrets), "
                                      "free memory and flash")
@@ -348,6 +448,8 @@ def add_parsers(sub: argparse._SubParsersAction, port_type) -> None:  # type: ig
     k.add_argument("--config", required=True, help=SITE_HELP)
     k.add_argument("id")
     k.set_defaults(func=cmd_device_rekey)
+    from .cli_updates import add_update_parser
+    add_update_parser(dsub)
 
     b = sub.add_parser("broker-config", help="write Mosquitto's password file and ACL from the "
                                              "device registry")

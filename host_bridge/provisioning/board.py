@@ -4,8 +4,11 @@ commands need of it, with errors a technician can act on.
     with Board.connect("/dev/ttyUSB0") as board:
         board.info()                       # implementation, version, mpy, free memory and flash
         board.hashes(["main.py", ...])     # path -> sha256 hex, None when missing
-        board.write_all({"main.py": b"..."}, progress)   # every file or none (temp, rename)
+        board.write_file("config.json", b"...", progress)   # whole or not at all (temp, rename)
         board.read("config.json")
+        board.reset()                      # machine.reset(): it boots the firmware
+
+A firmware package is installed by swap.install (a folder swap, not file by file).
 
 Every refusal is a ProvisioningError whose message says what to do.
 """
@@ -21,7 +24,7 @@ from mpremote.transport import TransportError, TransportExecError
 from mpremote.transport_serial import SerialTransport
 
 CHUNK = 2048  # bytes per raw-REPL write: fewer round trips than mpremote's default 256
-TEMP = ".new"  # files are written as <name>.new, then renamed over the old one
+TEMP = ".new"  # a file is written as <name>.new, then renamed over the old one
 NO_SPACE = (errno.ENOSPC, 51)  # 51: Emscripten's ENOSPC (the simulated board's files)
 
 
@@ -121,52 +124,91 @@ class Board:
             raise ProvisioningError(f"cannot read {path} on the board: {_reason(exc)}") from None
 
     # -- writing -------------------------------------------------------------------------------
-    def write_all(self, files: dict[str, bytes],
-                  progress: Callable[[str, int, int], None] | None = None) -> None:
-        """Write every file as <path>.new, then rename them all into place. If a write fails
-        (a full flash) the .new files are removed: the board keeps what it had."""
-        written: list[str] = []
+    def run(self, code: str, doing: str) -> None:
+        """Run `code` on the board; a failure is a ProvisioningError saying what was `doing`."""
         try:
-            for path, data in files.items():
-                self._mkdirs(path)
-                tmp = path + TEMP
-                written.append(tmp)
-                self.transport.fs_writefile(
-                    tmp, data, chunk_size=CHUNK,
-                    progress_callback=(lambda done, total, p=path: progress(p, done, total))
-                    if progress else None)
-                if progress and not data:
-                    progress(path, 0, 0)
-        except (OSError, TransportError) as exc:
-            self._remove_quietly(written)
+            self.transport.exec(code)
+        except (TransportError, serial.SerialException, OSError) as exc:
             if _no_space(exc):
-                raise ProvisioningError("the board's flash is full: nothing was changed "
-                                        "(free some space, or erase it with mpremote)") from None
-            raise ProvisioningError(f"writing to the board failed, nothing was changed: "
-                                    f"{_reason(exc)}") from None
+                raise ProvisioningError(f"{doing}: the board's flash is full") from None
+            raise ProvisioningError(f"{doing} failed: {_reason(exc)}") from None
+
+    def send(self, path: str, data: bytes,
+             progress: Callable[[str, int, int], None] | None = None,
+             label: str | None = None) -> None:
+        """Write `path` as is (its folder must exist); progress is shown under `label`."""
+        name = label or path
         try:
-            self.transport.exec("import os\n" + "".join(
-                f"os.rename({p + TEMP!r}, {p!r})\n" for p in files))
-        except TransportError as exc:
-            raise ProvisioningError(f"renaming the new files into place failed: "
-                                    f"{_reason(exc)}") from None
+            self.transport.fs_writefile(
+                path, data, chunk_size=CHUNK,
+                progress_callback=(lambda done, total: progress(name, done, total))
+                if progress else None)
+        except (OSError, TransportError, serial.SerialException) as exc:
+            if _no_space(exc):
+                raise ProvisioningError(f"writing {name}: the board's flash is full") from None
+            raise ProvisioningError(f"writing {name} failed: {_reason(exc)}") from None
+        if progress and not data:
+            progress(name, 0, 0)
 
-    def remove(self, paths: list[str]) -> None:
-        if paths:
-            self._remove_quietly(paths)
-
-    def _remove_quietly(self, paths: list[str]) -> None:
+    def write_file(self, path: str, data: bytes,
+                   progress: Callable[[str, int, int], None] | None = None) -> None:
+        """One file replaced whole: written as <path>.new, then renamed over the old one (a
+        single rename is atomic on LittleFS). A failed write removes the temp file."""
+        tmp = path + TEMP
         try:
-            self.transport.exec("import os\n" + "".join(
-                f"try:\n os.remove({p!r})\nexcept OSError:\n pass\n" for p in paths))
-        except (TransportError, serial.SerialException, OSError):
-            pass
+            self.send(tmp, data, progress, label=path)
+        except ProvisioningError:
+            self.remove_tree(tmp)
+            raise
+        self.run(f"import os\nos.rename({tmp!r}, {path!r})", f"renaming {tmp} to {path}")
 
-    def _mkdirs(self, path: str) -> None:
-        parts = path.split("/")[:-1]
-        for i in range(1, len(parts) + 1):
-            folder = "/".join(parts[:i])
-            self.transport.exec(f"import os\ntry:\n os.mkdir({folder!r})\nexcept OSError:\n pass")
+    def copy(self, source: str, target: str) -> None:
+        """Copy a file on the board (nothing crosses the cable)."""
+        self.run("b = bytearray(512)\n"
+                 f"with open({source!r}, 'rb') as s, open({target!r}, 'wb') as t:\n"
+                 " while True:\n"
+                 "  n = s.readinto(b)\n"
+                 "  if not n:\n"
+                 "   break\n"
+                 "  t.write(memoryview(b)[:n])\n"
+                 "del b", f"copying {source} to {target}")
+
+    def listdir(self, path: str) -> list[str] | None:
+        """The names in a folder on the board, None when there is no such folder."""
+        return self.eval("_ls(%r)" % path, "import os\n"
+                         "def _ls(p):\n"
+                         " try:\n"
+                         "  return os.listdir(p)\n"
+                         " except OSError:\n"
+                         "  return None\n")
+
+    def remove_tree(self, path: str) -> None:
+        """Remove a file, or a folder and all it holds; nothing when it is not there."""
+        self.run("import os\n"
+                 "def _rm(p):\n"
+                 " try:\n"
+                 "  names = os.listdir(p)\n"
+                 " except OSError:\n"
+                 "  try:\n"
+                 "   os.remove(p)\n"
+                 "  except OSError:\n"
+                 "   pass\n"
+                 "  return\n"
+                 " for n in names:\n"
+                 "  _rm(p + '/' + n)\n"
+                 " os.rmdir(p)\n"
+                 f"_rm({path!r})", f"removing {path}")
+
+    def reset(self) -> None:
+        """Hard reset, as `mpremote reset` does it: the board boots main.py (the firmware).
+        The short sleep lets the raw REPL's OK out before the USB link drops."""
+        try:
+            self.transport.exec_raw_no_follow(
+                "import time, machine; time.sleep_ms(100); machine.reset()")
+        except (TransportError, serial.SerialException, OSError) as exc:
+            raise ProvisioningError(f"resetting the board failed: {_reason(exc)}; press its "
+                                    "EN button (or mpremote reset)") from None
+        self.transport.in_raw_repl = False  # it reboots: no Ctrl-B for it on close
 
     def import_check(self, modules: list[str]) -> None:
         """Import the firmware's modules on the board: they load, with its MicroPython."""

