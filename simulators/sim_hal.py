@@ -30,6 +30,8 @@ def _monotonic_ms():
 
 
 class SimHal:
+    flash = False  # the simulator's boards run from the checkout: no over-the-air updates
+
     def __init__(self, clock=None, rand=None, nonce=None, serial=None, ssl_context=None):
         self._clock = clock or _monotonic_ms
         self._start = self._clock()

@@ -13,6 +13,8 @@ sim_hal.py on the desktop; both are duck-typed, no base class to load):
     paint(view, now)          draw a device.View: 7-segment glyphs, hall lines, LEDs
     beep(now)                 one short beep, ended by the HAL itself (in paint)
     feed()                    the watchdog;  reset(): restart the board (a new build is in)
+    flash                     True if the current folder is the board's flash: it takes
+                              over-the-air updates (ota.py); the simulator's boards do not
     heap(), rssi()            (gc.mem_free(), gc.mem_alloc(), largest free block of the
                               IDF heap or None); Wi-Fi RSSI in dBm, or None
     net_up()                  async: Wi-Fi connected (OSError if it cannot)
@@ -75,10 +77,11 @@ class App:
                                timing["long_press_ms"]) if n else None
         self.levels = bytearray(n)
         self.link = make_link(dev, key, cfg, hal)
-        role, link = cfg["role"], cfg["link"]
-        dev.make_ota = lambda: _updater(dev, key, hal, role, link)
-        if _on_trial():  # a new build on trial (fw_swap.py): it confirms itself (ota.py)
-            dev.ota = dev.make_ota()
+        if getattr(hal, "flash", False):  # a board with its own flash takes updates
+            role, link = cfg["role"], cfg["link"]
+            dev.make_ota = lambda: _updater(dev, key, hal, role, link)
+            if _on_trial():  # a new build on trial (fw_swap.py): it confirms itself (ota.py)
+                dev.ota = dev.make_ota()
         self._health = now
         self._link_task = None
 

@@ -153,7 +153,16 @@ def test_the_supervisor_sees_the_queues_live_the_indicators_and_gets_the_csv(dem
 
 
 def test_the_administrator_adds_a_service_and_the_kiosk_offers_it_at_once(demo: Demo):
+    import re
+
     from axe import serious_violations
+    from host_bridge.ota.store import UpdateStore
+    # a firmware update started for one board (`suivant device update` writes these rows)
+    registry = re.search(r"registered \((.+)\)", "".join(demo.output)).group(1)
+    store = UpdateStore(registry)
+    build = store.add_build("hall", "mqtt", "0.1.0+test", [("suivant_fw/app.mpy", b"x")]).build
+    store.start_rollout([("salle", build, 0)], 5, 300)
+    store.close()
     with browser_page(1280, 1000) as page:
         page.goto(demo.api + "/admin")
         page.fill("#token", "demo-admin")
@@ -161,6 +170,9 @@ def test_the_administrator_adds_a_service_and_the_kiosk_offers_it_at_once(demo: 
         page.wait_for_selector("#editor:not([hidden]) fieldset")
         page.wait_for_selector("#devices tbody tr")  # the demo's boards, read-only
         assert page.locator("#devices tbody tr").count() == 10
+        assert "Mise à jour 1 : en cours" in page.inner_text("#rollout")
+        hall = page.locator("#devices tbody tr", has_text="salle").first.inner_text()
+        assert f"{build} : proposée" in hall or f"{build} : en attente" in hall
         # a mistake first: named, and nothing saved
         letter = page.locator('[data-path="services[1].letter"]')
         letter.fill("c")

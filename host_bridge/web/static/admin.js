@@ -11,8 +11,23 @@ const T = {
   devices: { fr: "Boîtiers", en: "Boards" },
   refused: { fr: (k, m) => `Non enregistré — ${k} : ${m}`, en: (k, m) => `Not saved — ${k}: ${m}` },
   online: { fr: "en ligne", en: "online" }, offline: { fr: "hors ligne", en: "offline" },
-  devCols: { fr: ["Boîtier", "Rôle", "Guichet", "Liaison", "État", "Vu pour la dernière fois", "Micrologiciel"],
-    en: ["Board", "Role", "Counter", "Link", "State", "Last seen", "Firmware"] },
+  devCols: { fr: ["Boîtier", "Rôle", "Guichet", "Liaison", "État", "Vu pour la dernière fois", "Micrologiciel", "Mise à jour"],
+    en: ["Board", "Role", "Counter", "Link", "State", "Last seen", "Firmware", "Update"] },
+  // the board's place in the latest rollout (protocol.md §9 report states)
+  update: {
+    fr: { waiting: "en attente", offered: "proposée", loading: "téléchargement", ready: "redémarrage",
+      trial: "à l'essai", confirmed: "installée", refused: "refusée", rolled_back: "annulée (retour)",
+      lost: "sans nouvelles" },
+    en: { waiting: "waiting", offered: "offered", loading: "downloading", ready: "restarting",
+      trial: "on trial", confirmed: "installed", refused: "refused", rolled_back: "rolled back",
+      lost: "not heard from" },
+  },
+  rollout: {
+    fr: { running: "en cours", done: "terminée", halted: "arrêtée", stopped: "arrêtée à la main" },
+    en: { running: "running", done: "done", halted: "halted", stopped: "stopped by hand" },
+  },
+  rolloutLine: { fr: (id, st, why) => `Mise à jour ${id} : ${st}${why ? ` — ${why}` : ""}`,
+    en: (id, st, why) => `Update ${id}: ${st}${why ? ` — ${why}` : ""}` },
 };
 const LABELS = {  // the config's keys, as people call them
   site: "Site", services: "Services", counters: "Guichets", priority_categories: "Catégories prioritaires",
@@ -137,10 +152,17 @@ async function save(ev) {
 }
 
 async function devices() {
-  const { devices } = await api("/api/devices", { token });
+  const { devices, rollout } = await api("/api/devices", { token });
+  const update = (u) => {
+    if (!u) return "—";
+    const word = t(T.update)[u.state] || u.state;
+    return `${u.build} : ${word}${u.detail ? ` (${u.detail})` : ""}`;
+  };
   const rows = devices.map((d) => [d.id, d.role, d.counter ?? "—", d.link,
     d.online ? t(T.online) : t(T.offline), d.last_seen ? new Date(d.last_seen).toLocaleString("fr-FR") : "—",
-    d.firmware || "—"]);
+    d.firmware || "—", update(d.update)]);
+  document.getElementById("rollout").textContent = rollout
+    ? t(T.rolloutLine)(rollout.id, t(T.rollout)[rollout.state] || rollout.state, rollout.reason) : "";
   document.getElementById("devices").replaceChildren(
     el("thead", {}, el("tr", {}, t(T.devCols).map((h) => el("th", { scope: "col" }, h)))),
     el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c) => el("td", {}, String(c)))))));
