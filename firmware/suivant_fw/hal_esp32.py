@@ -115,6 +115,8 @@ class _Rs485:
 
 
 class Hal:
+    flash = True  # "/" is the board's flash: over-the-air updates are staged there (ota.py)
+
     def __init__(self, cfg):
         # Keep only what is used later: the validated config (~7 KB) must not stay in RAM.
         pins = cfg["pins"]
