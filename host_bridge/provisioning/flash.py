@@ -57,7 +57,7 @@ def device_config(dev: Device, site: str, link: Link, settings: Settings) -> dic
                            "site": site, "link": link.kind}
     if link.kind == "mqtt":
         if not link.wifi_ssid:
-            raise ProvisioningError("a board on Wi-Fi needs --wifi-ssid (and --wifi-password)")
+            raise ProvisioningError("a board on Wi-Fi needs its network: --wifi-ssid")
         mqtt = settings.mqtt
         raw["wifi"] = {"ssid": link.wifi_ssid, "password": link.wifi_password}
         raw["broker"] = {"host": link.broker_host or mqtt.host,
