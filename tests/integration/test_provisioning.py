@@ -109,8 +109,9 @@ def test_flashing_again_writes_only_what_changed(site, board):
     assert "tm1637.mpy" not in files and "link_mqtt.mpy" not in files  # the old build's gone
     sent = int(re.search(r"(\d+) files sent", hall.stdout).group(1))
     assert 0 < sent < len(files) - 5  # the common modules were copied on the board, not sent
-    assert sorted(p.name for p in board.flash.iterdir()) == [
-        "config.json", "fw_swap.py", "main.py", "suivant_fw"]  # no .new, no .old left
+    root = {p.name for p in board.flash.iterdir()}
+    assert {"config.json", "fw_swap.py", "main.py", "suivant_fw"} <= root
+    assert not {"suivant_fw.new", "suivant_fw.old"} & root  # the swap left nothing behind
 
 
 def test_config_changes_are_validated_before_anything_is_written(site, board):
@@ -356,3 +357,22 @@ def test_at_a_terminal_the_password_is_asked_without_echo(site, board):
     assert proc.returncode == 0, seen.decode(errors="replace")
     assert b"tape au clavier" not in seen  # not echoed
     assert board_config(board)["wifi"]["password"] == "tape au clavier"
+
+
+def test_flash_gives_the_board_the_sites_latest_build_and_clears_an_update_in_progress(
+        site, board):
+    """A board flashed over USB must not take an older build over the air afterwards (its
+    build number was 0), nor roll this flash back to an update's leftover suivant_fw.old at
+    its next boot (ota.json said "trial")."""
+    from host_bridge.ota.store import UpdateStore
+    store = UpdateStore(str(site.parent / "devices.db"))
+    try:
+        for _ in range(3):
+            store.add_build("counter", "mqtt", "0.1.0+old", [("suivant_fw/app.mpy", b"x")])
+    finally:
+        store.close()
+    (board.flash / "ota.json").write_text(
+        json.dumps({"build": 2, "state": "trial", "prev": 1, "boots": 1}))
+    done = flash_counter(site, board)
+    assert done.returncode == 0, done.stderr
+    assert json.loads((board.flash / "ota.json").read_text()) == {"build": 3, "state": "ok"}
