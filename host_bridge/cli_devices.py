@@ -289,10 +289,11 @@ def cmd_device_info(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     print(f"MicroPython {info['micropython']} (mpy {info['mpy'] & 0xFF}.{(info['mpy'] >> 8) & 3}"
           f"{', ' + info['machine'] if info['machine'] else ''})")
-    print(f"firmware:    {info['firmware'] or 'not installed'}")
+    firmware = info["firmware"] or ("none in place" if info["leftovers"] else "not installed")
+    print(f"firmware:    {firmware}")
     if info["leftovers"]:
-        print(f"             interrupted flash: {', '.join(info['leftovers'])} on the board "
-              "(a reset finishes the swap; the next flash removes them)")
+        print(f"             a flash was cut short: {', '.join(info['leftovers'])} on the "
+              "board (a reset finishes the swap; the next flash removes them)")
     print(f"free memory: {info['mem_free']} bytes; flash: {info['flash_free'] // 1024} KB free "
           f"of {info['flash_size'] // 1024} KB")
     print("config.json: " + (json.dumps(info["config"], indent=1, sort_keys=True,

@@ -5,6 +5,7 @@ real main.py and fw_swap.py. Whatever the moment, it boots one whole build, old 
 file of suivant_fw matches its MANIFEST, and the version is that build's."""
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -19,9 +20,11 @@ from host_bridge.provisioning.board import Board
 from host_bridge.provisioning.flash import Link, flash
 from host_bridge.site_config import load
 from simulators.repl_board import ReplBoard
-from support import EXAMPLE
+from support import EXAMPLE, ROOT
 
 MICROPYTHON = Path(sys.executable).with_name("micropython")
+ENV = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT),
+                                                                 os.environ.get("PYTHONPATH")]))}
 # The board's boot with the real main.py; the firmware's start.run stands in (the real one
 # would run the device): it reports the version imported and whether suivant_fw matches its
 # MANIFEST, file for file.
@@ -128,8 +131,16 @@ def test_a_flash_cut_by_a_power_loss_boots_one_whole_build(tmp_path: Path, monke
     shutil.copytree(flash_folder, powered_on)
     assert boot(powered_on, tmp_path) == {"old": old, "new": new}[booted]
     if moment == "between the two renames":
-        # not powered on again: the next flash, cut nowhere, finishes the swap and cleans up
+        # not powered on again: device info says so, the next flash (cut nowhere) finishes
+        # the swap and cleans up
         monkeypatch.undo()
+        with ReplBoard(flash_folder) as board:
+            info = subprocess.run([sys.executable, "-m", "host_bridge.cli", "device", "info",
+                                   "--port", board.path], capture_output=True, text=True,
+                                  timeout=120, env=ENV)
+        assert info.returncode == 0, info.stderr
+        assert "firmware:    none in place" in info.stdout
+        assert "cut short: suivant_fw.new, suivant_fw.old" in info.stdout
         registry = DeviceRegistry(str(tmp_path / "devices.db"))
         try:
             with ReplBoard(flash_folder) as board:
