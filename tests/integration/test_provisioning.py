@@ -342,9 +342,12 @@ def test_at_a_terminal_the_password_is_asked_without_echo(site, board):
         preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))  # the pty is its terminal
     os.close(slave)
     seen = b""
+    deadline = time.monotonic() + 60
     try:
         while b"Wi-Fi password for Mairie" not in seen:
-            seen += os.read(master, 1024)
+            assert time.monotonic() < deadline, seen
+            if select.select([master], [], [], 1)[0]:
+                seen += os.read(master, 1024)
         os.write(master, b"tape au clavier\n")
         while proc.poll() is None or select.select([master], [], [], 0.2)[0]:
             try:
