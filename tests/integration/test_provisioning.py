@@ -329,7 +329,8 @@ def test_the_password_from_the_variable_a_file_or_standard_input(site, board, tm
     assert "par-l-entree-standard" not in piped.stdout  # shown redacted
     changed = suivant("device", "config", "--port", board.path, "--new-wifi-password",
                       env={"SUIVANT_WIFI_PASSWORD": "nouveau-mot-de-passe"})
-    assert changed.returncode == 0 and board_config(board)["wifi"]["password"] == "nouveau-mot-de-passe"
+    assert changed.returncode == 0, changed.stderr
+    assert board_config(board)["wifi"]["password"] == "nouveau-mot-de-passe"
 
 
 def test_at_a_terminal_the_password_is_asked_without_echo(site, board):
