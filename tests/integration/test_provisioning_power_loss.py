@@ -149,3 +149,32 @@ def test_a_flash_cut_by_a_power_loss_boots_one_whole_build(tmp_path: Path, monke
             registry.close()
         assert boot(flash_folder, tmp_path) == report.version
         assert sorted(p.name for p in flash_folder.iterdir() if p.is_dir()) == ["suivant_fw"]
+
+
+def test_a_flash_over_an_update_on_trial_cut_between_the_renames_boots_the_flash(
+        tmp_path: Path, monkeypatch):
+    """A board on trial after an over-the-air update (ota.json "trial", its boot counted) is
+    flashed over USB and loses power between the two renames: at boot fw_swap finishes the
+    swap, and must not then roll back to the folder the flash set aside (it would, if ota.json
+    still said "trial")."""
+    import json
+    site = tmp_path / "site.toml"
+    site.write_text(EXAMPLE.read_text())
+    settings = load(site)
+    registry = DeviceRegistry(str(tmp_path / "devices.db"))
+    flash_folder = tmp_path / "flash"
+    link = Link(wifi_ssid="Mairie", wifi_password="mot-de-passe-wifi")
+    try:
+        with ReplBoard(flash_folder) as board:
+            flash(board.path, settings, registry, "counter", 3, link, reset=False)
+        (flash_folder / "ota.json").write_text(json.dumps(
+            {"build": 4, "state": "trial", "prev": 3, "boots": 1}))
+        new = firmware_build.version_of(firmware_build.role_files("hall", "mqtt", 0x0306))
+        cut_at(monkeypatch, "run", lambda code, doing: "in place" in doing)
+        with ReplBoard(flash_folder) as board:
+            with pytest.raises(PowerCut):
+                flash(board.path, settings, registry, "hall", None, link, reset=False)
+    finally:
+        registry.close()
+    assert boot(flash_folder, tmp_path) == new
+    assert json.loads((flash_folder / "ota.json").read_text())["state"] == "ok"
