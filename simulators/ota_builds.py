@@ -36,13 +36,13 @@ def recompiled(tag: str) -> dict[str, bytes]:
 
 
 def new_build(store: UpdateStore, version: str, changed: dict[str, bytes] | None = None,
-              role: str = "counter") -> int:
+              role: str = "counter", link: str = "mqtt") -> int:
     """A build like `suivant device update` makes, with another version (and `changed`
     files), stored for the rollout."""
-    _, files = update_files(role, "mqtt")
+    _, files = update_files(role, link)
     package = dict(files)
     package.update({p: d for p, d in (changed or {}).items() if p in package})
     package[f"{PACKAGE}/version.mpy"] = compile_module(f"VERSION = {version!r}\n", "version")
     del package[f"{PACKAGE}/MANIFEST"]
     ordered = sorted(package.items()) + [(f"{PACKAGE}/MANIFEST", manifest(version, package))]
-    return store.add_build(role, "mqtt", version, ordered).build
+    return store.add_build(role, link, version, ordered).build

@@ -279,3 +279,39 @@ def test_a_failing_canary_halts_the_rollout_before_the_next_wave(rig, tmp_path):
     finally:
         canary.stop()
         other.stop()
+
+
+def test_a_board_on_a_serial_line_is_updated_over_that_line(settings, clock, tmp_path):
+    """The same lines over the board's USB serial port (a pty: the firmware's stdin and
+    stdout, its prints on the same line as on a board), the bridge's serial link polling it."""
+    import dataclasses
+
+    from host_bridge.site_config import SerialPortSettings
+    rig = LinkRig(settings, clock, tmp_path)
+    rig.offer_s, rig.lost_s = 1.0, 60.0
+    link = tmp_path / "ttyUSB-term-3"
+    dev = rig.register("term-3", "counter", 3, link="serial", serial_port=str(link),
+                       serial_address=0)
+    rig.settings = dataclasses.replace(rig.settings,
+                                       serial_ports=(SerialPortSettings(str(link)),))
+    folder = tmp_path / "term-3"
+    folder.mkdir()
+    flashed = role_files("counter", "serial", BOARD_MPY)
+    board = FlashBoard(folder, flashed, {
+        "schema": 1, "device": dev.id, "role": "counter", "key": dev.key.hex(),
+        "site": rig.settings.site.id, "link": "serial", "counter": 3,
+        "serial": {"uart": 0, "baud": 115200, "address": 0, "rs485": False}},
+        serial_link=link)
+    try:
+        rig.start_bridge()
+        first = flashed[f"{PACKAGE}/MANIFEST"].decode().split("\n", 1)[0].split(" ", 1)[1]
+        wait_for(lambda: firmware_of(rig, "term-3") == first, 30, "the board says hello")
+        build = new_build(rig.update_store, "0.1.0+serial", link="serial")
+        rid = rollout(rig, [("term-3", build, 0)])
+        wait_for(lambda: rollout_state(rig, rid) == DONE, 180, "the rollout is done")
+        assert firmware_of(rig, "term-3") == "0.1.0+serial"
+        assert board.ota() == {"build": build, "state": "ok"}
+        assert rig.registry.health["term-3"].via == str(link)
+    finally:
+        board.stop()
+        rig.stop()
