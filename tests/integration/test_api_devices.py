@@ -59,3 +59,33 @@ def test_malformed_and_wrong_topic_lines_are_counted_against_the_topic_s_device(
         assert dev.key.hex() not in str(body)
     finally:
         bridge.close()
+
+
+def test_each_board_s_place_in_the_latest_firmware_rollout(settings, clock):
+    """Issue 11: the rollout and each of its boards, as the boards report (protocol.md §9)."""
+    bridge = build(settings, clock)
+    try:
+        dev = bridge.registry.add("term-2", "counter", 2)
+        bridge.registry.add("hall", "hall")
+        store = bridge.update_store
+        with TestClient(bridge.app) as client:
+            assert client.get("/api/devices", headers=SUPERVISOR).json()["rollout"] is None
+            build_n = store.add_build("counter", "mqtt", "0.2.0+x",
+                                      [("suivant_fw/app.mpy", b"x")]).build
+            rid = store.start_rollout([("term-2", build_n, 0)], 5, 300)
+            from host_bridge.ota.rollout import Updates
+            updates = Updates(store, bridge.registry, lambda d, m: None)
+            bridge.gateway.updates = updates
+            bridge.gateway.handle_line(encode(Message(
+                "report", "term-2", "0badf00d", 1, ("0", str(build_n), "loading", "40%")),
+                dev.key), "mqtt")
+            body = client.get("/api/devices", headers=SUPERVISOR).json()
+        rollout = body["rollout"]
+        assert (rollout["id"], rollout["state"], rollout["boards"], rollout["by_state"]) == \
+            (rid, "running", 1, {"loading": 1})
+        term = next(d for d in body["devices"] if d["id"] == "term-2")
+        assert (term["update"]["build"], term["update"]["state"], term["update"]["detail"],
+                term["update"]["running"]) == (build_n, "loading", "40%", 0)
+        assert next(d for d in body["devices"] if d["id"] == "hall")["update"] is None
+    finally:
+        bridge.close()
