@@ -60,7 +60,9 @@ CONFIGS["counter (serial)"] = "config.example.counter.serial.json"
 IMPORT_ORDER = ("asyncio", "suivant_fw", "suivant_fw.escape", "suivant_fw.mac",
                 "suivant_fw.message", "suivant_fw.backoff", "suivant_fw.pending",
                 "suivant_fw.segments", "suivant_fw.buttons", "suivant_fw.pins_default",
-                "suivant_fw.config", "suivant_fw.device", "suivant_fw.roles", "suivant_fw.frame",
+                "suivant_fw.config", "suivant_fw.device", "suivant_fw.roles",
+                "suivant_fw.role_seven", "suivant_fw.role_hall", "suivant_fw.role_feedback",
+                "suivant_fw.frame",
                 "suivant_fw.mqtt", "suivant_fw.link_mqtt", "suivant_fw.link_serial",
                 "suivant_fw.app", "suivant_fw.tm1637", "suivant_fw.matrix_font",
                 "suivant_fw.matrix", "suivant_fw.max7219", "suivant_fw.hal_esp32")

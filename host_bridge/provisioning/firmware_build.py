@@ -42,9 +42,10 @@ COMMON = ("__init__", "app", "backoff", "boot", "buttons", "config", "device", "
           "hal_esp32", "mac", "message", "ota", "ota_manifest", "pending", "pins_default", "roles",
           "segments", "start")
 LINK = {"mqtt": ("mqtt", "link_mqtt"), "serial": ("frame", "link_serial")}
-DISPLAY = {"counter": ("tm1637",), "display": ("tm1637",), "hall": ("max7219", "matrix",
-                                                                      "matrix_font"),
-           "feedback": ()}
+# each role's own classes and display driver (a board imports its role's only: RAM)
+DISPLAY = {"counter": ("role_seven", "tm1637"), "display": ("role_seven", "tm1637"),
+           "hall": ("role_hall", "max7219", "matrix", "matrix_font"),
+           "feedback": ("role_feedback",)}
 
 
 def modules_for(role: str, link: str) -> tuple[str, ...]:
