@@ -265,11 +265,11 @@ def _wifi(raw):
 
 
 def _broker(raw, device):
-    b = _section(raw, "", "broker", ("host", "port", "user", "password", "tls"))
+    b = _section(raw, "", "broker", ("host", "port", "user", "password", "tls", "ntp"))
     host = _text(b, "broker", "host", _host_ok,
                  "a host name or IPv4 address, without scheme or port")
     tls = _bool(b, "broker", "tls", False)
-    return {
+    out = {
         "host": host,
         "port": _int(b, "broker", "port", 1, 65535, _PORT_MQTTS if tls else _PORT_MQTT),
         "user": _text(b, "broker", "user", _user_ok, "1 to 64 printable ASCII characters, no "
@@ -278,6 +278,12 @@ def _broker(raw, device):
                           "the device's broker password: 1 to 128 bytes"),
         "tls": tls,
     }
+    if not tls:
+        _refuse(b, "broker", ("ntp",), "only with tls: the clock is set for TLS only")
+    elif "ntp" in b:  # the SNTP server for the clock (certificate dates); absent: the host's
+        out["ntp"] = _text(b, "broker", "ntp", _host_ok,
+                           "the NTP server: a host name or IPv4 address")
+    return out
 
 
 def _serial(raw):

@@ -7,8 +7,13 @@ Buttons are active low with the internal pull-ups; the counter terminal's LED is
 green/red LED (online: green; waiting for an ack: both, amber; offline: red); the buzzer a
 piezo on PWM; the 7-segment roles a TM1637 (tm1637.py); the hall display a chain of MAX7219 on
 the hardware SPI (max7219.py, text from matrix.py). The watchdog resets the board if the main
-loop stops for WDT_MS. Nothing here runs off the board: the simulator has its own HAL
-(simulators/sim_hal.py); tests/firmware/test_board_drivers.py checks the drivers.
+loop stops for WDT_MS. The MQTT link's network: Wi-Fi (power save off; net_ok tells the link
+when it is lost), the broker's address looked up once (_address), and for broker.tls a
+connection verified against ca.pem and the broker's name, the clock set by SNTP first
+(firmware/CONFIG.md, "TLS"); what cannot work is shown as C8-C10 (link_result). Nothing here
+runs off the board: the simulator has its own HAL (simulators/sim_hal.py); tests/firmware/
+test_board_drivers.py checks the drivers, tests/integration/test_unix_board.py the links on
+MicroPython's unix port.
 """
 import asyncio
 import gc
@@ -19,6 +24,7 @@ import time
 
 import network
 from machine import PWM, SPI, UART, WDT, Pin
+from micropython import const
 
 from suivant_fw import segments
 from suivant_fw.device import LED_OFFLINE, LED_ONLINE, LED_WAITING
@@ -32,23 +38,14 @@ BEEP_HZ = 4000  # the piezo's resonance (hardware/counter/bom.csv: TDK PS1240, 4
 HALL_INTENSITY_MAX = 8
 WIFI_MS = 20000
 CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
-CLOCK_YEAR = 2025  # a clock before this has not been set (2000-01-01 at power-on)
-NTP_S = 1  # SNTP's wait for an answer; the loop is held that long at most (ntptime blocks)
-RESOLVE_AFTER = 3  # connections failed in a row before the broker's name is looked up again
-# Codes the display shows instead of the link's state while a TLS connection cannot work
-# (firmware/CONFIG.md, "Errors"; docs/operations.md): a file or a server to fix.
-CA_BAD = "C8"  # ca.pem missing, truncated or not a PEM certificate
-CERT_REFUSED = "C9"  # the broker's certificate: not signed by ca.pem's CA, or not its name
-NO_TIME = "C10"  # the clock could not be set: no SNTP answer from broker.ntp
-
-
-class LinkFault(OSError):
-    """An attempt that cannot succeed until someone fixes a file or a server: `code` (C8...)
-    goes on the display (Hal.link_result), the text to the REPL."""
-
-    def __init__(self, code, why):
-        super().__init__(code + " " + why)
-        self.code = code
+CLOCK_YEAR = const(2025)  # a clock before this has not been set (2000-01-01 at power-on)
+RESOLVE_AFTER = const(3)  # connections failed in a row before a name is looked up again
+# While a TLS connection cannot work the display shows a code instead of the link's state
+# (firmware/CONFIG.md, "Errors"): C8 ca.pem missing or damaged, C9 the broker's certificate
+# refused (not signed by ca.pem's CA, not naming broker.host, out of its dates), C10 no time
+# from the NTP server. C8 and C10 are raised as OSError(code, why); C9 is MicroPython's ssl
+# refusing the certificate during the handshake: ValueError (mbedTLS's verify message) or
+# OSError -9984 (MBEDTLS_ERR_X509_CERT_VERIFY_FAILED).
 
 
 # Each role imports only its display's driver: RAM is the scarce resource (performance.md).
@@ -272,10 +269,9 @@ class Hal:
             waited += 100
 
     def net_ok(self):
-        """Still on Wi-Fi: the link ends its connection as soon as the access point is lost,
-        rather than wait for the broker's keepalive."""
+        """Still on Wi-Fi: the link drops its connection as soon as the access point is lost."""
         w = self._wlan
-        return w is not None and w.isconnected()
+        return w is None or w.isconnected()  # None: net_up made no WLAN (a test's HAL)
 
     async def open_connection(self, host, port, tls):
         """TCP, or TLS verified against ca.pem and host (the clock set first), to the address
@@ -292,35 +288,31 @@ class Hal:
                                              server_hostname=host)
 
     def link_result(self, error):
-        """What the link saw: None when a connection came up, else what ended an attempt or a
-        connection. Counts failures in a row (for _address), and picks the code the display
-        shows until the next result: a LinkFault's, C9 for a certificate refused during the
-        TLS handshake (MicroPython's ssl raises ValueError then, or OSError -9984, mbedtls'
-        X509_CERT_VERIFY_FAILED), else none (the view: oFFL, Conn...)."""
+        """From the link: None when a connection came up, else what ended an attempt or a
+        connection. Counts failures in a row (for _address); picks the code shown until the
+        next result (C8-C10: the comment at the top), or None: the view's oFFL, Conn..."""
         code = None
         if error is None:
             self._misses = 0
         else:
             self._misses += 1
-            if isinstance(error, LinkFault):
-                code = error.code
-            elif self._verifying and (isinstance(error, ValueError)
-                                      or getattr(error, "errno", 0) == -9984):
-                code = CERT_REFUSED
+            code = getattr(error, "errno", None)  # args[0], for any exception
+            if code != "C8" and code != "C10":
+                code = "C9" if self._verifying and (
+                    isinstance(error, ValueError) or code == -9984) else None
         self._verifying = False
         if code is not None:
             code = segments.fit(code) if self._tm is not None else (code,)
         self._fault = code
 
     def _address(self, host, again):
-        """host's IPv4 address: a name is looked up at its first use and kept, then again only
-        after RESOLVE_AFTER failed connections (the old address kept if that lookup fails).
-        getaddrinfo blocks the loop until the name server answers or lwIP gives up."""
+        """host's IPv4 address: a name is looked up at its first use and kept, and again only
+        after RESOLVE_AFTER failed connections (keeping the old address if that fails)."""
         known = self._addrs.get(host)
         if (known and not again) or (host.count(".") == 3 and host.replace(".", "").isdigit()):
             return known or host
         import socket
-        try:
+        try:  # blocks the loop until the name server answers or lwIP gives up
             found = socket.getaddrinfo(host, 0, socket.AF_INET)[0][-1]
         except OSError as e:
             if known:
@@ -333,50 +325,44 @@ class Hal:
         return ip
 
     def _tls_context(self):
-        """An SSLContext that requires the broker's certificate to verify against ca.pem's CA
-        (MicroPython's ssl verifies nothing unless told), made once. The PEM blocks are
-        decoded here: MicroPython's own mbedTLS reads DER only but on the ESP32."""
+        """An SSLContext requiring the broker's certificate to verify against ca.pem's CA
+        (MicroPython's ssl verifies nothing unless told), made once. The PEM is decoded here:
+        MicroPython's own mbedTLS (not the ESP32's) reads DER only."""
         import ssl
         from binascii import a2b_base64
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]  # not in the stubs
         try:
             with open(CA_FILE) as f:
-                pem = f.read()
-        except OSError:
-            raise LinkFault(CA_BAD, CA_FILE + ": not on the board")
-        blocks = pem.split("-----BEGIN CERTIFICATE-----")[1:]
-        for block in blocks:
-            end = block.find("-----END CERTIFICATE-----")
-            try:
+                blocks = f.read().split("-----BEGIN CERTIFICATE-----")[1:]
+            for block in blocks:
+                end = block.find("-----END CERTIFICATE-----")
                 if end < 0:
                     raise ValueError
                 ctx.load_verify_locations(cadata=a2b_base64(block[:end]))
-            except ValueError:  # no END line, bad base64, or not a certificate inside
-                raise LinkFault(CA_BAD, CA_FILE + ": a truncated or damaged certificate")
+        except (OSError, ValueError):  # none, truncated, bad base64, not a certificate
+            blocks = ()
         if not blocks:
-            raise LinkFault(CA_BAD, CA_FILE + ": no PEM certificate in it")
+            raise OSError("C8", "ca.pem: missing, truncated or not a PEM certificate")
         self._tls = ctx
         return ctx
 
     def _set_clock(self, again):
-        """Certificates are checked against the date, and the board reads 2000-01-01 at
+        """Certificates are checked against the date and the board reads 2000-01-01 at
         power-on: before the first TLS connection its clock is set by SNTP (ntptime, frozen
-        in the ESP32 image) from broker.ntp, by default the broker's host. Once per boot;
-        each try holds the loop NTP_S at most."""
+        in the ESP32 image) from broker.ntp, by default the broker's host. Each try holds the
+        loop for up to ntptime.timeout (1 s)."""
         from machine import RTC
         if RTC().datetime()[0] >= CLOCK_YEAR:
             return
         import ntptime
         ntptime.host = self._address(self._ntp, again)
-        ntptime.timeout = NTP_S
         try:
             ntptime.settime()
         except Exception as e:  # noqa: BLE001 - no answer (OSError), a short one (struct)
-            raise LinkFault(NO_TIME, "no time from the NTP server %s (%r)" % (self._ntp, e))
+            raise OSError("C10", "no time from %s: %r" % (self._ntp, e))
         if RTC().datetime()[0] < CLOCK_YEAR:
-            raise LinkFault(NO_TIME, "the NTP server %s gives a date before %d"
-                            % (self._ntp, CLOCK_YEAR))
+            raise OSError("C10", "%s gives a date before %d" % (self._ntp, CLOCK_YEAR))
 
     def open_serial(self, serial):
         if serial["uart"] == 0:

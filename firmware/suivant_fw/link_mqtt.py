@@ -7,11 +7,14 @@ One connection at a time: Wi-Fi up (hal.net_up), TCP (or TLS) to the broker, CON
 last will (`status` = offline, retained), SUBSCRIBE to `down` and `show`, publish `status` =
 online (retained), then `dev.link_up`: hello and the pending presses go out. While it lasts,
 a reader task feeds what the broker sends to the MQTT session (mqtt.py) and the device, and
-this task writes the device's outbox to `up` (QoS 1) and pings. Any failure — Wi-Fi, DNS,
-TCP, TLS, a refused CONNACK, a silent broker (no PINGRESP), an EOF — ends the connection:
-`dev.link_down`, a jittered backoff (1 s doubling to 30 s; reset once subscribed), and again.
-The same code runs on the board and in the simulator: only `hal` differs (open_connection is
-asyncio's on both).
+this task writes the device's outbox to `up` (QoS 1) and pings. Any failure — Wi-Fi (lost
+while connected too), DNS, TCP, TLS, a refused CONNACK, a silent broker (no PINGRESP), an EOF
+— ends the connection: `dev.link_down`, a jittered backoff (1 s doubling to 30 s; reset once
+subscribed), and again. The same code runs on the board and in the simulator: only `hal`
+differs (open_connection is asyncio's on both). Two HAL methods are optional (the board's has
+them, hal_esp32.py): `net_ok()`, False once Wi-Fi is lost (the connection is dropped at once),
+and `link_result(error)`, told None when a connection comes up and each failure otherwise (the
+board counts them for DNS and shows a code for a TLS setup that cannot work: C8-C10).
 
 Lines that fail the codec (bad MAC, malformed) are counted in `rx_errors`, never applied.
 """
@@ -65,6 +68,8 @@ class MqttLink:
         self.beat = hal.now()  # the link task's last sign of life (App feeds the watchdog on it)
         self._packet = bytearray(MAX_PACKET)  # every connection's session reads into this one
         self.session = None  # the current connection's
+        self._net_ok = getattr(hal, "net_ok", None)  # optional HAL methods (module docstring)
+        self._result = getattr(hal, "link_result", None)
 
     async def run(self):
         """For ever: any failure — a refused TLS setting, a bug included — ends in backoff and
@@ -81,6 +86,8 @@ class MqttLink:
                 self.failures += 1
                 self.last_error = e
                 self.log("mqtt: " + (e.code if isinstance(e, MqttError) else repr(e)))
+                if self._result is not None:
+                    self._result(e)
             dev.link_down(self.hal.now())
             self.beat = self.hal.now()
             await asyncio.sleep(self.backoff.next_delay() / 1000)
@@ -108,9 +115,12 @@ class MqttLink:
         dev, hal, base = self.dev, self.hal, self.base
         subscribed = 0
         online = False
+        net_ok = self._net_ok
         while True:
             if self._dead is not None:
                 raise self._dead
+            if net_ok is not None and not net_ok():
+                raise OSError("wifi: lost")
             now = hal.now()
             out = session.poll(now)
             if session.connected and not subscribed:
@@ -122,6 +132,8 @@ class MqttLink:
                 online = True
                 self.connections += 1
                 self.backoff.reset()
+                if self._result is not None:
+                    self._result(None)
                 dev.link_up(now)
             if online:
                 for msg in dev.take_outbox():

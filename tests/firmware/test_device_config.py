@@ -197,7 +197,7 @@ KNOWN_NAMES = sorted({*TOP_KEYS, "ssid", "password", "host", "port", "user", "tl
                       "baud", "address", "rs485", "buttons", "led", "buzzer", "board", "driver",
                       "clk", "dio", "din", "cs", "chain", "lines", "modules_per_line", "layout",
                       "next", "vote_1", "green", "red", "pin", "tx", "rx", "de", "debounce_ms",
-                      "long_press_ms", "status_s", "brightness"})
+                      "long_press_ms", "status_s", "brightness", "ntp"})
 SCALARS = (st.none() | st.booleans() | st.integers(-2**40, 2**40) | st.floats(allow_nan=False)
            | st.text(max_size=70) | st.sampled_from(["mqtt", "serial", *ROLES, "tm1637", "dual",
                                                      "max7219_matrix", "per_button", "fc16"])
