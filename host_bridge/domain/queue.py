@@ -24,6 +24,7 @@ from .estimate import (
 )
 from .selection import index_in, people_ahead, pick_next
 from .site import Counter, Service, Site
+from .call_board import CallBoard
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
 
 MAX_NUMBER = 999
@@ -58,6 +59,7 @@ class QueueState:
         self.counters_used_today: set[int] = set()  # a site change may not remove these
         self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
             s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
+        self.calls = CallBoard()  # the latest calls, the last served: what the boards show
 
     # ----- reading -------------------------------------------------------------------------
     def counter_config(self, number: int) -> Counter:
@@ -352,6 +354,7 @@ class QueueState:
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
         self.counters_used_today.clear()
+        self.calls.clear()
 
     def _on_issued(self, ev: e.TicketIssued) -> None:
         self.issued_today += 1
@@ -374,10 +377,13 @@ class QueueState:
             if prio else 0
         state = self.counters[ev.counter]
         state.ticket_id, state.last_next_at = ticket.id, ev.at
+        self.calls.called(ticket)
 
     def _on_recalled(self, ev: e.TicketRecalled) -> None:
         ticket = self.tickets[ev.ticket_id]
         ticket.recalls, ticket.last_call_at = ev.recalls, ev.at
+        if ticket.counter is not None:
+            self.calls.called(ticket)
 
     def _end(self, ticket_id: str, status: TicketStatus, at: datetime) -> Ticket:
         ticket = self.tickets[ticket_id]
@@ -402,7 +408,9 @@ class QueueState:
             self.recent_minutes[ticket.service].append(minutes(ticket.called_at, at))
 
     def _on_served(self, ev: e.TicketServed) -> None:
-        self._counter_time(self._end(ev.ticket_id, TicketStatus.SERVED, ev.at), ev.at)
+        ticket = self._end(ev.ticket_id, TicketStatus.SERVED, ev.at)
+        self._counter_time(ticket, ev.at)
+        self.calls.served(ticket)
 
     def _on_absent(self, ev: e.TicketAbsent) -> None:
         self._counter_time(self._end(ev.ticket_id, TicketStatus.ABSENT, ev.at), ev.at)
@@ -416,6 +424,7 @@ class QueueState:
         ticket.service, ticket.status, ticket.counter = ev.to_service, TicketStatus.WAITING, None
         ticket.called_at = ticket.last_call_at = None
         ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
+        self.calls.uncalled(ticket, self.tickets.values())
         self._enqueue(ticket)  # keeps its arrival time: it does not go to the back
 
     def _on_counter_opened(self, ev: e.CounterOpened) -> None:

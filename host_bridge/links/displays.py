@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.queue import QueueState
-from ..domain.tickets import CounterStatus, TicketStatus
+from ..domain.tickets import CounterStatus
 from .registry import Device
 
 HALL_LINES = 8  # protocol.md §2: a show has at most 8 lines; a hall shows what its chain fits
@@ -63,24 +63,14 @@ def called_line(state: QueueState, counter: int) -> str:
 
 
 class Screens:
-    """Every screen of the site at one state, each computed once (one pass over the day's
-    tickets), so a refresh costs O(tickets + devices), not O(tickets x devices)."""
+    """Every screen of the site at one state. The hall's latest calls and the last served
+    tickets come from the state's CallBoard, kept as events apply: a refresh costs
+    O(devices), whatever the number of tickets the day has seen."""
 
     def __init__(self, state: QueueState):
         self.state = state
-        served: dict[int | None, Any] = {}
-        called = []
-        for t in state.tickets.values():
-            if t.status is TicketStatus.SERVED and t.finished_at is not None:
-                for key in (t.counter, None):  # None: a feedback terminal of the whole site
-                    best = served.get(key)
-                    if best is None or t.finished_at > best.finished_at:
-                        served[key] = t
-            if t.last_call_at is not None and t.counter is not None:
-                called.append(t)
-        called.sort(key=lambda t: t.last_call_at, reverse=True)
-        self.hall = tuple(f"{t.label}>{t.counter}" for t in called[:HALL_LINES]) or (IDLE,)
-        self.served = {k: t.label for k, t in served.items()}
+        self.hall = tuple(f"{t.label}>{t.counter}" for t in state.calls.latest(HALL_LINES)) \
+            or (IDLE,)
 
     def of(self, device: Device) -> tuple[str, ...]:
         if device.role == "counter":
@@ -89,7 +79,8 @@ class Screens:
             return (called_line(self.state, device.counter),)
         if device.role == "hall":
             return self.hall
-        return (self.served.get(device.counter, IDLE),)
+        last = self.state.calls.last_served(device.counter)
+        return (last.label if last is not None else IDLE,)
 
 
 def screen(state: QueueState, device: Device) -> tuple[str, ...]:
