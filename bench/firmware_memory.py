@@ -51,7 +51,10 @@ MPY_BUDGET = 64 * 1024   # bytes of .mpy per role
 RAM_BUDGET = 40 * 1024   # gc.mem_alloc() after boot: issue 3's target, missed (performance.md)
 # What the test holds the firmware to meanwhile: the figure of the commit that measured it,
 # rounded up, so growth is noticed. Not a target: performance.md says how far from 40 KB.
-RAM_CEILING = 56 * 1024
+# 57 KB since issue 11's updates (+1.1 KB always loaded: the codec's update kinds, the hooks)
+# and TLS checks (+1 KB, mostly the loop's DNS and Wi-Fi handling; TLS itself is tls.py,
+# loaded by TLS boards only), against the per-role modules and -O3 (-2.2 KB for a counter).
+RAM_CEILING = 57 * 1024
 ROLES = ("counter", "display", "hall", "feedback")
 # label -> example config; the counter also comes with a serial link (frame.py on top)
 CONFIGS = {role: f"config.example.{role}.json" for role in ROLES}

@@ -9,8 +9,8 @@ piezo on PWM; the 7-segment roles a TM1637 (tm1637.py); the hall display a chain
 the hardware SPI (max7219.py, text from matrix.py). The watchdog resets the board if the main
 loop stops for WDT_MS. The MQTT link's network: Wi-Fi (power save off; net_ok tells the link
 when it is lost), the broker's address looked up once (_address), and for broker.tls a
-connection verified against ca.pem and the broker's name, the clock set by SNTP first
-(firmware/CONFIG.md, "TLS"); what cannot work is shown as C8-C10 (link_result). Nothing here
+connection verified against ca.pem and the broker's name, the clock set by SNTP first (tls.py,
+imported by TLS boards only; firmware/CONFIG.md, "TLS"); what cannot work is shown as C8-C10 (link_result). Nothing here
 runs off the board: the simulator has its own HAL (simulators/sim_hal.py); tests/firmware/
 test_board_drivers.py checks the drivers, tests/integration/test_unix_board.py the links on
 MicroPython's unix port.
@@ -38,7 +38,6 @@ BEEP_HZ = 4000  # the piezo's resonance (hardware/counter/bom.csv: TDK PS1240, 4
 HALL_INTENSITY_MAX = 8
 WIFI_MS = 20000
 CA_FILE = "ca.pem"  # broker.tls: the broker's CA certificate on the board's flash
-CLOCK_YEAR = const(2025)  # a clock before this has not been set (2000-01-01 at power-on)
 RESOLVE_AFTER = const(3)  # connections failed in a row before a name is looked up again
 # While a TLS connection cannot work the display shows a code instead of the link's state
 # (firmware/CONFIG.md, "Errors"): C8 ca.pem missing or damaged, C9 the broker's certificate
@@ -280,9 +279,13 @@ class Hal:
         if again:
             self._misses = 0
         ctx = None
-        if tls:
-            ctx = self._tls or self._tls_context()
-            self._set_clock(again)
+        if tls:  # imported by TLS boards only (RAM: performance.md)
+            from suivant_fw import tls as tls_setup
+            if self._tls is None:
+                self._tls = tls_setup.context(CA_FILE)
+            tls_setup.set_clock(self._address(self._ntp, again) if tls_setup.clock_unset()
+                                else None, self._ntp)
+            ctx = self._tls
             self._verifying = True
         return await asyncio.open_connection(self._address(host, again), port, ssl=ctx,
                                              server_hostname=host)
@@ -323,46 +326,6 @@ class Hal:
                                                                         found[4:8])
         self._addrs[host] = ip
         return ip
-
-    def _tls_context(self):
-        """An SSLContext requiring the broker's certificate to verify against ca.pem's CA
-        (MicroPython's ssl verifies nothing unless told), made once. The PEM is decoded here:
-        MicroPython's own mbedTLS (not the ESP32's) reads DER only."""
-        import ssl
-        from binascii import a2b_base64
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.verify_mode = ssl.CERT_REQUIRED  # type: ignore[attr-defined]  # not in the stubs
-        try:
-            with open(CA_FILE) as f:
-                blocks = f.read().split("-----BEGIN CERTIFICATE-----")[1:]
-            for block in blocks:
-                end = block.find("-----END CERTIFICATE-----")
-                if end < 0:
-                    raise ValueError
-                ctx.load_verify_locations(cadata=a2b_base64(block[:end]))
-        except (OSError, ValueError):  # none, truncated, bad base64, not a certificate
-            blocks = ()
-        if not blocks:
-            raise OSError("C8", "ca.pem: missing, truncated or not a PEM certificate")
-        self._tls = ctx
-        return ctx
-
-    def _set_clock(self, again):
-        """Certificates are checked against the date and the board reads 2000-01-01 at
-        power-on: before the first TLS connection its clock is set by SNTP (ntptime, frozen
-        in the ESP32 image) from broker.ntp, by default the broker's host. Each try holds the
-        loop for up to ntptime.timeout (1 s)."""
-        from machine import RTC
-        if RTC().datetime()[0] >= CLOCK_YEAR:
-            return
-        import ntptime
-        ntptime.host = self._address(self._ntp, again)
-        try:
-            ntptime.settime()
-        except Exception as e:  # noqa: BLE001 - no answer (OSError), a short one (struct)
-            raise OSError("C10", "no time from %s: %r" % (self._ntp, e))
-        if RTC().datetime()[0] < CLOCK_YEAR:
-            raise OSError("C10", "%s gives a date before %d" % (self._ntp, CLOCK_YEAR))
 
     def open_serial(self, serial):
         if serial["uart"] == 0:

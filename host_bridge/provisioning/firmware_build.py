@@ -44,7 +44,7 @@ ARCHES = {0: None, 1: "x86", 2: "x64", 3: "armv6", 4: "armv6m", 5: "armv7m", 6: 
 COMMON = ("__init__", "app", "backoff", "boot", "buttons", "config", "device", "escape",
           "hal_esp32", "mac", "message", "ota", "ota_manifest", "pending", "pins_default", "roles",
           "segments", "start")
-LINK = {"mqtt": ("mqtt", "link_mqtt"), "serial": ("frame", "link_serial")}
+LINK = {"mqtt": ("mqtt", "link_mqtt", "tls"), "serial": ("frame", "link_serial")}
 # each role's own classes and display driver (a board imports its role's only: RAM)
 DISPLAY = {"counter": ("role_seven", "tm1637"), "display": ("role_seven", "tm1637"),
            "hall": ("role_hall", "max7219", "matrix", "matrix_font"),
