@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from suivant_fw import config as fw_config
@@ -26,6 +27,8 @@ from .swap import NEW, OLD, install
 
 CONFIG = "config.json"
 OTA_STATE = "ota.json"  # over-the-air updates' state on the board (suivant_fw/ota.py)
+CA_FILE = "ca.pem"  # an mqtts broker's CA, as hal_esp32 reads it
+MAX_CA = 16 * 1024
 
 Progress = Callable[[str, int, int], None]
 
@@ -131,6 +134,7 @@ def flash(port: str, settings: Settings, registry: DeviceRegistry, role: str,
 def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Settings,
            link: Link, info: dict[str, Any], progress: Progress | None) -> FlashReport:
     config = _encode(device_config(dev, settings.site.id, link, settings))
+    ca = _broker_ca(settings, link)  # refused here, before anything is written
     old_config = board.hashes([CONFIG])[CONFIG]
     config_size = 0 if old_config == sha256(config) else len(config)
     # ota.json: the site's latest build number, so no older build can be offered to the board
@@ -149,6 +153,10 @@ def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Setting
         board.write_file(CONFIG, config, progress)
     (report.sent if config_size else report.unchanged).append(CONFIG)
     expected = {**files, CONFIG: config, OTA_STATE: ota_state}
+    if ca is not None:  # the CA the board verifies the broker with (firmware/CONFIG.md, TLS)
+        if board.hashes([CA_FILE])[CA_FILE] != sha256(ca):
+            board.write_file(CA_FILE, ca)
+        expected[CA_FILE] = ca
     after = board.hashes(list(expected))
     wrong = [p for p, data in expected.items() if after.get(p) != sha256(data)]
     if wrong:
@@ -156,6 +164,28 @@ def _write(board: Board, files: dict[str, bytes], dev: Device, settings: Setting
     board.import_check([f"{PACKAGE}.{m}" for m in modules_for(dev.role, dev.link)
                         if m != "__init__"])
     return report
+
+
+def _broker_ca(settings: Settings, link: Link) -> bytes | None:
+    """The site's broker CA for a board on an mqtts broker (its ca.pem), else None."""
+    mqtt = settings.mqtt
+    if link.kind != "mqtt" or not mqtt.tls:
+        return None
+    if not mqtt.ca_file:
+        raise ProvisioningError("the broker is mqtts:// but the site file has no [mqtt] ca_file: "
+                                "the board needs the CA that signed the broker's certificate")
+    try:
+        ca = Path(mqtt.ca_file).read_bytes()
+    except OSError as exc:
+        raise ProvisioningError(f"cannot read [mqtt] ca_file {mqtt.ca_file}: "
+                                f"{exc.strerror}") from None
+    if b"PRIVATE KEY" in ca:
+        raise ProvisioningError(f"{mqtt.ca_file} holds a private key: give the CA's certificate "
+                                "(ca.pem), never its key")
+    if b"-----BEGIN CERTIFICATE-----" not in ca or len(ca) > MAX_CA:
+        raise ProvisioningError(f"{mqtt.ca_file} is not a PEM certificate (of at most "
+                                f"{MAX_CA // 1024} KB)")
+    return ca
 
 
 def _update_under_way(raw: bytes | None) -> bool:

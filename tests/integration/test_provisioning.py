@@ -380,3 +380,24 @@ def test_flash_gives_the_board_the_sites_latest_build_and_clears_an_update_in_pr
     done = flash_counter(site, board)
     assert done.returncode == 0, done.stderr
     assert json.loads((board.flash / "ota.json").read_text()) == {"build": 3, "state": "ok"}
+
+
+def test_a_board_of_an_mqtts_site_gets_the_brokers_ca_and_a_key_is_never_sent(tmp_path, board):
+    """A board on a TLS broker verifies it against ca.pem (issue 11, bug 2): the flash puts the
+    site's [mqtt] ca_file there; a file holding a private key (ca.key given by mistake) is
+    refused before anything is written."""
+    ca = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIU\n-----END CERTIFICATE-----\n"
+    (tmp_path / "ca.pem").write_text(ca)
+    site = tmp_path / "site.toml"
+    site.write_text(EXAMPLE.read_text() + '\n[mqtt]\nurl = "mqtts://192.168.10.2:8883"\n'
+                    'ca_file = "ca.pem"\n')
+    done = flash_counter(site, board)
+    assert done.returncode == 0, done.stderr
+    assert (board.flash / "ca.pem").read_text() == ca
+    cfg = json.loads((board.flash / "config.json").read_text())
+    assert cfg["broker"]["tls"] is True and cfg["broker"]["port"] == 8883
+    before = flash_state(board.flash)
+    (tmp_path / "ca.pem").write_text("-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n")
+    refused = flash_counter(site, board, "--id", "counter-3")
+    assert refused.returncode != 0 and "holds a private key" in refused.stderr
+    assert flash_state(board.flash) == before
