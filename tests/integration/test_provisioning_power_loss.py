@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +97,19 @@ def second_removal_of_old() -> Callable[..., bool]:
     return when
 
 
+def counter_flashed(tmp_path: Path) -> tuple[Any, DeviceRegistry, Path, Link]:
+    """The example site, its registry, and a board flashed as counter 3 in tmp_path/flash."""
+    site = tmp_path / "site.toml"
+    site.write_text(EXAMPLE.read_text())
+    settings = load(site)
+    registry = DeviceRegistry(str(tmp_path / "devices.db"))
+    flash_folder = tmp_path / "flash"
+    link = Link(wifi_ssid="Mairie", wifi_password="mot-de-passe-wifi")
+    with ReplBoard(flash_folder) as board:
+        flash(board.path, settings, registry, "counter", 3, link, reset=False)
+    return settings, registry, flash_folder, link
+
+
 CUTS: dict[str, tuple[str, Callable[[], Callable[..., bool]], str]] = {
     "while sending the new build": ("send", sends_into_new, "old"),
     "before the first rename": ("run", lambda: lambda code, doing: "aside" in doing, "old"),
@@ -108,15 +122,8 @@ CUTS: dict[str, tuple[str, Callable[[], Callable[..., bool]], str]] = {
 def test_a_flash_cut_by_a_power_loss_boots_one_whole_build(tmp_path: Path, monkeypatch,
                                                            moment: str):
     method, when, booted = CUTS[moment]
-    site = tmp_path / "site.toml"
-    site.write_text(EXAMPLE.read_text())
-    settings = load(site)
-    registry = DeviceRegistry(str(tmp_path / "devices.db"))
-    flash_folder = tmp_path / "flash"
-    link = Link(wifi_ssid="Mairie", wifi_password="mot-de-passe-wifi")
+    settings, registry, flash_folder, link = counter_flashed(tmp_path)
     try:
-        with ReplBoard(flash_folder) as board:
-            flash(board.path, settings, registry, "counter", 3, link, reset=False)
         old = boot(flash_folder, tmp_path)
         new = firmware_build.version_of(firmware_build.role_files("hall", "mqtt", 0x0306))
         cut_at(monkeypatch, method, when())
@@ -158,15 +165,8 @@ def test_a_flash_over_an_update_on_trial_cut_between_the_renames_boots_the_flash
     swap, and must not then roll back to the folder the flash set aside (it would, if ota.json
     still said "trial")."""
     import json
-    site = tmp_path / "site.toml"
-    site.write_text(EXAMPLE.read_text())
-    settings = load(site)
-    registry = DeviceRegistry(str(tmp_path / "devices.db"))
-    flash_folder = tmp_path / "flash"
-    link = Link(wifi_ssid="Mairie", wifi_password="mot-de-passe-wifi")
+    settings, registry, flash_folder, link = counter_flashed(tmp_path)
     try:
-        with ReplBoard(flash_folder) as board:
-            flash(board.path, settings, registry, "counter", 3, link, reset=False)
         (flash_folder / "ota.json").write_text(json.dumps(
             {"build": 4, "state": "trial", "prev": 3, "boots": 1}))
         new = firmware_build.version_of(firmware_build.role_files("hall", "mqtt", 0x0306))
