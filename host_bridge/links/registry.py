@@ -119,6 +119,32 @@ class Sequence:
 FRESH, OLD, RETIRED = "fresh", "old", "retired"
 
 
+class _Db:
+    """The registry's one SQLite connection, used by several threads: each statement, and
+    flush()'s transaction as a whole, under `lock`, so no statement lands inside another's
+    transaction. The registry's own lock guards its memory only."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.lock = threading.RLock()
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Any) -> sqlite3.Cursor:
+        with self.lock:
+            return self.conn.executemany(sql, rows)
+
+    def executescript(self, script: str) -> None:
+        with self.lock:
+            self.conn.executescript(script)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
 def _now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -131,7 +157,7 @@ def _device(row: tuple[Any, ...]) -> Device:
 class DeviceRegistry:
     def __init__(self, path: str, valid_counters: frozenset[int] = frozenset()):
         new = path != ":memory:" and not os.path.exists(path)
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db = _Db(sqlite3.connect(path, isolation_level=None, check_same_thread=False))
         if new:
             os.chmod(path, 0o600)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -184,15 +210,22 @@ class DeviceRegistry:
         self.db.close()
 
     def flush(self) -> None:
-        """Write the highest seqs taken since the last flush, in one transaction."""
+        """Write the highest seqs taken since the last flush, in one transaction. The
+        registry's lock is not held across the commit: a message of a known boot (the link's
+        thread, sequence()) is classified meanwhile (issue 12: it stalled the MQTT thread)."""
         with self._lock:
             if not self._unwritten:
                 return
             rows = [(self._state[i][1], i) for i in self._unwritten if i in self._state]
             self._unwritten.clear()
+        with self.db.lock:  # no other statement inside this transaction
             self.db.execute("BEGIN")
-            self.db.executemany("UPDATE devices SET last_seq=? WHERE id=?", rows)
-            self.db.execute("COMMIT")
+            try:
+                self.db.executemany("UPDATE devices SET last_seq=? WHERE id=?", rows)
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
 
     # -- provisioning ----------------------------------------------------------------------
     def add(self, device_id: str, role: str, counter: int | None = None, link: str = "mqtt",

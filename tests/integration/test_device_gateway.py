@@ -479,3 +479,39 @@ def test_a_payload_ending_with_a_line_ending_is_taken_as_the_line(rig: Rig, endi
     rig.gateway.handle_line(rig.line("term-1", "press", "next") + b"\r\n\r\n", "mqtt", "term-1")
     time.sleep(0.1)
     assert rig.gateway.rejected["bad_char"] == 1  # one line ending, not two
+
+
+def test_a_message_of_a_known_boot_is_classified_while_the_registry_commits(tmp_path):
+    """Issue 12: flush() held the registry's lock during its own transaction, so the MQTT
+    thread's next message (sequence()) waited for the commit. Now only the SQL waits."""
+    import threading
+
+    from host_bridge.links.registry import FRESH, DeviceRegistry
+    registry = DeviceRegistry(str(tmp_path / "devices.db"))
+    try:
+        registry.add("term-1", "counter", 1)
+        assert registry.sequence("term-1", "0a1b2c3d", 1).verdict == FRESH  # its boot, on disk
+        assert registry.sequence("term-1", "0a1b2c3d", 2).verdict == FRESH  # to flush
+        in_commit, release = threading.Event(), threading.Event()
+        executemany = registry.db.executemany
+
+        def slow_commit(sql, rows):  # the transaction held open until the test says
+            in_commit.set()
+            release.wait(10)
+            return executemany(sql, rows)
+        registry.db.executemany = slow_commit  # type: ignore[method-assign]
+        flushing = threading.Thread(target=registry.flush)
+        flushing.start()
+        assert in_commit.wait(5)
+        verdicts = []
+        classify = threading.Thread(
+            target=lambda: verdicts.append(registry.sequence("term-1", "0a1b2c3d", 3).verdict))
+        classify.start()
+        classify.join(5)
+        done_during_commit = not classify.is_alive()
+        release.set()
+        flushing.join(5)
+        classify.join(5)
+        assert done_during_commit and verdicts == [FRESH]
+    finally:
+        registry.close()
