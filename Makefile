@@ -41,12 +41,14 @@ micropython: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.queue_throughput
+	$(BIN)/python -m bench.day_size
 	$(BIN)/python -m bench.http_latency
 	$(BIN)/python -m bench.estimate_cost
 	$(BIN)/python -m bench.page_load
 	$(BIN)/python -m bench.stream_readers
 	$(BIN)/python -m bench.firmware_memory
 	$(BIN)/python -m bench.device_links
+	$(BIN)/python -m bench.ota_transfer
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .cache
