@@ -37,10 +37,11 @@ BATCH = 500
 
 
 class WalkedScreens(displays.Screens):
-    """The screens as computed before issue 12: a walk over every ticket of the day."""
+    """The screens as computed before issue 12: the hall and the last served by a walk over
+    every ticket of the day."""
 
     def __init__(self, state: QueueState):
-        self.state = state
+        super().__init__(state)
         served: dict[int | None, Any] = {}
         called = []
         for t in state.tickets.values():
@@ -54,12 +55,7 @@ class WalkedScreens(displays.Screens):
         called.sort(key=lambda t: t.last_call_at, reverse=True)
         self.hall = tuple(f"{t.label}>{t.counter}" for t in called[:displays.HALL_LINES]) \
             or (displays.IDLE,)
-        self._served_labels = {k: t.label for k, t in served.items()}
-
-    def of(self, device: Device) -> tuple[str, ...]:
-        if device.role == "feedback":
-            return (self._served_labels.get(device.counter, displays.IDLE),)
-        return super().of(device)
+        self.served = {k: t.label for k, t in served.items()}
 
 
 def boards(counters: list[int]) -> list[Device]:
@@ -93,24 +89,20 @@ class Day:
         self.board = DisplayBoard()
         self.events: list[dict[str, Any]] = []
         b.service.bus.listen(self.events.extend)
-        b.service.read(lambda st: self.board.everything(st, self.devices, 0))
+        self.board.everything(b.service.read(displays.Screens), self.devices, 0)
 
     def run(self, ops: int, walked: bool) -> float:
         """CPU seconds per command for `ops` mixed commands, each followed by its refresh."""
         b = self.bench
         service, clock = b.service, b.clock
-        screens = displays.Screens
-        displays.Screens = WalkedScreens if walked else screens  # type: ignore[misc]
-        try:
-            cpu = time.process_time()
-            for command, source, rid in mix_commands(b, ops):
-                clock.advance(0.2)
-                service.execute(command, source, rid)
-                events, self.events[:] = list(self.events), []
-                service.read(lambda st: self.board.changes(st, self.devices, events))
-            return (time.process_time() - cpu) / ops
-        finally:
-            displays.Screens = screens  # type: ignore[misc]
+        screens = WalkedScreens if walked else displays.Screens
+        cpu = time.process_time()
+        for command, source, rid in mix_commands(b, ops):
+            clock.advance(0.2)
+            service.execute(command, source, rid)
+            events, self.events[:] = list(self.events), []
+            self.board.changes(service.read(screens), self.devices, events)  # as the gateway
+        return (time.process_time() - cpu) / ops
 
 
 def main(argv: list[str] | None = None) -> int:

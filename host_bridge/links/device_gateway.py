@@ -39,7 +39,7 @@ from ..domain import commands as c
 from ..domain.errors import Conflict, DomainError
 from ..service.queue_service import QueueService
 from ..service.requests import Request
-from .displays import IDLE, DisplayBoard, Show
+from .displays import IDLE, DisplayBoard, Screens, Show
 from .registry import OLD, RETIRED, Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
@@ -266,9 +266,10 @@ class DeviceGateway:
 
     # -- displays ----------------------------------------------------------------------------
     def _screens(self, devices: list[Device]) -> list[Show]:
-        with self._board_lock:
-            return self.service.read(lambda state: self.board.everything(
-                state, devices, self.service.store.last_seq()))
+        with self._board_lock:  # read and applied in the state's order: no older screen last
+            screens, version = self.service.read(
+                lambda state: (Screens(state), self.service.store.last_seq()))
+            return self.board.everything(screens, devices, version)
 
     def send_all_shows(self, link: str | None = None) -> None:
         """Every device's current show again (start-up, a broker reconnect, a port back)."""
@@ -310,8 +311,9 @@ class DeviceGateway:
 
     def _refresh(self, events: list[dict[str, Any]]) -> None:
         devices = self.registry.all()
-        with self._board_lock:
-            shows = self.service.read(lambda state: self.board.changes(state, devices, events))
+        with self._board_lock:  # read and applied in the state's order: no older screen last
+            screens = self.service.read(Screens)  # the queue's lock for O(counters) only
+            shows = self.board.changes(screens, devices, events)
         by_id = {d.id: d for d in devices}
         for show in shows:
             self._send_show(by_id[show.device], show)

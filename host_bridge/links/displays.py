@@ -63,24 +63,30 @@ def called_line(state: QueueState, counter: int) -> str:
 
 
 class Screens:
-    """Every screen of the site at one state. The hall's latest calls and the last served
-    tickets come from the state's CallBoard, kept as events apply: a refresh costs
-    O(devices), whatever the number of tickets the day has seen."""
+    """Every screen of the site at one moment: read from the queue state (under its lock) in
+    O(counters) — the hall's latest calls and the last served tickets are kept by the state as
+    events apply (domain/call_board.py) — and kept as plain values, so the shows are made
+    from it after the lock is released, whatever the number of devices and tickets."""
 
     def __init__(self, state: QueueState):
-        self.state = state
-        self.hall = tuple(f"{t.label}>{t.counter}" for t in state.calls.latest(HALL_LINES)) \
+        calls = state.calls
+        self.hall = tuple(f"{t.label}>{t.counter}" for t in calls.latest(HALL_LINES)) \
             or (IDLE,)
+        self.terminal = {n: terminal_line(state, n) for n in state.counters}
+        self.called = {n: called_line(state, n) for n in state.counters}
+        self.waiting = {n: waiting_at(state, n) for n in state.counters}
+        self.open = {n for n, k in state.counters.items() if k.status is CounterStatus.OPEN}
+        served = {n: calls.last_served(n) for n in (*state.counters, None)}
+        self.served = {n: t.label for n, t in served.items() if t is not None}
 
     def of(self, device: Device) -> tuple[str, ...]:
         if device.role == "counter":
-            return (terminal_line(self.state, device.counter),)
+            return (self.terminal.get(device.counter, CLOSED),)
         if device.role == "display":
-            return (called_line(self.state, device.counter),)
+            return (self.called.get(device.counter, IDLE),)
         if device.role == "hall":
             return self.hall
-        last = self.state.calls.last_served(device.counter)
-        return (last.label if last is not None else IDLE,)
+        return (self.served.get(device.counter, IDLE),)
 
 
 def screen(state: QueueState, device: Device) -> tuple[str, ...]:
@@ -99,12 +105,11 @@ class DisplayBoard:
         self.sent: dict[str, Show] = {}
         self._waiting: dict[int, int] = {}  # counter -> people waiting at the last refresh
 
-    def everything(self, state: QueueState, devices: Iterable[Device],
+    def everything(self, screens: Screens, devices: Iterable[Device],
                    version: int) -> list[Show]:
         """Every device's current screen, without blink or beep: at start-up, after a broker
         reconnect. A device keeps its last version when its screen is unchanged."""
         out = []
-        screens = Screens(state)
         for dev in devices:
             lines = screens.of(dev)
             last = self.sent.get(dev.id)
@@ -113,11 +118,10 @@ class DisplayBoard:
             show = Show(dev.id, v, lines)
             self.sent[dev.id] = show
             out.append(show)
-        for number in state.counters:
-            self._waiting[number] = waiting_at(state, number)
+        self._waiting.update(screens.waiting)
         return out
 
-    def changes(self, state: QueueState, devices: Iterable[Device],
+    def changes(self, screens: Screens, devices: Iterable[Device],
                 events: list[dict[str, Any]]) -> list[Show]:
         """The shows that events (public events, as the bus carries them) make necessary."""
         if not events:
@@ -125,14 +129,11 @@ class DisplayBoard:
         version = max(ev["seq"] for ev in events)
         called = {ev["counter"] for ev in events if ev["type"] in _CALLS}
         queue_grew = set()
-        for number in state.counters:
-            now_waiting = waiting_at(state, number)
-            open_ = state.counters[number].status is CounterStatus.OPEN
-            if now_waiting and not self._waiting.get(number, 0) and open_:
+        for number, now_waiting in screens.waiting.items():
+            if now_waiting and not self._waiting.get(number, 0) and number in screens.open:
                 queue_grew.add(number)  # a closed or paused counter's agent is not there
             self._waiting[number] = now_waiting
         out = []
-        screens = Screens(state)
         for dev in devices:
             lines = screens.of(dev)
             blink = BLINK_S if (dev.role == "display" and dev.counter in called) or \
