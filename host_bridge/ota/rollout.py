@@ -51,6 +51,7 @@ class Updates:
         self._manifests: dict[tuple[str, int, bytes], bytes] = {}
         self._fetches: dict[str, tuple[float, int]] = {}  # device -> (second, fetches in it)
         self._lock = threading.Lock()
+        self._idle = False  # the last round found no rollout running
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -73,7 +74,10 @@ class Updates:
 
     def round(self, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
+        if self._idle and not self.store.changed():
+            return  # no rollout, and nobody wrote one since: not a table read a second
         rollout = self.store.active()
+        self._idle = rollout is None
         if rollout is None:
             return
         targets = self.store.targets(rollout.id)

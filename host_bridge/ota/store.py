@@ -95,6 +95,8 @@ class UpdateStore:
         self.db.executescript(_SCHEMA)
         self._lock = threading.Lock()
         self._builds: dict[int, Build] = {}  # builds are never changed: cached once read
+        self._version = self.db.execute("PRAGMA data_version").fetchone()[0]  # at the last look
+        self._wrote = False  # committed through this store since the last changed()
 
     def close(self) -> None:
         self.db.close()
@@ -136,6 +138,16 @@ class UpdateStore:
                                                                       for p, d in files))
         return b
 
+    def changed(self) -> bool:
+        """Has anything been committed to the file since the last call: by another process
+        (SQLite's data_version, no table read), or through this store? The bridge's rounds
+        skip the file while idle."""
+        with self._lock:
+            version = self.db.execute("PRAGMA data_version").fetchone()[0]
+            seen, self._version = self._version, version
+            wrote, self._wrote = self._wrote, False
+        return wrote or seen != version
+
     # -- rollouts ----------------------------------------------------------------------------
     def start_rollout(self, targets: list[tuple[str, int, int]], wave: int,
                       confirm_s: int) -> int:
@@ -154,6 +166,7 @@ class UpdateStore:
                     "VALUES (?, ?, ?, ?, 'waiting', ?)",
                     [(rid, d, b, s, now) for d, b, s in targets])
                 self.db.execute("COMMIT")
+                self._wrote = True
             except BaseException:
                 self.db.execute("ROLLBACK")
                 raise
@@ -191,3 +204,4 @@ class UpdateStore:
         with self._lock:
             self.db.execute("UPDATE ota_rollouts SET state=?, reason=? WHERE id=? AND state=?",
                             (state, reason, rollout, RUNNING))
+            self._wrote = True

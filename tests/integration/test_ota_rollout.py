@@ -237,3 +237,28 @@ def test_device_update_builds_plans_and_reports_and_stops(tmp_path):
         assert "main.py" not in files and "fw_swap.py" not in files  # the boot's own code
     finally:
         store.close()
+
+
+def test_an_idle_bridge_skips_the_file_yet_sees_a_rollout_at_once(tmp_path):
+    """Without a rollout the rounds do not read the tables every second; a rollout written by
+    another process (the CLI) or through the bridge's own store is seen at the next round."""
+    rig = Rig(tmp_path, [("term-1", "counter"), ("term-2", "counter")])
+    build = rig.store.add_build("counter", "mqtt", "0.1.0+x", FILES).build
+    rig.updates.round(now=0)
+    reads = []
+    active = rig.store.active
+    rig.store.active = lambda: reads.append(1) or active()  # type: ignore[method-assign]
+    rig.updates.round(now=1)
+    rig.updates.round(now=2)
+    assert reads == []  # idle: nothing read
+    rig.store.start_rollout([("term-1", build, 0)], 1, 300)  # through the bridge's store
+    rig.updates.round(now=3)
+    assert rig.offers() == ["term-1"]
+    rig.report("term-1", build, build, "confirmed")
+    rig.updates.round(now=4)  # done: idle again
+    other = UpdateStore(str(tmp_path / "devices.db"))  # another process: the CLI
+    other.start_rollout([("term-2", build, 0)], 1, 300)
+    other.close()
+    rig.updates.round(now=5)
+    rig.updates.round(now=6)
+    assert rig.offers() == ["term-2"]
