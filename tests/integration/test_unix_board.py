@@ -553,8 +553,9 @@ def test_a_thousand_presses_and_shows_in_a_fixed_heap_without_growth(rig: LinkRi
     docs/performance.md): no MemoryError, and what the board holds after a collection
     (gc.mem_alloc()) does not grow from the first hundred cycles to the last hundred. Each
     reading adds what happens to be in flight (a packet, a message: up to ~800 B here), so the
-    floor of each hundred is compared: the board's own state, which a leak would raise by its
-    size times 900. The first ten cycles are left out: buffers reach their size there."""
+    floor of each hundred is compared, within 512 B: the board's own state, which a leak would
+    raise by its size times 900. The first ten cycles are left out: buffers reach their size
+    there."""
     cycles = int(os.environ.get("SUIVANT_CYCLES", CYCLES))
     window = min(100, cycles // 2)
     unix = board(rig, tmp_path, heap=CYCLES_HEAP, firmware=firmware_mpy(tmp_path / "mpy"))
@@ -584,6 +585,9 @@ def test_a_thousand_presses_and_shows_in_a_fixed_heap_without_growth(rig: LinkRi
               f"{median(last)}); free at the end {free} B")
         assert rig.history().count("TicketCalled") == cycles
         assert not [line for line in unix.output if "MemoryError" in line], unix.output
-        assert min(last) <= min(first[len(first) // 10:]), f"{first} {last}"
+        # A leak keeps at least one 16-byte block per cycle: 14 KB over the 900 cycles between
+        # the two windows. The floors themselves move by a block or a few between runs (a CI
+        # run saw 100,000 then 100,064 B), so a few blocks' slack, far below any leak.
+        assert min(last) <= min(first[len(first) // 10:]) + 512, f"{first} {last}"
     finally:
         unix.stop()
