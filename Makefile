@@ -6,8 +6,10 @@ STAMP  := $(VENV)/.installed
 
 # Debian packages the tests need, as package:binary: Chromium for the pages (Playwright drives
 # it; its own browser download cannot work here), espeak-ng for the hall's spoken calls,
-# Mosquitto for the device links (each test starts its own broker on a free port).
-DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto
+# Mosquitto for the device links (each test starts its own broker on a free port), openssl
+# for the boards' TLS tests (a CA and a broker certificate made per test).
+DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto \
+	openssl:/usr/bin/openssl
 
 .PHONY: demo test bench micropython clean debian-packages
 
