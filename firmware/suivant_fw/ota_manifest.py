@@ -24,6 +24,7 @@ import hashlib
 
 from suivant_fw import ProtocolError
 from suivant_fw.mac import equal, hmac_sha256
+from suivant_fw.message import _is_hex, _uint  # the codec's number and hex rules (§1)
 
 try:
     from micropython import const
@@ -72,15 +73,6 @@ def _name_ok(path):
         if not ("a" <= c <= "z" or "0" <= c <= "9" or c == "_"):
             return False
     return True
-
-
-def _uint(s):
-    if not s or len(s) > 10 or (len(s) > 1 and s[0] == "0"):
-        return -1
-    for c in s:
-        if not "0" <= c <= "9":
-            return -1
-    return int(s)
 
 
 def _text_ok(s):
@@ -137,11 +129,8 @@ def parse(text, key):
         if len(parts) != 4 or parts[0] != "file" or not _name_ok(parts[1]):
             raise ProtocolError("bad_manifest", "file line")
         size, sha = _uint(parts[2]), parts[3]
-        if not 0 < size <= FILE_MAX or len(sha) != 64:
+        if not 0 < size <= FILE_MAX or not _is_hex(sha, 64):
             raise ProtocolError("bad_manifest", "file size or hash")
-        for c in sha:
-            if not ("0" <= c <= "9" or "a" <= c <= "f"):
-                raise ProtocolError("bad_manifest", "file hash")
         for f in files:
             if f[0] == parts[1]:
                 raise ProtocolError("bad_manifest", "file listed twice")
