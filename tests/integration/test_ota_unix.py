@@ -18,7 +18,7 @@ import pytest
 
 from host_bridge.ota.plan import BOARD_MPY
 from host_bridge.ota.store import DONE, HALTED
-from host_bridge.provisioning.firmware_build import PACKAGE, role_files
+from host_bridge.provisioning.firmware_build import PACKAGE, role_files, version_of
 from link_rig import LinkRig
 from mosquitto_broker import MosquittoBroker
 from simulators.flash_board import FlashBoard
@@ -90,7 +90,7 @@ def flash_board(rig: LinkRig, tmp_path: Path, device: str = "term-3",
 
 
 def flashed_version() -> str:
-    return flashed_files()[f"{PACKAGE}/MANIFEST"].decode().split("\n", 1)[0].split(" ", 1)[1]
+    return version_of(flashed_files())
 
 
 def firmware_of(rig: LinkRig, device: str) -> str | None:
@@ -304,7 +304,7 @@ def test_a_board_on_a_serial_line_is_updated_over_that_line(settings, clock, tmp
         serial_link=link)
     try:
         rig.start_bridge()
-        first = flashed[f"{PACKAGE}/MANIFEST"].decode().split("\n", 1)[0].split(" ", 1)[1]
+        first = version_of(flashed)
         wait_for(lambda: firmware_of(rig, "term-3") == first, 30, "the board says hello")
         build = new_build(rig.update_store, "0.1.0+serial", link="serial")
         rid = rollout(rig, [("term-3", build, 0)])
