@@ -19,6 +19,8 @@ sim_hal.py on the desktop; both are duck-typed, no base class to load):
                               IDF heap or None); Wi-Fi RSSI in dBm, or None
     net_up()                  async: Wi-Fi connected (OSError if it cannot)
     open_connection(host, port, tls)   async: (reader, writer), asyncio streams
+    net_ok(), link_result(e)  optional, for the MQTT link (link_mqtt.py's docstring): Wi-Fi
+                              still up; each connection's outcome (DNS retries, C8-C10 codes)
     open_serial(serial_cfg)   (reader, writer) for the serial link
 
 One loop does the local work every LOOP_MS: sample the buttons, let the device keep its
