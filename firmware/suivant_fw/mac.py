@@ -11,12 +11,19 @@ except ImportError:  # CPython: the bridge imports this module too
     def const(x):  # type: ignore[misc]  # the stub's const is generic; this one is Any -> Any
         return x
 
+try:  # CPython (the bridge checks and signs every line): its C implementation, same result
+    from hmac import compare_digest as _compare, digest as _digest
+except ImportError:  # MicroPython has no hmac module
+    _digest = _compare = None
+
 _BLOCK = const(64)  # SHA-256 block size in bytes
 TAG_LEN = const(16)  # hex digits of the mac field
 
 
 def hmac_sha256(key, data):
     """HMAC-SHA256(key, data) -> 32 bytes, as RFC 2104 (and CPython's hmac) computes it."""
+    if _digest is not None:
+        return _digest(key, data, "sha256")
     if len(key) > _BLOCK:
         key = hashlib.sha256(key).digest()
     ipad = bytearray(_BLOCK)
@@ -45,6 +52,8 @@ def equal(a, b):
         a = a.encode("utf-8")
     if isinstance(b, str):
         b = b.encode("utf-8")
+    if _compare is not None:
+        return _compare(a, b)
     if len(a) != len(b):
         return False
     diff = 0

@@ -5,6 +5,7 @@ Plain frozen dataclasses built by the config loader; the domain never reads file
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import time
 
 
@@ -69,10 +70,19 @@ class Site:
     hours: OpeningHours = OpeningHours()
 
     def service(self, service_id: str) -> Service | None:
-        return next((s for s in self.services if s.id == service_id), None)
+        return self._services_by_id.get(service_id)
 
     def counter(self, number: int) -> Counter | None:
-        return next((c for c in self.counters if c.number == number), None)
+        return self._counters_by_number.get(number)
+
+    # looked up on every command and every screen: a dict, not a walk of 200 counters
+    @cached_property
+    def _services_by_id(self) -> dict[str, Service]:
+        return {s.id: s for s in reversed(self.services)}  # the first of a duplicate id wins
+
+    @cached_property
+    def _counters_by_number(self) -> dict[int, Counter]:
+        return {c.number: c for c in reversed(self.counters)}
 
     def category(self, category_id: str) -> PriorityCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)
