@@ -2,6 +2,7 @@
 
     python -m bench.profile_server                       # 8 client processes, 2000 requests/phase
     python -m bench.profile_server --clients 1 --requests 1000 --top 40
+    python -m bench.profile_server --day 10000           # the day already holds 10,000 tickets
 
 The bridge runs in this process (uvicorn.Server on the FastAPI app from host_bridge.bootstrap,
 the same wiring as `suivant serve`), with a cProfile.Profile in every thread: the event loop
@@ -14,6 +15,7 @@ each thread's CPU time is profiled (--timer cpu): the question is where the CPU 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import asyncio
 import cProfile
 import os
@@ -28,10 +30,11 @@ from pathlib import Path
 
 import uvicorn
 
+from host_bridge.api.limits import Limits
 from host_bridge.bootstrap import build
 
 from ._common import ROOT, bench_settings
-from .http_latency import free_port
+from .http_latency import fill_day, free_port
 
 # functions whose cumulative time says which layer the time is in (name, file suffix)
 LAYERS = [
@@ -107,11 +110,19 @@ def main(argv: list[str] | None = None) -> int:
                    help="cpu (default): each thread's CPU time, so waits for the GIL, a lock or "
                         "fsync count nothing; wall: elapsed time, waits included")
     p.add_argument("--save", help="also write the merged profile here (pstats format)")
+    p.add_argument("--day", type=int, default=0, metavar="TICKETS",
+                   help="tickets the day holds before the bridge starts (made as "
+                        "bench.http_latency makes them; default 0: a fresh database)")
     args = p.parse_args(argv)
 
     directory = tempfile.mkdtemp(prefix="suivant-profile-")
     try:
         settings = bench_settings(str(Path(directory, "queue.db")), args.sync)
+        # the load takes tickets as fast as it can from loopback: listed as a site lists its
+        # kiosk (as bench_config_text does for bench.http_latency's server)
+        settings = dataclasses.replace(settings, limits=Limits(unlimited_addresses=("127.0.0.1",)))
+        if args.day:
+            fill_day(settings.db_path, args.day, 2026)
         bridge = build(settings)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(bridge.app, host="127.0.0.1", port=port,
