@@ -9,7 +9,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import Counter as Tally
 from collections import deque
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from . import commands as c
 from . import events as e
@@ -20,7 +20,7 @@ from .errors import (
     SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from .estimate import (
-    ARRIVAL_WINDOW, OpenCounter, WaitEstimate, estimate_wait, service_time,
+    ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
 )
 from .selection import index_in, people_ahead, pick_next
 from .site import Counter, Service, Site
@@ -60,6 +60,10 @@ class QueueState:
         self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
             s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
         self.calls = CallBoard()  # the latest calls, the last served: what the boards show
+        # each service's time from its recent_minutes, as every estimate reads them: one made
+        # again only when a time is added to it (served, absent); all when the day starts or
+        # the site changes
+        self._times: dict[str, ServiceTime] = {}
 
     # ----- reading -------------------------------------------------------------------------
     def counter_config(self, number: int) -> Counter:
@@ -97,19 +101,24 @@ class QueueState:
         if self.site.service(service_id) is None:
             return None
         counters = []
+        as_of = self.as_of.astimezone(timezone.utc) if self.as_of is not None else None
         for k in self.site.counters:
             state = self.counters[k.number]
             if state.status is not CounterStatus.OPEN:
                 continue
             current = self.tickets.get(state.ticket_id) if state.ticket_id else None
             busy_for = 0.0
-            if current is not None and current.called_at is not None and self.as_of is not None:
-                busy_for = max(0.0, minutes(current.called_at, self.as_of))
+            if current is not None and current.called_at is not None and as_of is not None:
+                # elapsed.minutes(called_at, as_of), with as_of in UTC once for every counter
+                busy_for = max(0.0, (as_of - current.called_at.astimezone(timezone.utc))
+                               .total_seconds() / 60)
             counters.append(OpenCounter(k.services, current.service if current else None,
                                         busy_for))
         waiting = {s: len(line) for s, line in self.waiting.items()}
-        times = {s.id: service_time(self.recent_minutes[s.id], s.default_service_minutes)
-                 for s in self.site.services}
+        times = self._times
+        for s in self.site.services:
+            if s.id not in times:
+                times[s.id] = service_time(self.recent_minutes[s.id], s.default_service_minutes)
         arrivals = {}
         if self.as_of is not None:
             since = self.as_of - timedelta(minutes=ARRIVAL_WINDOW)
@@ -304,6 +313,7 @@ class QueueState:
         if used:
             raise SiteChangeRefused(f"counter {used[0]} was used today: remove it after today")
         self.site = site
+        self._times.clear()
         for sid in kept_services:
             self.waiting.setdefault(sid, [])
             self.priority_waiting.setdefault(sid, [])
@@ -351,6 +361,7 @@ class QueueState:
         self.issued_today = 0
         for recent in (*self.recent_minutes.values(), *self.recent_issues.values()):
             recent.clear()  # a restart replays only today: keep both paths equal
+        self._times.clear()
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
         self.counters_used_today.clear()
@@ -406,6 +417,7 @@ class QueueState:
         no-show, calling them again, takes the counter's time as well)."""
         if ticket.called_at is not None and ticket.service in self.recent_minutes:
             self.recent_minutes[ticket.service].append(minutes(ticket.called_at, at))
+            self._times.pop(ticket.service, None)
 
     def _on_served(self, ev: e.TicketServed) -> None:
         ticket = self._end(ev.ticket_id, TicketStatus.SERVED, ev.at)

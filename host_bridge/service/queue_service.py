@@ -10,7 +10,6 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
@@ -20,6 +19,7 @@ from ..domain.errors import DomainError, UnknownFaqEntry
 from ..domain.indicators import Indicators, Tally, indicators, tally
 from ..domain.queue import QueueState
 from ..domain.site import Site
+from ..store.event_codec import event_body
 from ..store.sqlite_store import Record, SqliteStore, StoredAnswer, StoredEvent
 from .requests import Request, Stale, fingerprint, replay, replay_result
 from .bus import EventBus
@@ -59,7 +59,7 @@ class QueueService:
         now = self.clock.now().astimezone(self.tz)
         if self.state.needs_day(now):
             command = c.StartDay(now.date())
-            self._commit(Record(self.state.decide(command, now), None, SYSTEM), command, now)
+            self._commit(self.state.decide(command, now), command, now, SYSTEM)
         return now
 
     def read(self, fn: Callable[[QueueState], T]) -> T:
@@ -80,8 +80,7 @@ class QueueService:
                     return replay(earlier, fingerprint(command))
             now = self._start_day_if_due()
             events = self.state.decide(command, now)  # raises DomainError: nothing changed
-            return self._commit(Record(events, None, source, request_id, fingerprint(command)),
-                                command, now)
+            return self._commit(events, command, now, source, request_id)
 
     def execute_batch(self, requests: list[Request]) -> list[dict[str, Any] | DomainError]:
         """Several requests decided in order, each on the state the previous left, and
@@ -118,9 +117,10 @@ class QueueService:
             except BaseException:
                 self.state = self._rebuild()
                 raise
-            published = [public_event(s, ev, self.state)
+            state = self.state
+            published = [public_event(s, ev, state, body)
                          for record, item_seqs in zip(records, seqs)
-                         for s, ev in zip(item_seqs, record.events)]
+                         for s, ev, body in zip(item_seqs, record.events, record.bodies or ())]
             if published:
                 self.bus.publish(published)
             return results
@@ -156,21 +156,27 @@ class QueueService:
             self.state.apply(event)
         answer = self._answer(r.command)
         return Record(events, answer, r.source, r.request_id, fingerprint(r.command),
-                      order), answer
+                      order, [event_body(ev) for ev in events]), answer
 
-    def _commit(self, record: Record, command: c.Command, now: datetime) -> dict[str, Any]:
+    def _commit(self, events: list[Any], command: c.Command, now: datetime, source: str,
+                request_id: str | None = None) -> dict[str, Any]:
+        state = self.state
         try:
-            for event in record.events:
-                self.state.apply(event)
+            for event in events:
+                state.apply(event)
             answer = self._answer(command)
-            seqs = self.store.commit(now.date().isoformat(), replace(record, answer=answer))
+            # each event's fields as JSON values, once: the store's row and the public stream's
+            bodies = [event_body(ev) for ev in events]
+            seqs = self.store.commit(now.date().isoformat(), Record(
+                events, answer, source, request_id,
+                fingerprint(command) if request_id is not None else None, bodies=bodies))
         except BaseException:
             # the state moved ahead of the disk: put it back to what the disk says
             self.state = self._rebuild()
             raise
-        if record.events:
-            self.bus.publish([public_event(s, ev, self.state)
-                              for s, ev in zip(seqs, record.events)])
+        if events:
+            self.bus.publish([public_event(s, ev, state, body)
+                              for s, ev, body in zip(seqs, events, bodies)])
         return answer
 
     def _answer(self, command: c.Command) -> dict[str, Any]:

@@ -7,7 +7,7 @@ its place in its source's order, and how a repeat of it is answered.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ..domain import commands as c
@@ -47,15 +47,25 @@ class StoredRefusal(DomainError):
         self.code = code
 
 
+# what the entry point chose, left out of the fingerprint
+_CHOSEN = {c.IssueTicket: "ticket_id", c.GiveFeedback: "label"}
+_ASKED: dict[type, tuple[str, ...]] = {}  # per command type: its other fields, sorted
+
+
+def _asked(kind: type) -> tuple[str, ...]:
+    names = _ASKED.get(kind)
+    if names is None:
+        names = _ASKED[kind] = tuple(sorted(f.name for f in fields(kind)
+                                            if f.name != _CHOSEN.get(kind)))
+    return names
+
+
 def fingerprint(command: c.Command) -> str:
     """What was asked, without what the entry point chose for it (a new ticket's id, the
-    label a feedback terminal was showing when the vote arrived)."""
-    fields = asdict(command)
-    if isinstance(command, c.IssueTicket):
-        fields.pop("ticket_id")
-    if isinstance(command, c.GiveFeedback):
-        fields.pop("label")
-    return f"{type(command).__name__}{sorted(fields.items())}"
+    label a feedback terminal was showing when the vote arrived). The text is stored with
+    the answer and compared with a repeat's, across versions: it stays the repr of the
+    sorted (name, value) pairs (the fields are plain values: str, int, None)."""
+    return f"{type(command).__name__}{[(n, getattr(command, n)) for n in _asked(type(command))]}"
 
 
 def replay_result(earlier: StoredAnswer, asked: str) -> dict[str, Any] | DomainError:

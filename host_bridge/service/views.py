@@ -12,6 +12,7 @@ from ..domain import events as e
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..domain.tickets import Ticket, TicketStatus
+from ..store.event_codec import event_body
 
 
 def _iso(dt) -> str | None:
@@ -76,17 +77,19 @@ def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
             "estimate_for_new_ticket": estimate_view(state, service_id, len(waiting))}
 
 
-def public_event(seq: int, event: e.Event, state: QueueState) -> dict[str, Any]:
-    """An event for the public stream: the ticket id swapped for its label and service."""
-    # a shallow read of the fields: dataclasses.asdict deep-copies, on every command
-    body = {f.name: getattr(event, f.name) for f in dataclasses.fields(event)
-            if f.name not in ("ticket_id", "expired")}
-    body = {k: (_iso(v) if hasattr(v, "isoformat") else v) for k, v in body.items()}
-    ticket_id = getattr(event, "ticket_id", None)
+def public_event(seq: int, event: e.Event, state: QueueState,
+                 body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An event for the public stream: the ticket id swapped for its label and service.
+    `body`: the event's fields as JSON values (event_codec.event_body), if already made for
+    the store: they are read, not changed."""
+    out = {"seq": seq, "type": type(event).__name__,
+           **(body if body is not None else event_body(event))}
+    ticket_id = out.pop("ticket_id", None)
+    expired = out.pop("expired", None)
     if ticket_id is not None and ticket_id in state.tickets:
         ticket = state.tickets[ticket_id]
-        body["label"] = ticket.label
-        body.setdefault("service", ticket.service)
-    if isinstance(event, e.DayStarted):
-        body["expired"] = len(event.expired)
-    return {"seq": seq, "type": type(event).__name__, **body}
+        out["label"] = ticket.label
+        out.setdefault("service", ticket.service)
+    if expired is not None:  # a day start: how many tickets the previous day left, not their ids
+        out["expired"] = len(expired)
+    return out

@@ -9,6 +9,14 @@ from typing import Any
 from ..domain.events import EVENT_TYPES, Event
 
 
+# per event type, its field names in declaration order: dataclasses.fields() on every event
+# of every command cost more than the encoding itself
+FIELD_NAMES: dict[type, tuple[str, ...]] = {
+    cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in EVENT_TYPES.values()}
+# one encoder, made once (json.dumps with any option makes a new JSONEncoder per call)
+encode_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
@@ -17,9 +25,13 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def event_body(event: Event) -> dict[str, Any]:
+    """The event's fields as JSON values (times as ISO text), in declaration order."""
+    return {name: _plain(getattr(event, name)) for name in FIELD_NAMES[type(event)]}
+
+
 def event_to_json(event: Event) -> str:
-    body = {f.name: _plain(getattr(event, f.name)) for f in dataclasses.fields(event)}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
+    return encode_compact(event_body(event))
 
 
 def _typed(kind: str, value: Any, tz: tzinfo | None) -> Any:
@@ -38,7 +50,13 @@ def _typed(kind: str, value: Any, tz: tzinfo | None) -> Any:
     return value
 
 
+# per event type, (field name, its annotation as text): what _typed converts by
+FIELD_KINDS: dict[type, tuple[tuple[str, str], ...]] = {
+    cls: tuple((f.name, str(f.type)) for f in dataclasses.fields(cls))
+    for cls in EVENT_TYPES.values()}
+
+
 def event_from_json(type_name: str, text: str, tz: tzinfo | None = None) -> Event:
     cls = EVENT_TYPES[type_name]
     body = json.loads(text)
-    return cls(**{f.name: _typed(str(f.type), body[f.name], tz) for f in dataclasses.fields(cls)})
+    return cls(**{name: _typed(kind, body[name], tz) for name, kind in FIELD_KINDS[cls]})

@@ -13,7 +13,7 @@ from datetime import tzinfo
 from typing import Any
 
 from ..domain.events import Event
-from .event_codec import event_from_json, event_to_json
+from .event_codec import encode_compact, event_body, event_from_json
 
 SCHEMA_VERSION = 1
 _SCHEMA = """
@@ -55,6 +55,11 @@ CREATE TABLE IF NOT EXISTS faq_views (
 """
 
 
+_INSERT_EVENT = "INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)"
+_INSERT_ANSWER = ("INSERT INTO requests (source, request_id, answer, last_seq, fingerprint, day) "
+                  "VALUES (?,?,?,?,?,?)")
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     seq: int
@@ -72,6 +77,9 @@ class Record:
     request_id: str | None = None
     fingerprint: str | None = None
     order: tuple[str, int] | None = None
+    # the events' fields as JSON values (event_codec.event_body), if the caller made them
+    # already (it shows the same to the public stream): None, the store makes them
+    bodies: list[dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -157,16 +165,14 @@ class SqliteStore:
             out = []
             for r in records:
                 seqs = []
-                for event in r.events:
-                    cur = db.execute("INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)",
-                                     (day, type(event).__name__, event.at.isoformat(),
-                                      event_to_json(event)))
+                bodies = r.bodies if r.bodies is not None else map(event_body, r.events)
+                for event, body in zip(r.events, bodies):
+                    cur = db.execute(_INSERT_EVENT, (day, type(event).__name__, body["at"],
+                                                     encode_compact(body)))
                     seqs.append(cur.lastrowid)
                 if r.request_id is not None:
-                    db.execute("INSERT INTO requests (source, request_id, answer, last_seq, "
-                               "fingerprint, day) VALUES (?,?,?,?,?,?)",
-                               (r.source, r.request_id, json.dumps(r.answer, ensure_ascii=False),
-                                seqs[-1] if seqs else None, r.fingerprint, day))
+                    db.execute(_INSERT_ANSWER, (r.source, r.request_id, encode_compact(r.answer),
+                                                seqs[-1] if seqs else None, r.fingerprint, day))
                 if r.order is not None:
                     db.execute("INSERT INTO request_order VALUES (?,?,?) ON CONFLICT (source) "
                                "DO UPDATE SET stream=excluded.stream, position=excluded.position",
