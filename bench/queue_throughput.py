@@ -28,6 +28,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -130,6 +131,7 @@ class Bench:
             self.service.execute(c.OpenCounter(number), AGENT)
         self.published = 0
         self.service.bus.listen(self._on_publish)
+        self._issues: deque[tuple[c.Command, str, str]] = deque()
 
     def close(self) -> None:
         self.service.store.close()
@@ -137,12 +139,22 @@ class Bench:
     def waiting(self) -> int:
         return sum(len(q) for q in self.service.state.waiting.values())
 
-    def issue_command(self) -> tuple[c.Command, str, str]:
-        rng = self.rng
+    def prepare_issues(self, n: int) -> None:
+        """Make the next `n` tickets' commands now, outside the timed loop: what the entry
+        point does before it calls execute (the service, a new ticket id, the kiosk's key) is
+        not the service's cost, and made in the loop it took 4-5 % of the mix's time."""
+        rng = random.Random(self.rng.getrandbits(64))
+        self._issues.extend(self._issue_command(rng) for _ in range(n))
+
+    def _issue_command(self, rng: random.Random) -> tuple[c.Command, str, str]:
         service = rng.choices(self.services, self.weights)[0]
         category = rng.choice(self.categories) if rng.random() < PRIORITY_SHARE else None
         # the kiosk's idempotency key: unique per press, as a retrying client would send
         return c.IssueTicket(service, new_ticket_id(), category), KIOSK, f"kiosk-{rng.getrandbits(64):016x}"
+
+    def issue_command(self) -> tuple[c.Command, str, str]:
+        """The next ticket's command: a prepared one (prepare_issues), else made now."""
+        return self._issues.popleft() if self._issues else self._issue_command(self.rng)
 
     def run(self, res: Result, commands) -> Result:
         """Time `execute` for each (command, source, request_id) the generator yields."""
@@ -192,11 +204,13 @@ def bench_service(directory: str, sync: str, mix_ops: int, issue_ops: int, next_
                   seed: int) -> list[Result]:
     out = []
     b = Bench(os.path.join(directory, f"mix-{sync}.db"), sync, seed)
+    b.prepare_issues(mix_ops)  # at most one ticket per command
     out.append(b.run(Result("mix issue+next", sync), mix_commands(b, mix_ops)))
     out[-1].note = f"line held at {MIX_LOW}-{MIX_HIGH}"
     b.close()
 
     b = Bench(os.path.join(directory, f"line-{sync}.db"), sync, seed)
+    b.prepare_issues(issue_ops)
     res = b.run(Result("issue only", sync), issue_commands(b, issue_ops))
     # how the cost of one issue grows with the waiting line (it is the n-th ticket in line)
     k = max(1, min(500, issue_ops // 10))
@@ -230,6 +244,7 @@ def print_table(results: list[Result], bare: dict[str, float]) -> None:
 
 def profile(directory: str, scenario: str, sync: str, ops: int, seed: int, top: int) -> None:
     b = Bench(os.path.join(directory, f"profile-{sync}.db"), sync, seed)
+    b.prepare_issues(ops)
     if scenario == "next":  # a line to drain, built outside the profile
         b.run(Result("issue only", sync), issue_commands(b, ops))
     gen = {"mix": mix_commands, "issue": issue_commands, "next": next_commands}[scenario](b, ops)
