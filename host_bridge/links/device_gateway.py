@@ -17,9 +17,12 @@ then against replays (the registry: a retired boot, or a seq older than any rese
   `refused` + the reason's code, or `error`: not applied, the device tries again later).
 Whatever is refused is counted (`rejected`, per reason) and logged, and changes nothing.
 
-Displays follow the queue, not the presses: committed events (from any entry point) reach a
-worker thread that computes the shows to send (displays.DisplayBoard), so a press's ack never
-waits for the displays and an HTTP call updates the boards too.
+Displays follow the queue, not the presses: committed events (from any entry point) are
+queued, and the shows they call for (displays.DisplayBoard) are computed by whichever thread
+takes them first: the press worker right after the acks of its batch (a burst of presses is
+decided, committed, acknowledged and drawn as one, in one thread), or the display worker
+(events from HTTP and the other entry points). Either way a press's ack never waits for the
+displays.
 """
 from __future__ import annotations
 
@@ -198,6 +201,7 @@ class DeviceGateway:
                 self.registry.flush()
                 return
             self._apply([first, *_waiting(self._presses, BATCH_MAX - 1)])
+            self._draw_waiting()  # the batch's own events: drawn now, not by another thread
             self.registry.flush()
 
     def _apply(self, batch: list[tuple[Device, Message, c.Command, bool]]) -> None:
@@ -301,13 +305,22 @@ class DeviceGateway:
             batch = self._events.get()
             if batch is None:
                 return
-            events = list(batch)
-            for more in _waiting(self._events, 10000):  # one refresh for all that is waiting
-                events += more
-            try:
-                self._refresh(events)
-            except Exception:
-                log.exception("display refresh failed; the next event tries again")
+            self._draw([batch])
+
+    def _draw_waiting(self) -> None:
+        """The events waiting now, drawn in this thread (a stop marker stays queued)."""
+        waiting = _waiting(self._events, 10000)
+        if waiting:
+            self._draw(waiting)
+
+    def _draw(self, batches: list[list[dict[str, Any]]]) -> None:
+        events = [ev for batch in batches for ev in batch]
+        for more in _waiting(self._events, 10000):  # one refresh for all that is waiting
+            events += more
+        try:
+            self._refresh(events)
+        except Exception:
+            log.exception("display refresh failed; the next event tries again")
 
     def _refresh(self, events: list[dict[str, Any]]) -> None:
         devices = self.registry.all()

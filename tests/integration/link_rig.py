@@ -75,8 +75,7 @@ class LinkRig:
     def stop_bridge(self) -> None:
         """The bridge stops (a kill: no goodbye on the broker beyond its last will)."""
         if self.mqtt is not None:
-            self.mqtt.client.loop_stop()
-            self.mqtt.client.socket() and self.mqtt.client.socket().close()  # type: ignore[union-attr]
+            self.mqtt.kill()
             self.mqtt = None
         if self.serial is not None:
             self.serial.stop()
