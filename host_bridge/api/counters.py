@@ -1,13 +1,13 @@
 """Counters: what an agent does at the desk (same commands as the « Suivant » terminal)."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from ..domain import commands as c
 from ..service.views import counter_view
 from .auth import may_act_at_counter
 from .errors import responses
-from .deps import IdempotencyKey, Service, Staff
+from .deps import Answer, IdempotencyKey, Service, Staff
 from .schemas import CounterNumber, TransferBody
 
 router = APIRouter(prefix="/api/counters", tags=["counters"])
@@ -40,9 +40,10 @@ def get_counter(number: CounterNumber, service: Service):
 
 
 def _action_route(name: str, command_type, summary: str) -> None:
-    def act(number: CounterNumber, service: Service, user: Staff, key: IdempotencyKey):
-        may_act_at_counter(user, number)
-        return service.execute(command_type(number), _user_source(user), key)
+    def act(number: CounterNumber, user: Staff, key: IdempotencyKey, request: Request):
+        may_act_at_counter(user, number)  # the service from the app's state: one dependency fewer
+        return Answer(request.app.state.service.execute(command_type(number),
+                                                        _user_source(user), key))
 
     act.__name__ = f"counter_{name}"
     router.add_api_route(f"/{{number}}/{name}", act, methods=["POST"], summary=summary,
@@ -58,4 +59,4 @@ for _name, (_command, _summary) in _ACTIONS.items():
 def transfer(number: CounterNumber, body: TransferBody, service: Service, user: Staff,
              key: IdempotencyKey):
     may_act_at_counter(user, number)
-    return service.execute(c.Transfer(number, body.service), _user_source(user), key)
+    return Answer(service.execute(c.Transfer(number, body.service), _user_source(user), key))

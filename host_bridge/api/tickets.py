@@ -10,7 +10,7 @@ from ..domain import commands as c
 from ..service.queue_service import new_ticket_id
 from ..service.views import ticket_view
 from .errors import responses
-from .deps import IdempotencyKey, Service
+from .deps import Answer, IdempotencyKey, Service
 from .schemas import IssueTicketBody, TicketId
 
 router = APIRouter(prefix="/api/tickets", tags=["tickets"])
@@ -19,14 +19,16 @@ PUBLIC = "public"
 
 @router.post("", status_code=201, summary="Take a ticket for a service",
              responses=responses(404, 408, 409, 413, 422, 429, 503))
-def issue(body: IssueTicketBody, service: Service, key: IdempotencyKey, request: Request):
+def issue(body: IssueTicketBody, key: IdempotencyKey, request: Request):
+    # the service from the app's state, not a dependency: one fewer for FastAPI to solve on
+    # the busiest route
     command = c.IssueTicket(body.service, new_ticket_id(), body.category)
-    answer = service.execute(command, PUBLIC, key)
+    answer = request.app.state.service.execute(command, PUBLIC, key)
     kiosk = request.app.state.kiosk_printer
     if not body.print or kiosk is None:
-        return {**answer, "printed": False}
+        return Answer({**answer, "printed": False}, 201)
     kiosk.print_or_cancel(answer["ticket"], ticket_page(request, answer["ticket"]["id"]))
-    return {**answer, "printed": True}
+    return Answer({**answer, "printed": True}, 201)
 
 
 def ticket_page(request: Request, ticket_id: str) -> str:
@@ -43,7 +45,7 @@ def get(ticket_id: TicketId, service: Service):
 @router.post("/{ticket_id}/cancel", summary="« Je ne peux plus attendre »: give up a waiting ticket",
              responses=responses(404, 409, 422, 429))
 def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey):
-    return service.execute(c.CancelTicket(ticket_id), PUBLIC, key)
+    return Answer(service.execute(c.CancelTicket(ticket_id), PUBLIC, key))
 
 
 @router.get("/{ticket_id}/qr.svg", summary="A QR code of the ticket's page, for the kiosk",
