@@ -47,7 +47,8 @@ LAYERS = [
     ("  of which the answer (ticket_view / counter_view)", "queue_service.py", "_answer"),
     ("request validation (body, headers, dependencies)", "dependencies/utils.py", "solve_dependencies"),
     ("response validation + jsonable_encoder", "routing.py", "serialize_response"),
-    ("JSON rendering of the answer", "responses.py", "render"),
+    ("JSON rendering of the answer (starlette JSONResponse)", "responses.py", "render"),
+    ("JSON rendering of a command's answer (api.deps.Answer)", "api/deps.py", "render"),
     ("HTTP/1.1 request parsing (uvicorn h11 handle_events)", "h11_impl.py", "handle_events"),
     ("HTTP/1.1 response writing (uvicorn h11 send)", "h11_impl.py", "send"),
 ]
