@@ -11,6 +11,7 @@ committed (with synchronous=FULL, after the WAL fsync). Scenarios, each on a fre
   mix        a day's traffic: tickets issued across services (an idempotency key each) while the
              four counters call « Suivant »; the waiting line is held between 10 and 100 people
   issue      tickets only, one idempotency key each: the waiting line grows to --issue-ops
+             (2,500 by default: no letter may hold more than 999 live tickets)
   next       « Suivant » only, draining the line the issue scenario left
 
 The clock is a ManualClock moved 0.2 s per command and the rules have guard_seconds = 0, so no
@@ -266,7 +267,10 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bare-ops", type=int, default=8000, help="bare commits per sync mode")
     p.add_argument("--mix-ops", type=int, default=12000, help="commands in the mixed scenario")
-    p.add_argument("--issue-ops", type=int, default=4000, help="tickets in the issue-only scenario")
+    p.add_argument("--issue-ops", type=int, default=2500,
+                   help="tickets in the issue-only scenario (default 2500: a letter's live "
+                        "tickets hold distinct numbers, at most 999, and the two busiest "
+                        "services get about 875 each; 4000 is refused NoFreeNumber)")
     p.add_argument("--next-ops", type=int, default=None,
                    help="« Suivant » in the next-only scenario (default: same as --issue-ops)")
     p.add_argument("--sync", choices=("FULL", "NORMAL"), action="append",
