@@ -48,7 +48,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ._common import ROOT, load_line, machine_lines, percentile
+from ._common import ROOT, load_line, machine_lines, percentile, wait_for_quiet
 from .mqtt_wire import Wire, publish_packet
 
 sys.path.insert(0, str(ROOT / "tests"))  # the tests' Mosquitto helper
@@ -84,6 +84,15 @@ class Desk:
         self.sent_at = time.perf_counter()
         self.term.write(packet)
         return self.done
+
+    async def pressed(self, timeout: float) -> None:
+        """Press and wait for the show naming the ticket its ack names."""
+        try:
+            await asyncio.wait_for(self.press(), timeout)
+        except asyncio.TimeoutError:
+            raise RuntimeError(f"{self.site.name}: counter {self.n} pressed, no show for its "
+                               f"ack after {timeout:g} s (ack {self.ack}, shows since "
+                               f"{self.shows})") from None
 
     def on_ack(self, payload: bytes) -> None:
         t = time.perf_counter()
@@ -227,7 +236,7 @@ class Row:
 
     async def measure(self, run: Any, presses: int) -> None:
         await self.site.stock_up(presses)
-        await asyncio.sleep(0.2)  # the top-up's shows and events settle
+        await asyncio.sleep(1.0)  # the top-up's shows and events settle
         cpu0, gen0 = self.site.cpu(), time.process_time()
         await run()
         self.bridge_cpu += self.site.cpu() - cpu0
@@ -258,14 +267,13 @@ HEADER = (f"{'mode':12s} {'scenario':10s} {'bridge':8s} {'presses':>6s} {'p50':>
 async def single(site: SiteLoad, rounds: int) -> None:
     desk = site.desks[1]
     for _ in range(rounds):
-        await asyncio.wait_for(desk.press(), 30)
+        await desk.pressed(30)
         await asyncio.sleep(0.05)
 
 
 async def burst(site: SiteLoad, rounds: int) -> None:
     for _ in range(rounds):
-        waits = [desk.press() for desk in site.desks.values()]
-        await asyncio.wait_for(asyncio.gather(*waits), 60)
+        await asyncio.gather(*(desk.pressed(60) for desk in site.desks.values()))
         await asyncio.sleep(0.3)
 
 
@@ -277,7 +285,7 @@ async def sustained(site: SiteLoad, seconds: float, seed: int) -> None:
     async def agent(desk: Desk) -> None:
         await asyncio.sleep(rng.uniform(0, mean_gap))
         while time.monotonic() < end:
-            await asyncio.wait_for(desk.press(), 60)
+            await desk.pressed(60)
             await asyncio.sleep(rng.expovariate(1 / mean_gap))
     await asyncio.gather(*(agent(d) for d in site.desks.values()))
 
@@ -398,15 +406,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--bursts", type=int, default=20, help="200-at-once rounds per bridge")
     p.add_argument("--sustained", type=float, default=20.0,
                    help="seconds of 94 presses/s per bridge")
+    p.add_argument("--quiet-wait", type=float, default=0.0, metavar="SECONDS",
+                   help="first wait up to this long for the machine to go idle")
     args = p.parse_args(argv)
     folder = Path(tempfile.mkdtemp(prefix="suivant-bench-press-"))
     print("\n".join(machine_lines(str(folder), "FULL")))
+    if args.quiet_wait:
+        print(wait_for_quiet(args.quiet_wait), flush=True)
     print(f"generator: one process, {os.cpu_count()} CPUs shared with the broker and bridges")
     print(HEADER, flush=True)
     try:
         for mode in args.mode or MODES:
             sub = folder / mode
             sub.mkdir()
+            if args.quiet_wait:
+                print(wait_for_quiet(args.quiet_wait), flush=True)
             for row in run_mode(mode, args, sub):
                 print(row.line(), flush=True)
             print(load_line(), flush=True)

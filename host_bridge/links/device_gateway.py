@@ -42,7 +42,7 @@ from ..domain import commands as c
 from ..domain.errors import Conflict, DomainError
 from ..service.queue_service import QueueService
 from ..service.requests import Request
-from .displays import IDLE, DisplayBoard, Screens, Show
+from .displays import IDLE, DisplayBoard, Screens, Show, touched_counters
 from .registry import OLD, RETIRED, Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
@@ -85,6 +85,7 @@ class DeviceGateway:
         self._presses: queue.SimpleQueue[tuple[Device, Message, c.Command, bool] | None] = \
             queue.SimpleQueue()
         self._board_lock = threading.Lock()
+        self._last_screens: Screens | None = None  # what the shows in self.board came from
         self.updates: Any = None  # ota.rollout.Updates, when the bridge serves updates
         self._workers: list[threading.Thread] = []
         service.bus.listen(self._events.put)  # called under the service lock: only enqueue
@@ -273,6 +274,7 @@ class DeviceGateway:
         with self._board_lock:  # read and applied in the state's order: no older screen last
             screens, version = self.service.read(
                 lambda state: (Screens(state), self.service.store.last_seq()))
+            self._last_screens = screens
             return self.board.everything(screens, devices, version)
 
     def send_all_shows(self, link: str | None = None) -> None:
@@ -324,9 +326,14 @@ class DeviceGateway:
 
     def _refresh(self, events: list[dict[str, Any]]) -> None:
         devices = self.registry.all()
+        counters = touched_counters(events)
         with self._board_lock:  # read and applied in the state's order: no older screen last
-            screens = self.service.read(Screens)  # the queue's lock for O(counters) only
-            shows = self.board.changes(screens, devices, events)
+            # the queue's lock for O(counters) at most: the touched counters' lines are read,
+            # the others' copied from the screens the last shows came from
+            screens = self.service.read(lambda state: Screens(state, self._last_screens,
+                                                              counters))
+            self._last_screens = screens
+            shows = self.board.changes(screens, devices, events, counters)
         by_id = {d.id: d for d in devices}
         for show in shows:
             self._send_show(by_id[show.device], show)

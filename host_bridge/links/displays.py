@@ -66,18 +66,47 @@ class Screens:
     """Every screen of the site at one moment: read from the queue state (under its lock) in
     O(counters) — the hall's latest calls and the last served tickets are kept by the state as
     events apply (domain/call_board.py) — and kept as plain values, so the shows are made
-    from it after the lock is released, whatever the number of devices and tickets."""
+    from it after the lock is released, whatever the number of devices and tickets.
 
-    def __init__(self, state: QueueState):
+    With `previous` and the `counters` that events since then touched (touched_counters),
+    only those counters' lines are read again and the rest copied: a burst of presses at a
+    few counters does not read 200 counters' lines per batch."""
+
+    def __init__(self, state: QueueState, previous: Screens | None = None,
+                 counters: set[int] | None = None):
         calls = state.calls
         self.hall = tuple(f"{t.label}>{t.counter}" for t in calls.latest(HALL_LINES)) \
             or (IDLE,)
-        self.terminal = {n: terminal_line(state, n) for n in state.counters}
-        self.called = {n: called_line(state, n) for n in state.counters}
-        self.waiting = {n: waiting_at(state, n) for n in state.counters}
-        self.open = {n for n, k in state.counters.items() if k.status is CounterStatus.OPEN}
-        served = {n: calls.last_served(n) for n in (*state.counters, None)}
-        self.served = {n: t.label for n, t in served.items() if t is not None}
+        if previous is None or counters is None or previous.terminal.keys() != \
+                state.counters.keys():
+            counters = set(state.counters)
+            self.terminal, self.called, self.served = {}, {}, {}
+            self.open: set[int] = set()
+        else:
+            self.terminal, self.called = dict(previous.terminal), dict(previous.called)
+            self.served, self.open = dict(previous.served), set(previous.open)
+        for n in counters:
+            if n not in state.counters:
+                continue
+            self.terminal[n] = terminal_line(state, n)
+            self.called[n] = called_line(state, n)
+            served = calls.last_served(n)
+            if served is not None:
+                self.served[n] = served.label
+            if state.counters[n].status is CounterStatus.OPEN:
+                self.open.add(n)
+            else:
+                self.open.discard(n)
+        site_served = calls.last_served(None)  # a feedback terminal of no counter: the site's
+        if site_served is not None:
+            self.served[None] = site_served.label  # type: ignore[index]
+        lines = {service: len(line) for service, line in state.waiting.items()}
+        self.waiting = {}
+        for n in state.counters:
+            total = 0
+            for service in state.counter_config(n).services:
+                total += lines.get(service, 0)
+            self.waiting[n] = total
 
     def of(self, device: Device) -> tuple[str, ...]:
         if device.role == "counter":
@@ -89,13 +118,29 @@ class Screens:
         return (self.served.get(device.counter, IDLE),)
 
 
+# Events whose effect on the screens is confined to their own counter (or, TicketIssued and
+# a feedback, to nobody's lines: only the waiting counts, which are always read again).
+_LOCAL = frozenset({"TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
+                    "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
+                    "FeedbackGiven", "TicketIssued"})
+
+
+def touched_counters(events: Iterable[dict[str, Any]]) -> set[int] | None:
+    """The counters whose lines these (public) events may change; None: any of them (a day
+    start, a cancellation, an event this list does not know)."""
+    out = set()
+    for ev in events:
+        if ev["type"] not in _LOCAL:
+            return None
+        counter = ev.get("counter")
+        if counter is not None:
+            out.add(counter)
+    return out
+
+
 def screen(state: QueueState, device: Device) -> tuple[str, ...]:
     """What `device` shows at this state (one device; DisplayBoard uses Screens for many)."""
     return Screens(state).of(device)
-
-
-def waiting_at(state: QueueState, counter: int) -> int:
-    return sum(len(state.waiting.get(s, ())) for s in state.counter_config(counter).services)
 
 
 class DisplayBoard:
@@ -122,8 +167,10 @@ class DisplayBoard:
         return out
 
     def changes(self, screens: Screens, devices: Iterable[Device],
-                events: list[dict[str, Any]]) -> list[Show]:
-        """The shows that events (public events, as the bus carries them) make necessary."""
+                events: list[dict[str, Any]], counters: set[int] | None = None) -> list[Show]:
+        """The shows that events (public events, as the bus carries them) make necessary.
+        `counters`: the only counters whose lines may have changed (None: any); the devices
+        of the others are skipped, unless their terminal must beep."""
         if not events:
             return []
         version = max(ev["seq"] for ev in events)
@@ -135,6 +182,9 @@ class DisplayBoard:
             self._waiting[number] = now_waiting
         out = []
         for dev in devices:
+            if counters is not None and dev.role != "hall" and dev.counter not in counters \
+                    and dev.counter not in queue_grew and dev.counter is not None:
+                continue
             lines = screens.of(dev)
             blink = BLINK_S if (dev.role == "display" and dev.counter in called) or \
                 (dev.role == "hall" and called) else 0

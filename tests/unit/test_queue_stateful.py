@@ -35,6 +35,7 @@ from host_bridge.domain.errors import (
 from host_bridge.domain.queue import DayNotStarted, QueueState
 from host_bridge.domain.site import Counter, PriorityCategory, Rules, Service, Site
 from host_bridge.domain.tickets import TicketStatus
+from host_bridge.links.displays import Screens, touched_counters
 from host_bridge.store.event_codec import event_from_json, event_to_json
 
 TZ = ZoneInfo("Europe/Paris")
@@ -143,6 +144,7 @@ class QueueMachine(RuleBasedStateMachine):
         self.serial = 0
         self.old_ids: list[str] = []                   # tickets of earlier days
         self.ended: dict[str, str] = {}                # every ticket of earlier days -> its end
+        self.screens: Screens | None = None            # kept as the display refresh keeps it
 
     # ----- driving ----------------------------------------------------------------------------
     def execute(self, command, predict):
@@ -166,6 +168,10 @@ class QueueMachine(RuleBasedStateMachine):
         for event in events:
             self.state.apply(event)
             self.model_apply(event)
+        if events:  # as DeviceGateway._refresh: only the counters the events touched re-read
+            self.screens = Screens(self.state, self.screens, touched_counters(
+                {"type": type(ev).__name__, "counter": getattr(ev, "counter", None)}
+                for ev in events))
         return events
 
     def model_apply(self, ev):
@@ -627,6 +633,13 @@ class QueueMachine(RuleBasedStateMachine):
                     best = t
             got = self.state.calls.last_served(counter)
             assert (got.id if got else None) == (best.id if best else None)
+
+    @invariant()
+    def screens_kept_by_touched_counters_are_those_read_afresh(self):
+        """Issue 12: a refresh re-reads only the counters its events touched and copies the
+        others' lines; every device's screen is still what a full read gives."""
+        if self.screens is not None:
+            assert vars(self.screens) == vars(Screens(self.state))
 
     def teardown(self):
         # what a restart does: the day's events, through the JSON codec, into a fresh state
