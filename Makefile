@@ -41,7 +41,13 @@ test: $(STAMP) debian-packages
 micropython: $(STAMP)
 	$(BIN)/python tests/firmware/micropython_wasm.py --repl
 
-bench: $(STAMP)
+# The benchmarks (docs/performance.md); the [bench] extra adds the MQTT clients that
+# bench.mqtt_clients compares the bridge's own client with.
+$(VENV)/.installed-bench: $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.queue_throughput
 	$(BIN)/python -m bench.day_size
 	$(BIN)/python -m bench.http_latency
@@ -49,6 +55,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.page_load
 	$(BIN)/python -m bench.stream_readers
 	$(BIN)/python -m bench.firmware_memory
+	$(BIN)/python -m bench.mqtt_clients
+	$(BIN)/python -m bench.press_latency
 	$(BIN)/python -m bench.device_links
 	$(BIN)/python -m bench.ota_transfer
 

@@ -7,13 +7,15 @@ per press; is there a cheaper MQTT path in Python?).
     python -m bench.mqtt_clients --uvloop                 # also raw and gmqtt on uvloop
     python -m bench.mqtt_clients --wait-quiet 300         # wait (up to 300 s) for an idle machine
 
-Clients: paho (paho-mqtt 2.x, threaded loop_start, as host_bridge/links/mqtt_gateway.py uses it),
+Clients: paho (paho-mqtt 2.x, threaded loop_start, as the bridge used it before issue 12),
 aiomqtt (asyncio, wraps paho without its thread), gmqtt (asyncio), amqtt (asyncio; the embedded
 broker's package, its client here), raw (a hand-written asyncio Protocol: the firmware's packet
 builders in suivant_fw.mqtt, a bulk parser over whatever one read returns, PUBACKs and publishes
-written once per read / loop tick: what pure Python can do). A library that is not installed
-gets a "not installed" row: gmqtt and aiomqtt are not project dependencies (for measuring:
-`.venv/bin/pip install gmqtt aiomqtt`).
+written once per read / loop tick: what pure Python can do), suivant (the bridge's own client
+since issue 12, host_bridge/links/mqtt_client.py, in its own thread on uvloop as the bridge
+runs it; it publishes at QoS 0 only, so it has rows for recv, pub-q0, pub-q0r and press-q0). A
+library that is not installed gets a "not installed" row: gmqtt and aiomqtt are in the [bench]
+extra, which `make bench` installs.
 
 Each (client, test) runs in its own child process, which connects, warms up one burst, then
 measures its own process CPU (time.process_time: every thread, so paho's network thread too;
@@ -26,16 +28,18 @@ user/sys from getrusage) and wall time over N messages. Tests:
   pub-q1/-q1r  N publishes, QoS 1, not retained / retained, in bursts of 200, each burst waited
                for until every PUBACK is back
   pub-q0/-q0r  the same at QoS 0; completion: a QoS 1 publish after each burst, acked
-  press-q1     per press what the bridge publishes: an ack on `down` (QoS 1) and two shows on
-               `show` (QoS 1, retained); 200 presses a burst, waited for
+  press-q1     per press what the bridge published before issue 12: an ack on `down` (QoS 1) and
+               two shows on `show` (QoS 1, retained); 200 presses a burst, waited for
   press-q0s    the same with the two shows at QoS 0 (the ack stays QoS 1)
+  press-q0     ack and both shows at QoS 0, as the bridge publishes them since issue 12;
+               completion: the sentinel (QoS 1, or QoS 0 coming back to the bridge's client)
 
 In process, no broker (the paths alone, per message):
   paho-path    paho's own read -> parse -> on_message -> PUBACK path: a paho client on one end
                of a socketpair fed pre-encoded bursts, loop_read() in one thread (no select
                thread, no broker, no GIL handoff)
-  bridge-cb    host_bridge's MqttGateway._on_message alone (topic split, length check) with a
-               gateway that does nothing
+  bridge-cb    host_bridge's MqttGateway._on_messages alone (topic split, length check), 200
+               messages a call as its client hands them, with a gateway that does nothing
   raw-parse    the raw client's bulk parser alone (data_received on pre-encoded bursts)
 
 Rounds interleave the clients (each test runs every client in turn, the order rotated each
@@ -70,13 +74,16 @@ sys.path.insert(0, str(ROOT / "tests"))  # the tests' Mosquitto helper
 
 from suivant_fw import mqtt as fw  # noqa: E402  the firmware's packet builders
 
-CLIENTS = ["paho", "aiomqtt", "gmqtt", "amqtt", "raw"]
+CLIENTS = ["paho", "aiomqtt", "gmqtt", "amqtt", "raw", "suivant"]
 UVLOOP_CLIENTS = ["gmqtt+uvloop", "raw+uvloop"]
 PACKAGE = {"paho": "paho-mqtt", "aiomqtt": "aiomqtt", "gmqtt": "gmqtt", "amqtt": "amqtt",
-           "raw": None}
+           "raw": None, "suivant": None}
 MODULE = {"paho": "paho.mqtt", "aiomqtt": "aiomqtt", "gmqtt": "gmqtt", "amqtt": "amqtt",
-          "raw": None}
-BROKER_TESTS = ["recv", "pub-q1", "pub-q1r", "pub-q0", "pub-q0r", "press-q1", "press-q0s"]
+          "raw": None, "suivant": None}
+# press-q0: ack and both shows at QoS 0, as the bridge sends them since issue 12
+BROKER_TESTS = ["recv", "pub-q1", "pub-q1r", "pub-q0", "pub-q0r", "press-q1", "press-q0s",
+                "press-q0"]
+QOS0_TESTS = ("recv", "pub-q0", "pub-q0r", "press-q0")  # what the bridge's client does
 LOCAL_TESTS = ["paho-path", "bridge-cb", "raw-parse"]
 PREFIX = "suivant/bench/d/"
 UP_FILTER = PREFIX + "+/up"
@@ -107,6 +114,8 @@ def installed(client: str) -> bool:
 
 def version(client: str) -> str:
     package = PACKAGE[base_name(client)]
+    if client == "suivant":
+        return "(host_bridge/links/mqtt_client.py, its thread and uvloop, as the bridge runs it)"
     if package is None:
         return "(this file + suivant_fw.mqtt)"
     try:
@@ -173,11 +182,12 @@ def publish_bursts(test: str, n: int, burst: int) -> list[list[tuple[str, bytes,
         channel = "show" if retain else "down"
         msgs = [(f"{PREFIX}t{i % DEVICES}/{channel}", payload(i), qos, retain) for i in range(n)]
         per_burst = burst
-    else:  # press-q1, press-q0s: ack + two shows per press; `burst` presses a burst
+    else:  # press-q1, press-q0s, press-q0: ack + two shows per press; `burst` presses a burst
         show_qos = 1 if test == "press-q1" else 0
+        ack_qos = 0 if test == "press-q0" else 1
         for p in range(n // 3):
             d = p % DEVICES
-            msgs += [(f"{PREFIX}t{d}/down", payload(p), 1, False),
+            msgs += [(f"{PREFIX}t{d}/down", payload(p), ack_qos, False),
                      (f"{PREFIX}c{d}/show", payload(p + 1), show_qos, True),
                      (f"{PREFIX}h{d % 8}/show", payload(p + 2), show_qos, True)]
         per_burst = 3 * burst
@@ -568,6 +578,64 @@ async def child_raw(test: str, port: int, n: int, burst: int) -> dict[str, Any]:
         transport.close()
 
 
+# -- the bridge's own client (host_bridge/links/mqtt_client.py), threaded as the bridge runs it -
+def child_suivant(test: str, port: int, n: int, burst: int) -> dict[str, Any]:
+    """It publishes at QoS 0 only: the QoS 1 tests do not apply. A burst of publishes is done
+    when the sentinel, published last on the same connection, comes back to it."""
+    if test not in QOS0_TESTS:
+        return {"error": "n/a: publishes at QoS 0 only"}
+    from host_bridge.links.mqtt_client import MqttClient
+    from host_bridge.site_config import MqttSettings
+
+    done = threading.Event()
+    state = {"got": 0, "target": 0}
+
+    def on_messages(messages: list[tuple[str, bytes]]) -> None:
+        for topic, data in messages:
+            if test == "recv":
+                state["got"] += 1
+                if state["got"] >= state["target"]:
+                    done.set()
+            elif topic == SENTINEL:
+                done.set()
+    subscriptions = [(UP_FILTER, 1)] if test == "recv" else [(SENTINEL, 0)]
+    client = MqttClient(MqttSettings(host=HOST, port=port, embedded=False),
+                        f"bench-suivant-{os.getpid()}", will=(PREFIX + "gone", b"x"),
+                        subscriptions=subscriptions, on_connect=lambda: None,
+                        on_messages=on_messages)
+    client.start()
+    try:
+        if not client.connected.wait(10):
+            raise RuntimeError("no CONNACK")
+        time.sleep(0.3)  # its SUBACK
+        if test == "recv":
+            sender = Sender(port, burst)
+
+            def one() -> None:
+                done.clear()
+                state["target"] += burst
+                sender.go()
+                if not done.wait(60):
+                    raise RuntimeError(f"received {state['got']} of {state['target']}")
+            try:
+                return measure_sync(one, [one] * (n // burst), burst * (n // burst))
+            finally:
+                sender.close()
+        bursts = publish_bursts(test, n, burst)
+
+        def runner(msgs: list[Any]) -> Callable[[], None]:
+            def run() -> None:
+                done.clear()
+                for topic, data, qos, retain in msgs:
+                    client.publish(topic, data, retain)
+                if not done.wait(60):
+                    raise RuntimeError("the sentinel did not come back")
+            return run
+        return measure_sync(runner(bursts[0]), [runner(b) for b in bursts], counted(bursts))
+    finally:
+        client.stop()
+
+
 # -- the paths alone, in process --------------------------------------------------------------
 def burst_bytes(burst: int) -> bytes:
     return b"".join(fw.publish_packet(f"{PREFIX}t{i}/up", payload(i), qos=1, pid=i + 1)
@@ -603,22 +671,17 @@ def local_paho_path(n: int, burst: int) -> dict[str, Any]:
 def local_bridge_cb(n: int, burst: int) -> dict[str, Any]:
     import types
 
-    import paho.mqtt.client as paho
     from host_bridge.links.mqtt_gateway import MqttGateway
 
     gateway = types.SimpleNamespace(handle_line=lambda line, link, device: None,
                                     reject=lambda *a: None, presence=lambda *a: None)
     stub = types.SimpleNamespace(prefix=PREFIX, gateway=gateway)
-    messages = []
-    for i in range(n):
-        m = paho.MQTTMessage(i % 65535 + 1, f"{PREFIX}t{i % DEVICES}/up".encode())
-        m.payload = payload(i)
-        messages.append(m)
-    callback = MqttGateway._on_message
+    messages = [(f"{PREFIX}t{i % DEVICES}/up", payload(i)) for i in range(n)]
+    callback = MqttGateway._on_messages
 
     def run() -> None:
-        for m in messages:
-            callback(stub, None, None, m)  # type: ignore[arg-type]
+        for i in range(0, n, burst):  # a read's worth at a time, as the client hands them
+            callback(stub, messages[i:i + burst])  # type: ignore[arg-type]
     return measure_sync(lambda: None, [run], n)
 
 
@@ -656,6 +719,8 @@ def run_child(client: str, test: str, port: int, n: int, burst: int) -> dict[str
     name = base_name(client)
     if name == "paho":
         return child_paho(test, port, n, burst)
+    if name == "suivant":
+        return child_suivant(test, port, n, burst)
     coroutine = {"aiomqtt": child_aiomqtt, "gmqtt": child_gmqtt, "amqtt": child_amqtt,
                  "raw": child_raw}[name](test, port, n, burst)
     if client.endswith("+uvloop"):
