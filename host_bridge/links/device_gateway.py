@@ -88,7 +88,9 @@ class DeviceGateway:
         self._last_screens: Screens | None = None  # what the shows in self.board came from
         self.updates: Any = None  # ota.rollout.Updates, when the bridge serves updates
         self._workers: list[threading.Thread] = []
-        service.bus.listen(self._events.put)  # called under the service lock: only enqueue
+        self._own: list[dict[str, Any]] = []  # the press worker's own batch's events
+        self._press_thread: int | None = None
+        service.bus.listen(self._on_events)  # called under the service lock: only enqueue
 
     def attach(self, name: str, link: Link) -> None:
         self.links[name] = link
@@ -192,6 +194,7 @@ class DeviceGateway:
                            retired))
 
     def _run_presses(self) -> None:
+        self._press_thread = threading.get_ident()
         while True:
             try:
                 first = self._presses.get(timeout=FLUSH_S)
@@ -202,7 +205,8 @@ class DeviceGateway:
                 self.registry.flush()
                 return
             self._apply([first, *_waiting(self._presses, BATCH_MAX - 1)])
-            self._draw_waiting()  # the batch's own events: drawn now, not by another thread
+            own, self._own = self._own, []  # the batch's own events: drawn now, in this thread
+            self._draw([own])
             self.registry.flush()
 
     def _apply(self, batch: list[tuple[Device, Message, c.Command, bool]]) -> None:
@@ -309,16 +313,20 @@ class DeviceGateway:
                 return
             self._draw([batch])
 
-    def _draw_waiting(self) -> None:
-        """The events waiting now, drawn in this thread (a stop marker stays queued)."""
-        waiting = _waiting(self._events, 10000)
-        if waiting:
-            self._draw(waiting)
+    def _on_events(self, events: list[dict[str, Any]]) -> None:
+        """The bus's listener: the press worker keeps its own batch's events to draw them
+        itself after the acks; any other committer's go to the display worker."""
+        if threading.get_ident() == self._press_thread:
+            self._own.extend(events)
+        else:
+            self._events.put(events)
 
     def _draw(self, batches: list[list[dict[str, Any]]]) -> None:
         events = [ev for batch in batches for ev in batch]
         for more in _waiting(self._events, 10000):  # one refresh for all that is waiting
             events += more
+        if not events:
+            return
         try:
             self._refresh(events)
         except Exception:
