@@ -9,7 +9,7 @@ feedback terminals show, without walking the day's tickets at every commit.
     board.last_served(counter) -> Ticket | None   (counter None: the whole site)
 
 Same order as sorting every called ticket by its last call, newest first, ties in issue order
-(tests/unit/test_call_board.py checks it against that scan). Each step costs O(KEPT); a
+(tests/unit/test_queue_stateful.py checks it against that scan). Each step costs O(KEPT); a
 transfer out of a window that lost older calls rescans the day's tickets once.
 """
 from __future__ import annotations
@@ -60,10 +60,14 @@ class CallBoard:
     def called(self, ticket: Ticket) -> None:
         self._remove(ticket)
         calls = self._calls
-        i = 0
-        while i < len(calls) and _before(calls[i], ticket):
-            i += 1
-        calls.insert(i, ticket)
+        lo, hi = 0, len(calls)  # the calls shown before it are a prefix: binary search (a
+        while lo < hi:          # burst of calls at one instant made a walk of all KEPT)
+            mid = (lo + hi) // 2
+            if _before(calls[mid], ticket):
+                lo = mid + 1
+            else:
+                hi = mid
+        calls.insert(lo, ticket)
         if len(calls) > KEPT:
             calls.pop()
             self._dropped = True
