@@ -26,8 +26,10 @@ What the bridge needs and gets:
 - a last will, user name and password, TLS with the site's CA (asyncio's ssl);
 - keepalive: a PINGREQ every half keepalive; a broker silent for 1.5 keepalives is dropped
   and reconnected (1 s doubling to 30 s, with jitter);
-- bounds: a packet longer than MAX_PACKET ends the connection (the broker's own limit is
-  1024 bytes); unsent output above MAX_BACKLOG bytes (a broker that stopped reading) is
+- bounds: a packet longer than MAX_PACKET is acknowledged if it is QoS 1 (or a persistent
+  session would get it again at every connection) and skipped as it arrives, never kept (the
+  broker's own limit is 1024 bytes in the generated config); a malformed packet ends the
+  connection; unsent output above MAX_BACKLOG bytes (a broker that stopped reading) is
   dropped and counted rather than kept.
 """
 from __future__ import annotations
@@ -79,6 +81,7 @@ class MqttClient:
         self.keepalive_s = keepalive_s
         self.connected = threading.Event()
         self.dropped = 0  # publishes lost: not connected, or a broker that stopped reading
+        self.oversize = 0  # packets over MAX_PACKET received: acknowledged, skipped
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._stopping: asyncio.Event | None = None
@@ -197,7 +200,8 @@ class MqttClient:
         try:
             while True:
                 done, _ = await asyncio.wait([conn.lost, stopping],
-                                             timeout=self.keepalive_s / 2)
+                                             timeout=self.keepalive_s / 2,
+                                             return_when=asyncio.FIRST_COMPLETED)
                 if conn.lost in done:
                     log.warning("MQTT connection lost (%s); reconnecting", conn.lost.result())
                     return
@@ -240,6 +244,7 @@ class _Connection(asyncio.Protocol):
         self.lost: asyncio.Future[str] = loop.create_future()
         self.heard_at = loop.time()
         self.buf = bytearray()
+        self.skip = 0  # bytes still to drop of a packet over MAX_PACKET
         self.transport: asyncio.Transport = None  # type: ignore[assignment]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -259,6 +264,10 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.heard_at = asyncio.get_running_loop().time()
+        if self.skip:  # the rest of a packet too long to keep: dropped as it comes
+            dropped = min(self.skip, len(data))
+            self.skip -= dropped
+            data = data[dropped:]
         buf = self.buf
         buf += data
         at, end = 0, len(buf)
@@ -271,18 +280,35 @@ class _Connection(asyncio.Protocol):
                 n |= (b & 0x7F) << shift
                 shift += 7
                 i += 1
-            if n > MAX_PACKET or (b & 0x80 and shift > 21):
-                self._broken(f"a packet of {n} bytes")
+            if b & 0x80 and shift > 21:
+                self._broken("a malformed packet length")
                 return
-            if b & 0x80 or i + n > end:
-                break  # the rest of the packet is still on its way
+            if b & 0x80:
+                break  # the rest of its length is still on its way
             first = buf[at]
             kind = first >> 4
+            if n > MAX_PACKET:  # acknowledged (or the broker resends it forever) and skipped
+                head = 2 + ((buf[i] << 8) | buf[i + 1] if end - i >= 2 else 0) + 2
+                if end - i < head:
+                    break  # its topic and packet id are still on their way
+                if kind == 3 and first & 0x06:
+                    acks.append(puback_packet((buf[i + head - 2] << 8) | buf[i + head - 1]))
+                self.client.oversize += 1
+                log.warning("MQTT: skipped a packet of %d bytes (more than %d)", n, MAX_PACKET)
+                self.skip = max(0, i + n - end)
+                at = min(i + n, end)
+                continue
+            if i + n > end:
+                break  # the rest of the packet is still on its way
             if kind == 3:  # PUBLISH
-                tlen = (buf[i] << 8) | buf[i + 1]
+                tlen = (buf[i] << 8) | buf[i + 1] if n >= 2 else n
                 start = i + 2 + tlen
+                qos1 = first & 0x06
+                if start + (2 if qos1 else 0) > i + n:
+                    self._broken("a malformed PUBLISH")
+                    return
                 topic = buf[i + 2:start].decode("utf-8", "replace")
-                if first & 0x06:  # QoS 1 (we subscribe at 1: never 2)
+                if qos1:  # QoS 1 (we subscribe at 1: never 2)
                     acks.append(puback_packet((buf[start] << 8) | buf[start + 1]))
                     start += 2
                 messages.append((topic, bytes(buf[start:i + n])))
