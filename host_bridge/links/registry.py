@@ -167,6 +167,7 @@ class DeviceRegistry:
         self.valid_counters = valid_counters
         self._lock = threading.Lock()
         self._devices: dict[str, Device] = {}
+        self._sorted: list[Device] | None = None  # all(), kept until the devices change
         self._state: dict[str, tuple[str | None, int]] = {}  # id -> (boot, last seq)
         self._unwritten: set[str] = set()  # ids whose last seq is not on disk yet
         self.health: dict[str, Health] = {}
@@ -204,6 +205,7 @@ class DeviceRegistry:
                 self._state[dev.id] = (row[9], row[10])
                 self.health[dev.id] = Health(boot=row[9], firmware=row[8])
         self._devices = devices
+        self._sorted = None
 
     def close(self) -> None:
         self.flush()
@@ -272,6 +274,7 @@ class DeviceRegistry:
                 (dev.id, dev.role, dev.counter, dev.link, dev.key.hex(), dev.broker_password,
                  dev.serial_port, dev.serial_address, _now().isoformat()))
             self._devices[dev.id] = dev
+            self._sorted = None
             self._state[dev.id] = (None, 0)
             self.health[dev.id] = Health()
         return dev
@@ -281,6 +284,7 @@ class DeviceRegistry:
         running in another process within CHECK_S)."""
         self._follow_changes(now=True)
         with self._lock:
+            self._sorted = None
             if self._devices.pop(device_id, None) is None:
                 return False
             self._unwritten.discard(device_id)
@@ -301,6 +305,7 @@ class DeviceRegistry:
             self.db.execute("UPDATE devices SET key=?, broker_password=? WHERE id=?",
                             (new.key.hex(), new.broker_password, device_id))
             self._devices[device_id] = new
+            self._sorted = None
         return new
 
     def get(self, device_id: str) -> Device | None:
@@ -314,7 +319,10 @@ class DeviceRegistry:
 
     def all(self) -> list[Device]:
         self._follow_changes()
-        return sorted(self._devices.values(), key=lambda d: d.id)
+        with self._lock:  # sorted once per change, not at every display refresh
+            if self._sorted is None:
+                self._sorted = sorted(self._devices.values(), key=lambda d: d.id)
+            return list(self._sorted)
 
     # -- where Mosquitto's files are (suivant broker-config) -----------------------------------
     def broker_files(self) -> BrokerFiles | None:
@@ -362,4 +370,5 @@ class DeviceRegistry:
             dev = self._devices.get(device_id)
             if dev is not None and dev.firmware != firmware:
                 self._devices[device_id] = replace(dev, firmware=firmware)
+                self._sorted = None
                 self.db.execute("UPDATE devices SET firmware=? WHERE id=?", (firmware, device_id))
