@@ -9,7 +9,8 @@ It is here so that the load generator and the floor bridge cost as little CPU as
 allows: the firmware's Session parses byte by byte (right on a board, ~20 µs a message here),
 and paho's threads and callbacks cost more than the bridge being measured. QoS 1 publishes it
 receives are acknowledged at once; PUBACKs it receives are counted and otherwise ignored (the
-benchmarks never resend). No TLS, no reconnect: a dropped connection fails the run.
+benchmarks never resend); a PINGREQ every half keepalive. No TLS, no reconnect: a dropped
+connection is reported on stderr, and the press waiting on it fails the run.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from suivant_fw.mqtt import (connect_packet, puback_packet, publish_packet,  # n
 __all__ = ["Wire", "publish_packet"]
 
 OnMessage = Callable[[str, bytes], None]
+KEEPALIVE_S = 60
 
 
 class Wire(asyncio.Protocol):
@@ -38,6 +40,8 @@ class Wire(asyncio.Protocol):
         self.subacks: dict[int, asyncio.Future[None]] = {}
         self.pubacks = 0
         self.lost = asyncio.get_running_loop().create_future()
+        self.pinger: asyncio.Task[None] | None = None
+        self.closing = False
         self._pid = 0
 
     @classmethod
@@ -45,9 +49,17 @@ class Wire(asyncio.Protocol):
                    on_message: OnMessage | None = None, clean: bool = True) -> Wire:
         loop = asyncio.get_running_loop()
         _, conn = await loop.create_connection(lambda: cls(on_message), host, port)
-        conn.transport.write(connect_packet(client_id, 60, clean=clean))
+        conn.transport.write(connect_packet(client_id, KEEPALIVE_S, clean=clean))
         await asyncio.wait_for(conn.connack, 30)
+        conn.pinger = asyncio.get_running_loop().create_task(conn._ping())
         return conn
+
+    async def _ping(self) -> None:
+        """A PINGREQ every half keepalive: a display that only listens would otherwise be
+        dropped by the broker after 1.5 keepalives."""
+        while True:
+            await asyncio.sleep(KEEPALIVE_S / 2)
+            self.transport.write(b"\xc0\x00")
 
     def next_pid(self) -> int:
         self._pid = self._pid % 0xFFFF + 1
@@ -63,6 +75,9 @@ class Wire(asyncio.Protocol):
         self.transport.write(data)
 
     def close(self) -> None:
+        self.closing = True
+        if self.pinger is not None:
+            self.pinger.cancel()
         if self.transport is not None:
             self.transport.write(b"\xe0\x00")
             self.transport.close()
@@ -78,6 +93,11 @@ class Wire(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         if not self.lost.done():
             self.lost.set_result(exc)
+        if self.pinger is not None:
+            self.pinger.cancel()
+        if not self.closing:  # a benchmark's connection must not go: say so, loudly
+            print(f"bench.mqtt_wire: a connection was lost ({exc or 'closed by the broker'})",
+                  file=sys.stderr, flush=True)
 
     def data_received(self, data: bytes) -> None:
         buf = self.buf

@@ -312,6 +312,12 @@ def run_mode(mode: str, args: argparse.Namespace, folder: Path) -> list[Row]:
             if mode.startswith("proxy"):
                 proxy, port = _proxy(broker.port, 0.05 if mode == "proxy-delays" else 0.0)
             return asyncio.run(_measure(mode, args, bridge, floor, port, idle, presses_each))
+        except Exception:
+            log = bridge.folder / "bridge.log"
+            if log.exists():  # what the bridge said, for the failure's cause
+                print("the bridge's log ends with:\n" + "\n".join(
+                    log.read_text(errors="replace").splitlines()[-30:]), file=sys.stderr)
+            raise
         finally:
             if proxy is not None:
                 proxy.terminate()
