@@ -69,9 +69,12 @@ def main(argv: list[str] | None = None) -> int:
                                 description=__doc__.split("\n\n")[0])
     p.add_argument("--counters", type=int, default=200)
     p.add_argument("--bursts", type=int, default=20)
+    p.add_argument("--presses", type=int, help="presses per burst, from as many counters "
+                   "(default: every counter; 1: a press alone)")
     p.add_argument("--profile", action="store_true")
     args = p.parse_args(argv)
     n = args.counters
+    size = args.presses or n
     with tempfile.TemporaryDirectory(prefix="suivant-press-cost-") as tmp:
         print("\n".join(machine_lines(tmp, "FULL")))
         clock = ManualClock(datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc))
@@ -95,16 +98,16 @@ def main(argv: list[str] | None = None) -> int:
         gateway.attach("mqtt", link)
         gateway.start()
         lines = [[encode(Message("press", t.id, "0badf00d", b + 1, ("next",)), t.key)
-                  for t in terms] for b in range(args.bursts + 1)]
+                  for t in terms[:size]] for b in range(args.bursts + 1)]
         cpu, wall = [], []
         for b, burst in enumerate(lines):
-            issue = [c.IssueTicket("accueil", f"x{b}-{k}") for k in range(n + 5)]
+            issue = [c.IssueTicket("accueil", f"x{b}-{k}") for k in range(size + 5)]
             for command in issue:  # the line for this burst, untimed
                 service.execute(command, "kiosk")
             time.sleep(0.3)  # the issues' shows drawn
             with link.lock:
                 link.done.clear()
-                link.want = (link.acks + n, link.shows + n)
+                link.want = (link.acks + size, link.shows + size)
             cpu0, t0 = time.process_time(), time.perf_counter()
             for line in burst:
                 gateway.handle_line(line, "mqtt", line.split(b"|")[2].decode())
@@ -120,8 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         threading.setprofile(None)
         registry.close()
         service.store.close()
-    per = sorted(1000 * x / n for x in cpu)
-    print(f"{args.bursts} bursts of {n} presses (a terminal and a display per counter): bridge "
+    per = sorted(1000 * x / size for x in cpu)
+    print(f"{args.bursts} bursts of {size} presses, {n} counters (a terminal and a display "
+          f"each): bridge "
           f"CPU per press {statistics.median(per):.3f} ms (median; {per[0]:.3f}-{per[-1]:.3f}), "
           f"a burst acknowledged and drawn in {1000 * statistics.median(wall):.1f} ms (median)")
     print(load_line())

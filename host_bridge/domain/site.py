@@ -84,5 +84,14 @@ class Site:
     def _counters_by_number(self) -> dict[int, Counter]:
         return {c.number: c for c in reversed(self.counters)}
 
+    @cached_property
+    def counters_of_service(self) -> dict[str, tuple[int, ...]]:
+        """service id -> the numbers of the counters that serve it."""
+        out: dict[str, list[int]] = {}
+        for c in self._counters_by_number.values():
+            for service in c.services:
+                out.setdefault(service, []).append(c.number)
+        return {service: tuple(numbers) for service, numbers in out.items()}
+
     def category(self, category_id: str) -> PriorityCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -195,11 +195,13 @@ class DeviceGateway:
 
     def _run_presses(self) -> None:
         self._press_thread = threading.get_ident()
+        flushed = time.monotonic()
         while True:
             try:
                 first = self._presses.get(timeout=FLUSH_S)
             except queue.Empty:
                 self.registry.flush()
+                flushed = time.monotonic()
                 continue
             if first is None:
                 self.registry.flush()
@@ -207,7 +209,9 @@ class DeviceGateway:
             self._apply([first, *_waiting(self._presses, BATCH_MAX - 1)])
             own, self._own = self._own, []  # the batch's own events: drawn now, in this thread
             self._draw([own])
-            self.registry.flush()
+            if time.monotonic() - flushed >= FLUSH_S:  # written behind: not a commit a batch
+                self.registry.flush()
+                flushed = time.monotonic()
 
     def _apply(self, batch: list[tuple[Device, Message, c.Command, bool]]) -> None:
         """One group commit; then every press or vote of the batch is acknowledged. A press

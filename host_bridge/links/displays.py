@@ -100,13 +100,13 @@ class Screens:
         site_served = calls.last_served(None)  # a feedback terminal of no counter: the site's
         if site_served is not None:
             self.served[None] = site_served.label  # type: ignore[index]
-        lines = {service: len(line) for service, line in state.waiting.items()}
-        self.waiting = {}
-        for n in state.counters:
-            total = 0
-            for service in state.counter_config(n).services:
-                total += lines.get(service, 0)
-            self.waiting[n] = total
+        self.lines = {service: len(line) for service, line in state.waiting.items()}
+        self.site = state.site  # what the counters serve (a site is immutable)
+
+    def waiting(self, counter: int) -> int:
+        """People waiting for any of the counter's services."""
+        config = self.site.counter(counter)
+        return sum(self.lines.get(s, 0) for s in config.services) if config else 0
 
     def of(self, device: Device) -> tuple[str, ...]:
         if device.role == "counter":
@@ -148,7 +148,7 @@ class DisplayBoard:
 
     def __init__(self) -> None:
         self.sent: dict[str, Show] = {}
-        self._waiting: dict[int, int] = {}  # counter -> people waiting at the last refresh
+        self._lines: dict[str, int] = {}  # service -> people waiting at the last refresh
 
     def everything(self, screens: Screens, devices: Iterable[Device],
                    version: int) -> list[Show]:
@@ -163,7 +163,7 @@ class DisplayBoard:
             show = Show(dev.id, v, lines)
             self.sent[dev.id] = show
             out.append(show)
-        self._waiting.update(screens.waiting)
+        self._lines = screens.lines
         return out
 
     def changes(self, screens: Screens, devices: Iterable[Device],
@@ -175,11 +175,8 @@ class DisplayBoard:
             return []
         version = max(ev["seq"] for ev in events)
         called = {ev["counter"] for ev in events if ev["type"] in _CALLS}
-        queue_grew = set()
-        for number, now_waiting in screens.waiting.items():
-            if now_waiting and not self._waiting.get(number, 0) and number in screens.open:
-                queue_grew.add(number)  # a closed or paused counter's agent is not there
-            self._waiting[number] = now_waiting
+        queue_grew = self._queue_grew(screens)
+        self._lines = screens.lines
         out = []
         for dev in devices:
             if counters is not None and dev.role != "hall" and dev.counter not in counters \
@@ -197,3 +194,19 @@ class DisplayBoard:
             self.sent[dev.id] = show
             out.append(show)
         return out
+
+    def _queue_grew(self, screens: Screens) -> set[int]:
+        """The open counters whose services went from nobody waiting to someone: only those
+        serving a service that was empty at the last refresh and is not now (O(services)
+        when no line became non-empty, which is most refreshes)."""
+        before = self._lines
+        woke = [s for s, n in screens.lines.items() if n and not before.get(s, 0)]
+        grew: set[int] = set()
+        for service in woke:
+            for number in screens.site.counters_of_service.get(service, ()):
+                if number in grew or number not in screens.open:
+                    continue  # a closed or paused counter's agent is not there
+                config = screens.site.counter(number)
+                if config is not None and not any(before.get(s, 0) for s in config.services):
+                    grew.add(number)
+        return grew
