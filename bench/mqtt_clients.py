@@ -236,6 +236,24 @@ async def measure_async(warm: Callable[[], Any], bursts: list[Callable[[], Any]]
     return m.result(messages)
 
 
+def receive_sync(port: int, n: int, burst: int, done: threading.Event,
+                 state: dict[str, int]) -> dict[str, Any]:
+    """recv for a threaded client: the sender's bursts, each waited for until the client's
+    callback has counted it (state["got"]) and set `done`."""
+    sender = Sender(port, burst)
+
+    def one() -> None:
+        done.clear()
+        state["target"] += burst
+        sender.go()
+        if not done.wait(60):
+            raise RuntimeError(f"received {state['got']} of {state['target']}")
+    try:
+        return measure_sync(one, [one] * (n // burst), burst * (n // burst))
+    finally:
+        sender.close()
+
+
 def counted(bursts: list[list[Any]]) -> int:
     return sum(len([x for x in b if x[0] != SENTINEL]) for b in bursts)
 
@@ -283,18 +301,7 @@ def child_paho(test: str, port: int, n: int, burst: int) -> dict[str, Any]:
             ready.clear()
             client.subscribe(UP_FILTER, 1)
             ready.wait(10)
-            sender = Sender(port, burst)
-
-            def one() -> None:
-                done.clear()
-                state["target"] += burst
-                sender.go()
-                if not done.wait(60):
-                    raise RuntimeError(f"received {state['got']} of {state['target']}")
-            try:
-                return measure_sync(one, [one] * (n // burst), burst * (n // burst))
-            finally:
-                sender.close()
+            return receive_sync(port, n, burst, done, state)
         bursts = publish_bursts(test, n, burst)
 
         def runner(msgs: list[Any]) -> Callable[[], None]:
@@ -609,18 +616,7 @@ def child_suivant(test: str, port: int, n: int, burst: int) -> dict[str, Any]:
             raise RuntimeError("no CONNACK")
         time.sleep(0.3)  # its SUBACK
         if test == "recv":
-            sender = Sender(port, burst)
-
-            def one() -> None:
-                done.clear()
-                state["target"] += burst
-                sender.go()
-                if not done.wait(60):
-                    raise RuntimeError(f"received {state['got']} of {state['target']}")
-            try:
-                return measure_sync(one, [one] * (n // burst), burst * (n // burst))
-            finally:
-                sender.close()
+            return receive_sync(port, n, burst, done, state)
         bursts = publish_bursts(test, n, burst)
 
         def runner(msgs: list[Any]) -> Callable[[], None]:
