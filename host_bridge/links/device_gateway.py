@@ -334,14 +334,17 @@ class DeviceGateway:
         try:
             self._refresh(events)
         except Exception:
+            self._last_screens = None  # the next refresh reads and looks at everything
             log.exception("display refresh failed; the next event tries again")
 
     def _refresh(self, events: list[dict[str, Any]]) -> None:
         devices = self.registry.all()
-        counters = touched_counters(events)
+        touched = touched_counters(events)
         with self._board_lock:  # read and applied in the state's order: no older screen last
             # the queue's lock for O(counters) at most: the touched counters' lines are read,
-            # the others' copied from the screens the last shows came from
+            # the others' copied from the screens the last shows came from (all of them read
+            # and looked at after a failed refresh)
+            counters = touched if self._last_screens is not None else None
             screens = self.service.read(lambda state: Screens(state, self._last_screens,
                                                               counters))
             self._last_screens = screens

@@ -515,3 +515,30 @@ def test_a_message_of_a_known_boot_is_classified_while_the_registry_commits(tmp_
         assert done_during_commit and verdicts == [FRESH]
     finally:
         registry.close()
+
+
+def test_after_a_failed_refresh_the_next_one_draws_every_counter_again(rig: Rig, monkeypatch):
+    """Issue 12: a refresh reads only the counters its events touched; one that failed must
+    not leave its counters' displays behind until their next event."""
+    rig.service.execute(c.OpenCounter(1), "user:agent")
+    rig.service.execute(c.OpenCounter(2), "user:agent")
+    rig.issue()
+    rig.issue()
+    time.sleep(0.3)
+    rig.link.take()
+    board = rig.gateway.board
+    changes = board.changes
+    failed = threading.Event()
+
+    def fails_once(*args, **kwargs):
+        if not failed.is_set():
+            failed.set()
+            raise RuntimeError("a bug in drawing")
+        return changes(*args, **kwargs)
+    monkeypatch.setattr(board, "changes", fails_once)
+    rig.service.execute(c.CallNext(1), "user:agent")  # its refresh fails: disp-1 not drawn
+    assert failed.wait(5)
+    time.sleep(0.3)
+    assert not rig.link.take("disp-1", "show")
+    rig.service.execute(c.CallNext(2), "user:agent")  # counter 2 only: disp-1 drawn all the same
+    assert rig.link.until("disp-1", "show", "A001").fields[2] == "A001"
