@@ -349,9 +349,10 @@ class DeviceGateway:
                                                               counters))
             self._last_screens = screens
             shows = self.board.changes(screens, devices, events, counters)
-        by_id = {d.id: d for d in devices}
-        for show in shows:
-            self._send_show(by_id[show.device], show)
+            # sent in the order made (two threads draw): a link only queues them
+            by_id = {d.id: d for d in devices}
+            for show in shows:
+                self._send_show(by_id[show.device], show)
 
 
 def _request(dev: Device, msg: Message, command: c.Command, retired: bool) -> Request:

@@ -72,9 +72,28 @@ class EmbeddedBroker:
             asyncio.run_coroutine_threadsafe(broker.shutdown(), loop).result(timeout)
         except Exception:  # noqa: BLE001 - stopping anyway
             log.exception("embedded broker shutdown")
+            try:  # amqtt closes its listeners last: a shutdown that failed on the way left
+                # the port bound and tasks pending (collected later, at any moment)
+                asyncio.run_coroutine_threadsafe(_force_close(broker), loop).result(timeout)
+            except Exception:  # noqa: BLE001 - stopping anyway
+                log.exception("embedded broker: closing after a failed shutdown")
         loop.call_soon_threadsafe(loop.stop)
         self._thread.join(timeout)
         self._loop = self._broker = self._thread = None
+
+
+async def _force_close(broker: Any) -> None:
+    """Close amqtt's listeners (its Server objects, amqtt 0.12) and end every other task of
+    the broker's loop, so the port is free and nothing of it is left to be collected."""
+    for server in getattr(broker, "_servers", {}).values():
+        instance = getattr(server, "instance", None)
+        if instance is not None:
+            instance.close()
+    tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    for task in tasks:
+        task.cancel()
+    if tasks:
+        await asyncio.wait(tasks, timeout=5)
 
 
 def _bounded_broker_class() -> type:

@@ -137,7 +137,12 @@ def test_the_same_press_twice_calls_one_ticket_and_gets_the_same_answer(rig: Rig
     line = rig.send("term-1", "press", "next")
     rig.gateway.handle_line(line, "mqtt")  # QoS 1 redelivery, or a resend after a lost ack
     acks = rig.link.wait("term-1", "ack")
-    acks += rig.link.take("term-1", "ack")
+    deadline = time.monotonic() + 5  # the repeat may be answered in a batch of its own
+    while len(acks) < 2 and time.monotonic() < deadline:
+        acks += rig.link.take("term-1", "ack")
+        time.sleep(0.01)
+    time.sleep(0.2)
+    acks += rig.link.take("term-1", "ack")  # and nothing more
     assert [a.fields for a in acks] == [("ok", "A001"), ("ok", "A001")]
     assert rig.events().count("TicketCalled") == 1
 
