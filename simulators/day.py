@@ -98,61 +98,72 @@ def run_day(hours: float, speed: float, seed: int, folder: Path, log: Any = prin
         configs.append((registry.add(f"ecran-{k.number}", "display", k.number), False))
     configs.append((registry.add("salle", "hall"), False))
     registry.close()
-    bridge = BridgeProcess(config, folder / "queue.db", extra=(
-        "--sim-start", clock.start.isoformat(), "--sim-speed", str(clock.speed),
-        "--sim-epoch", str(clock.epoch)))
-    bridge.start(timeout=60)
-    boards = {}
-    for dev, serial in configs:
-        cfg = board_config(dev.id, dev.role, dev.key, settings.site.id, dev.counter,
-                           broker=None if serial else ("127.0.0.1", proxy_port,
-                                                       dev.broker_password or "-"),
-                           status_s=10)
-        boards[dev.id] = farm.add(cfg, dev.key, serial=serial, link=serial_link if serial else None)
-    traffic = Traffic(farm, bridge.url, clock, profile, seed, token=KIOSK_TOKEN)
-    log(f"day: {DAY:%A %d %B %H:%M} to {until:%H:%M}, {speed:g}x ({hours * 3600 / speed:.0f} s); "
-        f"MQTT drop {noise.drop:g}, duplicate {noise.duplicate:g}, delay {noise.delay:g}; "
-        f"events: {', '.join(events) or 'none'}; files in {folder}")
-    running = asyncio.run_coroutine_threadsafe(traffic.run(until), farm.loop)
-    moments = [(EVENTS[e], e) for e in events]
-    if "serial-unplug" in events:
-        moments.append((0.8, "serial-replug"))
-    schedule = sorted((DAY + timedelta(hours=hours * f), name) for f, name in moments)
-    while not running.done():
-        now = clock.now()
-        while schedule and schedule[0][0] <= now:
-            _, name = schedule.pop(0)
-            log(f"  {now:%H:%M} fault: {name}")
-            if name == "broker-restart":
-                broker.stop()
-                time.sleep(0.5)
-                broker = _restarted(broker.port)
-            elif name == "bridge-kill":
-                bridge.kill()
-                time.sleep(0.5)
-                bridge.start(timeout=60)  # the same port: the traffic knows that address
-            elif name == "display-reboot":
-                board = boards["ecran-2"]
-                farm.remove("ecran-2")
-                boards["ecran-2 (before its reboot)"] = board
-                boards["ecran-2"] = farm.add(board.cfg, board.key)
-            elif name == "serial-unplug":
-                farm.call(boards[f"guichet-{SERIAL_COUNTER}"].port.unplug)
-            elif name == "serial-replug":
-                farm.call(boards[f"guichet-{SERIAL_COUNTER}"].port.replug)
-        time.sleep(0.05)
-    running.result()
-    log("  closing: the last presses settle")
-    time.sleep(3.0)
-    proxy.faults = Faults()
-    deadline = time.monotonic() + 30
-    while any(b.dev.pending.waiting for b in farm.boards.values()) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    all_boards = list(boards.values())
-    asyncio.run_coroutine_threadsafe(proxy.stop(), farm.loop).result(10)
-    farm.stop()
-    bridge.stop()
-    broker.stop()
+    bridge: BridgeProcess | None = None
+    try:
+        bridge = BridgeProcess(config, folder / "queue.db", extra=(
+            "--sim-start", clock.start.isoformat(), "--sim-speed", str(clock.speed),
+            "--sim-epoch", str(clock.epoch)))
+        bridge.start(timeout=60)
+        boards = {}
+        for dev, serial in configs:
+            cfg = board_config(dev.id, dev.role, dev.key, settings.site.id, dev.counter,
+                               broker=None if serial else ("127.0.0.1", proxy_port,
+                                                           dev.broker_password or "-"),
+                               status_s=10)
+            boards[dev.id] = farm.add(cfg, dev.key, serial=serial,
+                                      link=serial_link if serial else None)
+        traffic = Traffic(farm, bridge.url, clock, profile, seed, token=KIOSK_TOKEN)
+        log(f"day: {DAY:%A %d %B %H:%M} to {until:%H:%M}, {speed:g}x "
+            f"({hours * 3600 / speed:.0f} s); MQTT drop {noise.drop:g}, duplicate {noise.duplicate:g}, delay {noise.delay:g}; "
+            f"events: {', '.join(events) or 'none'}; files in {folder}")
+        running = asyncio.run_coroutine_threadsafe(traffic.run(until), farm.loop)
+        moments = [(EVENTS[e], e) for e in events]
+        if "serial-unplug" in events:
+            moments.append((0.8, "serial-replug"))
+        schedule = sorted((DAY + timedelta(hours=hours * f), name) for f, name in moments)
+        while not running.done():
+            now = clock.now()
+            while schedule and schedule[0][0] <= now:
+                _, name = schedule.pop(0)
+                log(f"  {now:%H:%M} fault: {name}")
+                if name == "broker-restart":
+                    broker.stop()
+                    time.sleep(0.5)
+                    broker = _restarted(broker.port)
+                elif name == "bridge-kill":
+                    bridge.kill()
+                    time.sleep(0.5)
+                    bridge.start(timeout=60)  # the same port: the traffic knows that address
+                elif name == "display-reboot":
+                    board = boards["ecran-2"]
+                    farm.remove("ecran-2")
+                    boards["ecran-2 (before its reboot)"] = board
+                    boards["ecran-2"] = farm.add(board.cfg, board.key)
+                elif name == "serial-unplug":
+                    farm.call(boards[f"guichet-{SERIAL_COUNTER}"].port.unplug)
+                elif name == "serial-replug":
+                    farm.call(boards[f"guichet-{SERIAL_COUNTER}"].port.replug)
+            time.sleep(0.05)
+        running.result()
+        log("  closing: the last presses settle")
+        time.sleep(3.0)
+        proxy.faults = Faults()
+        deadline = time.monotonic() + 30
+        while any(b.dev.pending.waiting for b in farm.boards.values()) \
+                and time.monotonic() < deadline:
+            time.sleep(0.2)
+        all_boards = list(boards.values())
+        asyncio.run_coroutine_threadsafe(proxy.stop(), farm.loop).result(10)
+        farm.stop()
+        bridge.stop()
+        broker.stop()
+    except BaseException:  # a run that fails must not leave its bridge, boards and broker
+        for stop in (farm.stop, *((bridge.stop,) if bridge else ()), broker.stop):
+            try:
+                stop()
+            except Exception:  # noqa: BLE001 - the first failure is the one to report
+                pass
+        raise
     report = check(str(folder / "queue.db"), traffic.issued, all_boards)
     accuracy = estimate_accuracy(str(folder / "queue.db"), traffic.issued)
     for line in report.lines():
