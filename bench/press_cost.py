@@ -11,6 +11,8 @@ DeviceGateway.handle_line from this thread (what the MQTT client's thread does w
 then the burst is waited for until every press is acknowledged and every display has its
 show. CPU is this process's (every thread: decoding, the press worker's decide, commit, acks
 and drawing), per press; the time is from the first line handed over to the last show.
+--parts times the parts of a press (thread CPU of the press worker, and of the caller for
+the lines in): the table "Where a press's time goes now" in docs/performance.md.
 --profile runs it under cProfile (thread CPU time) and prints the press worker's top
 functions (the other threads also run the untimed setup: tickets issued before each burst).
 """
@@ -58,6 +60,36 @@ class Link:
                 self.done.set()
 
 
+PARTS = [  # (class, method, what it is)
+    (DeviceGateway, "handle_line", "a line in: codec, MAC, registry, role and order checks"),
+    (QueueService, "execute_batch", "the queue service's batch"),
+    (QueueService, "_decide", "  of which deciding, applying, the answer"),
+    (SqliteStore, "commit_many", "  of which the group commit"),
+    (DeviceGateway, "_ack", "acks: encode, MAC, publish"),
+    (DeviceGateway, "_draw", "drawing: screens, devices touched, shows"),
+]
+
+
+def _time_parts() -> dict[str, float]:
+    """Wrap the parts of a press with thread-CPU timers (only in the press worker's thread,
+    and handle_line in any: the setup's own commands run elsewhere)."""
+    spent = {what: 0.0 for _, _, what in PARTS}
+    for cls, name, what in PARTS:
+        inner = getattr(cls, name)
+
+        def timed(*a: object, _inner=inner, _what=what, **k: object) -> object:
+            if _inner.__name__ != "handle_line" and \
+                    threading.current_thread().name != "presses":
+                return _inner(*a, **k)
+            t = time.thread_time()
+            try:
+                return _inner(*a, **k)
+            finally:
+                spent[_what] += time.thread_time() - t
+        setattr(cls, name, timed)
+    return spent
+
+
 def site(counters: int) -> Site:
     return Site("bench", "Banc", "Europe/Paris", (Service("accueil", "A", "Accueil"),),
                 tuple(Counter(n, f"Guichet {n}", ("accueil",)) for n in range(1, counters + 1)),
@@ -72,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--presses", type=int, help="presses per burst, from as many counters "
                    "(default: every counter; 1: a press alone)")
     p.add_argument("--profile", action="store_true")
+    p.add_argument("--parts", action="store_true", help="thread CPU per part of a press")
     args = p.parse_args(argv)
     n = args.counters
     size = args.presses or n
@@ -93,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 prof.enable()
             threading.setprofile(profile_thread)
             profile_thread()
+        parts = _time_parts() if args.parts else None
         gateway = DeviceGateway(service, registry, clock=clock.now)
         link = Link()
         gateway.attach("mqtt", link)
@@ -129,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
           f"CPU per press {statistics.median(per):.3f} ms (median; {per[0]:.3f}-{per[-1]:.3f}), "
           f"a burst acknowledged and drawn in {1000 * statistics.median(wall):.1f} ms (median)")
     print(load_line())
+    if parts is not None:
+        presses = size * (args.bursts + 1)
+        print("thread CPU per press, by part (ms; the press worker's thread, and the caller's "
+              "for the lines in; nested parts are inside the ones above them):")
+        for name, seconds in parts.items():
+            print(f"  {name:55s} {1000 * seconds / presses:.4f}")
     for name, prof in profilers:  # the press worker: the other threads also run the setup
         if name == "presses":
             print("the press worker's thread (decide, commit, acks, drawing), CPU time:")
