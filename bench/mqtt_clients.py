@@ -254,6 +254,17 @@ def receive_sync(port: int, n: int, burst: int, done: threading.Event,
         sender.close()
 
 
+async def publish_async(publish: Callable[..., Any],
+                        bursts: list[list[tuple[str, bytes, int, bool]]]) -> dict[str, Any]:
+    """pub-* and press-* for a client whose publish is a coroutine (qos=, retain=): each burst
+    gathered, the first one a warm-up."""
+    def runner(msgs: list[Any]) -> Callable[[], Any]:
+        async def run() -> None:
+            await asyncio.gather(*(publish(t, d, qos=q, retain=r) for t, d, q, r in msgs))
+        return run
+    return await measure_async(runner(bursts[0]), [runner(b) for b in bursts], counted(bursts))
+
+
 def counted(bursts: list[list[Any]]) -> int:
     return sum(len([x for x in b if x[0] != SENTINEL]) for b in bursts)
 
@@ -345,15 +356,7 @@ async def child_aiomqtt(test: str, port: int, n: int, burst: int) -> dict[str, A
                 return await measure_async(one, [one] * (n // burst), burst * (n // burst))
             finally:
                 sender.close()
-        bursts = publish_bursts(test, n, burst)
-
-        def runner(msgs: list[Any]) -> Callable[[], Any]:
-            async def run() -> None:
-                await asyncio.gather(*(client.publish(t, d, qos=q, retain=r)
-                                       for t, d, q, r in msgs))
-            return run
-        return await measure_async(runner(bursts[0]), [runner(b) for b in bursts],
-                                   counted(bursts))
+        return await publish_async(client.publish, publish_bursts(test, n, burst))
 
 
 # -- gmqtt ------------------------------------------------------------------------------------
@@ -429,15 +432,7 @@ async def child_amqtt(test: str, port: int, n: int, burst: int) -> dict[str, Any
                 return await measure_async(one, [one] * (n // burst), burst * (n // burst))
             finally:
                 sender.close()
-        bursts = publish_bursts(test, n, burst)
-
-        def runner(msgs: list[Any]) -> Callable[[], Any]:
-            async def run() -> None:
-                await asyncio.gather(*(client.publish(t, d, qos=q, retain=r)
-                                       for t, d, q, r in msgs))
-            return run
-        return await measure_async(runner(bursts[0]), [runner(b) for b in bursts],
-                                   counted(bursts))
+        return await publish_async(client.publish, publish_bursts(test, n, burst))
     finally:
         await client.disconnect()
 
