@@ -1,7 +1,13 @@
 """The HTTP application: routers, error mapping, and the objects they share."""
 from __future__ import annotations
 
+from pathlib import Path
+
+import fastapi_offline
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
@@ -21,8 +27,9 @@ def create_app(settings: Settings, service: QueueService, limits: Limits | None 
     # No store close in a lifespan: test clients and ASGI tools run the lifespan once per
     # request. Every answered command is already committed; closing the store at exit only
     # checkpoints the WAL, which the next start does anyway.
-    app = FastAPI(title="Suivant host bridge", version="0.1.0",
+    app = FastAPI(title="Suivant host bridge", version="0.1.0", docs_url=None, redoc_url=None,
                   description=f"Queue of {settings.site.name}: tickets, counters, services, live events.")
+    _offline_docs(app)
     app.state.service = service
     app.state.auth = Authenticator(settings.users)
     app.state.public_url = settings.public_url
@@ -41,3 +48,43 @@ def create_app(settings: Settings, service: QueueService, limits: Limits | None 
         app.include_router(module.router)
     pages.install(app)
     return app
+
+
+# /docs and /redoc without internet: FastAPI's own pages load Swagger UI and ReDoc from a CDN,
+# blank on a town hall's LAN. The files come from the fastapi-offline wheel (MIT, maintained,
+# its static/ refreshed with each release: swagger-ui-bundle.js, swagger-ui.css,
+# redoc.standalone.js), served here under /static/docs; only its files are used, FastAPI's
+# own page builders draw the pages. Chosen over copying npm's swagger-ui-dist and redoc into
+# the repository (3 MB of vendored JavaScript to keep up to date by hand) or fetching them at
+# install time (a pip-installed wheel would then lack them).
+_DOCS = Path(fastapi_offline.__file__).parent / "static"
+
+
+# ReDoc shows Redocly's logo from their CDN (hidden when unreachable): the browser is told to
+# fetch nothing from elsewhere, so the pages never reach out, even where internet is open.
+_DOCS_CSP = ("default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+             "script-src 'self' 'unsafe-inline'; worker-src 'self' blob:; connect-src 'self'")
+
+
+def _offline_docs(app: FastAPI) -> None:
+    app.mount("/static/docs", StaticFiles(directory=_DOCS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return _no_outside(get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} — Swagger UI",
+            swagger_js_url="/static/docs/swagger-ui-bundle.js",
+            swagger_css_url="/static/docs/swagger-ui.css",
+            swagger_favicon_url="/static/docs/favicon.png"))
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return _no_outside(get_redoc_html(
+            openapi_url=app.openapi_url, title=f"{app.title} — ReDoc",
+            redoc_js_url="/static/docs/redoc.standalone.js",
+            redoc_favicon_url="/static/docs/favicon.png", with_google_fonts=False))
+
+
+def _no_outside(page: HTMLResponse) -> HTMLResponse:
+    page.headers["Content-Security-Policy"] = _DOCS_CSP
+    return page
