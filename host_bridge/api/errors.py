@@ -1,5 +1,10 @@
-"""Refusals become 4xx answers with a stable code and a readable message."""
+"""Refusals become 4xx answers with a stable code and a readable message (English, for
+developers). What a page needs to say it in its reader's language rides along as codes: the
+field at fault (`field`, a path in the request such as `services[0].target_wait_minutes`) and
+why (`reason`), the pages keep the words (host_bridge/web/static)."""
 from __future__ import annotations
+
+import re
 
 from pydantic import BaseModel
 from fastapi import FastAPI, Request
@@ -14,7 +19,50 @@ from .auth import Forbidden, Unauthorized
 
 
 class PeriodRefused(ValueError):
-    """A report's period that makes no sense (ends before it starts, too long)."""
+    """A report's period that makes no sense: `reason` "ends_before_start" or "too_long"."""
+
+    def __init__(self, message: str, reason: str, **details):
+        super().__init__(message)
+        self.reason, self.details = reason, details
+
+
+# The config validator's reasons (site_config.py), as codes: the first pattern that matches
+# the English reason wins; "invalid_value" is a value outside its field's rule (the page knows
+# each field's rule). A reason no pattern knows stays "invalid".
+_CONFIG_REASONS = [
+    (r"^missing$", "missing"),
+    (r"^unknown key", "unknown_key"),
+    (r"^expected ranges like", "bad_range"),
+    (r"ends before it starts", "range_reversed"),
+    (r"^ranges .* overlap", "ranges_overlap"),
+    (r"^no opening hours", "no_hours"),
+    (r"^unknown service", "unknown_service"),
+    (r"^unknown counter", "unknown_counter"),
+    (r"is used twice$|is listed twice$", "duplicate"),
+    (r"^at least one|\(got \[\]\)$", "empty"),
+    (r"^expected ", "wrong_type"),
+    (r"^not editable here", "not_editable"),
+    (r"^at most \d+ KB", "too_large"),
+    (r"not started from a config file", "no_config_file"),
+    (r"\(got .*\)$", "invalid_value"),
+]
+# SiteChangeRefused's messages (domain/queue.py), as codes with what they name
+_SITE_CHANGE = [
+    (r"^service '([^']+)' has tickets today", "service_in_use", "service"),
+    (r"^counter (\d+) was used today", "counter_in_use", "counter"),
+    (r"id and time zone", "restart_needed", None),
+]
+
+
+def config_reason(text: str) -> str:
+    return next((code for pattern, code in _CONFIG_REASONS if re.search(pattern, text)), "invalid")
+
+
+def _site_change(message: str) -> dict:
+    for pattern, reason, name in _SITE_CHANGE:
+        if m := re.search(pattern, message):
+            return {"reason": reason, **({name: m[1] if name == "service" else int(m[1])} if name else {})}
+    return {}
 
 
 class ErrorBody(BaseModel):
@@ -50,12 +98,23 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+def _fields(exc: RequestValidationError) -> list[dict]:
+    """[{field, problem}]: the query, path or body field at fault and pydantic's error type."""
+    out = []
+    for err in exc.errors()[:5]:
+        loc = [str(p) for p in err.get("loc", ())]
+        where = ".".join(loc[1:]) if loc[:1] in (["query"], ["path"], ["body"], ["header"]) else ".".join(loc)
+        out.append({"field": where or "body", "problem": err.get("type", "invalid")})
+    return out
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError):
         status = getattr(exc, "http_status", None) \
             or (404 if isinstance(exc, NotFound) else 409 if isinstance(exc, Conflict) else 400)
-        return _answer(status, exc.code, exc.message)
+        extra = _site_change(exc.message) if exc.code == "site_change_refused" else {}
+        return _answer(status, exc.code, exc.message, **extra)
 
     @app.exception_handler(Unauthorized)
     async def unauthorized(_: Request, exc: Unauthorized):
@@ -68,7 +127,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConfigRefused)
     async def config_refused(_: Request, exc: ConfigRefused):
         code = "invalid_config" if exc.status == 422 else "config_not_changed"
-        return _answer(exc.status, code, str(exc), key=exc.key)
+        reason = config_reason(str(exc).split(": ", 1)[-1])  # "key: reason"
+        return _answer(exc.status, code, str(exc), key=exc.key, field=exc.key, reason=reason)
 
     @app.exception_handler(TicketNotPrinted)
     async def print_failed(_: Request, exc: TicketNotPrinted):
@@ -76,11 +136,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(PeriodRefused)
     async def bad_period(_: Request, exc: PeriodRefused):
-        return _answer(422, "invalid_period", str(exc))
+        return _answer(422, "invalid_period", str(exc), reason=exc.reason, **exc.details)
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError):
-        return _answer(422, "invalid_request", _validation_message(exc))
+        return _answer(422, "invalid_request", _validation_message(exc), fields=_fields(exc))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException):

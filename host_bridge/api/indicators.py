@@ -31,9 +31,11 @@ def _may_read(user: Any) -> None:
 
 def _period(first: date, last: date) -> None:
     if last < first:
-        raise PeriodRefused(f"the period ends ({last}) before it starts ({first})")
+        raise PeriodRefused(f"the period ends ({last}) before it starts ({first})",
+                            "ends_before_start", max_days=MAX_DAYS)
     if (last - first).days >= MAX_DAYS:
-        raise PeriodRefused(f"a period is at most {MAX_DAYS} days; ask for each year in turn")
+        raise PeriodRefused(f"a period is at most {MAX_DAYS} days; ask for each year in turn",
+                            "too_long", max_days=MAX_DAYS)
 
 
 def _view(ind: Indicators, first: date, last: date) -> dict[str, Any]:

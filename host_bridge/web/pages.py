@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
+from pydantic import TypeAdapter, ValidationError
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -53,9 +54,20 @@ for _name in PAGES:  # each listed page is its own file
     _static_page(_name)
 
 
-@router.get("/ticket/{ticket_id}")
-def ticket(ticket_id: TicketId) -> FileResponse:  # the page reads the id from its address
-    return _page("ticket")
+_TICKET_ID = TypeAdapter(TicketId)
+
+
+# The page reads the id from its address. A malformed one (a QR code read wrong, an address
+# typed by hand) is still the page, answered 404: it says so in the citizen's language with a
+# way back, where FastAPI's validation would have shown raw JSON.
+@router.get("/ticket/{ticket_id:path}")
+def ticket(ticket_id: str) -> FileResponse:
+    page = _page("ticket")
+    try:
+        _TICKET_ID.validate_python(ticket_id)
+    except ValidationError:
+        page.status_code = 404
+    return page
 
 
 def install(app: FastAPI) -> None:
