@@ -96,14 +96,20 @@ class QueueService:
             now = self._start_day_if_due()
             results: list[dict[str, Any] | DomainError] = []
             records: list[Record] = []
-            in_batch: dict[tuple[str, str], StoredAnswer] = {}
             orders: dict[str, tuple[str, int] | None] = {}
             try:
+                # the answers already recorded for the batch's keys, and its sources' positions,
+                # read once for the batch; the batch's own answers are added as it goes
+                answered = self.store.answers_for(list({(r.source, r.request_id): None
+                                                        for r in requests
+                                                        if r.request_id is not None}))
+                ordered = list({r.source: None for r in requests if r.order is not None})
+                if ordered:
+                    orders.update(dict.fromkeys(ordered))
+                    orders.update(self.store.orders_of(ordered))
                 for r in requests:
                     key = (r.source, r.request_id or "")
-                    earlier = in_batch.get(key) if r.request_id is not None else None
-                    if r.request_id is not None and earlier is None:
-                        earlier = self.store.answer_for(r.source, r.request_id)
+                    earlier = answered.get(key) if r.request_id is not None else None
                     if earlier is not None:
                         results.append(replay_result(earlier, fingerprint(r.command)))
                         continue
@@ -111,7 +117,7 @@ class QueueService:
                     if record is not None:
                         records.append(record)
                         if r.request_id is not None:
-                            in_batch[key] = StoredAnswer(record.answer or {}, record.fingerprint)
+                            answered[key] = StoredAnswer(record.answer or {}, record.fingerprint)
                     results.append(result)
                 seqs = self.store.commit_many(now.date().isoformat(), records) if records else []
             except BaseException:
@@ -133,8 +139,6 @@ class QueueService:
         refusal = r.refused
         order = None  # the source's new highest position, if this request moves it
         if refusal is None and r.order is not None:
-            if r.source not in orders:
-                orders[r.source] = self.store.order_of(r.source)
             known = orders[r.source]
             if known is not None and known[0] == r.order[0] and known[1] > r.order[1]:
                 refusal = Stale(f"a later message of this boot (seq {known[1]}) was decided first")

@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS faq_views (
 """
 
 
-_INSERT_EVENT = "INSERT INTO events(day, type, at, body) VALUES (?,?,?,?)"
+_INSERT_EVENT = "INSERT INTO events(seq, day, type, at, body) VALUES (?,?,?,?,?)"
 _INSERT_ANSWER = ("INSERT INTO requests (source, request_id, answer, last_seq, fingerprint, day) "
                   "VALUES (?,?,?,?,?,?)")
 
@@ -144,6 +144,32 @@ class SqliteStore:
                               "WHERE source=? AND request_id=?", (source, request_id)).fetchone()
         return StoredAnswer(json.loads(row[0]), row[1]) if row else None
 
+    def answers_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], StoredAnswer]:
+        """The recorded answers among (source, request id) keys, in one query per 400 keys
+        (a burst of presses asks once, not once per press)."""
+        found: dict[tuple[str, str], StoredAnswer] = {}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i:i + 400]
+            flat = [v for key in chunk for v in key]
+            rows = self.db.execute(
+                "WITH k(s, i) AS (VALUES " + ",".join(["(?,?)"] * len(chunk)) + ") "
+                "SELECT r.source, r.request_id, r.answer, r.fingerprint FROM k JOIN requests r "
+                "ON r.source = k.s AND r.request_id = k.i", flat)  # the primary key, per key
+            for source, request_id, answer, fp in rows:
+                found[(source, request_id)] = StoredAnswer(json.loads(answer), fp)
+        return found
+
+    def orders_of(self, sources: list[str]) -> dict[str, tuple[str, int]]:
+        """order_of for several sources in one query per 800; sources never seen are absent."""
+        found: dict[str, tuple[str, int]] = {}
+        for i in range(0, len(sources), 800):
+            chunk = sources[i:i + 800]
+            rows = self.db.execute("SELECT source, stream, position FROM request_order WHERE "
+                                   "source IN (" + ",".join("?" * len(chunk)) + ")", chunk)
+            for source, stream, position in rows:
+                found[source] = (stream, position)
+        return found
+
     def order_of(self, source: str) -> tuple[str, int] | None:
         """The (stream, highest position) decided for an ordered source (a device's boot, seq)."""
         row = self.db.execute("SELECT stream, position FROM request_order WHERE source=?",
@@ -162,22 +188,32 @@ class SqliteStore:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            out = []
+            # one statement per table for the whole batch: the sequence numbers are given, from
+            # the highest one under this transaction's write lock (the rowid SQLite would pick)
+            seq = db.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()[0]
+            out, events, answers, orders = [], [], [], []
             for r in records:
-                seqs = []
+                first = seq + 1
                 bodies = r.bodies if r.bodies is not None else map(event_body, r.events)
                 for event, body in zip(r.events, bodies):
-                    cur = db.execute(_INSERT_EVENT, (day, type(event).__name__, body["at"],
-                                                     encode_compact(body)))
-                    seqs.append(cur.lastrowid)
+                    seq += 1
+                    events.append((seq, day, type(event).__name__, body["at"],
+                                   encode_compact(body)))
+                seqs = list(range(first, seq + 1))
                 if r.request_id is not None:
-                    db.execute(_INSERT_ANSWER, (r.source, r.request_id, encode_compact(r.answer),
-                                                seqs[-1] if seqs else None, r.fingerprint, day))
+                    answers.append((r.source, r.request_id, encode_compact(r.answer),
+                                    seqs[-1] if seqs else None, r.fingerprint, day))
                 if r.order is not None:
-                    db.execute("INSERT INTO request_order VALUES (?,?,?) ON CONFLICT (source) "
-                               "DO UPDATE SET stream=excluded.stream, position=excluded.position",
-                               (r.source, *r.order))
+                    orders.append((r.source, *r.order))
                 out.append(seqs)
+            if events:
+                db.executemany(_INSERT_EVENT, events)
+            if answers:
+                db.executemany(_INSERT_ANSWER, answers)
+            if orders:  # in order: a source's later position overwrites its earlier one
+                db.executemany("INSERT INTO request_order VALUES (?,?,?) ON CONFLICT (source) "
+                               "DO UPDATE SET stream=excluded.stream, position=excluded.position",
+                               orders)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
