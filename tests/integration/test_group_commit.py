@@ -96,3 +96,20 @@ def test_a_failed_commit_applies_nothing_of_the_batch(settings, clock, tmp_path,
     assert service.read(lambda s: s.current_ticket(1)) is None  # memory back to the disk's
     [answer] = service.execute_batch([Request(c.CallNext(1), "device:a", "b:1")])
     assert answer["counter"]["ticket"]["label"] == "A001"
+
+
+def test_a_burst_larger_than_one_lookup_is_replayed_and_ordered_whole(settings, clock, tmp_path):
+    """The batch reads its recorded answers and its sources' positions in chunks (400 keys,
+    800 sources per query): a burst of 900 sees every one of them, the chunk edges included."""
+    service = _service(settings, clock, tmp_path)
+    burst = [Request(c.IssueTicket(SERVICES[i % 2], f"t{i}"), f"device:d{i}", f"b:{i}",
+                     order=("b", 5)) for i in range(900)]
+    first = service.execute_batch(burst)
+    seqs = [s.seq for s in service.store.events_after(0, 100000)]
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs)))  # given numbers, no gap
+    again = service.execute_batch(burst)
+    assert again == [{**answer, "replayed": True} for answer in first]
+    assert [s.seq for s in service.store.events_after(0, 100000)] == seqs  # nothing new
+    late = service.execute_batch([Request(c.IssueTicket("accueil", f"u{i}"), f"device:d{i}",
+                                          f"b:{i}-late", order=("b", 4)) for i in (0, 399, 400, 899)])
+    assert [r.code for r in late] == ["stale"] * 4  # each source's position was found
