@@ -36,8 +36,10 @@ class ConfigError(ValueError):
 class User:
     name: str
     role: str
-    token_sha256: str
+    token_sha256: str  # "" for a named account's session (host_bridge/staff)
     counters: tuple[int, ...] = ()  # empty: every counter
+    full_name: str = ""  # a named account's name as people read it
+    session: str | None = None  # a named account's session: its token's SHA-256
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,19 @@
-"""FastAPI dependencies: the service, the caller, and the request's idempotency key."""
+"""FastAPI dependencies: the service, the caller (and its named accounts), and the request's
+idempotency key."""
 from __future__ import annotations
 
-import re
-from typing import Annotated
-
 import json
-from typing import Any
+import re
+import threading
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
 
 from ..service.queue_service import QueueService
 from ..site_config import User
+from ..staff import StaffDirectory, staff_path
+from ..staff.audit import ACTING
 
 # At least 16 characters: a public key is shared by every citizen's client, so a short,
 # guessable one could fetch someone else's ticket answer (and its id). Use a UUID.
@@ -25,7 +27,34 @@ async def get_service(request: Request) -> QueueService:
 
 
 async def get_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
-    return request.app.state.auth.user_for(authorization)
+    auth = request.app.state.auth
+    if auth.staff is None:
+        staff_of(request.app)
+    user = auth.user_for(authorization)
+    # who acts, for the audit log: the route's worker thread inherits this request's context,
+    # and the queue's events committed there are recorded as this person's (staff/audit.py)
+    ACTING.set(user)
+    return user
+
+
+_attaching = threading.Lock()
+
+
+def staff_of(app: Any, passwords: Any = None) -> StaffDirectory:
+    """The app's named accounts, opened on first use beside the queue's file (the app factory
+    knows nothing of them: this is the one place that wires them). `passwords`: a cheaper
+    hasher, for tests that open it before any request."""
+    auth = app.state.auth
+    with _attaching:
+        if auth.staff is None:
+            service = app.state.service
+            staff = StaffDirectory(
+                staff_path(service.store.path), service.clock, service.tz,
+                lambda: frozenset(k.number for k in service.site.counters),
+                passwords=passwords, reserved=frozenset(u.name for u in auth.users))
+            service.bus.listen(staff.audit.on_events)
+            auth.staff = staff
+    return auth.staff
 
 
 async def idempotency_key(idempotency_key: Annotated[str | None, Header(
