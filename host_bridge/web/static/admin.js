@@ -1,7 +1,7 @@
 // Administration: the site's services (and their FAQ), counters, priority categories, opening
 // hours and rules, as forms built from the configuration itself; saved at once, live (the
 // bridge checks it as it checks the file, and says which field is wrong). The boards, read-only.
-import { api, el, explain, langLink, staffSignIn, t } from "./suivant.js";
+import { api, el, explain, lang, langLink, staffSignIn, t } from "./suivant.js";
 
 const T = {
   save: { fr: "Enregistrer et appliquer", en: "Save and apply" },
@@ -9,7 +9,7 @@ const T = {
     en: (b) => `Saved and applied. The previous version is kept (${b}).` },
   add: { fr: "Ajouter", en: "Add" }, remove: { fr: "Retirer", en: "Remove" },
   devices: { fr: "Boîtiers", en: "Boards" },
-  refused: { fr: (k, m) => `Non enregistré — ${k} : ${m}`, en: (k, m) => `Not saved — ${k}: ${m}` },
+  refused: { fr: (m) => `Non enregistré. ${m}`, en: (m) => `Not saved. ${m}` },
   online: { fr: "en ligne", en: "online" }, offline: { fr: "hors ligne", en: "offline" },
   devCols: { fr: ["Boîtier", "Rôle", "Guichet", "Liaison", "État", "Vu pour la dernière fois", "Micrologiciel", "Mise à jour"],
     en: ["Board", "Role", "Counter", "Link", "State", "Last seen", "Firmware", "Update"] },
@@ -51,6 +51,157 @@ const BLANK = {
   priority_categories: () => ({ id: "", name: "" }),
   faq: () => ({ question: "", answer: "" }),
 };
+
+// A refusal said as a person would: where (« Service État civil »), which field (« l'attente
+// cible »), its rule and the value received. The bridge gives the field's path and a reason
+// code (api/errors.py); the rules are site_config.py's, in words.
+const FIELD = {
+  fr: { id: "l'identifiant", name: "le nom", letter: "la lettre", timezone: "le fuseau horaire",
+    target_wait_minutes: "l'attente cible", default_service_minutes: "la durée habituelle d'un passage",
+    colour: "la couleur", question: "la question", answer: "la réponse", number: "le numéro",
+    services: "les services traités", faq: "les questions fréquentes",
+    guard_seconds: "le délai de double appui", max_recalls: "le nombre de rappels",
+    recall_min_delay_seconds: "le délai entre deux appels", priority_max_in_row: "le nombre de tickets prioritaires d'affilée",
+    priority_starvation_minutes: "l'attente maximale d'un ticket ordinaire", refuse_outside_hours: "le refus hors horaires" },
+  en: { id: "the identifier", name: "the name", letter: "the letter", timezone: "the time zone",
+    target_wait_minutes: "the target wait", default_service_minutes: "the usual service time",
+    colour: "the colour", question: "the question", answer: "the answer", number: "the number",
+    services: "the services served", faq: "the frequent questions",
+    guard_seconds: "the double-press delay", max_recalls: "the number of recalls",
+    recall_min_delay_seconds: "the delay between two calls", priority_max_in_row: "the number of priority tickets in a row",
+    priority_starvation_minutes: "the longest wait of an ordinary ticket", refuse_outside_hours: "refusing outside hours" },
+};
+const RULE = {
+  fr: { id: "ne doit contenir que des lettres minuscules, des chiffres et des tirets",
+    letter: "doit être une seule lettre majuscule, de A à Z", name: "ne doit pas être vide",
+    question: "ne doit pas être vide", answer: "ne doit pas être vide",
+    target_wait_minutes: "doit être entre 1 et 1440 minutes",
+    default_service_minutes: "doit être de plus de 0 et d'au plus 480 minutes",
+    colour: "doit s'écrire #rrggbb (par exemple #000091)", number: "doit être entre 1 et 999",
+    timezone: "doit être un fuseau horaire connu (par exemple Europe/Paris)",
+    guard_seconds: "doit être entre 0 et 60 secondes", max_recalls: "doit être entre 0 et 20",
+    recall_min_delay_seconds: "doit être entre 0 et 3600 secondes", priority_max_in_row: "doit être d'au moins 1",
+    priority_starvation_minutes: "doit être entre 0 et 1440 minutes" },
+  en: { id: "may only hold lowercase letters, digits and dashes",
+    letter: "must be one capital letter, A to Z", name: "must not be empty",
+    question: "must not be empty", answer: "must not be empty",
+    target_wait_minutes: "must be between 1 and 1440 minutes",
+    default_service_minutes: "must be above 0 and at most 480 minutes",
+    colour: "must be written #rrggbb (for example #000091)", number: "must be between 1 and 999",
+    timezone: "must be a known time zone (for example Europe/Paris)",
+    guard_seconds: "must be between 0 and 60 seconds", max_recalls: "must be between 0 and 20",
+    recall_min_delay_seconds: "must be between 0 and 3600 seconds", priority_max_in_row: "must be at least 1",
+    priority_starvation_minutes: "must be between 0 and 1440 minutes" },
+};
+const DAY = { fr: LABELS, en: { monday: "Monday", tuesday: "Tuesday", wednesday: "Wednesday",
+  thursday: "Thursday", friday: "Friday", saturday: "Saturday", sunday: "Sunday" } };
+const WHY = {
+  fr: { missing: (f) => `${f} est obligatoire.`, wrong_type: (f, v) => `${f} n'a pas la bonne forme (reçu : ${v}).`,
+    unknown_key: (f) => `le champ « ${f} » n'existe pas ici.`,
+    duplicate: (f, v) => `« ${v} » est déjà pris ailleurs pour ${f} ; chaque valeur doit être unique.`,
+    unknown_service: (f, v) => `le service « ${v} » n'existe pas : indiquez l'identifiant d'un service de la liste.`,
+    unknown_counter: (f, v) => `le guichet ${v} n'existe pas.`,
+    empty: (f) => `il en faut au moins un.`,
+    bad_range: (f, v) => `les plages s'écrivent comme 08:30-12:00, séparées par des virgules (reçu : ${v}).`,
+    range_reversed: (f, v) => `une plage finit avant de commencer (reçu : ${v}).`,
+    ranges_overlap: (f, v) => `deux plages se chevauchent (reçu : ${v}).`,
+    no_hours: () => "aucun horaire d'ouverture alors que les tickets sont refusés hors des horaires : tout ticket serait refusé.",
+    not_editable: () => "cette partie ne se change pas depuis cette page.",
+    too_large: () => "la configuration est trop grande.",
+    no_config_file: () => "ce serveur n'a pas été démarré depuis un fichier de configuration : rien ne peut être enregistré.",
+    invalid: (f, v) => `${f} est refusé (reçu : ${v}).` },
+  en: { missing: (f) => `${f} is required.`, wrong_type: (f, v) => `${f} does not have the right form (got: ${v}).`,
+    unknown_key: (f) => `there is no field « ${f} » here.`,
+    duplicate: (f, v) => `« ${v} » is already taken elsewhere for ${f}; each value must be unique.`,
+    unknown_service: (f, v) => `there is no service « ${v} »: give the identifier of a service in the list.`,
+    unknown_counter: (f, v) => `there is no counter ${v}.`,
+    empty: () => "at least one is needed.",
+    bad_range: (f, v) => `ranges are written like 08:30-12:00, separated by commas (got: ${v}).`,
+    range_reversed: (f, v) => `a range ends before it starts (got: ${v}).`,
+    ranges_overlap: (f, v) => `two ranges overlap (got: ${v}).`,
+    no_hours: () => "no opening hours while tickets are refused outside them: every ticket would be refused.",
+    not_editable: () => "this part is not changed from this page.",
+    too_large: () => "the configuration is too large.",
+    no_config_file: () => "this server was not started from a configuration file: nothing can be saved.",
+    invalid: (f, v) => `${f} is refused (got: ${v}).` },
+};
+const SECTION = { fr: { services: "Services", counters: "Guichets", priority_categories: "Catégories prioritaires",
+  hours: "Horaires d'ouverture" },
+  en: { services: "Services", counters: "Counters", priority_categories: "Priority categories", hours: "Opening hours" } };
+const capital = (x) => x.charAt(0).toUpperCase() + x.slice(1);
+
+// "services[0].faq[2].question" -> [["services", 0], ["faq", 2], ["question"]]
+function steps(path) {
+  return path.split(".").map((p) => {
+    const m = p.match(/^([^[]+)(?:\[(\d+)\])?$/);
+    return m ? (m[2] === undefined ? [m[1]] : [m[1], Number(m[2])]) : [p];
+  });
+}
+
+function valueAt(body, path) {
+  let node = body;
+  for (const [k, i] of steps(path)) {
+    node = node && node[k];
+    if (i !== undefined) node = node && node[i];
+  }
+  return node;
+}
+
+function shown(v) {
+  if (v === undefined || v === null || v === "") return t({ fr: "rien", en: "nothing" });
+  return Array.isArray(v) ? v.join(", ") : String(v);
+}
+
+// -> the sentence for a refused save, from the bridge's codes and the body that was sent
+function refusal(e, sent) {
+  const b = e.body || {};
+  if (b.error === "site_change_refused") {
+    const service = sent.services && sent.services.find((s) => s.id === b.service);
+    const name = service ? service.name : (config.services.find((s) => s.id === b.service) || {}).name || b.service;
+    if (b.reason === "service_in_use") return t({ fr: `Le service ${name} a des tickets aujourd'hui : il ne peut être retiré que demain.`,
+      en: `The service ${name} has tickets today: it can only be removed tomorrow.` });
+    if (b.reason === "counter_in_use") return t({ fr: `Le guichet ${b.counter} a servi aujourd'hui : il ne peut être retiré que demain.`,
+      en: `Counter ${b.counter} was used today: it can only be removed tomorrow.` });
+    return t({ fr: "L'identifiant du site et son fuseau horaire ne changent qu'au redémarrage du serveur.",
+      en: "The site's identifier and time zone only change when the server restarts." });
+  }
+  if (b.error !== "invalid_config" || !b.field) return explain(e);
+  const parts = steps(b.field);
+  const where = [];
+  let node = sent;
+  for (const [k, i] of parts.slice(0, -1)) {
+    node = node && node[k];
+    if (i === undefined) {
+      where.push(k === "rules" ? t({ fr: "Règles de la file", en: "Queue rules" }) : k === "hours"
+        ? t({ fr: "Horaires d'ouverture", en: "Opening hours" }) : LABELS[k] || k);
+      continue;
+    }
+    node = node && node[i];
+    const named = node && (node.name || node.question);
+    if (k === "services") where.push(`${t({ fr: "Service", en: "Service" })} ${named || i + 1}`);
+    else if (k === "counters") where.push(`${t({ fr: "Guichet", en: "Counter" })} ${node && node.number || i + 1}`);
+    else if (k === "priority_categories") where.push(`${t({ fr: "Catégorie", en: "Category" })} ${named || i + 1}`);
+    else if (k === "faq") where.push(`${t({ fr: "question", en: "question" })} ${i + 1}`);
+    else where.push(`${k} ${i + 1}`);
+  }
+  const [last, index] = parts[parts.length - 1];
+  if (parts.length === 1 && LABELS[last]) where.push(t(SECTION)[last] || LABELS[last]);
+  const value = valueAt(sent, b.field);
+  const isDay = last in DAY.en;
+  if (isDay) where.push(t(DAY)[last]);
+  const field = isDay ? t({ fr: "les plages", en: "the ranges" }) : (t(FIELD)[last] || `« ${last} »`);
+  let text;
+  if (b.reason === "invalid_value" && t(RULE)[last]) {
+    text = `${field} ${t(RULE)[last]} (${t({ fr: "reçu : ", en: "got: " })}${shown(value)}).`;
+  } else if (b.reason === "unknown_key") {
+    text = t(WHY).unknown_key(last);
+  } else if (b.reason === "empty" && index === undefined && last === "services" && parts.length > 1) {
+    text = t({ fr: "il doit traiter au moins un service.", en: "it must serve at least one service." });
+  } else {
+    text = (t(WHY)[b.reason] || t(WHY).invalid)(field, shown(value));
+  }
+  return where.length ? `${where.join(", ")}${lang === "fr" ? " : " : ": "}${text}` : capital(text);
+}
 
 let token = null, config = null, uid = 0;
 
@@ -124,7 +275,7 @@ function editor(key, value, path, into) {
   return f.get;
 }
 
-let read = null;
+let read = null, sent = null;
 
 async function load() {
   config = await api("/api/admin/config", { token });
@@ -140,13 +291,14 @@ async function save(ev) {
   ev.preventDefault();
   document.getElementById("saved").textContent = "";
   try {
-    const answer = await api("/api/admin/config", { method: "PUT", token, body: read() });
+    sent = read();
+    const answer = await api("/api/admin/config", { method: "PUT", token, body: sent });
     document.getElementById("saved").textContent = t(T.saved)(answer.backup);
     say("");
     await load();
   } catch (e) {
-    const field = e.body && e.body.key && document.querySelector(`[data-path="${CSS.escape(e.body.key)}"]`);
-    say(t(T.refused)(e.body && e.body.key || "-", explain(e)));
+    const field = e.body && e.body.field && document.querySelector(`[data-path="${CSS.escape(e.body.field)}"]`);
+    say(t(T.refused)(refusal(e, sent || {})));
     if (field) field.focus();
   }
 }
@@ -183,4 +335,4 @@ async function start() {
       await Promise.all([load(), devices()]);
     }, say);
 }
-start().catch((e) => say(e.message));
+start().catch((e) => say(explain(e)));

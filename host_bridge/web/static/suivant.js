@@ -41,11 +41,38 @@ const ERRORS = {
     en: "No free number left for this service: all 999 are waiting or at a counter. Try again once some are served." },
   unauthorized: { fr: "Jeton inconnu.", en: "Unknown token." },
   forbidden: { fr: "Ce compte ne peut pas faire cela.", en: "This account may not do that." },
+  unknown_ticket: { fr: "Ce ticket n'existe pas (ou plus).", en: "This ticket does not exist (or no more)." },
+  unknown_service: { fr: "Ce service n'existe pas (ou plus).", en: "This service does not exist (or no more)." },
+  unknown_counter: { fr: "Ce guichet n'existe pas.", en: "This counter does not exist." },
+  rate_limited: { fr: "Trop de demandes d'un coup : réessayez dans une minute.",
+    en: "Too many requests at once: try again in a minute." },
+  request_timeout: { fr: "La demande n'est pas arrivée à temps : réessayez.", en: "The request did not arrive in time: try again." },
+  printer_failed: { fr: "L'imprimante n'a pas répondu : aucun ticket n'a été créé.",
+    en: "The printer did not answer: no ticket was made." },
+  same_service: { fr: "Le ticket est déjà dans ce service : choisissez-en un autre.",
+    en: "The ticket is already in this service: choose another one." },
+  nothing_to_undo: { fr: "Il n'y a pas d'absence à annuler à ce guichet.", en: "There is no no-show to undo at this counter." },
+  undo_expired: { fr: "Trop tard pour annuler l'absence (plus d'une minute).", en: "Too late to undo the no-show (over a minute)." },
+  undo_refused: { fr: "L'absence ne peut plus être annulée : son numéro a été redonné.",
+    en: "The no-show can no longer be undone: its number was given again." },
 };
 
+// Every refusal in the page's words: a code the pages know, else a plain sentence with the
+// code for whoever reports it (the server's English message is for developers, not people).
 export function explain(error) {
   const known = error && ERRORS[error.code];
-  return known ? t(known) : error.message;
+  if (known) return t(known);
+  if (error instanceof ApiError) {
+    return error.code
+      ? t({ fr: `L'opération a été refusée (code : ${error.code}).`, en: `The operation was refused (code: ${error.code}).` })
+      : t({ fr: `Le serveur ne répond pas comme prévu (HTTP ${error.status}) : réessayez dans un instant.`,
+        en: `The server did not answer as expected (HTTP ${error.status}): try again in a moment.` });
+  }
+  if (error instanceof TypeError || error instanceof SyntaxError) {  // no network, a proxy's page
+    return t({ fr: "Le serveur est injoignable : vérifiez le réseau, puis rechargez la page.",
+      en: "The server cannot be reached: check the network, then reload the page." });
+  }
+  return error && error.message;
 }
 
 export async function api(path, { method = "GET", body, token, key } = {}) {

@@ -1,11 +1,14 @@
 // The citizen's ticket page (from the kiosk's QR code): no login, no personal data. Place and
 // estimated wait, live; an alert when the turn is near and when called; give up the ticket;
 // the service's FAQ, most read first.
-import { ahead, api, el, langLink, live, newKey, range, t } from "./suivant.js";
+import { ahead, api, ApiError, el, explain, langLink, live, newKey, range, t } from "./suivant.js";
 
 const T = {
   unknown: { fr: "Ce ticket n'existe pas (ou plus : les tickets d'un jour s'effacent le lendemain).",
     en: "This ticket does not exist (or no more: a day's tickets are gone the next day)." },
+  malformed: { fr: "Cette adresse ne correspond à aucun ticket. Vérifiez-la, ou scannez à nouveau le code QR de votre ticket.",
+    en: "This address matches no ticket. Check it, or scan your ticket's QR code again." },
+  back: { fr: "Retour à l'accueil", en: "Back to the home page" },
   wait: { fr: "Attente estimée : ", en: "Estimated wait: " },
   near: { fr: "C'est bientôt votre tour : rapprochez-vous des guichets.",
     en: "Your turn is near: come close to the counters." },
@@ -22,7 +25,10 @@ const T = {
     en: "Connection lost: retrying… (your place is kept)" },
 };
 
-const id = decodeURIComponent(location.pathname.split("/").pop());
+// everything after /ticket/ (a malformed address is still this page: the bridge says 404)
+const id = (() => {
+  try { return decodeURIComponent(location.pathname.slice("/ticket/".length)); } catch (e) { return ""; }
+})();
 let ticket = null, nearShown = false, calls = 0, site = null;
 
 function buzz(pattern) {
@@ -32,10 +38,13 @@ function buzz(pattern) {
 async function refresh() {
   let answer;
   try {
+    if (!id) throw new ApiError(422, null);
     answer = await api(`/api/tickets/${encodeURIComponent(id)}`);
   } catch (e) {
     if (e.status === 404 || e.status === 422) {
-      document.getElementById("status").replaceChildren(el("p", { class: "error" }, t(T.unknown)));
+      document.getElementById("status").replaceChildren(
+        el("p", { class: "error" }, t(e.status === 404 ? T.unknown : T.malformed)),
+        el("p", {}, el("a", { href: "/", id: "back" }, t(T.back))));
       return false;
     }
     throw e;
@@ -121,5 +130,5 @@ async function start() {
     });
 }
 start().catch((e) => {
-  document.querySelector("main").prepend(el("p", { class: "error", role: "alert" }, e.message));
+  document.querySelector("main").prepend(el("p", { class: "error", role: "alert" }, explain(e)));
 });
