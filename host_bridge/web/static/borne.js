@@ -1,24 +1,50 @@
 // The kiosk: a big button per service, a signed priority path, the ticket with its QR code.
-import { ahead, api, el, explain, langLink, live, newKey, range, t } from "./suivant.js";
+// It serves one citizen after another: each finds it in French, in normal contrast, with no
+// priority chosen — after a ticket, after a minute without a touch, and after a reload.
+
+// Only this very load's ?lang=en makes the kiosk English. suivant.js keeps a chosen language
+// for the other pages (a phone's ticket page); here it is forgotten before suivant.js reads it.
+const LANG_KEY = "suivant-lang";  // suivant.js's key
+const query = new URLSearchParams(location.search);
+if (query.get("lang") !== "en") localStorage.removeItem(LANG_KEY);
+const { ahead, api, el, explain, lang, live, newKey, t } = await import("./suivant.js");
+
+// Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1
+const seconds = (name, fallback) => 1000 * (Number(query.get(name)) > 0 ? Number(query.get(name)) : fallback);
+const IDLE_MS = seconds("idle", 60);          // no touch for this long: the next citizen
+const TICKET_MS = seconds("ticket_idle", 30); // a ticket or a refusal stays shown this long
 
 const T = {
   choose: { fr: "Choisissez votre démarche", en: "Choose what you came for" },
-  waiting: { fr: (n) => n === 0 ? "personne n'attend" : n === 1 ? "1 personne attend" : `${n} personnes attendent`,
+  nobody: { fr: "Personne n'attend.", en: "Nobody waiting." },
+  waiting: { fr: (n) => n === 1 ? "1 personne attend" : `${n} personnes attendent`,
     en: (n) => n === 1 ? "1 person waiting" : `${n} people waiting` },
-  closed: { fr: "aucun guichet ouvert pour l'instant", en: "no counter open at the moment" },
+  about: { fr: (lo, hi) => `environ ${lo} à ${hi} min`, en: (lo, hi) => `about ${lo} to ${hi} min` },
+  upTo: { fr: (hi) => `jusqu'à ${hi} min`, en: (hi) => `up to ${hi} min` },
+  underMinute: { fr: "moins d'une minute", en: "under a minute" },
+  overTwoHours: { fr: "plus de deux heures", en: "over two hours" },
+  noEstimate: { fr: "aucune estimation, aucun guichet ouvert pour ce service", en: "no estimate, no counter open for this service" },
+  closed: { fr: "Aucun guichet ouvert pour l'instant.", en: "No counter open for now." },
+  contrast: { fr: "Grand texte contrasté", en: "Large high-contrast text" },
   prioTitle: { fr: "Accès prioritaire", en: "Priority access" },
-  prioText: { fr: "Sur présentation de votre carte au guichet : carte mobilité inclusion, carte de priorité famille, femme enceinte…",
-    en: "Show your card at the counter: mobility inclusion card, family priority card, pregnancy…" },
+  prioText: { fr: "Vous avez une carte de priorité ? Choisissez-la, puis votre démarche.",
+    en: "Do you have a priority card? Choose it, then what you came for." },
   prioChosen: { fr: (c) => `Accès prioritaire : ${c}. Choisissez maintenant votre démarche.`,
     en: (c) => `Priority access: ${c}. Now choose what you came for.` },
   cancelPrio: { fr: "Annuler l'accès prioritaire", en: "Cancel priority access" },
   yourTicket: { fr: "Votre ticket", en: "Your ticket" },
-  wait: { fr: "Attente estimée :", en: "Estimated wait:" },
+  prioTicket: { fr: (c) => `Ticket prioritaire : ${c}. Montrez votre carte au guichet.`,
+    en: (c) => `Priority ticket: ${c}. Show your card at the counter.` },
+  wait: { fr: (w) => `Attente estimée : ${w}.`, en: (w) => `Estimated wait: ${w}.` },
   follow: { fr: "Suivez votre place sur votre téléphone : scannez ce code.",
     en: "Follow your place on your phone: scan this code." },
   qr: { fr: "Code QR vers la page de votre ticket", en: "QR code to your ticket's page" },
   done: { fr: "Terminé", en: "Done" },
-  failed: { fr: "Le ticket n'a pas pu être pris : ", en: "The ticket could not be taken: " },
+  failed: { fr: "Le ticket n'a pas pu être pris", en: "The ticket could not be taken" },
+  closedTitle: { fr: "L'accueil est fermé", en: "We are closed" },
+  closedText: { fr: "Les tickets se prennent aux heures d'ouverture.", en: "Tickets are issued during opening hours." },
+  unreachable: { fr: "Le serveur ne répond pas. Réessayez dans un instant, ou adressez-vous à l'accueil.",
+    en: "The server does not answer. Try again in a moment, or ask at the reception desk." },
   offline: { fr: "Connexion au serveur perdue : nouvel essai…", en: "Lost the server: retrying…" },
   printed: { fr: "Votre ticket est imprimé : prenez-le sous l'écran.", en: "Your ticket is printed: take it below the screen." },
   unprinted: { fr: "L'imprimante ne répond pas : aucun ticket n'a été créé. Vous pouvez prendre votre ticket sans l'imprimer (notez son numéro ou scannez son code), ou vous adresser à l'accueil.",
@@ -26,7 +52,11 @@ const T = {
   noPrint: { fr: "Prendre le ticket sans l'imprimer", en: "Take the ticket without printing" },
 };
 
-let site, category = null, backTimer;
+// What a citizen chose before switching language comes along (the switch reloads the page),
+// then leaves the address: a reload starts afresh.
+const carried = { contrast: query.get("contrast") === "1", category: query.get("category") };
+for (const k of ["lang", "contrast", "category"]) query.delete(k);
+const here = () => location.pathname + (query.toString() ? `?${query}` : "");
 
 // The kiosk's own account (role "kiosk"): given once as /borne#kiosk=<token> when the kiosk PC
 // is set up, kept by this browser, and sent with each ticket so that the kiosk, which takes
@@ -34,65 +64,100 @@ let site, category = null, backTimer;
 // fragment never reaches the server or its logs, and leaves the address bar at once.
 const KIOSK_KEY = "suivant-kiosk-token";
 const given = new URLSearchParams(location.hash.slice(1)).get("kiosk");
-if (given) {
-  localStorage.setItem(KIOSK_KEY, given);
-  history.replaceState(null, "", location.pathname + location.search);
+if (given) localStorage.setItem(KIOSK_KEY, given);
+history.replaceState(null, "", here());
+
+const $ = (id) => document.getElementById(id);
+let site, category = null, contrast = false, busy = false, ticketTimer, idleTimer;
+
+// "environ 10 à 25 min": the kiosk's own wording of an estimate, never a range from 0
+function wait(estimate) {
+  if (!estimate) return t(T.noEstimate);
+  const { low_minutes: lo, high_minutes: hi } = estimate;
+  if (hi <= 1) return t(T.underMinute);
+  if (lo >= 120) return t(T.overTwoHours);
+  return lo <= 0 ? t(T.upTo)(hi) : t(T.about)(lo, hi);
+}
+
+function waitLine(s) {
+  if (!s.counters_open) return t(T.closed);
+  if (s.waiting === 0) return t(T.nobody);
+  return `${t(T.waiting)(s.waiting)} · ${wait(s.estimate_for_new_ticket)}`;
 }
 
 async function load() {
   site = await api("/api/site");
-  document.getElementById("site").textContent = site.name;
+  $("site").textContent = site.name;
   document.title = `${t(T.choose)} — ${site.name}`;
-  langLink();
-  document.getElementById("choose-title").textContent = t(T.choose);
-  document.getElementById("priority-title").textContent = t(T.prioTitle);
-  document.getElementById("priority-text").textContent = t(T.prioText);
+  $("lang").textContent = lang === "fr" ? "English" : "Français";
+  $("lang").lang = lang === "fr" ? "en" : "fr";
+  $("lang").onclick = switchLanguage;
+  $("contrast-label").textContent = t(T.contrast);
+  $("contrast").onclick = () => setContrast(!contrast);
+  $("choose-title").textContent = t(T.choose);
+  $("priority-title").textContent = t(T.prioTitle);
+  $("priority-text").textContent = t(T.prioText);
+  setContrast(carried.contrast);
+  category = carried.category;
   renderCategories();
   await refresh();
 }
 
+function setContrast(on) {
+  contrast = on;
+  document.documentElement.classList.toggle("contrast", on);
+  $("contrast").setAttribute("aria-pressed", String(on));
+}
+
+function switchLanguage() {
+  const next = new URLSearchParams(query);
+  next.set("lang", lang === "fr" ? "en" : "fr");
+  if (contrast) next.set("contrast", "1");
+  if (category) next.set("category", category);
+  location.assign(`${location.pathname}?${next}`);
+}
+
 function renderCategories() {
-  const box = document.getElementById("categories");
-  box.replaceChildren();
-  if (category) {
-    const c = site.priority_categories.find((x) => x.id === category);
-    box.append(el("p", { class: "alert", role: "status" }, t(T.prioChosen)(c.name)),
-      el("button", { class: "secondary", onclick: () => { category = null; renderCategories(); } },
-        t(T.cancelPrio)));
-    return;
-  }
-  for (const c of site.priority_categories) {
-    box.append(el("button", { "data-category": c.id, onclick: () => { category = c.id; renderCategories(); } },
-      c.name), " ");
-  }
+  const chosen = category && site.priority_categories.find((x) => x.id === category);
+  if (!chosen) category = null;
+  $("priority-status").textContent = chosen ? t(T.prioChosen)(chosen.name) : "";
+  $("priority-status").className = chosen ? "alert" : "";
+  $("priority-text").hidden = Boolean(chosen);
+  $("categories").replaceChildren(...(chosen
+    ? [el("button", { id: "cancel-priority", class: "secondary", onclick: () => choose(null) }, t(T.cancelPrio))]
+    : site.priority_categories.map((c) => el("button", { "data-category": c.id, onclick: () => choose(c.id) }, c.name))));
+}
+
+// After a category, the focus goes on to the services the status asks for; after a
+// cancellation, back to the categories
+function choose(id) {
+  category = id;
+  renderCategories();
+  document.querySelector(id ? "#services button" : "#categories button")?.focus();
 }
 
 async function refresh() {
   const { services } = await api("/api/services");
-  const grid = document.getElementById("services");
+  const grid = $("services");
+  const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
   grid.replaceChildren(...services.map((s) => el("button", {
     class: "service", "data-service": s.id, onclick: () => take(s),
-  }, `${s.letter} — ${s.name}`, el("small", {},
-    s.counters_open ? `${t(T.waiting)(s.waiting)} · ${range(s.estimate_for_new_ticket)}` : t(T.closed)))));
+  }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
+  if (focused) grid.querySelector(`[data-service="${CSS.escape(focused)}"]`)?.focus();
 }
 
 async function take(service, print = true) {
+  if (busy) return;  // a second tap while the first is on its way: one ticket
+  busy = true;
   const body = { service: service.id, print };
   if (category) body.category = category;
-  const box = document.getElementById("ticket");
   try {
     const answer = await issue(body);
-    show(answer.ticket, service, answer.printed);
+    showTicket(answer.ticket, service, answer.printed);
   } catch (e) {
-    const unprinted = e.code === "printer_failed";
-    box.replaceChildren(el("p", { class: "error", role: "alert", id: "ticket-error" },
-      unprinted ? t(T.unprinted) : t(T.failed) + explain(e)),
-    ...(unprinted ? [el("button", { id: "no-print", onclick: () => take(service, false) }, t(T.noPrint)), " "] : []),
-    el("button", { class: unprinted ? "secondary" : "", onclick: home }, t(T.done)));
-    document.getElementById("choose").hidden = true;
-    box.hidden = false;
-    clearTimeout(backTimer);
-    backTimer = setTimeout(home, 30000);
+    showRefusal(e, service);
+  } finally {
+    busy = false;
   }
 }
 
@@ -102,38 +167,85 @@ function issue(body) {
     token: localStorage.getItem(KIOSK_KEY) || undefined });
 }
 
-function show(ticket, service, printed) {
-  const box = document.getElementById("ticket");
-  const page = `/ticket/${encodeURIComponent(ticket.id)}`;
-  box.replaceChildren(
-    el("h2", {}, t(T.yourTicket)),
-    ...(printed ? [el("p", { class: "alert", id: "printed" }, t(T.printed))] : []),
-    el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
-    el("p", {}, service.name),
-    el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
-    el("p", {}, `${t(T.wait)} ${range(ticket.estimate)}`),
-    el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
-    el("p", {}, t(T.follow), " ", el("a", { href: page, id: "ticket-link" }, page.slice(0, 16) + "…")),
-    el("button", { onclick: home }, t(T.done)));
-  document.getElementById("choose").hidden = true;
+// The ticket or a refusal instead of the choice, for TICKET_MS; the focus on its title
+function showScreen(kind, children) {
+  const box = $("ticket");
+  box.className = kind;
+  box.replaceChildren(...children);
+  $("choose").hidden = true;
+  $("lang").hidden = true;  // a reload now would lose the ticket
   box.hidden = false;
-  category = null;
-  renderCategories();
-  clearTimeout(backTimer);
-  backTimer = setTimeout(home, 30000);  // the next citizen needs the kiosk
+  $("ticket-title").focus();
+  clearTimeout(ticketTimer);
+  ticketTimer = setTimeout(nextCitizen, TICKET_MS);
 }
 
-function home() {
-  clearTimeout(backTimer);
-  document.getElementById("ticket").hidden = true;
-  document.getElementById("choose").hidden = false;
-  refresh();
+function showTicket(ticket, service, printed) {
+  const page = `/ticket/${encodeURIComponent(ticket.id)}`;
+  const category = ticket.category &&
+    (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
+  showScreen("ticket", [
+    el("div", { class: "ticket-info" },
+      el("h2", { id: "ticket-title", tabindex: "-1" }, t(T.yourTicket)),
+      printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null,
+      el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
+      el("p", { id: "ticket-service" }, service.name),
+      category ? el("p", { class: "priority-ticket", id: "ticket-priority" }, t(T.prioTicket)(category)) : null,
+      el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
+      el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
+    el("div", { class: "ticket-qr" },
+      el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
+      el("p", {}, t(T.follow), " ", el("a", { href: page, id: "ticket-link" }, page.slice(0, 16) + "…"))),
+    el("div", { class: "actions" }, el("button", { id: "done", onclick: nextCitizen }, t(T.done)))]);
 }
+
+function showRefusal(e, service) {
+  const unprinted = e.code === "printer_failed";
+  showScreen("refusal", [
+    el("h2", { id: "ticket-title", tabindex: "-1" }, e.code === "site_closed" ? t(T.closedTitle) : t(T.failed)),
+    el("p", { class: "error", role: "alert", id: "ticket-error" },
+      unprinted ? t(T.unprinted) : e.code === "site_closed" ? t(T.closedText) : e.code ? explain(e) : t(T.unreachable)),
+    el("div", { class: "actions" },
+      unprinted ? el("button", { id: "no-print", onclick: () => take(service, false) }, t(T.noPrint)) : null,
+      el("button", { id: "done", class: unprinted ? "secondary" : "", onclick: nextCitizen }, t(T.done)))]);
+}
+
+// The next citizen: French, normal contrast, no priority, the choice of services
+function nextCitizen() {
+  clearTimeout(ticketTimer);
+  if (lang !== "fr") {
+    localStorage.removeItem(LANG_KEY);
+    location.replace(here());
+    return;
+  }
+  const wasShowing = !$("ticket").hidden;
+  setContrast(false);
+  category = null;
+  renderCategories();
+  $("ticket").hidden = true;
+  $("choose").hidden = false;
+  $("lang").hidden = false;
+  if (wasShowing) $("choose-title").focus();
+  refresh().catch(() => {});
+}
+
+// A minute without a touch, a key or a wheel anywhere: whoever chose something has gone
+function stillThere() {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    if (lang !== "fr" || contrast || category || !$("ticket").hidden) nextCitizen();
+    stillThere();
+  }, IDLE_MS);
+}
+for (const type of ["pointerdown", "keydown", "wheel"]) {
+  document.addEventListener(type, stillThere, { capture: true, passive: true });
+}
+stillThere();
 
 let pending;
 live(() => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); },
   (up) => {
-    const banner = document.getElementById("offline");
+    const banner = $("offline");
     banner.hidden = up;
     banner.textContent = t(T.offline);
   });

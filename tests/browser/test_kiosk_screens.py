@@ -1,0 +1,81 @@
+"""Every kiosk screen fits the common kiosk screens whole, with no scrolling (issue 13: on 1280x800
+and 1366x768 the ticket's QR code and « Terminé » were cut off): the service choice, a
+priority chosen, the ticket, a printer that fails, another refusal and the closed site, in the
+normal and the high-contrast / large-text modes. Each screen at each size is kept in
+test-output/kiosk-<screen>-<w>x<h>.png for a reviewer."""
+from __future__ import annotations
+
+import json
+
+from chromium import OUTPUT, browser_page
+from demo_process import Demo, demo  # noqa: F401  (demo: the fixture)
+from kiosk_checks import SIZES, fit_problems, measure
+
+
+def refuse_tickets(page, status: int, code: str, message: str) -> None:
+    """The bridge's refusal of a ticket, as it would answer (the screens are the kiosk's)."""
+    page.route("**/api/tickets", lambda route: route.fulfill(
+        status=status, content_type="application/json",
+        body=json.dumps({"error": code, "message": message})))
+
+
+def check_every_size(page, screen: str, problems: dict, ticket: bool = False) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    for w, h in SIZES:
+        page.set_viewport_size({"width": w, "height": h})
+        page.wait_for_timeout(50)  # a layout pass after the resize
+        m = measure(page)
+        found = fit_problems(m)
+        if ticket and not (m["qr"] and m["done"]):
+            found.append(f"QR code inside: {m['qr']}, « Terminé » inside: {m['done']}")
+        elif not ticket and m["done"] is False:
+            found.append("« Terminé » outside the screen")
+        if found:
+            problems[f"{screen} {w}x{h}"] = found
+        page.screenshot(path=str(OUTPUT / f"kiosk-{screen}-{w}x{h}.png"))
+
+
+def run_every_screen(demo: Demo, contrast: bool) -> dict:
+    demo.post("/api/counters/2/open")
+    for _ in range(3):
+        demo.post("/api/tickets", {"service": "accueil"})  # people waiting: the longer wording
+    suffix = "-contrast" if contrast else ""
+    problems: dict = {}
+    with browser_page(1024, 768) as page:
+        page.goto(demo.api + "/borne")
+        page.wait_for_selector('button[data-service="etat-civil"]')
+        if contrast:
+            page.click("#contrast")
+            page.wait_for_selector("html.contrast")
+        check_every_size(page, "choice" + suffix, problems)
+        page.click('button[data-category="cmi"]')
+        page.wait_for_selector("#cancel-priority")
+        check_every_size(page, "priority" + suffix, problems)
+        page.click('button[data-service="etat-civil"]')
+        page.wait_for_selector("#ticket-label")
+        page.wait_for_function("() => document.querySelector('#ticket img').complete")
+        check_every_size(page, "ticket" + suffix, problems, ticket=True)
+        page.click("#done")
+        for screen, status, code, message in [
+                ("printer-failed", 503, "printer_failed", "printer tcp://127.0.0.1:1: refused"),
+                ("refused", 409, "no_free_number", "no free number"),
+                ("closed", 409, "site_closed", "closed")]:
+            page.set_viewport_size({"width": 1024, "height": 768})
+            refuse_tickets(page, status, code, message)
+            page.click('button[data-service="passeports-cni"]')
+            page.wait_for_selector("#ticket-error")
+            check_every_size(page, screen + suffix, problems)
+            page.unroute("**/api/tickets")
+            page.click("#done")
+            page.wait_for_selector("#choose:not([hidden])")
+    return problems
+
+
+def test_every_kiosk_screen_fits_each_screen_size_without_scrolling(demo: Demo):
+    problems = run_every_screen(demo, contrast=False)
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_every_kiosk_screen_fits_each_screen_size_in_high_contrast_large_text(demo: Demo):
+    problems = run_every_screen(demo, contrast=True)
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
