@@ -21,6 +21,9 @@ const T = {
   giveUp: { fr: "Je ne peux plus attendre", en: "I can't wait any longer" },
   sure: { fr: "Annuler votre ticket ? Votre place sera perdue.", en: "Cancel your ticket? You will lose your place." },
   faq: { fr: "Questions fréquentes", en: "Frequently asked questions" },
+  // a transfer keeps the label and the arrival time (domain/queue.py _on_transferred)
+  moved: { fr: (s, l) => `Votre ticket a été transféré vers le service ${s}. Vous gardez votre numéro ${l} et votre heure d'arrivée : seules les personnes arrivées avant vous dans ce service passent avant vous.`,
+    en: (s, l) => `Your ticket was transferred to the service ${s}. You keep your number ${l} and your arrival time: only people who arrived before you in this service go before you.` },
   offline: { fr: "Connexion perdue : nouvel essai… (votre place est gardée)",
     en: "Connection lost: retrying… (your place is kept)" },
 };
@@ -29,7 +32,7 @@ const T = {
 const id = (() => {
   try { return decodeURIComponent(location.pathname.slice("/ticket/".length)); } catch (e) { return ""; }
 })();
-let ticket = null, nearShown = false, calls = 0, site = null;
+let ticket = null, nearShown = false, calls = 0, site = null, faqOf = null, movedTo = null;
 
 function buzz(pattern) {
   if (navigator.vibrate) navigator.vibrate(pattern);
@@ -80,10 +83,17 @@ function render(before) {
   } else if (ticket.status !== "waiting") {
     message = t(T[ticket.status]);
   }
-  status.replaceChildren(...(message ? [el("p", { class: cls, id: "status-text" }, message)] : []));
+  // Moved to another service: seen live (the service changed under this page), or on a later
+  // visit from the label, whose letter stays its first service's
+  const first = site.services.find((s) => s.letter === ticket.label.slice(0, -3));
+  if (before && before.service !== ticket.service) movedTo = ticket.service;
+  const moved = waiting && (movedTo === ticket.service || (first && first.id !== ticket.service));
+  status.replaceChildren(
+    ...(moved ? [el("p", { class: "alert", id: "moved" }, t(T.moved)(service ? service.name : ticket.service, ticket.label))] : []),
+    ...(message ? [el("p", { class: cls, id: "status-text" }, message)] : []));
   const box = document.getElementById("cancel-box");
   box.replaceChildren(...(waiting ? [el("button", { class: "danger", id: "give-up", onclick: giveUp }, t(T.giveUp))] : []));
-  if (before === null) loadFaq();
+  if (faqOf !== ticket.service) loadFaq();
 }
 
 async function giveUp() {
@@ -95,9 +105,12 @@ async function giveUp() {
 }
 
 async function loadFaq() {
-  const { faq } = await api(`/api/services/${encodeURIComponent(ticket.service)}/faq`);
-  if (!faq.length) return;
+  const of = faqOf = ticket.service;
+  const { faq } = await api(`/api/services/${encodeURIComponent(of)}/faq`);
+  if (of !== faqOf) return;  // moved again meanwhile: the newer list is on its way
   const section = document.getElementById("faq");
+  section.hidden = !faq.length;
+  if (!faq.length) return;
   document.getElementById("faq-title").textContent = t(T.faq);
   document.getElementById("faq-list").replaceChildren(...faq.map((entry) => {
     const d = el("details", { "data-faq": entry.id }, el("summary", {}, entry.question),
@@ -106,7 +119,7 @@ async function loadFaq() {
     d.addEventListener("toggle", () => {
       if (!d.open || counted) return;
       counted = true;  // the bridge counts one view per ticket and entry anyway
-      api(`/api/services/${encodeURIComponent(ticket.service)}/faq/${entry.id}/view`
+      api(`/api/services/${encodeURIComponent(of)}/faq/${entry.id}/view`
         + `?ticket=${encodeURIComponent(ticket.id)}`, { method: "POST" })
         .catch(() => {});
     });
