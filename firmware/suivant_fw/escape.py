@@ -8,6 +8,9 @@ does: MicroPython's own decoder lets surrogates and overlong forms through).
 from suivant_fw import ProtocolError
 
 _HEX = b"0123456789ABCDEF"
+# The bridge (CPython) puts a faster escape here (host_bridge/codec_fast.py); boards run the
+# code below.
+_fast = None
 
 
 def _utf8(text):
@@ -33,6 +36,8 @@ def escaped_len(text):
 
 def escape(text):
     """str -> its escaped form (a str of bytes 0x21-0x7E). 'É 5%' -> '%C3%89%205%25'."""
+    if _fast is not None:
+        return _fast(text)
     raw = _utf8(text)
     n = 0
     for b in raw:

@@ -25,6 +25,7 @@ import check_vectors
 from suivant_fw import ProtocolError
 from suivant_fw.escape import escape, escaped_len, unescape
 from suivant_fw.frame import FRAME_MAX, FrameReader, encode_frame
+from suivant_fw import escape as escape_module
 from suivant_fw import mac
 from suivant_fw.mac import equal, hmac_sha256, tag
 from suivant_fw.message import Message, decode, encode, peek
@@ -285,12 +286,22 @@ def test_messages_compare_by_value():
 
 
 # --- properties: escaping and MAC -------------------------------------------------------------
-@given(st.text())
-def test_escape_matches_urllib_and_unescape_inverts_it(text):
-    escaped = escape(text)
+@pytest.mark.parametrize("which", ["board", "cpython"])
+@given(text=st.text())
+def test_escape_matches_urllib_and_unescape_inverts_it(which, text):
+    with implementation(which):
+        escaped = escape(text)
     assert escaped == independent_escape(text)
     assert escaped_len(text) == len(escaped)
     assert unescape(escaped) == text
+
+
+@pytest.mark.parametrize("which", ["board", "cpython"])
+@pytest.mark.parametrize("field", ["A\ud800", b"A123", 5, None])
+def test_escape_refuses_what_is_not_utf8_text_the_same_way(which, field):
+    with implementation(which), pytest.raises(ProtocolError) as refused:
+        escape(field)
+    assert refused.value.code == "bad_field"
 
 
 @given(st.binary(max_size=40))
@@ -309,15 +320,16 @@ def test_unescape_refuses_exactly_what_cpython_cannot_decode_as_utf8(raw):
 
 @contextmanager
 def implementation(which):
-    """The bridge gives mac.py the stdlib's C HMAC (host_bridge/__init__.py); "board" runs the
+    """The bridge gives mac.py a C-backed HMAC (host_bridge/__init__.py); "board" runs the
     code MicroPython runs."""
-    saved = mac._digest, mac._compare
-    mac._digest, mac._compare = (None, None) if which == "board" else \
-        (hmac.digest, hmac.compare_digest)
+    from host_bridge import codec_fast
+    saved = mac._digest, mac._compare, escape_module._fast
+    mac._digest, mac._compare, escape_module._fast = (None, None, None) if which == "board" \
+        else (codec_fast.hmac_digest, hmac.compare_digest, codec_fast.escape)
     try:
         yield
     finally:
-        mac._digest, mac._compare = saved
+        mac._digest, mac._compare, escape_module._fast = saved
 
 
 @pytest.mark.parametrize("which", ["board", "cpython"])
@@ -432,8 +444,27 @@ def test_encode_frame_refuses_what_no_frame_may_carry():
         assert refused.value.code == code
 
 
-def test_the_bridge_gives_the_codec_cpythons_c_hmac():
-    """Issue 12: the bridge checks and signs every line; the board's Python HMAC cost it
-    several µs a line. Importing host_bridge puts the stdlib's in the shared codec."""
+def test_the_bridge_gives_the_codec_its_fast_steps():
+    """Issue 12: the bridge checks and signs every line; the board's Python HMAC and escaping
+    cost it several µs a line. Importing host_bridge puts its own in the shared codec."""
     import host_bridge  # noqa: F401
-    assert (mac._digest, mac._compare) == (hmac.digest, hmac.compare_digest)
+    from host_bridge import codec_fast
+    assert (mac._digest, mac._compare, escape_module._fast) == (
+        codec_fast.hmac_digest, hmac.compare_digest, codec_fast.escape)
+
+
+@given(keys=st.lists(st.binary(max_size=100), min_size=1, max_size=6),
+       data=st.binary(max_size=300), mutable=st.booleans())
+def test_the_bridges_kept_key_pads_give_the_stdlibs_hmac(keys, data, mutable):
+    """Keys seen before (their pads kept), keys longer than a block, a bytearray key (not
+    kept), and the kept pads dropped when there are too many: always hmac.digest's answer."""
+    from host_bridge import codec_fast
+    for key in keys + keys:
+        asked = bytearray(key) if mutable else key
+        assert codec_fast.hmac_digest(asked, data) == hmac.digest(key, data, "sha256")
+    codec_fast._pads.clear()
+    codec_fast._pads.update({b"k%d" % i: codec_fast._padded(b"x")
+                             for i in range(codec_fast._MAX_KEYS)})  # full, without the next
+    new = keys[0] + b"new"
+    assert codec_fast.hmac_digest(new, data) == hmac.digest(new, data, "sha256")
+    assert len(codec_fast._pads) <= codec_fast._MAX_KEYS
