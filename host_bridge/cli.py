@@ -1,5 +1,5 @@
 """`suivant`: run the bridge, check a site config, run the demo, make staff tokens; the device
-registry and the broker's config (cli_devices.py)."""
+registry and the broker's config (cli_devices.py); the named staff accounts (staff/cli.py)."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +18,7 @@ from typing import Any
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load, read_toml
+from .staff import cli as agent_cli
 from .toml_writer import dumps
 
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
@@ -219,6 +220,7 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("token", nargs="?", help="hash this token instead of making a new one")
     s.set_defaults(func=cmd_hash_token)
     add_parsers(sub, _port)
+    agent_cli.add_parsers(sub)
     return p
 
 
@@ -229,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"invalid config: {exc}", file=sys.stderr)
         return 2
-    except (UsageError, CliError) as exc:
+    except (UsageError, CliError, agent_cli.AgentCliError) as exc:
         print(f"suivant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

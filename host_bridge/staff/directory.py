@@ -278,7 +278,7 @@ class StaffDirectory:
         said = sorted(k for k in fields if k not in ("password", "failures", "locked_until"))
         if "password" in fields:
             self.audit.record("password_reset", actor, target=login, via=via)
-        elif unlock:
+        elif unlock and (found[2] or old.locked_until):  # it was counting or locked
             self.audit.record("account_unlocked", actor, target=login, via=via)
         if said:
             self.audit.record("account_changed", actor, target=login,
