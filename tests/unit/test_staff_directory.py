@@ -1,0 +1,137 @@
+"""The staff directory without HTTP: password hashing and its parameters, lockout arithmetic,
+the bounded memory of failures, session ends across a clock change, the audit's writer."""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from argon2 import PasswordHasher
+
+from host_bridge.service.clock import ManualClock
+from host_bridge.staff import SignInRefused, StaffDirectory, staff_path
+from host_bridge.staff import directory as d
+from host_bridge.staff.passwords import Passwords, password_problem
+
+PARIS = ZoneInfo("Europe/Paris")
+CHEAP = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def clock():
+    return ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS))
+
+
+@pytest.fixture
+def staff(tmp_path, clock):
+    s = StaffDirectory(str(tmp_path / "q.staff.db"), clock, PARIS, frozenset({1, 2, 3}),
+                       Passwords(CHEAP))
+    s.create("test", "claire", "Claire", "agent", [1], PASSWORD, via="test")
+    yield s
+    s.close()
+
+
+def stored_hash(staff: StaffDirectory, login: str = "claire") -> str:
+    return staff.store.account(login)[1]
+
+
+def test_the_password_is_hashed_with_argon2id_and_never_kept_as_it_is(staff):
+    h = stored_hash(staff)
+    assert h.startswith("$argon2id$") and PASSWORD not in h
+
+
+def test_a_hash_made_with_older_parameters_is_made_again_at_the_next_sign_in(tmp_path, clock):
+    old = StaffDirectory(str(tmp_path / "s.db"), clock, PARIS, None, Passwords(CHEAP))
+    old.create("test", "claire", "Claire", "agent", [], PASSWORD, via="test")
+    old.close()
+    stronger = PasswordHasher(time_cost=2, memory_cost=2048, parallelism=1)
+    new = StaffDirectory(str(tmp_path / "s.db"), clock, PARIS, None, Passwords(stronger))
+    before = stored_hash(new)
+    with pytest.raises(SignInRefused):
+        new.sign_in("claire", "wrong-password-here")
+    assert stored_hash(new) == before  # a failed sign-in does not rehash
+    new.sign_in("claire", PASSWORD)
+    after = stored_hash(new)
+    assert after != before and "m=2048,t=2,p=1" in after
+    new.sign_in("claire", PASSWORD)
+    assert stored_hash(new) == after  # already with the current parameters: left alone
+    new.close()
+
+
+def test_the_default_parameters_are_argon2s_own_recommended_ones():
+    assert Passwords().hasher.time_cost >= 3 and Passwords().hasher.memory_cost >= 64 * 1024
+
+
+@pytest.mark.parametrize("password, problem", [
+    ("a" * 11, "12 to 128"), ("a" * 129, "12 to 128"), (" " + "a" * 12, "space"),
+    (None, "text"), ("a" * 12, None), ("é" * 128, None)])
+def test_new_passwords_are_bounded_and_the_reason_never_quotes_them(password, problem):
+    said = password_problem(password)
+    assert (said is None) == (problem is None)
+    if problem:
+        assert problem in said and (not isinstance(password, str) or password not in said)
+
+
+def test_the_lock_lasts_its_time_and_failures_after_it_count_from_zero(staff, clock):
+    for _ in range(d.LOCK_AFTER - 1):
+        with pytest.raises(SignInRefused) as refused:
+            staff.sign_in("claire", "wrong-password-here")
+        assert refused.value.status == 401
+    staff.sign_in("claire", PASSWORD)  # a success in between: the count starts again
+    for _ in range(d.LOCK_AFTER):
+        with pytest.raises(SignInRefused):
+            staff.sign_in("claire", "wrong-password-here")
+    clock.advance(d.LOCK_SECONDS - 1)
+    with pytest.raises(SignInRefused) as refused:
+        staff.sign_in("claire", PASSWORD)
+    assert refused.value.code == "sign_in_locked" and refused.value.retry_after == 2
+    clock.advance(1)
+    with pytest.raises(SignInRefused) as refused:
+        staff.sign_in("claire", "wrong-password-here")
+    assert refused.value.status == 401  # one failure after the lock: not locked again
+    staff.sign_in("claire", PASSWORD)
+
+
+def test_the_failures_of_addresses_and_unknown_logins_are_bounded(staff, monkeypatch):
+    monkeypatch.setattr(d, "TRACKED", 5)
+    for i in range(20):
+        with pytest.raises(SignInRefused):
+            staff.sign_in(f"ghost-{i}", "wrong-password-here", address=f"10.0.0.{i}")
+    assert len(staff._unknown) == len(staff._addresses) == 5
+    assert list(staff._unknown) == [f"ghost-{i}" for i in range(15, 20)]
+
+
+def test_a_session_started_the_evening_before_a_clock_change_ends_at_local_midnight(tmp_path):
+    clock = ManualClock(datetime(2026, 10, 24, 23, 30, tzinfo=PARIS))  # CEST; 25th: back to CET
+    staff = StaffDirectory(str(tmp_path / "s.db"), clock, PARIS, None, Passwords(CHEAP))
+    staff.create("test", "claire", "Claire", "agent", [], PASSWORD, via="test")
+    _, _, expires = staff.sign_in("claire", PASSWORD)
+    assert datetime.fromtimestamp(expires, PARIS) == datetime(2026, 10, 25, 0, 0, tzinfo=PARIS)
+    staff.close()
+
+
+def test_staff_file_sits_beside_the_queues():
+    assert staff_path("/var/lib/suivant/suivant.db") == "/var/lib/suivant/suivant.staff.db"
+    assert staff_path("queue.db") == "queue.staff.db"
+
+
+def test_the_audit_writer_finds_who_sits_at_a_counter_for_a_boards_events(staff):
+    token, _, _ = staff.sign_in("claire", PASSWORD, counter=1)
+    staff.audit.on_events([{"type": "TicketCalled", "counter": 1, "label": "C001"},
+                           {"type": "TicketIssued", "label": "C002"},  # no counter: not staff's
+                           {"type": "TicketCalled", "counter": 2, "label": "A001"}])
+    staff.audit.flush()
+    rows = [(e["actor"], e["action"], e["counter"], e["label"], e["via"])
+            for e in staff.store.audit_after(0, 100) if e["via"] == "board"]
+    assert rows == [("claire", "called", 1, "C001", "board"), (None, "called", 2, "A001", "board")]
+    assert staff.take_counter(staff.user_for_token(token), 3) is False  # not one of hers
+
+
+def test_old_audit_entries_go_after_the_retention(staff, clock):
+    from host_bridge.staff.audit import RETENTION_DAYS
+    staff.audit.record("sign_in", "claire")
+    clock.advance(RETENTION_DAYS * 86400 + 86400)
+    staff.audit.on_events([{"type": "CounterOpened", "counter": 1}])  # the day's first write
+    staff.audit.flush()
+    assert [e["action"] for e in staff.store.audit_after(0, 100)] == ["counter_opened"]
