@@ -207,6 +207,13 @@ def encode(msg, key):
     return body + tag(key, body).encode("utf-8")
 
 
+def _check_chars(line):
+    """Every byte of the line (bytes) printable ASCII, else ProtocolError('bad_char')."""
+    for b in line:
+        if b < 0x20 or b > 0x7E:
+            raise ProtocolError("bad_char", "byte 0x%02x" % b)
+
+
 def _split(line):
     """Checks up to the device id. -> (line as bytes, parts, rules)."""
     if isinstance(line, str):
@@ -215,9 +222,7 @@ def _split(line):
         line = bytes(line)
     if len(line) > MAX_LINE:
         raise ProtocolError("too_long", "line of %d bytes" % len(line))
-    for b in line:
-        if b < 0x20 or b > 0x7E:
-            raise ProtocolError("bad_char", "byte 0x%02x" % b)
+    _check_chars(line)
     parts = str(line, "ascii").split("|")
     if parts[0] != MAGIC:
         raise ProtocolError("bad_magic", "not SV1")

@@ -320,16 +320,19 @@ def test_unescape_refuses_exactly_what_cpython_cannot_decode_as_utf8(raw):
 
 @contextmanager
 def implementation(which):
-    """The bridge gives mac.py a C-backed HMAC (host_bridge/__init__.py); "board" runs the
-    code MicroPython runs."""
+    """The bridge puts faster steps in the shared codec (host_bridge/codec_fast.py); "board"
+    runs the code MicroPython runs."""
     from host_bridge import codec_fast
-    saved = mac._digest, mac._compare, escape_module._fast
-    mac._digest, mac._compare, escape_module._fast = (None, None, None) if which == "board" \
-        else (codec_fast.hmac_digest, hmac.compare_digest, codec_fast.escape)
+    codec_fast.install()
+    saved = {key: getattr(*key) for key in codec_fast.BOARD}
+    for (module, name), board in codec_fast.BOARD.items():
+        if which == "board":
+            setattr(module, name, board)
     try:
         yield
     finally:
-        mac._digest, mac._compare, escape_module._fast = saved
+        for (module, name), value in saved.items():
+            setattr(module, name, value)
 
 
 @pytest.mark.parametrize("which", ["board", "cpython"])
@@ -445,12 +448,68 @@ def test_encode_frame_refuses_what_no_frame_may_carry():
 
 
 def test_the_bridge_gives_the_codec_its_fast_steps():
-    """Issue 12: the bridge checks and signs every line; the board's Python HMAC and escaping
-    cost it several µs a line. Importing host_bridge puts its own in the shared codec."""
+    """Issue 12: the bridge checks and signs every line; the board's Python HMAC, escaping and
+    character checks cost it several µs a line. Importing host_bridge puts its own in."""
     import host_bridge  # noqa: F401
     from host_bridge import codec_fast
+    from suivant_fw import message
     assert (mac._digest, mac._compare, escape_module._fast) == (
         codec_fast.hmac_digest, hmac.compare_digest, codec_fast.escape)
+    assert (message._check_chars, message._is_hex, message._device_ok) == (
+        codec_fast.check_chars, codec_fast.is_hex, codec_fast.device_ok)
+    assert codec_fast.BOARD[(escape_module, "_fast")] is None  # the board's own hook
+
+
+texts = st.one_of(st.text(max_size=30), st.text("0123456789abcdefABCDEF-z\n", max_size=70))
+
+
+@given(s=texts, n=st.sampled_from([0, 8, 16, 64]))
+def test_the_bridges_character_checks_answer_as_the_boards(s, n):
+    from host_bridge import codec_fast
+    from suivant_fw import message
+    board = {name: codec_fast.BOARD[(message, name)] for name in ("_is_hex", "_device_ok")}
+    assert codec_fast.is_hex(s, n) == board["_is_hex"](s, n)
+    assert codec_fast.is_hex(s, len(s)) == board["_is_hex"](s, len(s))
+    assert codec_fast.device_ok(s) == board["_device_ok"](s)
+    assert codec_fast.device_ok(s.encode()) is False and board["_device_ok"](s.encode()) is False
+
+
+@given(line=st.lists(st.one_of(st.integers(0x20, 0x7E), st.sampled_from([0, 0x1F, 0x7F, 0x80, 0xFF])),
+                     max_size=60).map(bytes))  # mostly printable: the edges decide
+def test_the_bridges_byte_check_refuses_as_the_boards(line):
+    from host_bridge import codec_fast
+    from suivant_fw import message
+    outcomes = []
+    for check in (codec_fast.check_chars, codec_fast.BOARD[(message, "_check_chars")]):
+        try:
+            check(line)
+            outcomes.append(None)
+        except ProtocolError as e:
+            outcomes.append((e.code, str(e)))
+    assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize("which", ["board", "cpython"])
+@given(data=st.data())
+def test_a_damaged_line_gets_the_same_verdict_from_both(which, data):
+    """A valid line with bytes changed, cut or added: decode's answer (message or error code)
+    is the board's, whichever implementation runs."""
+    key = b"k" * 32
+    line = bytearray(encode(Message("press", "term-03", "0a1b2c3d", 2, ["next"]), key))
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(0, len(line) - 1))
+        line[at] = data.draw(st.integers(0, 255))
+    line = bytes(line[:data.draw(st.integers(0, len(line)))])
+
+    def verdict():
+        try:
+            return decode(line, key)
+        except ProtocolError as e:
+            return e.code
+    with implementation(which):
+        got = verdict()
+    with implementation("board"):
+        assert got == verdict()
 
 
 @given(keys=st.lists(st.binary(max_size=100), min_size=1, max_size=6),
