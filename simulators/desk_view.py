@@ -41,6 +41,15 @@ class Press(BaseModel):
     hold_ms: int = Field(120, ge=40, le=5000)
 
 
+def said(line: str) -> str:
+    """A hall line as a person says it: the bridge sends « A037>2 », the matrix draws an arrow
+    (firmware matrix.py), a screen reader says « A037 → guichet 2 »."""
+    label, sep, counter = line.partition(">")
+    if sep and label and counter:
+        return f"{label} → guichet {counter}"
+    return "aucun appel" if line and set(line) == {"-"} else line
+
+
 def board_state(board: VirtualBoard) -> dict[str, Any]:
     hal, dev = board.hal, board.dev
     lines = list(hal.lines)
@@ -53,7 +62,7 @@ def board_state(board: VirtualBoard) -> dict[str, Any]:
         "id": board.id, "role": dev.role, "counter": board.counter,
         "link": ("offline", "connecting", "online")[dev.link], "led": hal.led,
         "digits": list(hal.segment_bytes) if hal.segment_bytes is not None else None,
-        "text": hal.digits, "lines": lines, "columns": columns,
+        "text": hal.digits, "lines": lines, "said": [said(x) for x in lines], "columns": columns,
         "buttons": list(hal.button_names), "held": sorted(hal.held), "beeps": hal.beeps,
         "thanks": hal.thanks, "pending": len(dev.pending.messages()),
     }

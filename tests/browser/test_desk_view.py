@@ -16,6 +16,10 @@ def test_clicking_suivant_on_a_terminal_calls_onto_its_display_and_the_hall(demo
     with browser_page() as page:
         page.goto(demo.desk + "/")
         page.wait_for_selector('.board[data-id="guichet-1"] .link.online', timeout=15000)
+        # the page speaks French: the link's state in words, not the firmware's « online »
+        assert page.inner_text('.board[data-id="guichet-1"] .link') == "connecté"
+        page.wait_for_selector('.board[data-id="guichet-1"] .led.online')
+        assert page.get_attribute('.board[data-id="guichet-1"] .led', "title") == "en ligne"
         page.wait_for_function("() => document.querySelector("
                                "'.board[data-id=\"guichet-1\"] .digits').getAttribute("
                                "'aria-label') === '----'", timeout=15000)
@@ -23,9 +27,11 @@ def test_clicking_suivant_on_a_terminal_calls_onto_its_display_and_the_hall(demo
         page.wait_for_function(f"() => document.querySelector('.board[data-id=\"ecran-1\"] "
                                f".digits').getAttribute('aria-label') === '{ticket}'",
                                timeout=15000)
+        # the hall's line read as a person says it (the bridge sends « A001>1 »)
         page.wait_for_function(f"() => document.querySelector('.board[data-id=\"salle\"] "
-                               f".matrix').getAttribute('aria-label') === '{ticket}>1'",
+                               f".matrix').getAttribute('aria-label') === '{ticket} → guichet 1'",
                                timeout=15000)
+        assert page.inner_text("#live") == f"{ticket} → guichet 1"
         assert label_of(page, '.board[data-id="guichet-1"] .digits') == ticket
         # drawn segment by segment (it blinks after a call: wait for a lit half-period)
         page.wait_for_function("() => document.querySelectorAll('.board[data-id=\"ecran-1\"] "
