@@ -38,6 +38,13 @@ class MarkAbsent:
 
 
 @dataclass(frozen=True)
+class UndoAbsent:
+    """Put back in its line the ticket this counter last marked absent (the citizen was only
+    away for a moment), within the site's rules.undo_absent_seconds."""
+    counter: int
+
+
+@dataclass(frozen=True)
 class Finish:
     counter: int
 
@@ -79,6 +86,6 @@ class GiveFeedback:
 
 
 Command = (
-    StartDay | IssueTicket | CancelTicket | CallNext | Recall | MarkAbsent | Finish | Transfer
-    | OpenCounter | PauseCounter | CloseCounter | PauseOrResume | GiveFeedback
+    StartDay | IssueTicket | CancelTicket | CallNext | Recall | MarkAbsent | UndoAbsent | Finish
+    | Transfer | OpenCounter | PauseCounter | CloseCounter | PauseOrResume | GiveFeedback
 )

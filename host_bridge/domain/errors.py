@@ -59,6 +59,25 @@ class ServiceNotServed(Conflict):
     code = "service_not_served"
 
 
+class SameService(Conflict):
+    """A transfer to the service the ticket is already in."""
+    code = "same_service"
+
+
+class NothingToUndo(Conflict):
+    """No « absent » of this counter left to undo (none, already undone, or called since)."""
+    code = "nothing_to_undo"
+
+
+class UndoExpired(Conflict):
+    code = "undo_expired"
+
+
+class UndoRefused(Conflict):
+    """The absence cannot be undone any more: its label was given to a new ticket."""
+    code = "undo_refused"
+
+
 class TicketNotWaiting(Conflict):
     code = "ticket_not_waiting"
 

@@ -52,6 +52,14 @@ class TicketAbsent:
 
 
 @dataclass(frozen=True)
+class TicketAbsenceUndone:
+    """The counter took back its « absent »: the ticket waits again at its place in its line."""
+    ticket_id: str
+    counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
 class TicketCancelled:
     ticket_id: str
     at: datetime
@@ -94,15 +102,15 @@ class FeedbackGiven:
 
 Event = (
     DayStarted | TicketIssued | TicketCalled | TicketRecalled | TicketServed | TicketAbsent
-    | TicketCancelled | TicketTransferred | CounterOpened | CounterPaused | CounterClosed
-    | FeedbackGiven
+    | TicketAbsenceUndone | TicketCancelled | TicketTransferred | CounterOpened | CounterPaused
+    | CounterClosed | FeedbackGiven
 )
 
 EVENT_TYPES: dict[str, type] = {
     cls.__name__: cls
     for cls in (
         DayStarted, TicketIssued, TicketCalled, TicketRecalled, TicketServed, TicketAbsent,
-        TicketCancelled, TicketTransferred, CounterOpened, CounterPaused, CounterClosed,
-        FeedbackGiven,
+        TicketAbsenceUndone, TicketCancelled, TicketTransferred, CounterOpened, CounterPaused,
+        CounterClosed, FeedbackGiven,
     )
 }

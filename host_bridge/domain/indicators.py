@@ -3,7 +3,8 @@ figures out; the caller picks the days).
 
 Definitions (docs/architecture.md, *Indicators*):
 - a ticket belongs to the service it was issued for (a transfer does not move it);
-- wait = first call - issue; service time = served - first call (a recall does not restart it);
+- wait = first call - issue; service time = served - first call (a recall does not restart it;
+  an undone « absent » is no absence, and takes its call back: the next call is the first);
 - within target = share of the called tickets whose wait was at most the service's target;
 - absent rate = absent / (served + absent); abandonment = cancelled / issued;
 - waits and service times are kept to the tenth of a minute;
@@ -204,6 +205,8 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
                 t.outcome, t.served_at, t.counter = "served", ev.at, ev.counter
             elif isinstance(ev, e.TicketAbsent):
                 t.outcome, t.counter = "absent", ev.counter
+            elif isinstance(ev, e.TicketAbsenceUndone):  # not a no-show; its call reached nobody
+                t.outcome, t.counter, t.called_at = None, None, None
             elif isinstance(ev, e.TicketCancelled):
                 t.outcome = "cancelled"
     for t in tickets.values():

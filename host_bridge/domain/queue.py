@@ -16,8 +16,9 @@ from . import events as e
 from .elapsed import elapsed, minutes
 from .errors import (
     CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
-    RecallRefused, ServiceNotServed, SiteChangeRefused,
-    SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
+    NothingToUndo, RecallRefused, SameService, ServiceNotServed, SiteChangeRefused,
+    SiteClosed, TicketNotWaiting, UndoExpired, UndoRefused, UnknownCategory, UnknownCounter,
+    UnknownService, UnknownTicket,
 )
 from .estimate import (
     ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
@@ -235,6 +236,31 @@ class QueueState:
         state, ticket = self._current(command.counter)
         return [e.TicketAbsent(ticket.id, state.number, now)]
 
+    def _undo_absent(self, command: c.UndoAbsent, now: datetime) -> list[e.Event]:
+        ticket = self.absence_to_undo(command.counter)
+        if ticket is None:
+            raise NothingToUndo(f"counter {command.counter} has no « absent » to undo: none "
+                                "marked, already undone, or called again since")
+        window = self.site.rules.undo_absent_seconds
+        since = elapsed(ticket.finished_at, now).total_seconds()  # type: ignore[arg-type]
+        if since > window:
+            raise UndoExpired(f"{ticket.label} was marked absent {since:.0f} s ago: an "
+                              f"« absent » can be undone within {window:.0f} s")
+        if self.live_numbers.get(ticket.letter, {}).get(ticket.number):
+            raise UndoRefused(f"{ticket.label} was given to a new ticket since it was marked "
+                              "absent: issue the citizen a new ticket")
+        return [e.TicketAbsenceUndone(ticket.id, command.counter, now)]
+
+    def absence_to_undo(self, counter: int) -> Ticket | None:
+        """The ticket this counter last marked absent, if it is still absent (the window
+        aside). UnknownCounter for a counter the site does not have."""
+        self.counter_config(counter)
+        ticket_id = self.counters[counter].last_absent
+        ticket = self.tickets.get(ticket_id) if ticket_id else None
+        if ticket is None or ticket.status is not TicketStatus.ABSENT or ticket.counter != counter:
+            return None
+        return ticket
+
     def _finish(self, command: c.Finish, now: datetime) -> list[e.Event]:
         state, ticket = self._current(command.counter)
         return [e.TicketServed(ticket.id, state.number, now)]
@@ -251,7 +277,8 @@ class QueueState:
             target = others[0]
         self.service_config(target)
         if target == ticket.service:
-            raise ServiceNotServed(f"{ticket.label} is already in service {target!r}")
+            raise SameService(f"{ticket.label} is already in service {target!r}: "
+                              "transfer it to another service")
         if not any(target in k.services for k in self.site.counters):
             raise ServiceNotServed(f"no counter serves {target!r}")
         return [e.TicketTransferred(ticket.id, state.number, ticket.service, target, now)]
@@ -364,6 +391,7 @@ class QueueState:
         self._times.clear()
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
+            state.last_absent = None
         self.counters_used_today.clear()
         self.calls.clear()
 
@@ -426,6 +454,22 @@ class QueueState:
 
     def _on_absent(self, ev: e.TicketAbsent) -> None:
         self._counter_time(self._end(ev.ticket_id, TicketStatus.ABSENT, ev.at), ev.at)
+        if ev.counter in self.counters:
+            self.counters[ev.counter].last_absent = ev.ticket_id
+
+    def _on_absence_undone(self, ev: e.TicketAbsenceUndone) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        ticket.status, ticket.counter, ticket.finished_at = TicketStatus.WAITING, None, None
+        ticket.called_at = ticket.last_call_at = None
+        ticket.recalls = 0
+        self.live_numbers.setdefault(ticket.letter, Tally())[ticket.number] += 1
+        self.calls.uncalled(ticket, self.tickets.values())
+        state = self.counters.get(ev.counter)
+        if state is not None and state.last_absent == ticket.id:
+            state.last_absent = None
+        # back by its arrival time, in the priority line too if it has a category: where it
+        # was before its call. The no-show's counter time stays in the estimates (it was spent)
+        self._enqueue(ticket)
 
     def _on_cancelled(self, ev: e.TicketCancelled) -> None:
         self._end(ev.ticket_id, TicketStatus.CANCELLED, ev.at)
@@ -453,7 +497,8 @@ class QueueState:
 _HANDLERS = {
     c.IssueTicket: QueueState._issue, c.CancelTicket: QueueState._cancel,
     c.CallNext: QueueState._call_next, c.Recall: QueueState._recall,
-    c.MarkAbsent: QueueState._absent, c.Finish: QueueState._finish,
+    c.MarkAbsent: QueueState._absent, c.UndoAbsent: QueueState._undo_absent,
+    c.Finish: QueueState._finish,
     c.Transfer: QueueState._transfer, c.OpenCounter: QueueState._open,
     c.PauseCounter: QueueState._pause, c.CloseCounter: QueueState._close,
     c.PauseOrResume: QueueState._pause_or_resume, c.GiveFeedback: QueueState._feedback,
@@ -463,6 +508,7 @@ _APPLIERS = {
     e.DayStarted: QueueState._on_day_started, e.TicketIssued: QueueState._on_issued,
     e.TicketCalled: QueueState._on_called, e.TicketRecalled: QueueState._on_recalled,
     e.TicketServed: QueueState._on_served, e.TicketAbsent: QueueState._on_absent,
+    e.TicketAbsenceUndone: QueueState._on_absence_undone,
     e.TicketCancelled: QueueState._on_cancelled, e.TicketTransferred: QueueState._on_transferred,
     e.CounterOpened: QueueState._on_counter_opened, e.CounterPaused: QueueState._on_counter_paused,
     e.CounterClosed: QueueState._on_counter_closed,

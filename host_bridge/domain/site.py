@@ -47,6 +47,7 @@ class Rules:
     priority_max_in_row: int = 3
     priority_starvation_minutes: float = 20.0
     refuse_outside_hours: bool = True
+    undo_absent_seconds: float = 60.0  # how long an « absent » can be undone (0: never)
 
 
 @dataclass(frozen=True)

@@ -59,3 +59,4 @@ class CounterState:
     status: CounterStatus = CounterStatus.CLOSED
     ticket_id: str | None = None  # the ticket being served
     last_next_at: datetime | None = None
+    last_absent: str | None = None  # the ticket it last marked absent: what an undo puts back

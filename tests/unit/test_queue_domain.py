@@ -22,7 +22,7 @@ from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
     CounterNotOpen, DomainError, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
-    RecallRefused,
+    RecallRefused, SameService,
     ServiceNotServed, SiteChangeRefused, SiteClosed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.estimate import (
@@ -596,13 +596,17 @@ def test_a_transferred_priority_ticket_stays_a_priority_ticket(desk):
     assert desk.state.ahead_of(moved) == 0
 
 
-def test_a_transfer_to_the_same_service_is_refused(desk, snapshot):
+def test_a_transfer_to_the_same_service_is_refused_with_its_own_code(desk, snapshot):
+    """Issue 13: it was refused as service_not_served, which the console put as « Aucun
+    guichet ne traite ce service » for a service counter 1 itself serves."""
     desk.open(1)
     desk.issue("accueil")
     desk.call(1)
     before = snapshot(desk.state)
-    with pytest.raises(ServiceNotServed, match="A001"):
+    with pytest.raises(SameService, match="A001") as refused:
         desk.run(c.Transfer(1, "accueil"))
+    assert refused.value.code == "same_service"
+    assert not isinstance(refused.value, ServiceNotServed)
     assert snapshot(desk.state) == before
 
 

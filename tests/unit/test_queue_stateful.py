@@ -28,9 +28,9 @@ from host_bridge.domain import call_board
 from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
-    CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, NoFreeNumber, RecallRefused,
-    ServiceNotServed, TicketNotWaiting, UnknownCategory, UnknownCounter, UnknownService,
-    UnknownTicket,
+    CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, NoFreeNumber,
+    NothingToUndo, RecallRefused, SameService, ServiceNotServed, TicketNotWaiting, UndoExpired,
+    UndoRefused, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.queue import DayNotStarted, QueueState
 from host_bridge.domain.site import Counter, PriorityCategory, Rules, Service, Site
@@ -88,6 +88,7 @@ class MCounter:
     status: str = "closed"
     ticket: str | None = None
     last_next_at: datetime | None = None
+    absent: tuple[str, datetime] | None = None  # the ticket it last marked absent, and when
 
 
 class Model:
@@ -211,6 +212,13 @@ class QueueMachine(RuleBasedStateMachine):
             m.release(t)
             t.status = {e.TicketServed: "served", e.TicketAbsent: "absent",
                         e.TicketCancelled: "cancelled"}[type(ev)]
+            if isinstance(ev, e.TicketAbsent):
+                m.counters[ev.counter].absent = (t.id, ev.at)
+        elif isinstance(ev, e.TicketAbsenceUndone):
+            t = m.tickets[ev.ticket_id]
+            t.status, t.counter, t.recalls, t.last_call_at = "waiting", None, 0, None
+            m.counters[ev.counter].absent = None
+            m.enqueue(t)
         elif isinstance(ev, e.TicketTransferred):
             t = m.tickets[ev.ticket_id]
             m.release(t)
@@ -519,14 +527,80 @@ class QueueMachine(RuleBasedStateMachine):
             if service not in LETTER:
                 return UnknownService
             if service == ticket.service:
-                return ServiceNotServed
+                return SameService
             return [e.TicketTransferred(ticket.id, number, ticket.service, service, self.now)]
         self.execute(c.Transfer(number, service), predict)
+
+    @rule(offset=st.sampled_from([-60, -30, -0.5, 0, 0.5, 1, 300]), data=st.data())
+    def undo_absent(self, offset, data):
+        """« Absent » taken back at the counter that marked it (or another), at a moment around
+        the end of its window: `offset` seconds after it, when that is not in the past."""
+        number = self.pick_counter(data, lambda k: k.absent is not None)
+        absent = self.model.counters[number].absent if number in SERVES else None
+        if absent is not None:
+            end = absent[1] + timedelta(seconds=RULES.undo_absent_seconds + offset)
+            self.now = max(self.now, end)
+        self.undo_absent_at(number)
+
+    def undo_absent_at(self, number):
+        m = self.model
+
+        def predict():
+            refusal, counter = self._counter(number, must_be_open=False)
+            if refusal:
+                return refusal
+            if counter.absent is None or m.tickets[counter.absent[0]].status != "absent":
+                return NothingToUndo
+            ticket_id, marked = counter.absent
+            if (self.now - marked).total_seconds() > RULES.undo_absent_seconds:
+                return UndoExpired
+            ticket = m.tickets[ticket_id]
+            if any(t.label == ticket.label and t.status in LIVE for t in m.tickets.values()):
+                return UndoRefused
+            return [e.TicketAbsenceUndone(ticket_id, number, self.now)]
+        self.execute(c.UndoAbsent(number), predict)
+
+    @precondition(lambda self: any(k.status != "closed" for k in self.model.counters.values()))
+    @rule(data=st.data())
+    def call_absent_and_undo_at_once(self, data):
+        """The property of issue 13: a call, « Absent », then its undo leave every line as it
+        was before the call (the ticket back at its place, a priority one in its class)."""
+        number = self.pick_counter(data, lambda k: k.status != "closed")
+        before = {s: [t.id for t in q] for s, q in self.state.waiting.items()}
+        before_prio = {s: [t.id for t in q] for s, q in self.state.priority_waiting.items()}
+        self.now += timedelta(seconds=RULES.guard_seconds)
+        events = self.execute(c.CallNext(number), lambda: self._predict_call(number)) or []
+        called = [ev.ticket_id for ev in events if isinstance(ev, e.TicketCalled)]
+        if not called:
+            return
+        self.mark_absent_at(number)
+        self.undo_absent_at(number)
+        assert self.state.tickets[called[0]].status is TicketStatus.WAITING
+        served = {ev.ticket_id for ev in events if isinstance(ev, e.TicketServed)}
+        assert not served & {tid for q in before.values() for tid in q}
+        assert {s: [t.id for t in q] for s, q in self.state.waiting.items()} == before
+        assert {s: [t.id for t in q] for s, q in self.state.priority_waiting.items()} == \
+            before_prio
+        note("absent then undo restored the lines")
+
+    def _predict_call(self, number):
+        refusal, counter = self._counter(number)
+        if refusal:
+            return refusal
+        if counter.ticket is not None and counter.last_next_at is not None and \
+                self.now - counter.last_next_at < timedelta(seconds=RULES.guard_seconds):
+            return []
+        out = [e.CounterOpened(number, self.now)] if counter.status == "paused" else []
+        out += self._finish_current(number)
+        ticket = self._pick(number)
+        if ticket is not None:
+            out.append(e.TicketCalled(ticket.id, number, self.now))
+        return out
 
     def someone_at_a_counter(self):
         return any(k.ticket is not None for k in self.model.counters.values())
 
-    @rule(action=st.sampled_from(["call", "recall", "absent", "finish", "transfer"]),
+    @rule(action=st.sampled_from(["call", "recall", "absent", "finish", "transfer", "undo"]),
           number=COUNTERS, service=SERVICES)
     def a_counter_command_at_any_counter(self, action, number, service):
         """Whatever the counter's state: mostly refusals (closed, nobody there, unknown)."""
@@ -538,6 +612,8 @@ class QueueMachine(RuleBasedStateMachine):
             self.mark_absent_at(number)
         elif action == "finish":
             self.finish_at(number)
+        elif action == "undo":
+            self.undo_absent_at(number)
         else:
             self.transfer_at(number, service)
 
