@@ -47,8 +47,11 @@ class CounterChoice(BaseModel):
 
 def _refused(exc: SignInRefused | AccountRefused) -> JSONResponse:
     if isinstance(exc, SignInRefused):
-        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
-        return JSONResponse({"error": exc.code, "message": str(exc)}, exc.status, headers=headers)
+        if exc.retry_after:
+            return JSONResponse({"error": exc.code, "message": str(exc),
+                                 "retry_after": exc.retry_after}, exc.status,
+                                headers={"Retry-After": str(exc.retry_after)})
+        return JSONResponse({"error": exc.code, "message": str(exc)}, exc.status)
     return JSONResponse({"error": "account_refused", "message": str(exc), "field": exc.field},
                         exc.status)
 

@@ -1,5 +1,5 @@
 """`suivant demo` as a subprocess for the page tests: its API and desk view addresses, staff
-calls with the demo's agent token; stopped with Ctrl-C as a person would."""
+calls with the demo's agent token (or another: `token=`); stopped with Ctrl-C as a person would."""
 from __future__ import annotations
 
 import json
@@ -50,16 +50,19 @@ class Demo:
                     raise
                 time.sleep(0.1)
 
-    def post(self, path: str, body: dict | None = None) -> dict:
-        req = urllib.request.Request(self.api + path, method="POST",
+    def post(self, path: str, body: dict | None = None, token: str = "demo-agent",
+             method: str = "POST") -> dict:
+        req = urllib.request.Request(self.api + path, method=method,
                                      data=json.dumps(body).encode() if body else None,
                                      headers={"Content-Type": "application/json",
-                                              "Authorization": "Bearer demo-agent"})
+                                              "Authorization": f"Bearer {token}"})
         with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
-    def get(self, path: str) -> dict:
-        with urllib.request.urlopen(self.api + path, timeout=10) as r:
+    def get(self, path: str, token: str | None = None) -> dict:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        req = urllib.request.Request(self.api + path, headers=headers)
+        with urllib.request.urlopen(req, timeout=10) as r:
             return json.loads(r.read())
 
     def stop(self) -> None:

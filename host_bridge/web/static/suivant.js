@@ -133,8 +133,9 @@ export function range(estimate) {
   return t({ fr: `entre ${lo} et ${hi} min`, en: `${lo} to ${hi} min` });
 }
 
-// Staff sign-in with a bearer token, kept in this tab only (sessionStorage): -> the account
-// ({name, role, counters}) when its role is one of `roles`, else throws with a clear message.
+// Staff sign-in with a bearer token (a named account's session or a config token), kept in
+// this tab only (sessionStorage): -> the account ({name, full_name, role, counters, session})
+// when its role is one of `roles`, else throws with a clear message.
 export async function signIn(token, roles) {
   const me = await api("/api/me", { token });
   if (!roles.includes(me.role)) {
@@ -144,39 +145,85 @@ export async function signIn(token, roles) {
   return me;
 }
 
-// The staff pages' sign-in: a form (#login, #token, #login-button) put after #message, and in
-// the header #who and #logout. onReady(me, token) once signed in with a token of one of
-// `roles` (a token kept from before in this tab is tried first); refusals go to say(text).
+// The staff pages' sign-in: a form (#login with #user, #token, #login-button) put after
+// #message, and in the header #who and #logout. A person gives their login and password and
+// gets a session; with the login left empty, the password field takes a config token (shared
+// machines, scripts). The field keeps the id "token": the sites' scripts and tests fill it.
+// onReady(me, token) once signed in with one of `roles` (a token kept from before in this
+// tab is tried first); refusals go to say(text).
 export async function staffSignIn(title, roles, onReady, say) {
+  const words = {
+    sign_in_refused: { fr: "Identifiant ou mot de passe incorrect.", en: "Wrong login or password." },
+    account_disabled: { fr: "Ce compte est désactivé : adressez-vous à un administrateur.",
+      en: "This account is disabled: ask an administrator." },
+    ended: { fr: "Votre session est terminée : reconnectez-vous.", en: "Your session has ended: sign in again." },
+  };
+  const locked = (minutes) => t({
+    fr: `Trop d'essais manqués : réessayez dans ${minutes} min, ou demandez à un administrateur de changer le mot de passe.`,
+    en: `Too many failed attempts: try again in ${minutes} min, or ask an administrator to reset the password.` });
+  const field = (id, label, attrs) => el("p", {}, el("label", { for: id }, t(label)), el("br"),
+    el("input", { id, ...attrs }));
   const form = el("form", { id: "login", class: "card", hidden: true },
     el("h2", {}, t(title)),
-    el("p", {}, el("label", { for: "token" }, t({ fr: "Jeton d'accès", en: "Access token" })),
-      el("br"), el("input", { id: "token", type: "password", autocomplete: "current-password", required: true })),
+    field("user", { fr: "Identifiant", en: "Login" },
+      { type: "text", autocomplete: "username", autocapitalize: "none", spellcheck: "false", maxlength: 40 }),
+    field("token", { fr: "Mot de passe", en: "Password" },
+      { type: "password", autocomplete: "current-password", required: true, maxlength: 200 }),
+    el("p", { class: "muted" }, t({ fr: "Poste partagé avec un jeton d'accès : laissez l'identifiant vide et saisissez le jeton comme mot de passe.",
+      en: "Shared machine with an access token: leave the login empty and type the token as the password." })),
     el("button", { id: "login-button", type: "submit" }, t({ fr: "Se connecter", en: "Sign in" })));
   document.getElementById("message").after(form);
+  let me = null;
+  const endSession = async (token) => {
+    try { await api("/api/staff/sign-out", { method: "POST", token }); } catch { /* ended already */ }
+  };
   const logout = document.getElementById("logout");
   logout.textContent = t({ fr: "Se déconnecter", en: "Sign out" });
-  logout.onclick = () => { sessionStorage.removeItem("suivant-token"); location.reload(); };
-  const open = async (token) => {
+  logout.onclick = async () => {
+    const token = sessionStorage.getItem("suivant-token");
+    sessionStorage.removeItem("suivant-token");
+    if (token && me && me.session) await endSession(token);
+    location.reload();
+  };
+  const open = async (token, fresh) => {
     try {
-      const me = await signIn(token, roles);
+      me = await signIn(token, roles);
       form.hidden = true;
       logout.hidden = false;
-      document.getElementById("who").textContent = me.name;
+      document.getElementById("who").textContent = me.full_name || me.name;
       say("");
       await onReady(me, token);
       return true;
     } catch (e) {
-      say(explain(e));
+      if (fresh && e.status !== 401) await endSession(token);  // a session this page cannot use
+      say(!fresh && e.status === 401 ? t(words.ended) : explain(e));
       return false;
     }
   };
   form.onsubmit = async (ev) => {
     ev.preventDefault();
-    await open(document.getElementById("token").value.trim());
+    const login = document.getElementById("user").value.trim().toLowerCase();
+    const secret = document.getElementById("token");
+    if (!login) {
+      const token = secret.value.trim();
+      secret.value = "";
+      return open(token, true);
+    }
+    const asked = Number(new URLSearchParams(location.search).get("guichet") || sessionStorage.getItem("suivant-counter"));
+    try {
+      const { token } = await api("/api/staff/sign-in", { method: "POST", body: { login, password: secret.value,
+        counter: roles.includes("agent") && asked > 0 ? asked : undefined } });
+      secret.value = "";  // the password stays in no field once used
+      await open(token, true);
+    } catch (e) {
+      secret.value = "";
+      secret.focus();
+      say(e.code === "sign_in_locked" ? locked(Math.ceil((e.body.retry_after || 60) / 60))
+        : words[e.code] ? t(words[e.code]) : explain(e));
+    }
   };
   const kept = sessionStorage.getItem("suivant-token");
-  if (!(kept && await open(kept))) form.hidden = false;
+  if (!(kept && await open(kept, false))) form.hidden = false;
 }
 
 // "3 personnes avant vous." (the kiosk and the ticket page say it the same way)
