@@ -36,7 +36,49 @@ const T = {
     en: ["Days open", "Tickets", "Citizens received", "Mean wait", "Received within target", "Satisfaction", "Opinions"] },
 };
 
+// The live alert and today's charts (GET /api/indicators/today)
+const A = {
+  title: { fr: "Délais cibles", en: "Target waits" },
+  titleLate: { fr: "⚠ Attente au-delà du délai cible", en: "⚠ Wait past its target" },
+  calm: { fr: "Toutes les attentes sont dans leur délai cible.", en: "Every wait is within its target." },
+  some: { fr: (n) => n === 1 ? "Un service dépasse son délai cible :" : `${n} services dépassent leur délai cible :`,
+    en: (n) => n === 1 ? "One service is past its target:" : `${n} services are past their target:` },
+  late: { fr: (s, m, c) => `${s} : une personne attend depuis ${m} min, au-delà du délai cible de ${c} min.`,
+    en: (s, m, c) => `${s}: one person has been waiting for ${m} min, past the target of ${c} min.` },
+  raised: { fr: (names) => `Alerte : l'attente dépasse le délai cible pour ${names}.`,
+    en: (names) => `Alert: the wait is past its target for ${names}.` },
+  cleared: { fr: (names, n) => `Fin d'alerte : ${names} ${n > 1 ? "sont revenus dans leur" : "est revenu dans son"} délai cible.`,
+    en: (names, n) => `Alert over: ${names} ${n > 1 ? "are" : "is"} back within ${n > 1 ? "their" : "its"} target.` },
+  today: { fr: "Aujourd'hui", en: "Today" },
+  and: { fr: " et ", en: " and " },
+  table: { fr: "Les chiffres en tableau", en: "The figures as a table" },
+  waitingTitle: { fr: "Personnes en attente au fil de la journée", en: "People waiting through the day" },
+  waitingCols: { fr: ["Heure", "En attente", "Au plus dans les 10 min"], en: ["Time", "Waiting", "At most within 10 min"] },
+  waitingText: { fr: (peak, now) => `Au plus ${peak} ${peak > 1 ? "personnes" : "personne"} en attente à la fois aujourd'hui ; ${now} en ce moment.`,
+    en: (peak, now) => `At most ${peak} ${peak === 1 ? "person" : "people"} waiting at once today; ${now} right now.` },
+  waitsTitle: { fr: "Attentes par rapport au délai cible", en: "Waits against the target" },
+  waitsCols: { fr: ["Attente", "Personnes appelées"], en: ["Wait", "People called"] },
+  buckets: { fr: ["jusqu'à la moitié du délai", "de la moitié au délai", "du délai à 1,5 fois", "de 1,5 à 2 fois", "plus de 2 fois le délai"],
+    en: ["up to half the target", "half to the target", "target to 1.5 times", "1.5 to 2 times", "over twice the target"] },
+  short: { fr: ["≤ ½", "½ – 1", "1 – 1½", "1½ – 2", "> 2"], en: ["≤ ½", "½ – 1", "1 – 1½", "1½ – 2", "> 2"] },
+  target: { fr: "délai cible", en: "target" },
+  axisWaits: { fr: "attente, en fois le délai cible de son service", en: "wait, in times its service's target" },
+  waitsText: { fr: (n, w, p, l, x) => n === 0 ? "Personne n'a encore été appelé aujourd'hui."
+    : `Sur ${n} ${n > 1 ? "personnes appelées" : "personne appelée"} aujourd'hui, ${w} (${p} %) ${w > 1 ? "l'ont été dans leur" : "l'a été dans son"} délai cible`
+      + (l ? `, ${l} au-delà${x ? ` (dont ${x} plus de deux fois)` : ""}.` : "."),
+  en: (n, w, p, l, x) => n === 0 ? "Nobody has been called yet today."
+    : `Of ${n} ${n > 1 ? "people" : "person"} called today, ${w} (${p} %) ${w === 1 ? "was" : "were"} called within the target`
+      + (l ? `, ${l} past it${x ? ` (${x} over twice)` : ""}.` : ".") },
+  hoursTitle: { fr: "Tickets par heure", en: "Tickets per hour" },
+  hoursCols: { fr: ["Heure", "Tickets"], en: ["Hour", "Tickets"] },
+  hoursText: { fr: (n, h, k) => n === 0 ? "Aucun ticket aujourd'hui pour l'instant."
+    : `${n} ${n > 1 ? "tickets" : "ticket"} aujourd'hui ; l'heure la plus chargée : ${h} h – ${h + 1} h (${k} ${k > 1 ? "tickets" : "ticket"}).`,
+  en: (n, h, k) => n === 0 ? "No ticket yet today."
+    : `${n} ${n > 1 ? "tickets" : "ticket"} today; the busiest hour: ${h}:00 – ${h + 1}:00 (${k} ${k > 1 ? "tickets" : "ticket"}).` },
+};
+
 let token = null, site = null;
+let today = null, fetchedAt = 0, lateBefore = null;
 const pct = (x) => x === null || x === undefined ? "—" : `${Math.round(x * 100)} %`;
 const min = (x) => x === null || x === undefined ? "—" : `${x.toFixed(1).replace(".", lang === "fr" ? "," : ".")} min`;
 
@@ -144,6 +186,116 @@ function periodRefused(e, from, to) {
   return explain(e);
 }
 
+// --- the alert: each service's longest wait, counted on by the page between events ---------
+async function refreshToday() {
+  today = await api("/api/indicators/today", { token });
+  fetchedAt = Date.now();
+  checkAlert();
+  charts();
+}
+
+function checkAlert() {
+  if (!today) return;
+  const now = Date.parse(today.now) + (Date.now() - fetchedAt);  // the bridge's clock, carried on
+  const late = [];
+  for (const s of site.services) {
+    const d = today.services[s.id];
+    if (!d || !d.oldest_since) continue;
+    const waited = (now - Date.parse(d.oldest_since)) / 60000;
+    if (waited > d.target_minutes) late.push({ id: s.id, name: s.name, minutes: Math.floor(waited), target: d.target_minutes });
+  }
+  document.getElementById("alert-box").classList.toggle("on", late.length > 0);
+  document.getElementById("alert-title").textContent = t(late.length ? A.titleLate : A.title);
+  document.getElementById("alert-state").textContent = late.length ? t(A.some)(late.length) : t(A.calm);
+  document.getElementById("alerts").replaceChildren(...late.map((l) => el("li", {}, t(A.late)(l.name, l.minutes, l.target))));
+  // read out only what changed: a service past its target, or back within it
+  const ids = new Set(late.map((l) => l.id));
+  const names = (list) => list.map((s) => s.name).join(t(A.and));
+  const raised = late.filter((l) => !(lateBefore && lateBefore.has(l.id)));
+  const cleared = lateBefore ? site.services.filter((s) => lateBefore.has(s.id) && !ids.has(s.id)) : [];
+  if (raised.length || cleared.length) {
+    document.getElementById("alert-live").textContent = [
+      raised.length ? t(A.raised)(names(raised)) : "", cleared.length ? t(A.cleared)(names(cleared), cleared.length) : ""]
+      .filter(Boolean).join(" ");
+  }
+  lateBefore = ids;
+}
+
+// --- today's charts: small inline SVG drawn here (no library), each with its sentence and table
+const SVG = "http://www.w3.org/2000/svg";
+function svg(tag, attrs = {}, ...children) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// A figure: title, the drawing (role img, named), the sentence, and the figures in a table
+function figure(id, title, drawing, sentence, cols, rows) {
+  drawing.setAttribute("role", "img");
+  drawing.setAttribute("aria-label", `${title}. ${sentence}`);
+  document.getElementById(id).replaceChildren(
+    el("h3", {}, title), drawing, el("figcaption", {}, sentence),
+    el("details", {}, el("summary", {}, t(A.table)),
+      el("table", {}, el("thead", {}, el("tr", {}, cols.map((c) => el("th", { scope: "col" }, c)))),
+        el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, String(c)))))))));
+}
+
+// Bars with a value over each and a label under: -> the svg
+function bars(values, labels, { colour = () => "#000091", hatch = () => false, marker = null, axis = "" } = {}) {
+  const W = 440, H = 230, left = 30, bottom = 44, top = 24;
+  const max = Math.max(1, ...values);
+  const step = (W - left - 8) / values.length, bw = Math.min(56, Math.max(4, step * 0.7));
+  const y = (v) => H - bottom - (v / max) * (H - bottom - top);
+  const out = svg("svg", { viewBox: `0 0 ${W} ${H}` },
+    svg("defs", {}, svg("pattern", { id: "hatch", width: 8, height: 8, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" },
+      svg("rect", { width: 8, height: 8, fill: "#c9191e" }), svg("line", { x1: 0, y1: 0, x2: 0, y2: 8, stroke: "#fff", "stroke-width": 3 }))),
+    svg("line", { x1: left, x2: W - 4, y1: H - bottom, y2: H - bottom, stroke: "#1b1b1b", "stroke-width": 2 }));
+  const every = Math.ceil(values.length / 10);  // labels that do not overlap
+  values.forEach((v, i) => {
+    const x = left + i * step + (step - bw) / 2;
+    out.append(svg("rect", { x, y: y(v), width: bw, height: Math.max(0, H - bottom - y(v)),
+      fill: hatch(i) ? "url(#hatch)" : colour(i) }));
+    if (v > 0) out.append(text(x + bw / 2, y(v) - 5, String(v), { "text-anchor": "middle" }));
+    if (i % every === 0) out.append(text(x + bw / 2, H - bottom + 18, labels[i], { "text-anchor": "middle" }));
+  });
+  if (marker !== null) {  // a dashed line and its word: the target, not told by colour alone
+    const mx = left + marker * step;
+    out.append(svg("line", { x1: mx, x2: mx, y1: top - 6, y2: H - bottom, stroke: "#1b1b1b", "stroke-width": 3, "stroke-dasharray": "6 4" }),
+      text(mx + 4, top - 8 + 12, t(A.target), { "font-weight": "700" }));
+  }
+  if (axis) out.append(text(left, H - 6, axis));
+  return out;
+}
+
+function text(x, y, words, attrs = {}) {
+  const e = svg("text", { x, y, "font-size": 14, fill: "#1b1b1b", ...attrs });
+  e.textContent = words;
+  return e;
+}
+
+function charts() {
+  const curve = today.waiting_over_day;
+  const waitingNow = Object.values(today.services).reduce((n, s) => n + s.waiting, 0);
+  const peak = Math.max(0, ...curve.map((p) => p.peak));
+  figure("chart-waiting", t(A.waitingTitle),
+    bars(curve.map((p) => p.peak), curve.map((p) => p.at.endsWith(":00") || curve.length < 8 ? p.at : "")),
+    t(A.waitingText)(peak, waitingNow), t(A.waitingCols), curve.map((p) => [p.at, p.waiting, p.peak]));
+  const w = today.waits, within = w.within_target, past = w.called - within;
+  figure("chart-waits", t(A.waitsTitle),
+    bars(w.buckets, t(A.short), { hatch: (i) => i >= 2, marker: 2, axis: t(A.axisWaits) }),
+    t(A.waitsText)(w.called, within, w.called ? Math.round((within / w.called) * 100) : 0, past, w.buckets[w.buckets.length - 1]),
+    t(A.waitsCols), w.buckets.map((n, i) => [t(A.buckets)[i], n]));
+  const busy = [...Array(24).keys()].filter((h) => today.per_hour[h] > 0);
+  const hours = [];
+  for (let h = Math.min(8, ...busy); h <= Math.max(18, ...busy); h++) hours.push(h);
+  const total = today.per_hour.reduce((a, b) => a + b, 0);
+  const top = busy.reduce((best, h) => today.per_hour[h] > today.per_hour[best] ? h : best, busy[0] ?? 0);
+  figure("chart-hours", t(A.hoursTitle), bars(hours.map((h) => today.per_hour[h]), hours.map((h) => `${h} h`)),
+    t(A.hoursText)(total, top, today.per_hour[top]), t(A.hoursCols),
+    hours.map((h) => [lang === "fr" ? `${h} h – ${h + 1} h` : `${h}:00 – ${h + 1}:00`, today.per_hour[h]]));
+}
+
 async function downloadCsv() {
   const from = document.getElementById("from").value, to = document.getElementById("to").value;
   const r = await fetch(`/api/indicators.csv?from=${from}&to=${to}`, { headers: { Authorization: `Bearer ${token}` } });
@@ -169,7 +321,8 @@ async function showBoard(me, staffToken) {
   const today = new Date();
   document.getElementById("to").value = iso(today);
   document.getElementById("from").value = iso(new Date(today.getTime() - 29 * 86400000));
-  await Promise.all([refreshLive(), refreshIndicators()]);
+  await Promise.all([refreshLive(), refreshIndicators(), refreshToday()]);
+  setInterval(checkAlert, 5000);  // waits grow between events: the alert must not wait for one
 }
 
 async function start() {
@@ -180,11 +333,19 @@ async function start() {
     ["to-label", "to"], ["show", "show"], ["csv", "csv"], ["heat-title", "heat"], ["sat-title", "sat"]]) {
     document.getElementById(id).textContent = t(T[key]);
   }
+  document.getElementById("today-title").textContent = t(A.today);
+  document.getElementById("alert-title").textContent = t(A.title);
   document.getElementById("period").onsubmit = (ev) => { ev.preventDefault(); refreshIndicators(); };
   document.getElementById("csv").onclick = downloadCsv;
   await staffSignIn({ fr: "Connexion supervision", en: "Supervisor sign-in" }, ["supervisor", "admin"],
     showBoard, say);
   let pending;
-  live(() => { clearTimeout(pending); pending = setTimeout(() => refreshLive().catch(() => {}), 300); });
+  live(() => {
+    clearTimeout(pending);
+    pending = setTimeout(() => {
+      refreshLive().catch(() => {});
+      if (token) refreshToday().catch(() => {});
+    }, 300);
+  });
 }
 start().catch((e) => say(explain(e)));
