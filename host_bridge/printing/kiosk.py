@@ -25,9 +25,15 @@ class TicketNotPrinted(Exception):
 
 
 def estimate_text(estimate: dict[str, Any] | None) -> str | None:
+    """The kiosk screen's wording (borne.js `wait`): never a range from 0 while people wait."""
     if not estimate:
         return None
-    return f"entre {estimate['low_minutes']} et {estimate['high_minutes']} min"
+    low, high = estimate["low_minutes"], estimate["high_minutes"]
+    if high <= 1:
+        return "moins d'une minute"
+    if low >= 120:
+        return "plus de deux heures"
+    return f"jusqu'à {high} min" if low <= 0 else f"environ {low} à {high} min"
 
 
 class KioskPrinter:
@@ -40,12 +46,16 @@ class KioskPrinter:
         if now != "waiting":  # a retried request whose print failed: that ticket is gone
             raise TicketNotPrinted(f"ticket {ticket['label']} was not printed and is {now}",
                                    ticket["label"])
-        names = {s.id: s.name for s in service.site.services}
+        site = service.site
+        names = {s.id: s.name for s in site.services}
+        category = ticket.get("category")
+        known = site.category(category) if category else None
+        priority = known.name if known else category
         try:
-            self.printer.print(ticket_bytes(service.site.name, names[ticket["service"]],
+            self.printer.print(ticket_bytes(site.name, names[ticket["service"]],
                                             ticket["label"], ticket["ahead"],
                                             estimate_text(ticket["estimate"]), page_url,
-                                            self.footer))
+                                            self.footer, priority))
         except PrinterError as exc:
             service.execute(c.CancelTicket(ticket["id"]), SOURCE)
             log.warning("%s; ticket %s cancelled", exc, ticket["label"])

@@ -24,9 +24,11 @@ class PrinterError(Exception):
 
 
 def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
-                 estimate: str | None, url: str, footer: str = "") -> bytes:
-    """A ticket: the site, the number very large, the service, the people ahead and the wait,
-    a QR code of the ticket's page, the time it may be followed, then a cut."""
+                 estimate: str | None, url: str, footer: str = "",
+                 priority: str | None = None) -> bytes:
+    """A ticket: the site, the number very large, the service, a priority ticket's category
+    in words (a thermal ticket has no colour to say it), the people ahead and the wait, a QR
+    code of the ticket's page, then a cut."""
     p = Dummy()
     p.set(align="center", bold=True)
     p.textln(site)
@@ -34,6 +36,13 @@ def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
     p.textln(label)
     p.set(align="center", bold=False, normal_textsize=True)
     p.textln(service)
+    if priority:
+        p.set(align="center", bold=True, double_height=True)
+        p.textln("TICKET PRIORITAIRE")
+        p.set(align="center", bold=True, normal_textsize=True)
+        p.textln(priority)
+        p.textln("Montrez votre carte au guichet")
+        p.set(align="center", bold=False, normal_textsize=True)
     if ahead is not None:
         p.textln("Vous êtes le prochain" if ahead == 0 else
                  f"{ahead} personne{'s' if ahead > 1 else ''} avant vous")

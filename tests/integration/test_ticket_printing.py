@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from host_bridge.bootstrap import build
+from host_bridge.printing.kiosk import estimate_text
 from host_bridge.printing.ticket_printer import PrinterError, TicketPrinter, ticket_bytes
 from host_bridge.site_config import PrinterSettings
 
@@ -53,6 +54,27 @@ def test_a_ticket_is_its_number_large_its_service_its_wait_a_qr_code_and_a_cut()
     assert data.endswith(b"\x1dV\x00") or b"\x1dV" in data[-8:]  # the cut
 
 
+def test_a_priority_ticket_says_so_in_words_under_its_number():
+    data = ticket_bytes("M", "État civil", "C002", 0, None, "u",
+                        priority="Carte mobilité inclusion « priorité »")
+    assert b"TICKET PRIORITAIRE\n" in data  # bold, double height
+    category = "Carte mobilité inclusion « priorité »\n".encode("cp850")
+    assert data.index(b"C002") < data.index(b"TICKET PRIORITAIRE") < data.index(category) \
+        < data.index(b"\x1d(k")  # under the number, before the QR code
+    assert b"PRIORITAIRE" not in ticket_bytes("M", "État civil", "C003", 0, None, "u")
+
+
+@pytest.mark.parametrize("estimate, said", [
+    (None, None),
+    ({"low_minutes": 5, "high_minutes": 15}, "environ 5 à 15 min"),
+    ({"low_minutes": 0, "high_minutes": 40}, "jusqu'à 40 min"),  # never « entre 0 et 40 min »
+    ({"low_minutes": 0, "high_minutes": 1}, "moins d'une minute"),
+    ({"low_minutes": 130, "high_minutes": 190}, "plus de deux heures"),
+])
+def test_the_printed_wait_is_the_kiosks_wording(estimate, said):
+    assert estimate_text(estimate) == said
+
+
 def test_the_next_one_is_told_so():
     assert b"Vous \x88tes le prochain" in ticket_bytes("M", "S", "A001", 0, None, "u")
 
@@ -86,6 +108,21 @@ def test_a_printed_ticket_goes_to_the_network_printer(printer_bridge):
     job = printer.jobs[0]
     assert ticket["label"].encode() in job and f"/ticket/{ticket['id']}".encode() in job
     assert b"Bonne journ" in job
+
+
+def test_a_printed_priority_ticket_names_its_category(printer_bridge):
+    printer = FakeJetDirect()
+    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
+    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True, "category": "cmi"})
+    assert r.status_code == 201 and r.json()["printed"] is True
+    for _ in range(100):
+        if printer.jobs:
+            break
+        threading.Event().wait(0.05)
+    printer.close()
+    job = printer.jobs[0]
+    assert b"TICKET PRIORITAIRE" in job
+    assert "Carte mobilité inclusion « priorité » ou « invalidité »".encode("cp850") in job
 
 
 def test_without_print_asked_nothing_is_printed(printer_bridge):
