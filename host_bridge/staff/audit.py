@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 ACTING: ContextVar[Any] = ContextVar("suivant_acting_user", default=None)
 RETENTION_DAYS = 365  # CNIL: logs of access and actions are kept six months to a year
+IDLE_SECONDS = 5.0  # the writer thread ends after this long without anything to write
 PENDING_MAX = 10_000  # events waiting for the writer; beyond that they are counted and dropped
 ACTIONS = {"TicketCalled": "called", "TicketRecalled": "recalled", "TicketServed": "served",
            "TicketAbsent": "absent", "TicketTransferred": "transferred",
@@ -62,23 +63,23 @@ class AuditLog:
                         self.dropped += 1
                         continue
                     self._pending.append((item, acting))
-            self._cond.notify()
-        if self._thread is None:
-            self._start()
-
-    def _start(self) -> None:
-        with self._cond:
-            if self._thread is not None:
+            if not self._pending:
                 return
-            self._thread = threading.Thread(target=self._run, name="staff-audit", daemon=True)
-            self._thread.start()
+            if self._thread is None and not self._stopped:
+                self._thread = threading.Thread(target=self._run, name="staff-audit", daemon=True)
+                self._thread.start()
+            self._cond.notify()
 
     def _run(self) -> None:
+        """The writer: ends after IDLE_SECONDS with nothing to write (the next event starts
+        another), so a bridge that is dropped without being closed leaves no thread behind."""
         while True:
             with self._cond:
-                while not self._pending and not self._stopped:
-                    self._cond.wait()
-                if self._stopped and not self._pending:
+                if not self._pending and not self._stopped:
+                    self._cond.wait(IDLE_SECONDS)
+                if not self._pending:
+                    self._thread = None
+                    self._cond.notify_all()
                     return
                 batch = list(self._pending)
                 self._pending.clear()
@@ -120,8 +121,10 @@ class AuditLog:
             self._cond.wait_for(lambda: not self._pending and not self._busy, timeout)
 
     def stop(self) -> None:
+        """Write what is pending, then no more writer."""
         with self._cond:
             self._stopped = True
             self._cond.notify_all()
-        if self._thread is not None:
-            self._thread.join(5)
+            thread = self._thread
+        if thread is not None:
+            thread.join(5)

@@ -40,6 +40,9 @@ class StaffStore:
         self._lock = threading.Lock()
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: no fsync per audit batch or sign-in (they would compete with the queue's own
+        # commits); a power cut may lose the last of them, never corrupt the file
+        self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self.db.executescript(_SCHEMA)
 

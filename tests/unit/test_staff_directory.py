@@ -135,3 +135,18 @@ def test_old_audit_entries_go_after_the_retention(staff, clock):
     staff.audit.on_events([{"type": "CounterOpened", "counter": 1}])  # the day's first write
     staff.audit.flush()
     assert [e["action"] for e in staff.store.audit_after(0, 100)] == ["counter_opened"]
+
+
+def test_the_audit_writer_thread_ends_when_idle_and_the_next_event_starts_another(staff,
+                                                                                   monkeypatch):
+    from host_bridge.staff import audit
+    monkeypatch.setattr(audit, "IDLE_SECONDS", 0.05)
+    staff.audit.on_events([{"type": "CounterOpened", "counter": 1}])
+    first = staff.audit._thread
+    assert first is not None
+    first.join(2)  # a bridge dropped without close leaves no thread behind
+    assert not first.is_alive() and staff.audit._thread is None
+    staff.audit.on_events([{"type": "CounterPaused", "counter": 1}])
+    staff.audit.flush()
+    assert [e["action"] for e in staff.store.audit_after(0, 10)] == ["counter_opened",
+                                                                     "counter_paused"]
