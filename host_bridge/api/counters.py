@@ -17,6 +17,9 @@ _ACTIONS = {
     "next": (c.CallNext, "« Suivant »: finish the current ticket and call the next one"),
     "recall": (c.Recall, "« Rappel »: call the current ticket again"),
     "absent": (c.MarkAbsent, "« Absent »: the called citizen did not come"),
+    "undo-absent": (c.UndoAbsent, "Undo the counter's last « Absent » within the site's "
+                    "window (rules.undo_absent_seconds, 60 s): the ticket goes back to its "
+                    "place in its line. 409 nothing_to_undo, undo_expired or undo_refused"),
     "finish": (c.Finish, "« Terminer »: the current citizen has been served"),
     "open": (c.OpenCounter, "Open the counter (or resume after a pause)"),
     "resume": (c.OpenCounter, "Resume after a pause (same as open)"),
@@ -45,7 +48,7 @@ def _action_route(name: str, command_type, summary: str) -> None:
         return Answer(request.app.state.service.execute(command_type(number),
                                                         _user_source(user), key))
 
-    act.__name__ = f"counter_{name}"
+    act.__name__ = f"counter_{name.replace('-', '_')}"
     router.add_api_route(f"/{{number}}/{name}", act, methods=["POST"], summary=summary,
                          responses=_STAFF_REFUSALS)
 

@@ -6,9 +6,11 @@ answer carries it; counters, queues and the public stream show labels.
 from __future__ import annotations
 
 import dataclasses
+from datetime import timedelta, timezone
 from typing import Any
 
 from ..domain import events as e
+from ..domain.elapsed import elapsed
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..domain.tickets import Ticket, TicketStatus
@@ -50,7 +52,23 @@ def counter_view(state: QueueState, number: int) -> dict[str, Any]:
     return {"number": number, "name": config.name, "status": counter.status.value,
             "services": list(config.services),
             "ticket": public_ticket(current) if current else None,
-            "waiting": sum(len(state.waiting.get(s, ())) for s in config.services)}
+            "waiting": sum(len(state.waiting.get(s, ())) for s in config.services),
+            "undo_absent": undo_absent_view(state, number)}
+
+
+def undo_absent_view(state: QueueState, number: int) -> dict[str, Any] | None:
+    """The « absent » this counter can still undo, as of the state's time (the latest event's,
+    or a read's `now`): its label and the whole seconds left; None when there is none."""
+    ticket = state.absence_to_undo(number)
+    if ticket is None or ticket.finished_at is None or state.as_of is None:
+        return None
+    left = state.site.rules.undo_absent_seconds - elapsed(ticket.finished_at, state.as_of) \
+        .total_seconds()
+    if left < 0:
+        return None
+    until = ticket.finished_at.astimezone(timezone.utc) + timedelta(
+        seconds=state.site.rules.undo_absent_seconds)  # in UTC: a real minute across a DST change
+    return {"label": ticket.label, "until": _iso(until), "seconds_left": int(left)}
 
 
 def site_view(site: Site) -> dict[str, Any]:
