@@ -148,5 +148,5 @@ def test_the_audit_writer_thread_ends_when_idle_and_the_next_event_starts_anothe
     assert not first.is_alive() and staff.audit._thread is None
     staff.audit.on_events([{"type": "CounterPaused", "counter": 1}])
     staff.audit.flush()
-    assert [e["action"] for e in staff.store.audit_after(0, 10)] == ["counter_opened",
-                                                                     "counter_paused"]
+    assert [e["action"] for e in staff.store.audit_after(0, 10)] == [
+        "account_created", "counter_opened", "counter_paused"]
