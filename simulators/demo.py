@@ -5,11 +5,21 @@ view that draws them, and citizens and agents at a gentle pace.
                                                            # (all stopped with the bridge)
 
 The traffic leaves the first counter to the visitor: its terminal is theirs to press.
+
+A demo is looked at for a few minutes, so it opens as a town hall does on a busy morning:
+people already at the door take their tickets at once (CROWD), then citizens keep coming at
+about what the three worked counters serve, so the queues last (an hour or so of real time at
+the 10x pace) instead of draining. Someone who sees BALK_AT people already waiting for their
+service leaves without a ticket, as people do: a demo left running all day keeps queues of a
+few minutes, not of hours.
 """
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,7 +29,54 @@ from .demo_boards import start_demo_boards
 from .desk_view import DeskView
 from .traffic import Pace, Traffic, demo_profile
 
-CITIZENS_PER_HOUR = 16.0  # in the traffic's time: one every ~20 s, under what 3 counters serve
+CITIZENS_PER_HOUR = 16.0  # in the traffic's time: 92 % of what the 3 worked counters serve
+CROWD = (5, 4, 3, 2)  # waiting at the opening, per service in the site's order (then 1 each)
+BALK_AT = 8  # people waiting for one's service that make a citizen come back another day
+API_WAIT_S = 30  # the traffic starts before the bridge's HTTP server listens
+
+
+@dataclass
+class DemoCitizens(Traffic):
+    crowd: tuple[str, ...] = ()  # the services of the people at the door, in arrival order
+    balk_at: int = BALK_AT
+    balked: int = 0
+
+    async def run(self, until: datetime) -> None:
+        loop = asyncio.get_running_loop()
+        for _ in range(int(API_WAIT_S / 0.2)):
+            try:
+                await loop.run_in_executor(None, _get, self.api + "/api/health")
+                break
+            except OSError:
+                await asyncio.sleep(0.2)
+        for service in self.crowd:
+            await super()._take_ticket(service)
+        await super().run(until)
+
+    async def _take_ticket(self, service: str) -> None:
+        try:
+            seen = await asyncio.get_running_loop().run_in_executor(
+                None, _get, f"{self.api}/api/services/{service}")
+        except OSError:
+            seen = None  # the kiosk shows nothing: the citizen takes a ticket anyway
+        if seen is not None and seen["waiting"] >= self.balk_at:
+            self.balked += 1
+            return
+        await super()._take_ticket(service)
+
+
+def crowd(site: Any) -> tuple[str, ...]:
+    """The people at the door, services mixed as they come in."""
+    counts = list(CROWD) + [1] * max(0, len(site.services) - len(CROWD))
+    out: list[str] = []
+    for round_ in range(max(counts)):
+        out += [s.id for s, n in zip(site.services, counts) if n > round_]
+    return tuple(out)
+
+
+def _get(url: str) -> Any:
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        return json.loads(answer.read())
 
 
 class DemoTraffic:
@@ -27,9 +84,10 @@ class DemoTraffic:
 
     def __init__(self, farm: BoardFarm, api_url: str, site: Any, pace: float):
         self.visitor_counter = min(k.number for k in site.counters)
-        self.traffic = Traffic(farm, api_url, Pace(pace, ZoneInfo(site.timezone)),
-                               demo_profile(site, CITIZENS_PER_HOUR), seed=1,
-                               leave_alone=frozenset({self.visitor_counter}))
+        self.traffic = DemoCitizens(farm, api_url, Pace(pace, ZoneInfo(site.timezone)),
+                                    demo_profile(site, CITIZENS_PER_HOUR), seed=1,
+                                    leave_alone=frozenset({self.visitor_counter}),
+                                    crowd=crowd(site))
         self.farm = farm
         self._run: Future[None] | None = None
 

@@ -1,0 +1,66 @@
+"""`suivant demo` with its traffic (the default): a visitor who opens the supervision page or the
+hall screen within a minute sees queues — several services with people waiting, minutes of
+estimated wait — that last while the agents work, instead of an empty hall (issue 13: the
+demo's citizens came one at a time and were served at once)."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+from demo_process import ENV
+from support import ROOT, free_port
+
+
+def waiting(api: str) -> dict[str, tuple[int, int | None]]:
+    with urllib.request.urlopen(api + "/api/services", timeout=10) as r:
+        services = json.loads(r.read())["services"]
+    return {s["id"]: (s["waiting"], (s["estimate_for_new_ticket"] or {}).get("high_minutes"))
+            for s in services}
+
+
+def queued(api: str, people: int) -> list[str]:
+    return [s for s, (n, _) in waiting(api).items() if n >= people]
+
+
+def test_the_demo_traffic_builds_queues_a_visitor_sees_at_once_and_that_last():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "host_bridge.cli", "demo", "--port", str(free_port()),
+         "--desk-port", str(free_port())],
+        cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    lines: list[str] = []
+    try:
+        api = ""
+        deadline = time.monotonic() + 60
+        while not api:
+            line = proc.stdout.readline()  # type: ignore[union-attr]
+            lines.append(line)
+            assert line or proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, "".join(lines)
+            if m := re.search(r"bridge for .*: (http://[\d.:]+)/", line):
+                api = m.group(1)
+        threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True).start()  # type: ignore[arg-type]
+        start = time.monotonic()
+        seen: list = []
+        while time.monotonic() - start < 30:  # a visitor's first look
+            try:
+                seen = queued(api, 3)
+            except OSError:
+                seen = []  # not listening yet
+            if len(seen) >= 3:
+                break
+            time.sleep(0.5)
+        assert len(seen) >= 3, (waiting(api), "".join(lines[-20:]))
+        estimates = [high for _, high in waiting(api).values() if high is not None]
+        assert sum(1 for h in estimates if h >= 5) >= 2, waiting(api)  # minutes, not seconds
+        # the agents start work (their boards connect in a few seconds): 40 s later (6 minutes
+        # of the demo's time at its 10x pace) people are still waiting at several services
+        time.sleep(40)
+        assert len(queued(api, 2)) >= 2, (waiting(api), "".join(lines[-20:]))
+    finally:
+        proc.terminate()
+        proc.wait(20)
