@@ -24,6 +24,10 @@ from .toml_writer import dumps
 EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
 DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin",
                "kiosk": "demo-borne"}
+# The demo's named accounts (login, name, role), all with DEMO_PASSWORD: printed in its banner
+DEMO_ACCOUNTS = (("camille", "Camille Martin", "agent"), ("sacha", "Sacha Bernard", "agent"),
+                 ("dominique", "Dominique Petit", "supervisor"), ("alex", "Alex Durand", "admin"))
+DEMO_PASSWORD = "suivant-demo"
 
 
 class UsageError(Exception):
@@ -116,7 +120,23 @@ def cmd_serve(args) -> int:
                                      args.sim_epoch)
         except ValueError as exc:
             raise UsageError(f"simulated clock: {exc}") from None
+    for line in shared_agent_tokens(settings, args.config):
+        print(line, file=sys.stderr)
     return _serve(settings, args.host, args.port, clock=clock)
+
+
+def shared_agent_tokens(settings: Settings, file: str) -> list[str]:
+    """A warning per [[users]] token of role agent: people sign in with named accounts now;
+    tokens are for machines (kiosk, hall screen, scripts). Deprecated, still accepted."""
+    out = []
+    for u in settings.users:
+        if u.role == "agent":
+            counters = f" --counters {','.join(map(str, u.counters))}" if u.counters else ""
+            out.append(f"warning: [[users]] {u.name!r} is a shared agent token (deprecated: its "
+                       f"actions name no person). Give each agent an account — suivant agent add "
+                       f"--config {file} LOGIN --name \"First Last\" --role agent{counters} — then "
+                       f"remove this token; keep tokens for machines")
+    return out
 
 
 def cmd_check_config(args) -> int:
@@ -125,6 +145,8 @@ def cmd_check_config(args) -> int:
     print(f"{args.file}: valid — {site.name}: {len(site.services)} services, "
           f"{len(site.counters)} counters, {len(site.categories)} priority categories, "
           f"{len(settings.users)} staff accounts")
+    for line in shared_agent_tokens(settings, args.file):
+        print(line)  # on stdout: the file is valid; stderr is for what stops it
     return 0
 
 
@@ -145,19 +167,24 @@ def cmd_demo(args) -> int:
                                                              "the demo broker's MQTT"))
     settings = dataclasses.replace(settings, db_path=str(db), mqtt=broker,
                                    devices_path=str(db.with_name("devices.db")))
+    _demo_accounts(settings)
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
+    logins = {role: " or ".join(a[0] for a in DEMO_ACCOUNTS if a[2] == role)
+              for role in ("agent", "supervisor", "admin")}
     banner = "\n".join([
         f"  kiosk:               {base}/borne#kiosk={DEMO_TOKENS['kiosk']}   (signed in: "
         "not rate-limited)",
         f"  hall screen:         {base}/salle   (click it once to hear the calls)",
-        f"  agent console:       {base}/guichet   (token {DEMO_TOKENS['agent']})",
-        f"  supervision:         {base}/supervision   (token {DEMO_TOKENS['supervisor']})",
-        f"  administration:      {base}/admin   (token {DEMO_TOKENS['admin']})",
+        f"  agent console:       {base}/guichet?guichet=1   (login {logins['agent']})",
+        f"  supervision:         {base}/supervision   (login {logins['supervisor']})",
+        f"  administration:      {base}/admin   (login {logins['admin']})",
+        f"  demo password:       {DEMO_PASSWORD}   (every demo login above)",
         f"  API docs (OpenAPI):  {base}/docs",
         f"  live events (SSE):   {base}/api/events",
         f"  demo staff tokens:   agent={DEMO_TOKENS['agent']}  "
-        f"supervisor={DEMO_TOKENS['supervisor']}  admin={DEMO_TOKENS['admin']}",
+        f"supervisor={DEMO_TOKENS['supervisor']}  admin={DEMO_TOKENS['admin']}   (scripts; "
+        "a shared agent token is deprecated for people)",
         "  try:  curl -X POST -H 'Content-Type: application/json' "
         f"-d '{{\"service\": \"etat-civil\"}}' {base}/api/tickets",
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/open",
@@ -172,6 +199,26 @@ def cmd_demo(args) -> int:
         return start_demo(bridge, args.host, desk_port, base,
                           pace=None if args.no_traffic else args.pace)
     return _serve(settings, args.host, port, banner, extras=boards)
+
+
+def _demo_accounts(settings: Settings) -> None:
+    """The demo's named accounts in its staff file. Hashed with cheap Argon2 parameters (their
+    password is printed anyway, and the demo starts for every page test): the first sign-in
+    hashes each again with the real ones."""
+    from argon2 import PasswordHasher
+
+    from .service.clock import SiteClock
+    from .staff import StaffDirectory, staff_path
+    from .staff.passwords import Passwords
+    clock = SiteClock(settings.site.timezone)
+    staff = StaffDirectory(staff_path(settings.db_path), clock, clock.tz,
+                           passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024,
+                                                              parallelism=1)))
+    try:
+        for login, name, role in DEMO_ACCOUNTS:
+            staff.create("demo", login, name, role, [], DEMO_PASSWORD, via="demo")
+    finally:
+        staff.close()
 
 
 def cmd_hash_token(args) -> int:

@@ -101,3 +101,18 @@ def test_the_sign_in_form_speaks_english_and_says_when_an_account_is_locked(demo
         page.click("#login-button")
         page.wait_for_selector("#login[hidden]", state="attached")
         assert page.inner_text("#who") == "superviseur"
+
+
+def test_the_demo_has_named_agents_with_the_password_its_banner_gives(demo: Demo):
+    banner = "".join(demo.output)
+    assert "(login camille or sacha)" in banner and "demo password:       suivant-demo" in banner
+    accounts = demo.get("/api/staff/accounts", token="demo-admin")["accounts"]
+    assert [(a["login"], a["role"]) for a in accounts] == [
+        ("alex", "admin"), ("camille", "agent"), ("dominique", "supervisor"), ("sacha", "agent")]
+    with browser_page() as page:
+        page.goto(demo.api + "/guichet?guichet=1")
+        page.fill("#user", "camille")
+        page.fill("#token", "suivant-demo")
+        page.click("#login-button")
+        page.wait_for_selector("#desk:not([hidden]) #actions button")
+        assert page.inner_text("#who") == "Camille Martin"

@@ -119,3 +119,27 @@ def test_the_agent_command_has_a_help_for_each_action():
     for action in ("add", "list", "reset-password", "disable", "enable", "audit"):
         r = agent(action, "--help")
         assert r.returncode == 0 and r.stdout.startswith(f"usage: suivant agent {action}")
+
+
+def test_check_config_warns_that_a_shared_agent_token_is_deprecated_and_says_what_replaces_it(
+        site):
+    r = subprocess.run([*CLI, "check-config", site], cwd=ROOT, env=ENV, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and r.stderr == ""  # still valid: deprecated, not refused
+    warnings = [line for line in r.stdout.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1  # the example's one agent token; the kiosk's, supervisor's and
+    assert "'agents' is a shared agent token" in warnings[0]  # admin's are not people's desks
+    assert f"suivant agent add --config {site} LOGIN" in warnings[0]
+
+
+def test_a_restricted_agent_tokens_warning_keeps_its_counters(site):
+    import dataclasses
+
+    from host_bridge.cli import shared_agent_tokens
+    settings = load(site)
+    users = tuple(dataclasses.replace(u, counters=(1, 3)) if u.role == "agent" else u
+                  for u in settings.users)
+    [line] = shared_agent_tokens(dataclasses.replace(settings, users=users), "site.toml")
+    assert "--role agent --counters 1,3 —" in line
+    no_agent = tuple(u for u in settings.users if u.role != "agent")
+    assert shared_agent_tokens(dataclasses.replace(settings, users=no_agent), "site.toml") == []
