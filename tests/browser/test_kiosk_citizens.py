@@ -48,7 +48,7 @@ def test_after_terminé_the_next_citizen_gets_the_kiosk_in_french_normal_contras
 def test_the_ticket_screens_timeout_brings_french_back(demo: Demo):
     demo.post("/api/counters/2/open")
     with browser_page() as page:
-        open_kiosk(page, demo, "?ticket_idle=1")
+        open_kiosk(page, demo, "?ticket_idle=1&warn=1")
         to_english(page)
         page.click('button[data-service="etat-civil"]')
         page.wait_for_selector("#ticket-label")
@@ -59,7 +59,7 @@ def test_the_ticket_screens_timeout_brings_french_back(demo: Demo):
 def test_a_minute_without_a_touch_brings_the_next_citizens_kiosk_back(demo: Demo):
     demo.post("/api/counters/2/open")
     with browser_page() as page:
-        open_kiosk(page, demo, "?idle=3")
+        open_kiosk(page, demo, "?idle=3&warn=1")
         page.click("#contrast")
         to_english(page)
         page.click('button[data-category="famille"]')
@@ -73,6 +73,26 @@ def test_a_minute_without_a_touch_brings_the_next_citizens_kiosk_back(demo: Demo
         assert not page.evaluate("document.documentElement.classList.contains('contrast')")
         assert page.is_hidden("#cancel-priority")
         assert page.locator("button[data-category]").count() == 2
+
+
+def test_before_going_back_the_kiosk_asks_and_a_touch_keeps_the_ticket(demo: Demo):
+    """RGAA 13.1: warned before the time runs out, and a simple action extends it."""
+    demo.post("/api/counters/2/open")
+    with browser_page() as page:
+        open_kiosk(page, demo, "?ticket_idle=1&warn=4")
+        to_english(page)
+        page.click('button[data-service="etat-civil"]')
+        page.wait_for_selector("#ticket-label")
+        page.wait_for_selector("#still-there", state="visible")
+        assert page.inner_text("#still-there-text").startswith("Are you still there?")
+        assert page.get_attribute("#still-there", "role") == "alert"
+        page.click("#still-here")
+        assert page.is_hidden("#still-there") and page.is_visible("#ticket-label")
+        page.wait_for_selector("#still-there", state="visible")  # asked again
+        page.keyboard.press("Shift")  # a key is an answer too
+        assert page.is_hidden("#still-there") and page.is_visible("#ticket-label")
+        page.wait_for_function(FRENCH, timeout=15_000)  # then nobody answers
+        assert page.is_hidden("#still-there")
 
 
 def test_a_reload_starts_in_french_whatever_was_kept(demo: Demo):

@@ -68,6 +68,15 @@ def run_every_screen(demo: Demo, contrast: bool) -> dict:
             page.unroute("**/api/tickets")
             page.click("#done")
             page.wait_for_selector("#choose:not([hidden])")
+        # « are you still there? » over a ticket, before the kiosk goes back to the start
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.goto(demo.api + "/borne?ticket_idle=1&warn=600")
+        page.wait_for_selector('button[data-service="etat-civil"]')
+        if contrast:
+            page.click("#contrast")
+        page.click('button[data-service="etat-civil"]')
+        page.wait_for_selector("#still-there", state="visible")
+        check_every_size(page, "still-there" + suffix, problems, ticket=True)
     return problems
 
 

@@ -9,10 +9,13 @@ const query = new URLSearchParams(location.search);
 if (query.get("lang") !== "en") localStorage.removeItem(LANG_KEY);
 const { ahead, api, el, explain, lang, live, newKey, t } = await import("./suivant.js");
 
-// Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1
+// Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1&warn=1. Past IDLE_MS without
+// a touch (TICKET_MS on a ticket), whoever is there is asked, and has WARN_MS to say so with a
+// touch or a key (RGAA 13.1: warned, 20 s to extend); then the kiosk is the next citizen's.
 const seconds = (name, fallback) => 1000 * (Number(query.get(name)) > 0 ? Number(query.get(name)) : fallback);
-const IDLE_MS = seconds("idle", 60);          // no touch for this long: the next citizen
-const TICKET_MS = seconds("ticket_idle", 30); // a ticket or a refusal stays shown this long
+const IDLE_MS = seconds("idle", 40);
+const TICKET_MS = seconds("ticket_idle", 30);
+const WARN_MS = seconds("warn", 20);
 
 const T = {
   choose: { fr: "Choisissez votre démarche", en: "Choose what you came for" },
@@ -45,6 +48,9 @@ const T = {
   closedText: { fr: "Les tickets se prennent aux heures d'ouverture.", en: "Tickets are issued during opening hours." },
   unreachable: { fr: "Le serveur ne répond pas. Réessayez dans un instant, ou adressez-vous à l'accueil.",
     en: "The server does not answer. Try again in a moment, or ask at the reception desk." },
+  stillThere: { fr: (s) => `Êtes-vous encore là ? L'écran revient à l'accueil dans ${s} secondes. Touchez l'écran pour continuer.`,
+    en: (s) => `Are you still there? The screen goes back to the start in ${s} seconds. Touch the screen to go on.` },
+  stillHere: { fr: "Je suis encore là", en: "I am still here" },
   offline: { fr: "Connexion au serveur perdue : nouvel essai…", en: "Lost the server: retrying…" },
   printed: { fr: "Votre ticket est imprimé : prenez-le sous l'écran.", en: "Your ticket is printed: take it below the screen." },
   unprinted: { fr: "L'imprimante ne répond pas : aucun ticket n'a été créé. Vous pouvez prendre votre ticket sans l'imprimer (notez son numéro ou scannez son code), ou vous adresser à l'accueil.",
@@ -68,7 +74,7 @@ if (given) localStorage.setItem(KIOSK_KEY, given);
 history.replaceState(null, "", here());
 
 const $ = (id) => document.getElementById(id);
-let site, category = null, contrast = false, busy = false, ticketTimer, idleTimer;
+let site, category = null, contrast = false, busy = false, idleTimer;
 
 // "environ 10 à 25 min": the kiosk's own wording of an estimate, never a range from 0
 function wait(estimate) {
@@ -97,9 +103,12 @@ async function load() {
   $("choose-title").textContent = t(T.choose);
   $("priority-title").textContent = t(T.prioTitle);
   $("priority-text").textContent = t(T.prioText);
+  $("still-here").textContent = t(T.stillHere);
+  $("still-here").onclick = stillThere;
   setContrast(carried.contrast);
   category = carried.category;
   renderCategories();
+  stillThere();
   await refresh();
 }
 
@@ -167,7 +176,7 @@ function issue(body) {
     token: localStorage.getItem(KIOSK_KEY) || undefined });
 }
 
-// The ticket or a refusal instead of the choice, for TICKET_MS; the focus on its title
+// The ticket or a refusal instead of the choice; the focus on its title
 function showScreen(kind, children) {
   const box = $("ticket");
   box.className = kind;
@@ -176,8 +185,7 @@ function showScreen(kind, children) {
   $("lang").hidden = true;  // a reload now would lose the ticket
   box.hidden = false;
   $("ticket-title").focus();
-  clearTimeout(ticketTimer);
-  ticketTimer = setTimeout(nextCitizen, TICKET_MS);
+  stillThere();
 }
 
 function showTicket(ticket, service, printed) {
@@ -212,7 +220,8 @@ function showRefusal(e, service) {
 
 // The next citizen: French, normal contrast, no priority, the choice of services
 function nextCitizen() {
-  clearTimeout(ticketTimer);
+  clearTimeout(idleTimer);
+  $("still-there").hidden = true;
   if (lang !== "fr") {
     localStorage.removeItem(LANG_KEY);
     location.replace(here());
@@ -229,18 +238,22 @@ function nextCitizen() {
   refresh().catch(() => {});
 }
 
-// A minute without a touch, a key or a wheel anywhere: whoever chose something has gone
+// A touch, a key or a wheel anywhere: someone is there. Left alone, a kiosk with something
+// chosen (a ticket shown, English, the contrast mode, a priority) asks, then starts afresh.
+const chosen = () => lang !== "fr" || contrast || category || !$("ticket").hidden;
 function stillThere() {
   clearTimeout(idleTimer);
+  $("still-there").hidden = true;
   idleTimer = setTimeout(() => {
-    if (lang !== "fr" || contrast || category || !$("ticket").hidden) nextCitizen();
-    stillThere();
-  }, IDLE_MS);
+    if (!chosen()) return;
+    $("still-there-text").textContent = t(T.stillThere)(Math.round(WARN_MS / 1000));
+    $("still-there").hidden = false;
+    idleTimer = setTimeout(nextCitizen, WARN_MS);
+  }, $("ticket").hidden ? IDLE_MS : TICKET_MS);
 }
 for (const type of ["pointerdown", "keydown", "wheel"]) {
   document.addEventListener(type, stillThere, { capture: true, passive: true });
 }
-stillThere();
 
 let pending;
 live(() => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 300); },
