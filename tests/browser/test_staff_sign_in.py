@@ -74,6 +74,17 @@ def test_an_agent_signs_in_with_login_and_password_and_calls_a_ticket(demo: Demo
         assert me_status(demo, token) == 401  # the session ended on the server too
         assert page.evaluate("sessionStorage.getItem('suivant-token')") is None
 
+        # a session ended elsewhere (an administrator disabled the account, the day ended):
+        # the page says so in plain words and asks to sign in again
+        page.fill("#user", "claire")
+        page.fill("#token", PASSWORD)
+        page.click("#login-button")
+        page.wait_for_selector("#desk:not([hidden])")
+        demo.post("/api/staff/sign-out", token=page.evaluate("sessionStorage.getItem('suivant-token')"))
+        page.reload()
+        page.wait_for_selector("#login:not([hidden])")
+        assert page.inner_text("#message") == "Votre session est terminée : reconnectez-vous."
+
 
 def test_the_sign_in_form_speaks_english_and_says_when_an_account_is_locked(demo: Demo):
     demo.post("/api/staff/accounts", {"login": "paul", "name": "Paul Durand", "role": "supervisor",
