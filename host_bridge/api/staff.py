@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
@@ -113,7 +113,7 @@ def create_account(body: NewAccount, user: Staff, request: Request):
 
 @router.patch("/accounts/{login}", summary="Change, disable, unlock an account or set its "
               "password (administrators)", responses=responses(401, 403, 404, 422))
-def change_account(login: Annotated[str, Field(max_length=40)], body: AccountChange,
+def change_account(login: Annotated[str, Path(max_length=40)], body: AccountChange,
                    user: Staff, request: Request):
     _admin(user)
     if login == user.name and (body.disabled or body.role not in (None, "admin")):

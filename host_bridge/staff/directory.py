@@ -123,6 +123,7 @@ class StaffDirectory:
         self.store.update(account.login, **fields)
         if counter is not None and not self._may_sit(account, counter):
             counter = None  # a counter it may not use is not taken: the console says so later
+        self.store.purge_sessions(now, now - IDLE_SECONDS)  # the tabs closed without signing out
         token = secrets.token_urlsafe(32)
         expires = self._end_of_day(now)
         self.store.open_session(_digest(token), account.login, now, expires, counter)

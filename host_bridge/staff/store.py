@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from .accounts import Account
@@ -49,6 +51,18 @@ class StaffStore:
     def close(self) -> None:
         with self._lock:
             self.db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Under the lock, all or nothing (a failed statement must not leave BEGIN open)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # ----- accounts ----------------------------------------------------------------------------
     def account(self, login: str) -> tuple[Account, str, int] | None:
@@ -94,13 +108,11 @@ class StaffStore:
     # ----- sessions ----------------------------------------------------------------------------
     def open_session(self, digest: str, login: str, now: float, expires: float,
                      counter: int | None) -> None:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
+        with self._transaction() as db:
             if counter is not None:  # one person at a counter: the newcomer takes it
-                self.db.execute("UPDATE sessions SET counter=NULL WHERE counter=?", (counter,))
-            self.db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?)",
-                            (digest, login, now, now, expires, counter))
-            self.db.execute("COMMIT")
+                db.execute("UPDATE sessions SET counter=NULL WHERE counter=?", (counter,))
+            db.execute("INSERT INTO sessions VALUES (?,?,?,?,?,?)",
+                       (digest, login, now, now, expires, counter))
 
     def session(self, digest: str) -> tuple[Account, float, float, int | None] | None:
         """The session's account, last use, end and counter."""
@@ -116,12 +128,10 @@ class StaffStore:
             self.db.execute("UPDATE sessions SET last_seen=? WHERE token_sha256=?", (now, digest))
 
     def seat(self, digest: str, counter: int) -> None:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute("UPDATE sessions SET counter=NULL WHERE counter=? AND token_sha256<>?",
-                            (counter, digest))
-            self.db.execute("UPDATE sessions SET counter=? WHERE token_sha256=?", (counter, digest))
-            self.db.execute("COMMIT")
+        with self._transaction() as db:
+            db.execute("UPDATE sessions SET counter=NULL WHERE counter=? AND token_sha256<>?",
+                       (counter, digest))
+            db.execute("UPDATE sessions SET counter=? WHERE token_sha256=?", (counter, digest))
 
     def at_counter(self, counter: int, alive_since: float, now: float) -> tuple[str, str] | None:
         """(login, session digest) of the person signed in at `counter`, if any."""
@@ -147,11 +157,9 @@ class StaffStore:
     # ----- audit -------------------------------------------------------------------------------
     def audit(self, entries: list[tuple]) -> None:
         """Entries as AUDIT_COLUMNS tuples, in one transaction."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany(f"INSERT INTO audit({', '.join(AUDIT_COLUMNS)}) "
-                                f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})", entries)
-            self.db.execute("COMMIT")
+        with self._transaction() as db:
+            db.executemany(f"INSERT INTO audit({', '.join(AUDIT_COLUMNS)}) "
+                           f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})", entries)
 
     def audit_after(self, after: int, limit: int, actor: str | None = None) -> list[dict]:
         query = f"SELECT id, {', '.join(AUDIT_COLUMNS)} FROM audit WHERE id>?"

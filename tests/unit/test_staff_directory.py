@@ -150,3 +150,19 @@ def test_the_audit_writer_thread_ends_when_idle_and_the_next_event_starts_anothe
     staff.audit.flush()
     assert [e["action"] for e in staff.store.audit_after(0, 10)] == [
         "account_created", "counter_opened", "counter_paused"]
+
+
+def test_sessions_left_open_are_purged_at_the_next_sign_in(staff, clock):
+    staff.sign_in("claire", PASSWORD)  # a tab closed without signing out
+    clock.advance(d.IDLE_SECONDS + 1)
+    staff.sign_in("claire", PASSWORD)
+    assert staff.store.db.execute("SELECT count(*) FROM sessions").fetchone() == (1,)
+
+
+def test_a_failed_statement_leaves_no_transaction_open(staff):
+    import sqlite3
+    staff.store.open_session("same", "claire", 0.0, 1e12, None)
+    with pytest.raises(sqlite3.IntegrityError):
+        staff.store.open_session("same", "claire", 0.0, 1e12, 1)
+    staff.store.open_session("other", "claire", 0.0, 1e12, 1)  # BEGIN works again
+    assert staff.store.db.in_transaction is False
