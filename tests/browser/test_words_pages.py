@@ -102,3 +102,23 @@ def test_a_malformed_ticket_address_is_a_page_in_the_citizens_language_with_a_wa
         shot(page, f"ticket-malformed-{lang}")
         link.click()
         page.wait_for_url(demo.api + "/")
+
+
+@pytest.mark.parametrize("lang, words, foreign", [
+    ("fr", ["Délai cible (min)", "Guichets", "Ajouter : Service", "boîtier de guichet", "réseau (MQTT)"],
+     ["Target wait", "counter\t", "mqtt\t"]),
+    ("en", ["Target wait (min)", "Counters", "Add: Service", "counter terminal", "network (MQTT)"],
+     ["Délai cible", "Identifiant", "Guichets", "Ajouter", "Horaires"]),
+])
+def test_the_administration_form_and_boards_speak_the_pages_language(demo: Demo, lang, words, foreign):
+    with browser_page(1280, 1000) as page:
+        page.goto(demo.api + f"/admin?lang={lang}")
+        sign_in(page, "demo-admin")
+        page.wait_for_selector("#editor:not([hidden]) fieldset")
+        page.wait_for_selector("#devices tbody tr")
+        text = page.inner_text("main")
+        assert [w for w in words if w not in text] == []
+        assert [w for w in foreign if w in text] == []
+        # each « Remove » says what it removes (same words, same purpose: RGAA 6.1)
+        names = page.eval_on_selector_all("button[data-remove]", "bs => bs.map(b => b.getAttribute('aria-label'))")
+        assert len(names) > 5 and len(set(names)) == len(names)

@@ -8,6 +8,10 @@ const T = {
   saved: { fr: (b) => `Enregistré et appliqué. L'ancienne version est gardée (${b}).`,
     en: (b) => `Saved and applied. The previous version is kept (${b}).` },
   add: { fr: "Ajouter", en: "Add" }, remove: { fr: "Retirer", en: "Remove" },
+  // the boards' roles and links (protocol.md), as people call them
+  role: { fr: { counter: "boîtier de guichet", display: "afficheur de guichet", hall: "écran de salle", feedback: "borne d'avis" },
+    en: { counter: "counter terminal", display: "counter display", hall: "hall screen", feedback: "feedback terminal" } },
+  link: { fr: { mqtt: "réseau (MQTT)", serial: "câble série" }, en: { mqtt: "network (MQTT)", serial: "serial cable" } },
   devices: { fr: "Boîtiers", en: "Boards" },
   refused: { fr: (m) => `Non enregistré. ${m}`, en: (m) => `Not saved. ${m}` },
   online: { fr: "en ligne", en: "online" }, offline: { fr: "hors ligne", en: "offline" },
@@ -44,7 +48,28 @@ const LABELS = {  // the config's keys, as people call them
   priority_starvation_minutes: "…sauf si un ticket ordinaire attend depuis (min)",
   refuse_outside_hours: "Refuser les tickets hors des horaires",
 };
-const ITEM = { services: "Service", counters: "Guichet", priority_categories: "Catégorie", faq: "Question" };
+const LABELS_EN = {
+  site: "Site", services: "Services", counters: "Counters", priority_categories: "Priority categories",
+  hours: "Opening hours (ranges HH:MM-HH:MM, separated by commas)", rules: "Queue rules",
+  id: "Identifier", name: "Name", letter: "Letter", timezone: "Time zone",
+  target_wait_minutes: "Target wait (min)", default_service_minutes: "Usual service time (min)",
+  colour: "Colour (#rrggbb)", faq: "Frequent questions", question: "Question", answer: "Answer",
+  number: "Number", services_of_counter: "Services served, in order (identifiers, separated by commas)",
+  monday: "Monday", tuesday: "Tuesday", wednesday: "Wednesday", thursday: "Thursday", friday: "Friday",
+  saturday: "Saturday", sunday: "Sunday",
+  guard_seconds: "Double press ignored for (s)", max_recalls: "Recalls at most",
+  recall_min_delay_seconds: "Between two calls of a ticket, at least (s)",
+  priority_max_in_row: "Priority tickets in a row, at most",
+  priority_starvation_minutes: "…unless an ordinary ticket has waited for (min)",
+  refuse_outside_hours: "Refuse tickets outside opening hours",
+};
+const label = (k) => (lang === "en" && LABELS_EN[k]) || LABELS[k] || k;
+const ITEM = { fr: { services: "Service", counters: "Guichet", priority_categories: "Catégorie", faq: "Question" },
+  en: { services: "Service", counters: "Counter", priority_categories: "Category", faq: "Question" } };
+const item = (k) => t(ITEM)[k] || k;
+const colon = lang === "fr" ? " : " : ": ";
+// "services[1].faq[0]" -> "Service 2, Question 1": what a « Remove » or « Add » button acts on
+const human = (path) => steps(path).filter(([, i]) => i !== undefined).map(([k, i]) => `${item(k)} ${i + 1}`).join(", ");
 const BLANK = {
   services: () => ({ id: "", letter: "", name: "", target_wait_minutes: 20, default_service_minutes: 8, faq: [] }),
   counters: () => ({ number: 0, name: "", services: [] }),
@@ -173,7 +198,7 @@ function refusal(e, sent) {
     node = node && node[k];
     if (i === undefined) {
       where.push(k === "rules" ? t({ fr: "Règles de la file", en: "Queue rules" }) : k === "hours"
-        ? t({ fr: "Horaires d'ouverture", en: "Opening hours" }) : LABELS[k] || k);
+        ? t({ fr: "Horaires d'ouverture", en: "Opening hours" }) : label(k));
       continue;
     }
     node = node && node[i];
@@ -185,7 +210,7 @@ function refusal(e, sent) {
     else where.push(`${k} ${i + 1}`);
   }
   const [last, index] = parts[parts.length - 1];
-  if (parts.length === 1 && LABELS[last]) where.push(t(SECTION)[last] || LABELS[last]);
+  if (parts.length === 1 && LABELS[last]) where.push(t(SECTION)[last] || label(last));
   const value = valueAt(sent, b.field);
   const isDay = last in DAY.en;
   if (isDay) where.push(t(DAY)[last]);
@@ -210,11 +235,11 @@ function say(text) {
 }
 
 // One input for a scalar or a list of strings; `get()` reads it back in the config's type
-function input(key, value, path, label = LABELS[key] || key) {
+function input(key, value, path, text = label(key)) {
   const id = `f${++uid}`;
   const list = Array.isArray(value);
   const long = key === "answer";
-  const box = el("label", { class: "field", for: id }, label);
+  const box = el("label", { class: "field", for: id }, text);
   let node;
   if (typeof value === "boolean") {
     node = el("input", { id, type: "checkbox", "data-path": path });
@@ -237,34 +262,38 @@ function input(key, value, path, label = LABELS[key] || key) {
 // A table (object) or an array of tables, as nested fieldsets; -> a function giving it back
 function editor(key, value, path, into) {
   if (Array.isArray(value) && (value.length === 0 ? BLANK[key] : typeof value[0] === "object")) {
-    const set = el("fieldset", { "data-path": path }, el("legend", {}, LABELS[key] || key));
+    const set = el("fieldset", { "data-path": path }, el("legend", {}, label(key)));
     const items = [];
     const list = el("div");
-    const addItem = (item) => {
-      const fs = el("fieldset", {}, el("legend", {}, `${ITEM[key] || key} ${items.length + 1}`));
-      const entry = { fs, get: editor(null, item, `${path}[${items.length}]`, fs) };
+    const addItem = (value) => {
+      const here = `${path}[${items.length}]`;  // as its legend numbers it
+      const fs = el("fieldset", {}, el("legend", {}, `${item(key)} ${items.length + 1}`));
+      const entry = { fs, get: editor(null, value, `${path}[${items.length}]`, fs) };
       items.push(entry);
-      fs.append(el("button", { type: "button", class: "secondary", onclick: () => {
-        items.splice(items.indexOf(entry), 1);
-        fs.remove();
-      } }, t(T.remove)));
+      fs.append(el("button", { type: "button", class: "secondary", "data-remove": here,
+        "aria-label": `${t(T.remove)}${colon}${human(here)}`, onclick: () => {
+          items.splice(items.indexOf(entry), 1);
+          fs.remove();
+        } }, t(T.remove)));
       list.append(fs);
     };
     value.forEach(addItem);
+    const where = human(path);
     set.append(list, el("button", { type: "button", class: "secondary", "data-add": key,
-      onclick: () => addItem(BLANK[key] ? BLANK[key]() : {}) }, `${t(T.add)} : ${ITEM[key] || key}`));
+      "aria-label": `${t(T.add)}${colon}${item(key)}${where ? ` (${where})` : ""}`,
+      onclick: () => addItem(BLANK[key] ? BLANK[key]() : {}) }, `${t(T.add)}${colon}${item(key)}`));
     into.append(set);
     return () => items.map((i) => i.get());
   }
   if (value && typeof value === "object" && !Array.isArray(value)) {
-    const target = key === null ? into : el("fieldset", { "data-path": path }, el("legend", {}, LABELS[key] || key));
+    const target = key === null ? into : el("fieldset", { "data-path": path }, el("legend", {}, label(key)));
     if (key !== null) into.append(target);
     const getters = Object.entries(value).map(([k, v]) => {
       const sub = path ? `${path}.${k}` : k;
       if (v && typeof v === "object" && !(Array.isArray(v) && (v.length === 0 ? !BLANK[k] : typeof v[0] !== "object"))) {
         return [k, editor(k, v, sub, target)];
       }
-      const f = input(k, v, sub, k === "services" && key === null && "number" in value ? LABELS.services_of_counter : undefined);
+      const f = input(k, v, sub, k === "services" && key === null && "number" in value ? label("services_of_counter") : undefined);
       target.append(f.box);
       return [k, f.get];
     });
@@ -310,8 +339,8 @@ async function devices() {
     const word = t(T.update)[u.state] || u.state;
     return `${u.build} : ${word}${u.detail ? ` (${u.detail})` : ""}`;
   };
-  const rows = devices.map((d) => [d.id, d.role, d.counter ?? "—", d.link,
-    d.online ? t(T.online) : t(T.offline), d.last_seen ? new Date(d.last_seen).toLocaleString("fr-FR") : "—",
+  const rows = devices.map((d) => [d.id, t(T.role)[d.role] || d.role, d.counter ?? "—", t(T.link)[d.link] || d.link,
+    d.online ? t(T.online) : t(T.offline), d.last_seen ? new Date(d.last_seen).toLocaleString(lang === "fr" ? "fr-FR" : "en-GB") : "—",
     d.firmware || "—", update(d.update)]);
   document.getElementById("rollout").textContent = rollout
     ? t(T.rolloutLine)(rollout.id, t(T.rollout)[rollout.state] || rollout.state, rollout.reason) : "";
