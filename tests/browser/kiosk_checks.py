@@ -14,7 +14,7 @@ MEASURE = """() => {
     return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
   const outside = [], overflowing = [], small = [];
   for (const e of document.querySelectorAll('body *')) {
-    if (!shown(e) || e.closest('.sr-only')) continue;
+    if (!shown(e) || e.closest('.sr-only, .skip:not(:focus)')) continue;
     const r = e.getBoundingClientRect();
     const name = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').trim().slice(0, 30);
     if (r.top < -0.5 || r.left < -0.5 || r.bottom > vh + 0.5 || r.right > vw + 0.5) outside.push(name);

@@ -29,6 +29,11 @@ def test_a_ticket_a_priority_ticket_the_language_and_contrast_with_the_keyboard_
         page.goto(demo.api + "/borne")
         page.wait_for_selector('button[data-service="etat-civil"]')
         found["fr choice"] = serious_violations(page)
+        tab_to(page, "#skip", limit=1)  # first, the way past the header (RGAA 12.7)
+        assert page.inner_text("#skip") == "Aller au contenu"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.dataset.service") == "accueil"
         take_with_keyboard(page, "etat-civil")
         assert page.inner_text("#ticket-label") == "C001"
         found["fr ticket"] = serious_violations(page)

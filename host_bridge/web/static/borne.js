@@ -28,6 +28,7 @@ const T = {
   overTwoHours: { fr: "plus de deux heures", en: "over two hours" },
   noEstimate: { fr: "aucune estimation, aucun guichet ouvert pour ce service", en: "no estimate, no counter open for this service" },
   closed: { fr: "Aucun guichet ouvert pour l'instant.", en: "No counter open for now." },
+  skip: { fr: "Aller au contenu", en: "Skip to content" },
   contrast: { fr: "Grand texte contrasté", en: "Large high-contrast text" },
   prioTitle: { fr: "Accès prioritaire", en: "Priority access" },
   prioText: { fr: "Vous avez une carte de priorité ? Choisissez-la, puis votre démarche.",
@@ -99,6 +100,7 @@ async function load() {
   $("lang").lang = lang === "fr" ? "en" : "fr";
   $("lang").onclick = switchLanguage;
   $("contrast-label").textContent = t(T.contrast);
+  $("skip").textContent = t(T.skip);
   $("contrast").onclick = () => setContrast(!contrast);
   $("choose-title").textContent = t(T.choose);
   $("priority-title").textContent = t(T.prioTitle);
