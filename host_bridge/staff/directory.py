@@ -7,7 +7,6 @@ import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from zoneinfo import ZoneInfo
 from ..site_config import User
 from .accounts import Account, AccountRefused, check_fields, check_login
 from .audit import AuditLog
+from .lockout import Tries, arrive, failed, succeeded
 from .passwords import Passwords, password_problem
 from .store import StaffStore
 
@@ -43,18 +43,11 @@ class SignInRefused(Exception):
         self.status, self.code, self.retry_after = status, code, retry_after
 
 
-@dataclass
-class _Tries:
-    failures: int = 0
-    since: float = 0.0
-    locked_until: float = 0.0
-
-
 class _Bounded(OrderedDict):
     """Failure counts by address or unknown login: the oldest forgotten past TRACKED."""
 
-    def get_tries(self, key: str) -> _Tries:
-        tries = self.pop(key, None) or _Tries()
+    def get_tries(self, key: str) -> Tries:
+        tries = self.pop(key, None) or Tries()
         self[key] = tries
         while len(self) > TRACKED:
             self.popitem(last=False)
@@ -94,33 +87,42 @@ class StaffDirectory:
         get the same answer after the same work; a locked account or address is refused
         without checking anything."""
         now = self.now()
+        found = self.store.account(login) if isinstance(login, str) and len(login) <= 40 else None
+        actor = found[0].login if found else None  # an unknown login's text may be a password
         with self._lock:
             by_address = self._addresses.get_tries(address or "-")
-            self._expire(by_address, now, ADDRESS_FAILURES)
-            if by_address.locked_until > now:
-                raise self._locked(by_address.locked_until - now)
-        found = self.store.account(login) if isinstance(login, str) and len(login) <= 40 else None
-        with self._lock:
-            tries = self._unknown.get_tries(login) if found is None else \
-                _Tries(found[2], 0.0, found[0].locked_until or 0.0)
-            if found is None:
-                self._expire(tries, now, LOCK_AFTER)
-            if tries.locked_until > now:
-                raise self._locked(tries.locked_until - now)
+            until, _ = arrive(by_address, now, ADDRESS_FAILURES, LOCK_SECONDS, LOCK_SECONDS)
+        if until is not None:
+            raise self._locked(until - now)
+        if found is None:
+            with self._lock:
+                until, locks = arrive(self._unknown.get_tries(login), now, LOCK_AFTER,
+                                      LOCK_SECONDS, LOCK_SECONDS)
+        else:
+            until, locks = self.store.with_tries(
+                login, lambda t: arrive(t, now, LOCK_AFTER, LOCK_SECONDS, None))
+        if until is not None:
+            with self._lock:
+                succeeded(by_address, reset=False)  # refused unchecked: no guess was made
+            if locks:
+                self.audit.record("locked", actor, detail="too many sign-ins at once",
+                                  via="console", address=address)
+            raise self._locked(until - now)
         ok = self.passwords.verify(found[1] if found else None,
                                    password if isinstance(password, str) else "")
         if not ok:
-            self._failed(login, found, tries, by_address, now, address)
+            self._failed(login, actor, by_address, now, address)
         account, stored, _ = found  # type: ignore[misc]
+        with self._lock:
+            succeeded(by_address, reset=False)
+        self.store.with_tries(account.login, lambda t: succeeded(t, reset=True))
         if account.disabled:
             self.audit.record("sign_in_refused", account.login, detail="account disabled",
                               via="console", address=address)
             raise SignInRefused(403, "account_disabled",
                                 "this account is disabled: ask an administrator")
-        fields: dict[str, Any] = {"failures": 0, "locked_until": None}
         if self.passwords.needs_rehash(stored):  # hashed with older parameters: hash it anew
-            fields["password"] = self.passwords.hash(password)
-        self.store.update(account.login, **fields)
+            self.store.update(account.login, password=self.passwords.hash(password))
         if counter is not None and not self._may_sit(account, counter):
             counter = None  # a counter it may not use is not taken: the console says so later
         self.store.purge_sessions(now, now - IDLE_SECONDS)  # the tabs closed without signing out
@@ -131,31 +133,17 @@ class StaffDirectory:
                           address=address)
         return token, account, expires
 
-    def _expire(self, tries: _Tries, now: float, limit: int) -> None:
-        """Counts older than the lock's length start again; past `limit` failures, locked."""
-        if tries.since and now - tries.since > LOCK_SECONDS and tries.locked_until <= now:
-            tries.failures, tries.since = 0, 0.0
-
-    def _failed(self, login: str, found, tries: _Tries, by_address: _Tries, now: float,
+    def _failed(self, login: str, actor: str | None, by_address: Tries, now: float,
                 address: str | None) -> None:
         with self._lock:
-            by_address.since = by_address.since or now
-            by_address.failures += 1
-            if by_address.failures >= ADDRESS_FAILURES:
-                by_address.locked_until = now + LOCK_SECONDS
-            if tries.locked_until and tries.locked_until <= now:
-                tries.failures = 0  # the lock has passed: a new count
-            tries.since = tries.since or now
-            tries.failures += 1
-            locks = tries.failures >= LOCK_AFTER
-            if locks:
-                tries.locked_until = now + LOCK_SECONDS
-        actor = found[0].login if found else None  # an unknown login's text may be a password
-        if found is not None:
-            self.store.failed(actor, tries.failures, tries.locked_until if locks else
-                              (found[0].locked_until or None))
+            failed(by_address, now, ADDRESS_FAILURES, LOCK_SECONDS)
+            if actor is None:
+                locks = failed(self._unknown.get_tries(login), now, LOCK_AFTER, LOCK_SECONDS)
+        if actor is not None:
+            locks = self.store.with_tries(actor, lambda t: failed(t, now, LOCK_AFTER,
+                                                                  LOCK_SECONDS))
         self.audit.record("sign_in_failed", actor,
-                          detail="wrong password" if found else "unknown login",
+                          detail="unknown login" if actor is None else "wrong password",
                           via="console", address=address)
         if locks:
             self.audit.record("locked", actor, detail=f"{LOCK_AFTER} failed sign-ins",

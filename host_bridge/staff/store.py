@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from .accounts import Account
+from .lockout import Tries
+
+T = TypeVar("T")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accounts (
@@ -102,8 +105,17 @@ class StaffStore:
         with self._lock:
             self.db.execute(f"UPDATE accounts SET {names} WHERE login=?", (*fields.values(), login))
 
-    def failed(self, login: str, failures: int, locked_until: float | None) -> None:
-        self.update(login, failures=failures, locked_until=locked_until)
+    def with_tries(self, login: str, change: Callable[[Tries], T]) -> T:
+        """`change` the account's failed sign-ins, read and written in one transaction (two
+        sign-ins at once, or the CLI's reset meanwhile, never count from the same value)."""
+        with self._transaction() as db:
+            row = db.execute("SELECT failures, locked_until FROM accounts WHERE login=?",
+                             (login,)).fetchone()
+            tries = Tries(row[0], 0.0, row[1] or 0.0) if row else Tries()
+            result = change(tries)
+            db.execute("UPDATE accounts SET failures=?, locked_until=? WHERE login=?",
+                       (tries.failures, tries.locked_until or None, login))
+        return result
 
     # ----- sessions ----------------------------------------------------------------------------
     def open_session(self, digest: str, login: str, now: float, expires: float,

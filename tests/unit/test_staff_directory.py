@@ -166,3 +166,40 @@ def test_a_failed_statement_leaves_no_transaction_open(staff):
         staff.store.open_session("same", "claire", 0.0, 1e12, 1)
     staff.store.open_session("other", "claire", 0.0, 1e12, 1)  # BEGIN works again
     assert staff.store.db.in_transaction is False
+
+
+@pytest.mark.parametrize("login, address_limit", [("claire", 1000), ("ghost", 1000),
+                                                  ("claire", 3)])
+def test_a_burst_of_simultaneous_guesses_is_counted_before_the_passwords_are_checked(
+        staff, monkeypatch, login, address_limit):
+    """Twenty guesses sent at once: each is counted when it arrives, not when its (slow) hash
+    is done, so only the first few are checked; the others are refused as locked at once."""
+    import threading
+    import time
+    monkeypatch.setattr(d, "ADDRESS_FAILURES", address_limit)
+    checked, answers, gate = [], [], threading.Event()
+    verify = staff.passwords.verify
+
+    def slow_verify(stored, password):
+        checked.append(password)
+        gate.wait(5)  # every guess arrives while the first ones are still being hashed
+        return verify(stored, password)
+    monkeypatch.setattr(staff.passwords, "verify", slow_verify)
+
+    def guess(i: int) -> None:
+        try:
+            staff.sign_in(login, f"guess-number-{i:02}", address="10.0.0.9")
+        except SignInRefused as exc:
+            answers.append(exc.code)
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    deadline = time.monotonic() + 5
+    while len(checked) + len(answers) < 20 and time.monotonic() < deadline:
+        time.sleep(0.01)  # the threads that are refused at once, and those waiting at the gate
+    gate.set()
+    for t in threads:
+        t.join(5)
+    allowed = min(d.LOCK_AFTER, address_limit)
+    assert len(checked) == allowed
+    assert sorted(answers) == ["sign_in_locked"] * (20 - allowed) + ["sign_in_refused"] * allowed
