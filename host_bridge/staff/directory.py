@@ -28,7 +28,10 @@ TOUCH_SECONDS = 60  # a session's last use is written at most this often
 
 
 def staff_path(db_path: str) -> str:
-    """The staff file beside the queue's: suivant.db -> suivant.staff.db."""
+    """The staff file beside the queue's: suivant.db -> suivant.staff.db (a queue in memory:
+    staff in memory too, not a file named after it in the working folder)."""
+    if db_path == ":memory:":
+        return db_path
     p = Path(db_path)
     return str(p.with_name(p.stem + ".staff.db"))
 

@@ -114,6 +114,7 @@ def test_a_session_started_the_evening_before_a_clock_change_ends_at_local_midni
 def test_staff_file_sits_beside_the_queues():
     assert staff_path("/var/lib/suivant/suivant.db") == "/var/lib/suivant/suivant.staff.db"
     assert staff_path("queue.db") == "queue.staff.db"
+    assert staff_path(":memory:") == ":memory:"
 
 
 def test_the_audit_writer_finds_who_sits_at_a_counter_for_a_boards_events(staff):
