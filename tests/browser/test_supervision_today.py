@@ -49,6 +49,7 @@ ALERT = {
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_wait_past_its_target_raises_a_live_alert_that_clears_once_called(demo: Demo, lang):
+    from axe import serious_violations
     short_target(demo, "urbanisme", 1)
     demo.post("/api/counters/4/open")  # urbanisme's counter, before: no event in between
     demo.post("/api/tickets", {"service": "urbanisme"})
@@ -65,6 +66,7 @@ def test_a_wait_past_its_target_raises_a_live_alert_that_clears_once_called(demo
         assert page.inner_text("#alert-live") == said  # announced once, assertively
         assert page.get_attribute("#alert-live", "aria-live") == "assertive"
         assert "⚠" in page.inner_text("#alert-box h2")  # a sign and words, not colour alone
+        assert serious_violations(page) == []
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / f"supervision-alert-{lang}.png"))
         demo.post("/api/counters/4/next")  # the late person is called: the alert goes
