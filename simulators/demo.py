@@ -7,11 +7,13 @@ view that draws them, and citizens and agents at a gentle pace.
 The traffic leaves the first counter to the visitor: its terminal is theirs to press.
 
 A demo is looked at for a few minutes, so it opens as a town hall does on a busy morning:
-people already at the door take their tickets at once (CROWD), then citizens keep coming at
-about what the three worked counters serve, so the queues last (an hour or so of real time at
-the 10x pace) instead of draining. Someone who sees BALK_AT people already waiting for their
-service leaves without a ticket, as people do: a demo left running all day keeps queues of a
-few minutes, not of hours.
+people already at the door take their tickets at once (CROWD), and a crowd comes again every
+CROWD_EVERY_S of the traffic's time (the afternoon opening, a bus); in between citizens come at
+85 % of what the three worked counters serve, so the queues go down slowly (about half an hour
+of real time at the 10x pace) rather than at once — 16 an hour, the former rate, was more than
+the counters' orders of services let them serve of « Accueil », whose queue then grew all day.
+Someone who sees BALK_AT people already waiting for their service leaves without a ticket, as
+people do: a demo left running keeps queues of minutes, not of hours.
 """
 from __future__ import annotations
 
@@ -29,8 +31,9 @@ from .demo_boards import start_demo_boards
 from .desk_view import DeskView
 from .traffic import Pace, Traffic, demo_profile
 
-CITIZENS_PER_HOUR = 16.0  # in the traffic's time: 92 % of what the 3 worked counters serve
+CITIZENS_PER_HOUR = 13.5  # in the traffic's time: 85 % of what the 3 worked counters serve
 CROWD = (5, 4, 3, 2)  # waiting at the opening, per service in the site's order (then 1 each)
+CROWD_EVERY_S = 4 * 3600  # in the traffic's time: 24 real minutes at the 10x pace
 BALK_AT = 8  # people waiting for one's service that make a citizen come back another day
 API_WAIT_S = 30  # the traffic starts before the bridge's HTTP server listens
 
@@ -51,7 +54,17 @@ class DemoCitizens(Traffic):
                 await asyncio.sleep(0.2)
         for service in self.crowd:
             await super()._take_ticket(service)
-        await super().run(until)
+        waves = asyncio.create_task(self._crowds())
+        try:
+            await super().run(until)
+        finally:
+            waves.cancel()
+
+    async def _crowds(self) -> None:
+        while True:
+            await self._sleep(CROWD_EVERY_S)
+            for service in self.crowd:  # who finds the queue too long leaves, as any citizen
+                await self._take_ticket(service)
 
     async def _take_ticket(self, service: str) -> None:
         try:

@@ -206,6 +206,8 @@ function onEvent(ev) {
     const c = pending.shift();
     put(c);
     render(false);
+    lastCallAt = performance.now();
+    rotate();
   }
   drain();
 }
