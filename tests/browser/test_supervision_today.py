@@ -64,6 +64,9 @@ def test_a_wait_past_its_target_raises_a_live_alert_that_clears_once_called(demo
         page.wait_for_selector("#alerts li")
         assert page.locator("#alerts li").all_inner_texts() == [late]
         assert page.inner_text("#alert-live") == said  # announced once, assertively
+        row = page.locator("#live-services tbody tr", has_text="Urbanisme").inner_text()
+        assert row.split("\t")[-1] == {"fr": "3 min — au-delà du délai cible (1 min)",
+                                        "en": "3 min — past the target (1 min)"}[lang]
         assert page.get_attribute("#alert-live", "aria-live") == "assertive"
         assert "⚠" in page.inner_text("#alert-box h2")  # a sign and words, not colour alone
         assert serious_violations(page) == []
@@ -97,6 +100,9 @@ def test_todays_charts_are_drawn_with_their_sentences_and_tables(demo: Demo):
             "Sur 1 personne appelée aujourd'hui, 1 (100 %) l'a été dans son délai cible."
         hours = page.inner_text("#chart-hours figcaption")
         assert hours.startswith("4 tickets aujourd'hui ; l'heure la plus chargée : ")
+        # the period's mean-wait chart has its sentence too
+        assert page.inner_text("#bars-text") == \
+            "En moyenne sur la période, chaque service est dans son délai cible."
         page.click("#chart-hours summary")  # the table opens from the keyboard or the mouse
         assert page.locator("#chart-hours table").is_visible()
         page.screenshot(path=str(OUTPUT / "supervision-charts.png"), full_page=True)

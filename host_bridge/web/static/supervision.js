@@ -50,6 +50,9 @@ const A = {
   cleared: { fr: (names, n) => `Fin d'alerte : ${names} ${n > 1 ? "sont revenus dans leur" : "est revenu dans son"} délai cible.`,
     en: (names, n) => `Alert over: ${names} ${n > 1 ? "are" : "is"} back within ${n > 1 ? "their" : "its"} target.` },
   today: { fr: "Aujourd'hui", en: "Today" },
+  longest: { fr: "Plus longue attente en cours", en: "Longest wait now" },
+  longestCell: { fr: (m, c, late) => `${m} min${late ? ` — au-delà du délai cible (${c} min)` : ""}`,
+    en: (m, c, late) => `${m} min${late ? ` — past the target (${c} min)` : ""}` },
   and: { fr: " et ", en: " and " },
   table: { fr: "Les chiffres en tableau", en: "The figures as a table" },
   waitingTitle: { fr: "Personnes en attente au fil de la journée", en: "People waiting through the day" },
@@ -94,8 +97,10 @@ function table(id, head, rows) {
 
 async function refreshLive() {
   const [{ services }, { counters }] = await Promise.all([api("/api/services"), api("/api/counters")]);
-  table("live-services", [t(T.service), t(T.waiting), t(T.open), t(T.estimate)],
-    services.map((s) => [s.name, String(s.waiting), String(s.counters_open), range(s.estimate_for_new_ticket)]));
+  table("live-services", [t(T.service), t(T.waiting), t(T.open), t(T.estimate), t(A.longest)],
+    services.map((s) => [s.name, String(s.waiting), String(s.counters_open), range(s.estimate_for_new_ticket),
+      el("span", { "data-longest": s.id })]));
+  checkAlert();
   table("live-counters", [t(T.counter), t(T.state), t(T.serving)],
     counters.map((k) => [k.name, t(T.status[k.status]), k.ticket ? k.ticket.label : "—"]));
 }
@@ -119,7 +124,15 @@ function chart(figures) {
       + `<text x="${x(w) + 6}" y="${y + 20}" font-size="14">${f.wait_mean === null ? "—" : Math.round(w)}${late ? " !" : ""}</text>`;
   });
   svg.innerHTML = inner;
-  document.getElementById("bars").replaceChildren(el("p", {}, t(T.chart)), svg);
+  // its words: which services waited past their target on average (the table has the waits)
+  const past = services.filter((s) => (figures.services[s.id].wait_mean || 0) > s.target_wait_minutes)
+    .map((s) => t({ fr: `${s.name} (${min(figures.services[s.id].wait_mean)} pour un délai cible de ${s.target_wait_minutes} min)`,
+      en: `${s.name} (${min(figures.services[s.id].wait_mean)} for a target of ${s.target_wait_minutes} min)` }));
+  const sentence = past.length
+    ? t({ fr: `En moyenne sur la période, au-delà du délai cible : ${past.join(" ; ")}.`, en: `On average over the period, past the target: ${past.join("; ")}.` })
+    : t({ fr: "En moyenne sur la période, chaque service est dans son délai cible.", en: "On average over the period, every service is within its target." });
+  svg.setAttribute("aria-label", `${t(T.chart)}. ${sentence}`);
+  document.getElementById("bars").replaceChildren(el("p", {}, t(T.chart)), svg, el("p", { id: "bars-text" }, sentence));
 }
 
 async function refreshIndicators() {
@@ -203,6 +216,12 @@ function checkAlert() {
     if (!d || !d.oldest_since) continue;
     const waited = (now - Date.parse(d.oldest_since)) / 60000;
     if (waited > d.target_minutes) late.push({ id: s.id, name: s.name, minutes: Math.floor(waited), target: d.target_minutes });
+  }
+  for (const cell of document.querySelectorAll("[data-longest]")) {  // the live table's column
+    const d = today.services[cell.dataset.longest];
+    const waited = d && d.oldest_since ? (now - Date.parse(d.oldest_since)) / 60000 : null;
+    cell.textContent = waited === null ? "—" : t(A.longestCell)(Math.floor(waited), d.target_minutes, waited > d.target_minutes);
+    cell.classList.toggle("late", waited !== null && waited > d.target_minutes);
   }
   document.getElementById("alert-box").classList.toggle("on", late.length > 0);
   document.getElementById("alert-title").textContent = t(late.length ? A.titleLate : A.title);
