@@ -9,7 +9,7 @@ import re
 from pydantic import BaseModel
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException
 
 from ..domain.errors import Conflict, DomainError, NotFound
@@ -98,6 +98,25 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+# A person who types a page's address wrong gets a page, in both languages (this answer
+# cannot know the language the reader chose: it lives in the pages' own storage)
+_NOT_FOUND_PAGE = (
+    '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
+    '<meta name="viewport" content="width=device-width, initial-scale=1">'
+    '<title>Page introuvable — Suivant</title><link rel="stylesheet" href="/static/suivant.css">'
+    '</head><body><header class="bar"><h1>Suivant</h1></header><main>'
+    '<h2>Page introuvable</h2><p>Cette adresse ne correspond à aucune page. '
+    '<a href="/">Retour à l\'accueil</a></p>'
+    '<div lang="en"><h2>Page not found</h2><p>This address matches no page. '
+    '<a href="/">Back to the home page</a></p></div></main></body></html>')
+
+
+def _wants_a_page(request: Request) -> bool:
+    path = request.url.path
+    return ("text/html" in request.headers.get("accept", "")
+            and not path.startswith(("/api/", "/static/")) and path != "/api")
+
+
 def _fields(exc: RequestValidationError) -> list[dict]:
     """[{field, problem}]: the query, path or body field at fault and pydantic's error type."""
     out = []
@@ -143,7 +162,9 @@ def install(app: FastAPI) -> None:
         return _answer(422, "invalid_request", _validation_message(exc), fields=_fields(exc))
 
     @app.exception_handler(HTTPException)
-    async def http_error(_: Request, exc: HTTPException):
+    async def http_error(request: Request, exc: HTTPException):
+        if exc.status_code == 404 and _wants_a_page(request):
+            return HTMLResponse(_NOT_FOUND_PAGE, 404)
         if exc.status_code == 400:  # a body FastAPI could not even parse (bad JSON, not UTF-8)
             return _answer(422, "invalid_request", "the body is not valid JSON in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")

@@ -122,3 +122,15 @@ def test_the_administration_form_and_boards_speak_the_pages_language(demo: Demo,
         # each « Remove » says what it removes (same words, same purpose: RGAA 6.1)
         names = page.eval_on_selector_all("button[data-remove]", "bs => bs.map(b => b.getAttribute('aria-label'))")
         assert len(names) > 5 and len(set(names)) == len(names)
+
+
+def test_a_page_address_typed_wrong_is_a_page_in_both_languages(demo: Demo):
+    from axe import serious_violations
+    with browser_page(1280, 800) as page:
+        response = page.goto(demo.api + "/guichett")
+        assert response.status == 404
+        assert page.inner_text("h2") == "Page introuvable"
+        assert serious_violations(page) == []
+        shot(page, "not-found")
+        page.click("text=Retour à l'accueil")
+        page.wait_for_url(demo.api + "/")

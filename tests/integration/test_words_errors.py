@@ -102,3 +102,14 @@ def test_a_malformed_ticket_address_is_the_ticket_page_not_json(admin, address):
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
     assert 'src="/static/ticket.js"' in r.text
+
+
+def test_an_unknown_page_in_a_browser_is_a_page_with_a_way_back(admin):
+    r = admin.get("/guichett", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert r.status_code == 404
+    assert r.headers["content-type"].startswith("text/html")
+    assert 'lang="fr"' in r.text and "Page introuvable" in r.text and 'href="/"' in r.text
+    assert "Page not found" in r.text  # the same in English, marked as such
+    # the API and programs still get JSON
+    assert admin.get("/api/nothing", headers={"Accept": "text/html"}).json()["error"] == "not_found"
+    assert admin.get("/guichett").json()["error"] == "not_found"
