@@ -12,12 +12,13 @@ MEASURE = """() => {
   const doc = document.documentElement, vw = innerWidth, vh = innerHeight;
   const shown = (e) => { const r = e.getBoundingClientRect();
     return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; };
-  const outside = [], overflowing = [], small = [];
+  const outside = [], outside_x = [], overflowing = [], small = [];
   for (const e of document.querySelectorAll('body *')) {
     if (!shown(e) || e.closest('.sr-only, .skip:not(:focus)')) continue;
     const r = e.getBoundingClientRect();
     const name = e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' ' + (e.textContent || '').trim().slice(0, 30);
     if (r.top < -0.5 || r.left < -0.5 || r.bottom > vh + 0.5 || r.right > vw + 0.5) outside.push(name);
+    if (r.left < -0.5 || r.right > vw + 0.5) outside_x.push(name);
     if (e.matches('button, a, p, h1, h2, main div, main section') && (e.scrollHeight > e.clientHeight + 1 || e.scrollWidth > e.clientWidth + 1)) overflowing.push(name);
     const ownText = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
     if (ownText && parseFloat(getComputedStyle(e).fontSize) < 20) small.push(name + ' ' + getComputedStyle(e).fontSize);
@@ -25,7 +26,7 @@ MEASURE = """() => {
   const box = (sel) => { const e = document.querySelector(sel);
     if (!e || !shown(e)) return null; const r = e.getBoundingClientRect();
     return r.top >= 0 && r.left >= 0 && r.bottom <= vh && r.right <= vw; };
-  return { scroll_height: doc.scrollHeight, scroll_width: doc.scrollWidth, vw, vh, outside,
+  return { scroll_height: doc.scrollHeight, scroll_width: doc.scrollWidth, vw, vh, outside, outside_x,
            overflowing, small, qr: box('#ticket img'), done: box('#done') };
 }"""
 
@@ -56,6 +57,34 @@ def fit_problems(m: dict) -> list[str]:
     return problems
 
 
+def readable_problems(m: dict) -> list[str]:
+    """A zoomed or respaced page may scroll down, but loses nothing: no sideways scrolling, no
+    text out of its box (RGAA 10.4, 10.11, 10.12)."""
+    problems = []
+    if m["scroll_width"] > m["vw"] or m["outside_x"]:
+        problems.append(f"wider than the screen: {m['scroll_width']} in {m['vw']}, {m['outside_x'][:5]}")
+    if m["overflowing"]:
+        problems.append(f"text out of its box: {m['overflowing'][:5]}")
+    return problems
+
+
+# the focus ring against the colour behind the focused control: its outline or its inner ring
+# (box-shadow) at 3:1 at least (RGAA 3.3)
+RING = """() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((s, v, i) => s + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const e = document.activeElement, s = getComputedStyle(e);
+  let p = e.parentElement, bg = [255, 255, 255];
+  for (; p; p = p.parentElement) { const c = rgb(getComputedStyle(p).backgroundColor);
+    if (c.length === 3 || (c.length === 4 && c[3] > 0)) { bg = c.slice(0, 3); break; } }
+  const rings = [rgb(s.outlineColor).slice(0, 3)];
+  if (s.boxShadow !== 'none') rings.push(rgb(s.boxShadow).slice(0, 3));
+  return Math.max(...rings.map((c) => ratio(c, bg)));
+}"""
+
+
 def tab_to(page, selector: str, limit: int = 40) -> None:
     """Tab until `selector` has the focus; at each step the focus is visible and on screen (past
     the last control it may leave the page once, to the browser, as it wraps around)."""
@@ -69,6 +98,7 @@ def tab_to(page, selector: str, limit: int = 40) -> None:
             continue
         assert focus["visible"], f"focus not visible on {focus}"
         assert focus["inside"], f"focus off screen on {focus}"
+        assert page.evaluate(RING) >= 3, f"focus ring under 3:1 on {focus}"
         if page.evaluate("(s) => document.activeElement.matches(s)", selector):
             return
     raise AssertionError(f"{selector} never got the focus in {limit} Tabs")

@@ -9,7 +9,7 @@ import json
 
 from chromium import OUTPUT, browser_page
 from demo_process import Demo, demo  # noqa: F401  (demo: the fixture)
-from kiosk_checks import SIZES, fit_problems, measure
+from kiosk_checks import SIZES, fit_problems, measure, readable_problems
 
 
 def refuse_tickets(page, status: int, code: str, message: str) -> None:
@@ -87,4 +87,39 @@ def test_every_kiosk_screen_fits_each_screen_size_without_scrolling(demo: Demo):
 
 def test_every_kiosk_screen_fits_each_screen_size_in_high_contrast_large_text(demo: Demo):
     problems = run_every_screen(demo, contrast=True)
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+# a browser zoomed to 200 % on 1024x768 and 1280x800, and the narrowest window RGAA asks for
+ZOOMED = [(512, 384), (640, 400), (320, 256)]
+SPACING = ("* { line-height: 1.5 !important; letter-spacing: .12em !important;"
+           " word-spacing: .16em !important; } p { margin-bottom: 2em !important; }")
+
+
+def test_zoomed_or_respaced_text_scrolls_but_loses_nothing(demo: Demo):
+    """RGAA 10.4 (200 %), 10.11 (320 px wide), 10.12 (text spacing): off the kiosk's own screen
+    sizes the page may scroll down, never sideways, and no word leaves its box."""
+    demo.post("/api/counters/2/open")
+    problems: dict = {}
+    with browser_page(1024, 768) as page:
+        page.goto(demo.api + "/borne")
+        page.wait_for_selector('button[data-service="etat-civil"]')
+        page.click('button[data-category="cmi"]')
+
+        def check(screen: str) -> None:
+            for w, h in ZOOMED:
+                page.set_viewport_size({"width": w, "height": h})
+                page.wait_for_timeout(50)
+                if found := readable_problems(measure(page)):
+                    problems[f"{screen} {w}x{h}"] = found
+            page.set_viewport_size({"width": 1024, "height": 768})
+            spacing = page.add_style_tag(content=SPACING)
+            page.wait_for_timeout(50)
+            if found := readable_problems(measure(page)):
+                problems[f"{screen} text spacing"] = found
+            spacing.evaluate("e => e.remove()")
+        check("choice")
+        page.click('button[data-service="etat-civil"]')
+        page.wait_for_selector("#ticket-label")
+        check("ticket")
     assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)

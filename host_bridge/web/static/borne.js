@@ -118,6 +118,7 @@ function setContrast(on) {
   contrast = on;
   document.documentElement.classList.toggle("contrast", on);
   $("contrast").setAttribute("aria-pressed", String(on));
+  $("contrast").querySelector(".check").textContent = on ? "✓ " : "";  // in the text: seen without CSS too
 }
 
 function switchLanguage() {
