@@ -32,6 +32,15 @@ ADMIN_REFUSALS = {  # (the field, the value typed) -> what the page says, per la
               "chaque valeur doit être unique.",
         "en": "Not saved. Service État civil: « A » is already taken elsewhere for the letter; "
               "each value must be unique."},
+    ("services[2].target_wait_minutes", "2.5"): {
+        "fr": "Non enregistré. Service Passeports / CNI : l'attente cible doit être un nombre "
+              "entier (reçu : 2.5).",
+        "en": "Not saved. Service Passeports / CNI: the target wait must be a whole number "
+              "(got: 2.5)."},
+    ("rules.max_recalls", "50"): {
+        "fr": "Non enregistré. Règles de la file : le nombre de rappels doit être entre 0 et 20 "
+              "(reçu : 50).",
+        "en": "Not saved. Queue rules: the number of recalls must be between 0 and 20 (got: 50)."},
     ("hours.monday", "08:30-12:00, 11:00-17:00"): {
         "fr": "Non enregistré. Horaires d'ouverture, lundi : deux plages se chevauchent "
               "(reçu : 08:30-12:00, 11:00-17:00).",

@@ -190,7 +190,7 @@ function refusal(e, sent) {
     return t({ fr: "L'identifiant du site et son fuseau horaire ne changent qu'au redémarrage du serveur.",
       en: "The site's identifier and time zone only change when the server restarts." });
   }
-  if (b.error !== "invalid_config" || !b.field) return explain(e);
+  if (!["invalid_config", "config_not_changed"].includes(b.error) || !b.field) return explain(e);
   const parts = steps(b.field);
   const where = [];
   let node = sent;
@@ -216,8 +216,11 @@ function refusal(e, sent) {
   if (isDay) where.push(t(DAY)[last]);
   const field = isDay ? t({ fr: "les plages", en: "the ranges" }) : (t(FIELD)[last] || `« ${last} »`);
   let text;
-  if (b.reason === "invalid_value" && t(RULE)[last]) {
-    text = `${field} ${t(RULE)[last]} (${t({ fr: "reçu : ", en: "got: " })}${shown(value)}).`;
+  const got = `(${t({ fr: "reçu : ", en: "got: " })}${shown(value)}).`;
+  if (b.reason === "wrong_type" && typeof value === "number" && !Number.isInteger(value)) {
+    text = `${field} ${t({ fr: "doit être un nombre entier", en: "must be a whole number" })} ${got}`;
+  } else if ((b.reason === "invalid_value" || b.reason === "wrong_type") && t(RULE)[last]) {
+    text = `${field} ${t(RULE)[last]} ${got}`;
   } else if (b.reason === "unknown_key") {
     text = t(WHY).unknown_key(last);
   } else if (b.reason === "empty" && index === undefined && last === "services" && parts.length > 1) {
