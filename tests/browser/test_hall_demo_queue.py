@@ -12,6 +12,7 @@ import threading
 import time
 import urllib.request
 
+from chromium import OUTPUT, browser_page
 from demo_process import ENV
 from support import ROOT, free_port
 
@@ -57,6 +58,13 @@ def test_the_demo_traffic_builds_queues_a_visitor_sees_at_once_and_that_last():
         assert len(seen) >= 3, (waiting(api), "".join(lines[-20:]))
         estimates = [high for _, high in waiting(api).values() if high is not None]
         assert sum(1 for h in estimates if h >= 5) >= 2, waiting(api)  # minutes, not seconds
+        with browser_page(1280, 720) as page:  # the hall screen shows them in turn
+            page.add_init_script("window.suivantHallTiming = {fresh: 0, calls: 500, results: 5000}")
+            page.goto(api + "/salle")
+            page.wait_for_selector("#results:not([hidden]) table", timeout=15000)
+            assert "personnes attendent" in page.inner_text("#results")
+            OUTPUT.mkdir(exist_ok=True)
+            page.screenshot(path=str(OUTPUT / "hall-demo-queues.png"))
         # the agents start work (their boards connect in a few seconds): 40 s later (6 minutes
         # of the demo's time at its 10x pace) people are still waiting at several services
         time.sleep(40)

@@ -36,6 +36,9 @@ const T = {
     en: (n) => n === 1 ? "1 person waiting" : `${n} people waiting` },
   closed: { fr: "aucun guichet ouvert", en: "no counter open" },
   under: { fr: "moins d'une minute", en: "under a minute" },
+  over: { fr: "plus de deux heures", en: "over two hours" },
+  heads: { fr: ["Service", "Qui attend", "Attente estimée"],
+    en: ["Service", "Waiting", "Estimated wait"] },
   between: { fr: (a, b) => `entre ${a} et ${b} min`, en: (a, b) => `${a} to ${b} min` },
   resultsTitle: { fr: (d) => `Nos résultats des ${d} derniers jours`, en: (d) => `Our results over the last ${d} days` },
   meanWait: { fr: (m) => `${m} min d'attente en moyenne`, en: (m) => `${m} min average wait` },
@@ -253,6 +256,7 @@ function estimateText(s) {
   const e = s.estimate_for_new_ticket;
   if (!s.counters_open || !e) return t(T.closed);
   if (e.high_minutes <= 1) return t(T.under);
+  if (e.low_minutes >= 120) return t(T.over);
   return t(T.between)(e.low_minutes, e.high_minutes);
 }
 
@@ -268,7 +272,8 @@ async function resultSlides() {
         el("th", { scope: "row" }, s.name),
         el("td", {}, s.waiting ? t(T.people)(s.waiting) : t(T.nobody)),
         el("td", { class: "wait" }, estimateText(s))));
-      slides.push([el("h2", { id: "results-title" }, t(T.waitsTitle)), el("table", {}, el("tbody", {}, rows))]);
+      const head = el("thead", {}, el("tr", {}, t(T.heads).map((h) => el("th", { scope: "col" }, h))));
+      slides.push([el("h2", { id: "results-title" }, t(T.waitsTitle)), el("table", {}, head, el("tbody", {}, rows))]);
     }
   } catch (e) { /* the bridge is away: the history stays */ }
   if (performance.now() - resultsAt > RESULTS_EVERY_MS) {
