@@ -32,7 +32,7 @@ ACTIONS = {"TicketCalled": "called", "TicketRecalled": "recalled", "TicketServed
 
 class AuditLog:
     def __init__(self, store: StaffStore, now: Callable[[], float],
-                 board_actor: Callable[[int, float], str | None],
+                 board_actor: Callable[[int | None, float], str | None],
                  seat: Callable[[Any, int], None]):
         self.store, self.now = store, now
         self._board_actor, self._seat = board_actor, seat

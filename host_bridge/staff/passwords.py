@@ -22,7 +22,7 @@ class Passwords:
             self._decoy = self.hasher.hash("not a password of anyone's")
         try:
             # unknown logins are checked against the decoy: as long as a wrong password takes
-            return self.hasher.verify(stored or self._decoy, password) and stored is not None
+            return self.hasher.verify(stored or self._decoy or "", password) and stored is not None
         except (VerificationError, InvalidHashError):
             return False
 
