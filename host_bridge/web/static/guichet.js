@@ -11,6 +11,7 @@ const T = {
   waiting: { fr: "en attente", en: "waiting" },
   calledAt: { fr: (h, r) => `appelé à ${h}` + (r ? ` · ${r} rappel${r > 1 ? "s" : ""}` : ""),
     en: (h, r) => `called at ${h}` + (r ? ` · recalled ${r}×` : "") },
+  priority: { fr: "Ticket prioritaire", en: "Priority ticket" },
   next: { fr: "Suivant", en: "Next" },
   recall: { fr: "Rappel", en: "Recall" },
   absent: { fr: "Absent", en: "No-show" },
@@ -20,79 +21,179 @@ const T = {
   close: { fr: "Fermer le guichet", en: "Close the counter" },
   transferTo: { fr: "Transférer vers", en: "Transfer to" },
   transfer: { fr: "Transfert", en: "Transfer" },
+  undo: { fr: (label, s) => `Annuler « Absent » pour ${label} (encore ${s} s)`,
+    en: (label, s) => `Undo “No-show” for ${label} (${s} s left)` },
+  markedAbsent: {
+    fr: (label, s) => `${label} marqué absent. Vous pouvez annuler pendant ${s === 60 ? "1 minute" : `${s} s`}.`,
+    en: (label, s) => `${label} marked as a no-show. You can undo it for ${s === 60 ? "1 minute" : `${s} s`}.` },
+  undone: { fr: (label) => `${label} est de retour à sa place dans la file.`,
+    en: (label) => `${label} is back in its place in the line.` },
+  transferred: { fr: (label, to) => `${label} transféré vers ${to}.`, en: (label, to) => `${label} transferred to ${to}.` },
   offline: { fr: "Connexion perdue : nouvel essai…", en: "Connection lost: retrying…" },
 };
 
-let token = null, me = null, site = null, number = null;
+// The bridge's refusals this page meets and suivant.js does not word
+const REFUSALS = {
+  same_service: { fr: "Ce ticket est déjà dans ce service : choisissez-en un autre.",
+    en: "This ticket is already in that service: choose another one." },
+  nothing_to_undo: { fr: "Rien à annuler : le ticket est déjà revenu dans la file, ou a été rappelé.",
+    en: "Nothing to undo: the ticket is already back in line, or called again." },
+  undo_expired: { fr: "Trop tard pour annuler « Absent » : le délai est passé. Le citoyen peut reprendre un ticket.",
+    en: "Too late to undo the no-show: the time is up. The citizen can take a new ticket." },
+  undo_refused: { fr: "Impossible d'annuler : son numéro a été donné à un nouveau ticket. Donnez-lui un nouveau ticket.",
+    en: "Cannot undo: its number was given to a new ticket. Give the citizen a new ticket." },
+};
+
+let token = null, me = null, site = null, number = null, undoTimer = null;
+const $ = (id) => document.getElementById(id);
 
 function say(text, error = true) {
-  document.getElementById("message").replaceChildren(...(text ? [el("p", { class: error ? "error" : "alert" }, text)] : []));
+  $("message").replaceChildren(...(text ? [el("p", { class: error ? "error" : "alert" }, text)] : []));
+}
+
+function refusal(e) {
+  return REFUSALS[e && e.code] ? t(REFUSALS[e.code]) : explain(e);
 }
 
 async function showDesk(account, staffToken) {
   me = account;
   token = staffToken;
-  document.getElementById("desk").hidden = false;
+  $("desk").hidden = false;
   const allowed = site.counters.filter((k) => me.role === "admin" || !me.counters.length || me.counters.includes(k.number));
-  const select = document.getElementById("counter");
+  const select = $("counter");
   select.replaceChildren(...allowed.map((k) => el("option", { value: k.number }, k.name)));
   const asked = Number(new URLSearchParams(location.search).get("guichet") || sessionStorage.getItem("suivant-counter"));
   number = allowed.some((k) => k.number === asked) ? asked : allowed[0].number;
   select.value = number;
   select.onchange = () => { number = Number(select.value); sessionStorage.setItem("suivant-counter", number); refresh(); };
-  document.getElementById("transfer-to").replaceChildren(...site.services.map((s) => el("option", { value: s.id }, s.name)));
   await refresh();
 }
 
+// One press: -> the counter as the bridge answered, or null when refused (and said so)
 async function act(action, body) {
   say("");
+  let answer = null;
   try {
-    await api(`/api/counters/${number}/${action}`, { method: "POST", token, key: newKey(), body });
+    answer = (await api(`/api/counters/${number}/${action}`, { method: "POST", token, key: newKey(), body })).counter;
   } catch (e) {
-    say(explain(e));
+    say(refusal(e));
   }
   await refresh();
+  keepFocus();
+  return answer;
+}
+
+// A pressed button that is now disabled or hidden has dropped the keyboard's focus: give it to
+// the next thing to do (the undo just offered, else « Suivant »), never to the top of the page.
+function keepFocus() {
+  const f = document.activeElement;
+  if (f && f !== document.body && !f.disabled && f.offsetParent !== null) return;
+  ($("undo-row").hidden ? $("next") : $("undo-absent")).focus();
+}
+
+// The buttons are made once and updated: a button keeps the keyboard's focus across refreshes
+function buttons() {
+  const make = (id, cls, label, onclick) => el("button", { id, class: cls, onclick }, t(label));
+  const ticketOf = () => $("current").textContent;
+  $("actions").replaceChildren(
+    make("next", "", T.next, () => act("next")),
+    make("recall", "secondary", T.recall, () => act("recall")),
+    make("absent", "secondary", T.absent, async () => {
+      const label = ticketOf();
+      const k = await act("absent");
+      if (k && k.undo_absent) say(t(T.markedAbsent)(label, k.undo_absent.seconds_left), false);
+    }),
+    make("finish", "secondary", T.finish, () => act("finish")),
+    make("open", "secondary", T.open, (ev) => act(ev.currentTarget.id)),  // « open » or « pause »
+    make("close", "danger", T.close, () => act("close")));
+  $("undo-absent").onclick = async () => {
+    const label = $("undo-absent").dataset.label;
+    if (await act("undo-absent")) {
+      say(t(T.undone)(label), false);
+      $("next").focus();
+    }
+  };
+  $("transfer").onclick = async () => {
+    const to = site.services.find((s) => s.id === $("transfer-to").value);
+    const label = ticketOf();
+    if (to && await act("transfer", { service: to.id })) say(t(T.transferred)(label, to.name), false);
+  };
+}
+
+// The undo of « Absent », offered while the bridge allows it; it counts down and goes by itself.
+// Counted on this PC's clock from the seconds the bridge says are left (the two clocks may
+// differ), and never back up: a later refresh of the same absence keeps the earlier end.
+let undoShown = null;  // {until, end}: the absence offered (the bridge's `until`), its end here
+function showUndo(undo) {
+  clearInterval(undoTimer);
+  const row = $("undo-row"), button = $("undo-absent");
+  if (!undo) { row.hidden = true; undoShown = null; return; }
+  let end = Date.now() + undo.seconds_left * 1000;
+  if (undoShown && undoShown.until === undo.until) end = Math.min(end, undoShown.end);
+  undoShown = { until: undo.until, end };
+  button.dataset.label = undo.label;
+  const paint = () => {
+    const left = Math.ceil((end - Date.now()) / 1000);
+    if (left <= 0) {
+      clearInterval(undoTimer);
+      row.hidden = true;
+      keepFocus();
+      return;
+    }
+    button.textContent = t(T.undo)(undo.label, left);
+  };
+  row.hidden = false;
+  paint();
+  undoTimer = setInterval(paint, 1000);
 }
 
 async function refresh() {
   const [k, { services }] = await Promise.all([api(`/api/counters/${number}`), api("/api/services")]);
-  document.getElementById("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
-  const current = document.getElementById("current");
-  current.textContent = k.ticket ? k.ticket.label : "—";
-  current.setAttribute("aria-label", `${t(T.serving)} : ${k.ticket ? k.ticket.label : t(T.none)}`);
-  document.getElementById("current-detail").textContent = k.ticket ?
-    t(T.calledAt)(new Date(k.ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
-      { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), k.ticket.recalls) : "";
-  document.getElementById("waiting").replaceChildren(...k.services.flatMap((id) => {
+  $("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
+  const current = $("current"), ticket = k.ticket;
+  const category = ticket && ticket.category &&
+    (site.priority_categories.find((c) => c.id === ticket.category) || { name: ticket.category });
+  current.textContent = ticket ? ticket.label : "—";
+  current.setAttribute("aria-label", `${t(T.serving)} : ${ticket ? ticket.label : t(T.none)}` +
+    (category ? ` — ${t(T.priority)}` : ""));
+  $("current-priority").hidden = !category;
+  $("current-priority").textContent = category ? `${t(T.priority)} : ${category.name}` : "";
+  $("current-detail").textContent = ticket ?
+    t(T.calledAt)(new Date(ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
+      { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";
+  $("waiting").replaceChildren(...k.services.flatMap((id) => {
     const s = services.find((x) => x.id === id);
     return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, `${s.waiting} ${t(T.waiting)}`)];
   }));
-  const open = k.status === "open", serving = !!k.ticket;
-  const buttons = [
-    ["next", T.next, false], ["recall", T.recall, !serving], ["absent", T.absent, !serving],
-    ["finish", T.finish, !serving],
-    open ? ["pause", T.pause, false] : ["open", T.open, false],
-    ["close", T.close, k.status === "closed"],
-  ];
-  document.getElementById("actions").replaceChildren(...buttons.map(([action, label, disabled]) =>
-    el("button", { id: action, class: action === "next" ? "" : action === "close" ? "danger" : "secondary",
-      disabled, onclick: () => act(action) }, t(label))));
-  document.getElementById("transfer").disabled = !serving;
+  const serving = !!ticket;
+  for (const id of ["recall", "absent", "finish"]) $(id).disabled = !serving;
+  const toggle = $("open") || $("pause");
+  toggle.id = k.status === "open" ? "pause" : "open";
+  toggle.textContent = t(k.status === "open" ? T.pause : T.open);
+  $("close").disabled = k.status === "closed";
+  showUndo(k.undo_absent);
+  // a ticket goes to another service some counter serves: never back to its own
+  const served = new Set(site.counters.flatMap((c) => c.services));
+  const targets = site.services.filter((s) => served.has(s.id) && !(ticket && s.id === ticket.service));
+  const select = $("transfer-to"), kept = select.value;
+  select.replaceChildren(...targets.map((s) => el("option", { value: s.id }, s.name)));
+  if (targets.some((s) => s.id === kept)) select.value = kept;
+  select.disabled = $("transfer").disabled = !serving;
 }
 
 async function start() {
   site = await api("/api/site");
-  document.getElementById("title").textContent = `${site.name} — ${t(T.counter).toLowerCase()}`;
+  $("title").textContent = `${site.name} — ${t(T.counter).toLowerCase()}`;
   langLink();
-  document.getElementById("counter-label").textContent = t(T.counter) + " ";
-  document.getElementById("transfer-label").textContent = t(T.transferTo) + " ";
-  document.getElementById("transfer").textContent = t(T.transfer);
-  document.getElementById("transfer").onclick = () => act("transfer", { service: document.getElementById("transfer-to").value });
+  $("counter-label").textContent = t(T.counter) + " ";
+  $("transfer-label").textContent = t(T.transferTo) + " ";
+  $("transfer").textContent = t(T.transfer);
+  buttons();
   await staffSignIn({ fr: "Connexion agent", en: "Agent sign-in" }, ["agent", "admin"], showDesk, say);
   let pending;
   live(() => { clearTimeout(pending); if (number !== null && me) pending = setTimeout(() => refresh().catch(() => {}), 200); },
     (up) => {
-      const banner = document.getElementById("offline");
+      const banner = $("offline");
       banner.hidden = up;
       banner.textContent = t(T.offline);
     });
