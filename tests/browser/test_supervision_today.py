@@ -107,3 +107,13 @@ def test_todays_charts_are_drawn_with_their_sentences_and_tables(demo: Demo):
         assert page.locator("#chart-hours table").is_visible()
         page.screenshot(path=str(OUTPUT / "supervision-charts.png"), full_page=True)
         assert serious_violations(page) == []
+
+
+def test_a_lost_live_link_is_said_since_the_alert_may_be_out_of_date(demo: Demo):
+    with browser_page(1280, 900) as page:
+        page.route("**/api/events*", lambda route: route.abort())  # the stream cannot be reached
+        page.goto(demo.api + "/supervision")
+        sign_in(page, "demo-superviseur")
+        page.wait_for_selector("#offline:not([hidden])")
+        assert page.inner_text("#offline") == ("Connexion perdue : les chiffres et l'alerte ne "
+                                               "suivent plus, nouvel essai…")

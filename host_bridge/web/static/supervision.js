@@ -365,6 +365,12 @@ async function start() {
       refreshLive().catch(() => {});
       if (token) refreshToday().catch(() => {});
     }, 300);
+  }, (up) => {  // without the stream the tables and the alert stop following: said, not hidden
+    const banner = document.getElementById("offline");
+    banner.textContent = t({ fr: "Connexion perdue : les chiffres et l'alerte ne suivent plus, nouvel essai…",
+      en: "Connection lost: the figures and the alert no longer follow, retrying…" });
+    banner.hidden = up;
+    if (up && token) Promise.all([refreshLive(), refreshToday()]).catch(() => {});
   });
 }
 start().catch((e) => say(explain(e)));
