@@ -152,6 +152,7 @@ async function refresh() {
   const { services } = await api("/api/services");
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
+  grid.classList.toggle("many", services.length > 6);
   grid.replaceChildren(...services.map((s) => el("button", {
     class: "service", "data-service": s.id, onclick: () => take(s),
   }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
