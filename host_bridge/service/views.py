@@ -92,6 +92,7 @@ def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
     return {"id": service.id, "letter": service.letter, "name": service.name,
             "target_wait_minutes": service.target_wait_minutes,
             "waiting": len(waiting), "counters_open": state.counters_open_for(service_id),
+            "priority_waiting": len(state.priority_waiting.get(service_id, ())),  # among `waiting`
             "estimate_for_new_ticket": estimate_view(state, service_id, len(waiting))}
 
 

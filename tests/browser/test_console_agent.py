@@ -84,6 +84,8 @@ def test_the_agent_sees_in_words_that_the_ticket_in_service_is_a_priority_one(de
     demo.post("/api/tickets", {"service": "accueil", "category": "cmi"})
     with browser_page() as page:
         sign_in(page, demo, 1, lang)
+        assert page.inner_text('dd[data-waiting="accueil"]') == \
+            {"fr": "2 en attente, dont 1 prioritaire", "en": "2 waiting, 1 of them priority"}[lang]
         page.click("button#next")
         current_is(page, "A002")  # the priority ticket goes first
         priority = page.inner_text("#current-priority")

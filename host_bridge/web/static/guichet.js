@@ -8,7 +8,8 @@ const T = {
   none: { fr: "aucun", en: "none" },
   status: { open: { fr: "ouvert", en: "open" }, paused: { fr: "en pause", en: "paused" },
     closed: { fr: "fermé", en: "closed" } },
-  waiting: { fr: "en attente", en: "waiting" },
+  waiting: { fr: (n, p) => `${n} en attente` + (p ? `, dont ${p} prioritaire${p > 1 ? "s" : ""}` : ""),
+    en: (n, p) => `${n} waiting` + (p ? `, ${p} of them priority` : "") },
   calledAt: { fr: (h, r) => `appelé à ${h}` + (r ? ` · ${r} rappel${r > 1 ? "s" : ""}` : ""),
     en: (h, r) => `called at ${h}` + (r ? ` · recalled ${r}×` : "") },
   priority: { fr: "Ticket prioritaire", en: "Priority ticket" },
@@ -163,7 +164,7 @@ async function refresh() {
       { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";
   $("waiting").replaceChildren(...k.services.flatMap((id) => {
     const s = services.find((x) => x.id === id);
-    return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, `${s.waiting} ${t(T.waiting)}`)];
+    return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, t(T.waiting)(s.waiting, s.priority_waiting))];
   }));
   const serving = !!ticket;
   for (const id of ["recall", "absent", "finish"]) $(id).disabled = !serving;
