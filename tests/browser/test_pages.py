@@ -178,7 +178,8 @@ def test_the_administrator_adds_a_service_and_the_kiosk_offers_it_at_once(demo: 
         letter.fill("c")
         page.click("#save")
         page.wait_for_selector("#message .error")
-        assert "services[1].letter" in page.inner_text("#message")
+        assert page.inner_text("#message") == ("Non enregistré. Service État civil : la lettre doit "
+                                               "être une seule lettre majuscule, de A à Z (reçu : c).")
         assert page.evaluate("document.activeElement.dataset.path") == "services[1].letter"
         letter.fill("C")
         # a new service, served at guichet 1 after its own two
