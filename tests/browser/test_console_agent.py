@@ -156,8 +156,10 @@ def test_absent_can_be_undone_within_the_minute_and_the_ticket_is_first_again(de
         current_is(page, "C001")
         page.click("button#absent")
         page.wait_for_selector("#undo-absent:visible")
+        assert page.evaluate("document.activeElement.id") == "undo-absent"
         page.clock.fast_forward(61_000)  # past the window: the button goes by itself
         page.wait_for_selector("#undo-absent", state="hidden")
+        assert page.evaluate("document.activeElement.id") == "next"  # the focus not lost
 
 
 def test_an_undo_refused_by_the_bridge_is_said_in_plain_words(demo: Demo):

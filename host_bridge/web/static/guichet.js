@@ -137,8 +137,9 @@ function showUndo(undo) {
     const left = Math.ceil((end - Date.now()) / 1000);
     if (left <= 0) {
       clearInterval(undoTimer);
+      const had = document.activeElement === button;
       row.hidden = true;
-      keepFocus();
+      if (had) $("next").focus();
       return;
     }
     button.textContent = t(T.undo)(undo.label, left);
