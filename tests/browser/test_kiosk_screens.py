@@ -153,3 +153,17 @@ def test_a_town_hall_with_eight_services_fits_too(demo: Demo):
                     problems[f"{'contrast ' if contrast else ''}{w}x{h}"] = found
             page.screenshot(path=str(OUTPUT / f"kiosk-eight-services{'-contrast' if contrast else ''}.png"))
     assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
+def test_a_site_without_priority_categories_gives_the_services_the_whole_screen(demo: Demo):
+    with browser_page(1280, 800) as page:
+        def without_categories(route):
+            site = route.fetch().json()
+            route.fulfill(json={**site, "priority_categories": []})
+        page.route("**/api/site", without_categories)
+        page.goto(demo.api + "/borne")
+        page.wait_for_selector('button[data-service="etat-civil"]')
+        assert page.is_hidden("#priority")
+        right = page.evaluate("document.querySelector('#services').getBoundingClientRect().right")
+        assert right > 1280 - 60  # no empty column left for the categories
+        assert fit_problems(measure(page)) == []

@@ -105,6 +105,8 @@ async function load() {
   $("choose-title").textContent = t(T.choose);
   $("priority-title").textContent = t(T.prioTitle);
   $("priority-text").textContent = t(T.prioText);
+  $("priority").hidden = !site.priority_categories.length;  // a site without categories
+  $("choose").classList.toggle("no-priority", $("priority").hidden);
   $("still-here").textContent = t(T.stillHere);
   $("still-here").onclick = stillThere;
   setContrast(carried.contrast);
