@@ -58,6 +58,8 @@ for _name, (_command, _summary) in _ACTIONS.items():
 
 
 @router.post("/{number}/transfer", summary="« Transfert »: send the current ticket to another service",
+             description="409 same_service: the ticket is already in that service; 409 "
+                         "service_not_served: no counter serves it",
              responses=_STAFF_REFUSALS)
 def transfer(number: CounterNumber, body: TransferBody, service: Service, user: Staff,
              key: IdempotencyKey):
