@@ -333,6 +333,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         priority_starvation_minutes=float(rules_r.get("priority_starvation_minutes", (int, float), 20.0,
                                                       check=lambda v: 0 <= v <= 1440, why="minutes, 0 to 1440")),
         refuse_outside_hours=rules_r.get("refuse_outside_hours", bool, True),
+        undo_absent_seconds=float(rules_r.get("undo_absent_seconds", (int, float), 60.0,
+                                              check=lambda v: 0 <= v <= 300, why="0 to 300")),
     )
     rules_r.done()
     hours = OpeningHours({i: _ranges(hours_r, d) for i, d in enumerate(WEEKDAYS) if d in hours_r.table})

@@ -25,7 +25,8 @@ RETENTION_DAYS = 365  # CNIL: logs of access and actions are kept six months to 
 IDLE_SECONDS = 5.0  # the writer thread ends after this long without anything to write
 PENDING_MAX = 10_000  # events waiting for the writer; beyond that they are counted and dropped
 ACTIONS = {"TicketCalled": "called", "TicketRecalled": "recalled", "TicketServed": "served",
-           "TicketAbsent": "absent", "TicketTransferred": "transferred",
+           "TicketAbsent": "absent", "TicketAbsenceUndone": "absence_undone",
+           "TicketTransferred": "transferred",
            "CounterOpened": "counter_opened", "CounterPaused": "counter_paused",
            "CounterClosed": "counter_closed"}
 

@@ -347,7 +347,7 @@ def test_transfer_to_an_unknown_service_is_404_and_keeps_the_ticket_at_the_count
 def test_transfer_to_the_tickets_own_service_is_refused_with_409(day_started, bridge):
     issue(day_started)
     day_started.post("/api/counters/2/next", headers=AGENT)
-    refused(day_started, bridge, "POST", "/api/counters/2/transfer", 409, "service_not_served",
+    refused(day_started, bridge, "POST", "/api/counters/2/transfer", 409, "same_service",
             headers=AGENT, json={"service": "etat-civil"})
 
 

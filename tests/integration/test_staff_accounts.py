@@ -260,6 +260,7 @@ def test_the_audit_log_says_who_did_what_at_which_counter_with_no_citizen_data(c
     client.post("/api/counters/2/open", headers=headers)
     client.post("/api/counters/2/next", headers=headers)
     client.post("/api/counters/2/absent", headers=headers)
+    client.post("/api/counters/2/undo-absent", headers=headers)
     client.post("/api/counters/1/open", headers=AGENT)  # the shared token: its config name
     assert client.post("/api/counters/3/open", headers=headers).status_code == 403  # refused: not logged
     client.post("/api/staff/sign-out", headers=headers)
@@ -271,6 +272,7 @@ def test_the_audit_log_says_who_did_what_at_which_counter_with_no_citizen_data(c
         ("claire", "counter_opened", 2, None, "console"),
         ("claire", "called", 2, "C001", "console"),
         ("claire", "absent", 2, "C001", "console"),
+        ("claire", "absence_undone", 2, "C001", "console"),
         ("agents", "counter_opened", 1, None, "console"),
         ("claire", "sign_out", None, None, "console"),
     ]

@@ -103,7 +103,7 @@ def test_the_example_mairie_file_loads():
     assert [k.id for k in site.categories] == ["cmi", "famille"]
     assert site.rules == Rules(guard_seconds=2.0, max_recalls=3, recall_min_delay_seconds=10.0,
                                priority_max_in_row=3, priority_starvation_minutes=20.0,
-                               refuse_outside_hours=True)
+                               refuse_outside_hours=True, undo_absent_seconds=60.0)
     assert site.hours.days[3] == ((time(8, 30), time(12, 0)), (time(13, 30), time(19, 0)))
     assert site.hours.is_open(5, time(9, 0)) and not site.hours.is_open(6, time(10, 0))
     assert [(u.name, u.role) for u in settings.users] == [
@@ -205,6 +205,8 @@ BAD = [
      "site.timezone", "unknown IANA time zone"),
     ("timezone as a folder", _changed('timezone = "Europe/Paris"', 'timezone = "Europe"'),
      "site.timezone", "unknown IANA time zone"),
+    ("undo window too long", _changed("max_recalls = 3\n", "max_recalls = 3\nundo_absent_seconds = 3600\n"),
+     "rules.undo_absent_seconds", "0 to 300"),
     ("hour out of range", _changed('"13:30-17:00"', '"13:30-25:00"'), "hours.monday",
      'expected ranges like "08:30-12:00"'),
     ("range ending before it starts", _changed('"13:30-17:00"', '"17:00-13:30"'),

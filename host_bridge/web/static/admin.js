@@ -47,6 +47,7 @@ const LABELS = {  // the config's keys, as people call them
   priority_max_in_row: "Tickets prioritaires d'affilée, au plus",
   priority_starvation_minutes: "…sauf si un ticket ordinaire attend depuis (min)",
   refuse_outside_hours: "Refuser les tickets hors des horaires",
+  undo_absent_seconds: "« Absent » annulable pendant (s)",
 };
 const LABELS_EN = {
   site: "Site", services: "Services", counters: "Counters", priority_categories: "Priority categories",
@@ -62,6 +63,7 @@ const LABELS_EN = {
   priority_max_in_row: "Priority tickets in a row, at most",
   priority_starvation_minutes: "…unless an ordinary ticket has waited for (min)",
   refuse_outside_hours: "Refuse tickets outside opening hours",
+  undo_absent_seconds: "« No-show » can be undone for (s)",
 };
 const label = (k) => (lang === "en" && LABELS_EN[k]) || LABELS[k] || k;
 const ITEM = { fr: { services: "Service", counters: "Guichet", priority_categories: "Catégorie", faq: "Question" },
@@ -87,14 +89,16 @@ const FIELD = {
     services: "les services traités", faq: "les questions fréquentes",
     guard_seconds: "le délai de double appui", max_recalls: "le nombre de rappels",
     recall_min_delay_seconds: "le délai entre deux appels", priority_max_in_row: "le nombre de tickets prioritaires d'affilée",
-    priority_starvation_minutes: "l'attente maximale d'un ticket ordinaire", refuse_outside_hours: "le refus hors horaires" },
+    priority_starvation_minutes: "l'attente maximale d'un ticket ordinaire", refuse_outside_hours: "le refus hors horaires",
+    undo_absent_seconds: "le délai pour annuler « Absent »" },
   en: { id: "the identifier", name: "the name", letter: "the letter", timezone: "the time zone",
     target_wait_minutes: "the target wait", default_service_minutes: "the usual service time",
     colour: "the colour", question: "the question", answer: "the answer", number: "the number",
     services: "the services served", faq: "the frequent questions",
     guard_seconds: "the double-press delay", max_recalls: "the number of recalls",
     recall_min_delay_seconds: "the delay between two calls", priority_max_in_row: "the number of priority tickets in a row",
-    priority_starvation_minutes: "the longest wait of an ordinary ticket", refuse_outside_hours: "refusing outside hours" },
+    priority_starvation_minutes: "the longest wait of an ordinary ticket", refuse_outside_hours: "refusing outside hours",
+    undo_absent_seconds: "the time to undo a no-show" },
 };
 const RULE = {
   fr: { id: "ne doit contenir que des lettres minuscules, des chiffres et des tirets",
@@ -106,7 +110,8 @@ const RULE = {
     timezone: "doit être un fuseau horaire connu (par exemple Europe/Paris)",
     guard_seconds: "doit être entre 0 et 60 secondes", max_recalls: "doit être entre 0 et 20",
     recall_min_delay_seconds: "doit être entre 0 et 3600 secondes", priority_max_in_row: "doit être d'au moins 1",
-    priority_starvation_minutes: "doit être entre 0 et 1440 minutes" },
+    priority_starvation_minutes: "doit être entre 0 et 1440 minutes",
+    undo_absent_seconds: "doit être entre 0 et 300 secondes" },
   en: { id: "may only hold lowercase letters, digits and dashes",
     letter: "must be one capital letter, A to Z", name: "must not be empty",
     question: "must not be empty", answer: "must not be empty",
@@ -116,7 +121,8 @@ const RULE = {
     timezone: "must be a known time zone (for example Europe/Paris)",
     guard_seconds: "must be between 0 and 60 seconds", max_recalls: "must be between 0 and 20",
     recall_min_delay_seconds: "must be between 0 and 3600 seconds", priority_max_in_row: "must be at least 1",
-    priority_starvation_minutes: "must be between 0 and 1440 minutes" },
+    priority_starvation_minutes: "must be between 0 and 1440 minutes",
+    undo_absent_seconds: "must be between 0 and 300 seconds" },
 };
 const DAY = { fr: LABELS, en: { monday: "Monday", tuesday: "Tuesday", wednesday: "Wednesday",
   thursday: "Thursday", friday: "Friday", saturday: "Saturday", sunday: "Sunday" } };

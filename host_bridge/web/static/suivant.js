@@ -103,7 +103,7 @@ export function newKey() {
 const RETRY_MS = 30000;
 const TYPES = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
   "TicketCancelled", "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
-  "DayStarted", "FeedbackGiven"];
+  "DayStarted", "FeedbackGiven", "TicketAbsenceUndone"];
 export function live(onEvent, onState = () => {}) {
   let last = null;
   const open = () => {
