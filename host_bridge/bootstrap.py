@@ -31,9 +31,13 @@ class Bridge:
     links: list[Any] = field(default_factory=list)  # started in start_links, stopped in close
 
     def start_links(self) -> None:
-        """The embedded broker (when the site names none), the MQTT and serial links, the
-        display worker, the retention purge. Raises OSError when the embedded broker cannot
-        listen."""
+        """The staff file, the embedded broker (when the site names none), the MQTT and serial
+        links, the display worker, the retention purge. Raises OSError when the embedded broker
+        cannot listen."""
+        # open before the boards speak: their presses go to the audit log as the seated agent's,
+        # and sessions from before a restart are known to the rate limiter at once
+        from .api.deps import staff_of
+        staff_of(self.app)
         mqtt = self.settings.mqtt
         if mqtt.embedded:
             from .links.embedded_broker import EmbeddedBroker
@@ -69,6 +73,9 @@ class Bridge:
         self.links.clear()
         self.registry.close()
         self.update_store.close()
+        staff = self.app.state.auth.staff
+        if staff is not None:
+            staff.close()
         self.service.store.close()
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Body, Request
 
 from ..service.site_admin import SiteAdmin
 from .auth import Forbidden
-from .deps import Service, Staff
+from .deps import Service, Staff, staff_of
 from .errors import responses
 
 router = APIRouter(prefix="/api/admin", tags=["administration"])
@@ -31,4 +31,7 @@ def get_config(request: Request, service: Service, user: Staff):
 def put_config(request: Request, service: Service, user: Staff,
                body: dict[str, Any] = Body(..., description="the sections to replace")):
     config, backup = _admin(request, service, user).change(body)
+    # who changed which sections (their values are in the site file and its backups)
+    staff_of(request.app).audit.record("site_changed", user.name, detail=", ".join(sorted(body)),
+                                       via="api")
     return {"config": config, "backup": backup}

@@ -127,3 +127,23 @@ def test_the_demo_has_named_agents_with_the_password_its_banner_gives(demo: Demo
         page.click("#login-button")
         page.wait_for_selector("#desk:not([hidden]) #actions button")
         assert page.inner_text("#who") == "Camille Martin"
+
+
+def test_an_agent_who_changes_counter_sits_at_the_new_one(demo: Demo):
+    """The counter's board acts for the named agent sitting there: choosing another counter in
+    the console moves her seat (the audit then gives that board's presses to her)."""
+    demo.post("/api/staff/accounts", {"login": "claire", "name": "Claire Martin", "role": "agent",
+                                      "counters": [2, 3], "password": PASSWORD}, token="demo-admin")
+    with browser_page() as page:
+        page.goto(demo.api + "/guichet")
+        page.wait_for_selector("#login:not([hidden])")
+        page.fill("#user", "claire")
+        page.fill("#token", PASSWORD)
+        with page.expect_request("**/api/staff/counter") as first:
+            page.click("#login-button")
+        assert json.loads(first.value.post_data) == {"counter": 2}  # her first counter
+        page.wait_for_selector("#desk:not([hidden]) #actions button")
+        with page.expect_request("**/api/staff/counter") as moved:
+            page.select_option("#counter", "3")
+        assert json.loads(moved.value.post_data) == {"counter": 3}
+        assert moved.value.response().status == 200

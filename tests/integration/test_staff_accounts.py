@@ -325,3 +325,15 @@ def test_staff_routes_answer_401_without_a_token_and_change_nothing(client, brid
         assert state(client, bridge) == before
     assert SUPERVISOR  # the config's tokens keep working beside the sessions
     assert client.get("/api/me", headers=SUPERVISOR).json()["session"] is False
+
+
+def test_a_change_of_the_site_is_in_the_audit_log_with_its_sections(client):
+    config = client.get("/api/admin/config", headers=ADMIN).json()
+    refused = client.put("/api/admin/config", headers=ADMIN, json={"rules": {"max_recalls": 99}})
+    assert refused.status_code == 422  # refused: nothing changed, nothing logged
+    r = client.put("/api/admin/config", headers=ADMIN,
+                   json={"rules": config["rules"], "hours": config["hours"]})
+    assert r.status_code == 200, r.text
+    changes = [e for e in audit(client) if e["action"] == "site_changed"]
+    assert [(e["actor"], e["detail"], e["via"]) for e in changes] == [
+        ("admin", "hours, rules", "api")]

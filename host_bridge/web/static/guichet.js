@@ -66,8 +66,20 @@ async function showDesk(account, staffToken) {
   const asked = Number(new URLSearchParams(location.search).get("guichet") || sessionStorage.getItem("suivant-counter"));
   number = allowed.some((k) => k.number === asked) ? asked : allowed[0].number;
   select.value = number;
-  select.onchange = () => { number = Number(select.value); sessionStorage.setItem("suivant-counter", number); refresh(); };
+  select.onchange = () => { number = Number(select.value); sessionStorage.setItem("suivant-counter", number); seat(); refresh(); };
+  seat();
   await refresh();
+}
+
+// A named agent sits at the chosen counter: from then on its board's presses are hers (the
+// audit log says so). Machine tokens have no seat.
+async function seat() {
+  if (!me.session) return;
+  try {
+    await api("/api/staff/counter", { method: "POST", token, body: { counter: number } });
+  } catch (e) {
+    say(refusal(e));
+  }
 }
 
 // One press: -> the counter as the bridge answered, or null when refused (and said so)
