@@ -167,3 +167,18 @@ def test_a_site_without_priority_categories_gives_the_services_the_whole_screen(
         right = page.evaluate("document.querySelector('#services').getBoundingClientRect().right")
         assert right > 1280 - 60  # no empty column left for the categories
         assert fit_problems(measure(page)) == []
+
+
+def test_the_large_text_mode_is_a_fifth_larger_at_every_size(demo: Demo):
+    root = "() => parseFloat(getComputedStyle(document.documentElement).fontSize)"
+    ratios = {}
+    with browser_page(1024, 768) as page:
+        page.goto(demo.api + "/borne")
+        page.wait_for_selector('button[data-service="etat-civil"]')
+        for w, h in SIZES:
+            page.set_viewport_size({"width": w, "height": h})
+            normal = page.evaluate(root)
+            page.click("#contrast")
+            ratios[f"{w}x{h}"] = round(page.evaluate(root) / normal, 3)
+            page.click("#contrast")
+    assert all(r >= 1.199 for r in ratios.values()), ratios
