@@ -13,15 +13,30 @@ from support import EXAMPLE, PARIS
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    """examples/mairie.toml on a database in tmp_path, open at any hour."""
+    """examples/mairie.toml on a database in tmp_path, open at any hour. Its source is a copy
+    in tmp_path: a test that changes the site through the administration API writes there (a
+    test once rewrote the example itself)."""
     base = load(EXAMPLE)
     site = dataclasses.replace(base.site, rules=dataclasses.replace(base.site.rules,
                                                                     refuse_outside_hours=False))
+    source = tmp_path / "mairie.toml"
+    source.write_bytes(EXAMPLE.read_bytes())
     return dataclasses.replace(base, site=site, db_path=str(tmp_path / "queue.db"),
-                               devices_path=str(tmp_path / "devices.db"))
+                               devices_path=str(tmp_path / "devices.db"), source=str(source))
 
 
 @pytest.fixture
 def clock() -> ManualClock:
     """Thursday 26 November 2026, 10:00 in Paris: inside opening hours."""
     return ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _examples_untouched():
+    """The example site and traffic are the project's files: no test may write them (the
+    administration API writes back to a site's file)."""
+    folder = EXAMPLE.parent
+    before = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    yield
+    after = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    assert after == before, f"a test changed {folder}: {sorted(set(after) ^ set(before)) or 'a file'}"
