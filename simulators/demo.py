@@ -7,13 +7,15 @@ view that draws them, and citizens and agents at a gentle pace.
 The traffic leaves the first counter to the visitor: its terminal is theirs to press.
 
 A demo is looked at for a few minutes, so it opens as a town hall does on a busy morning:
-people already at the door take their tickets at once (CROWD), and a crowd comes again every
-CROWD_EVERY_S of the traffic's time (the afternoon opening, a bus); in between citizens come at
-85 % of what the three worked counters serve, so the queues go down slowly (about half an hour
-of real time at the 10x pace) rather than at once — 16 an hour, the former rate, was more than
-the counters' orders of services let them serve of « Accueil », whose queue then grew all day.
-Someone who sees BALK_AT people already waiting for their service leaves without a ticket, as
-people do: a demo left running keeps queues of minutes, not of hours.
+people already at the door take their tickets at once (CROWD), a group comes every
+GROUP_EVERY_S of the traffic's time, and citizens come one by one in between. The three worked
+counters are then busy most of the time and the queues go up and down like a saw, never empty
+for long: a visitor sees waits of minutes at several services whenever they look. (The former
+traffic, citizens one by one alone at 16 an hour, were served as they came in the minutes a
+demo is looked at, and were more than the counters' orders of services let them serve of
+« Accueil », whose queue then grew all day.) Someone who sees BALK_AT people already waiting
+for their service leaves without a ticket, as people do: a demo left running keeps queues of
+minutes, not of hours.
 """
 from __future__ import annotations
 
@@ -31,9 +33,10 @@ from .demo_boards import start_demo_boards
 from .desk_view import DeskView
 from .traffic import Pace, Traffic, demo_profile
 
-CITIZENS_PER_HOUR = 13.5  # in the traffic's time: 85 % of what the 3 worked counters serve
-CROWD = (5, 4, 3, 2)  # waiting at the opening, per service in the site's order (then 1 each)
-CROWD_EVERY_S = 4 * 3600  # in the traffic's time: 24 real minutes at the 10x pace
+CITIZENS_PER_HOUR = 6.0  # in the traffic's time, one by one between the groups
+CROWD = (5, 4, 3, 2)  # at the opening, per service in the site's order (then 1 each)
+GROUP = (2, 2, 1, 1)  # then a group (a bus, a school's parents)…
+GROUP_EVERY_S = 45 * 60  # …every 45 min of the traffic's time: 4.5 real minutes at 10x
 BALK_AT = 8  # people waiting for one's service that make a citizen come back another day
 API_WAIT_S = 30  # the traffic starts before the bridge's HTTP server listens
 
@@ -41,6 +44,7 @@ API_WAIT_S = 30  # the traffic starts before the bridge's HTTP server listens
 @dataclass
 class DemoCitizens(Traffic):
     crowd: tuple[str, ...] = ()  # the services of the people at the door, in arrival order
+    group: tuple[str, ...] = ()  # and of each group after them
     balk_at: int = BALK_AT
     balked: int = 0
 
@@ -54,16 +58,16 @@ class DemoCitizens(Traffic):
                 await asyncio.sleep(0.2)
         for service in self.crowd:
             await super()._take_ticket(service)
-        waves = asyncio.create_task(self._crowds())
+        groups = asyncio.create_task(self._groups())
         try:
             await super().run(until)
         finally:
-            waves.cancel()
+            groups.cancel()
 
-    async def _crowds(self) -> None:
+    async def _groups(self) -> None:
         while True:
-            await self._sleep(CROWD_EVERY_S)
-            for service in self.crowd:  # who finds the queue too long leaves, as any citizen
+            await self._sleep(GROUP_EVERY_S)
+            for service in self.group:  # who finds the queue too long leaves, as any citizen
                 await self._take_ticket(service)
 
     async def _take_ticket(self, service: str) -> None:
@@ -78,9 +82,9 @@ class DemoCitizens(Traffic):
         await super()._take_ticket(service)
 
 
-def crowd(site: Any) -> tuple[str, ...]:
-    """The people at the door, services mixed as they come in."""
-    counts = list(CROWD) + [1] * max(0, len(site.services) - len(CROWD))
+def people(site: Any, per_service: tuple[int, ...]) -> tuple[str, ...]:
+    """The services of a crowd, mixed as people come in."""
+    counts = list(per_service) + [1] * max(0, len(site.services) - len(per_service))
     out: list[str] = []
     for round_ in range(max(counts)):
         out += [s.id for s, n in zip(site.services, counts) if n > round_]
@@ -100,7 +104,7 @@ class DemoTraffic:
         self.traffic = DemoCitizens(farm, api_url, Pace(pace, ZoneInfo(site.timezone)),
                                     demo_profile(site, CITIZENS_PER_HOUR), seed=1,
                                     leave_alone=frozenset({self.visitor_counter}),
-                                    crowd=crowd(site))
+                                    crowd=people(site, CROWD), group=people(site, GROUP))
         self.farm = farm
         self._run: Future[None] | None = None
 
