@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domain.site import (
-    Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
+    NEEDS, Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
 )
 from .printing.addresses import valid_url as valid_printer_url
 
@@ -312,7 +312,14 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                 raise r.fail(f"services[{i}]", f"unknown service {sid!r} (known: {', '.join(sorted(known))})")
         if len(set(served)) != len(served):
             raise r.fail("services", "a service is listed twice")
-        counters.append(Counter(number, r.get("name", str, f"Guichet {number}"), tuple(served)))
+        offers = r.get("offers", list, [])
+        for i, need in enumerate(offers):
+            if need not in NEEDS:
+                raise r.fail(f"offers[{i}]", f"unknown need {need!r} (known: {', '.join(NEEDS)})")
+        if len(set(offers)) != len(offers):
+            raise r.fail("offers", "a need is listed twice")
+        counters.append(Counter(number, r.get("name", str, f"Guichet {number}"), tuple(served),
+                                tuple(offers)))
         r.done()
     _unique(counter_rs, [k.number for k in counters], "number", "counter number")
 

@@ -1,7 +1,7 @@
 """Request bodies. Strict: unknown fields and oversized strings are refused, not ignored."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from fastapi import Path
@@ -16,6 +16,10 @@ class IssueTicketBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     service: ServiceId
     category: ServiceId | None = Field(None, description="priority category id, if any")
+    needs: list[Literal["hearing_loop", "sign_language", "seated"]] = Field(
+        [], max_length=3, description="what the citizen asked for at the kiosk: a hearing loop, "
+        "a sign-language (LSF) interpreter, a seated or low counter; counters that offer them "
+        "are preferred, and the agent sees them")
     print: bool = Field(False, description="print it on the kiosk's printer (when the site has "
                                            "one); if printing fails the ticket is cancelled")
 

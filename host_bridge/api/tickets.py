@@ -22,7 +22,7 @@ PUBLIC = "public"
 def issue(body: IssueTicketBody, key: IdempotencyKey, request: Request):
     # the service from the app's state, not a dependency: one fewer for FastAPI to solve on
     # the busiest route
-    command = c.IssueTicket(body.service, new_ticket_id(), body.category)
+    command = c.IssueTicket(body.service, new_ticket_id(), body.category, tuple(body.needs))
     answer = request.app.state.service.execute(command, PUBLIC, key)
     kiosk = request.app.state.kiosk_printer
     if not body.print or kiosk is None:

@@ -15,6 +15,7 @@ class IssueTicket:
     service: str
     ticket_id: str  # unguessable, chosen by the service layer: the citizen's capability
     category: str | None = None
+    needs: tuple[str, ...] = ()  # site.NEEDS: a hearing loop, an LSF interpreter, a seated counter
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,11 @@ class UnknownCategory(NotFound):
     code = "unknown_category"
 
 
+class UnknownNeed(DomainError):
+    code = "unknown_need"
+    http_status = 422
+
+
 class Conflict(DomainError):
     """The command is well formed but the current state does not allow it."""
     code = "conflict"

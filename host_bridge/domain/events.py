@@ -20,6 +20,7 @@ class TicketIssued:
     label: str
     category: str | None
     at: datetime
+    needs: tuple[str, ...] = ()  # site.NEEDS asked for (absent from days recorded before)
 
 
 @dataclass(frozen=True)

@@ -18,13 +18,13 @@ from .errors import (
     CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
     NothingToUndo, RecallRefused, SameService, ServiceNotServed, SiteChangeRefused,
     SiteClosed, TicketNotWaiting, UndoExpired, UndoRefused, UnknownCategory, UnknownCounter,
-    UnknownService, UnknownTicket,
+    UnknownNeed, UnknownService, UnknownTicket,
 )
 from .estimate import (
     ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
 )
 from .selection import index_in, people_ahead, pick_next
-from .site import Counter, Service, Site
+from .site import NEEDS, Counter, Service, Site
 from .call_board import CallBoard
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
 
@@ -161,9 +161,14 @@ class QueueState:
             raise SiteClosed(f"{self.site.name} is closed now: tickets are issued during opening hours")
         if command.ticket_id in self.tickets:
             raise DuplicateTicketId("ticket id already used")
+        unknown = [n for n in command.needs if n not in NEEDS]
+        if unknown:
+            raise UnknownNeed(f"unknown need {unknown[0]!r}: one of {', '.join(NEEDS)}")
         number = self._free_number(service)
         label = f"{service.letter}{number:03d}"
-        return [e.TicketIssued(command.ticket_id, service.id, number, label, command.category, now)]
+        needs = tuple(n for n in NEEDS if n in command.needs)  # each once, in the list's order
+        return [e.TicketIssued(command.ticket_id, service.id, number, label, command.category, now,
+                               needs)]
 
     def _free_number(self, service: Service) -> int:
         """The number after the service's last one (999 wraps to 001), skipping the labels of its
@@ -207,11 +212,22 @@ class QueueState:
         if state.status is CounterStatus.PAUSED:
             out.append(e.CounterOpened(state.number, now))
         out += self._finish_current(state, now)
-        ticket = pick_next(self.counter_config(command.counter), self.waiting,
-                           self.priority_waiting, self.priority_in_row, self.site.rules, now)
+        counter = self.counter_config(command.counter)
+        ticket = pick_next(counter, self.waiting, self.priority_waiting, self.priority_in_row,
+                           self.site.rules, now, self._offered_elsewhere(counter))
         if ticket is not None:
             out.append(e.TicketCalled(ticket.id, state.number, now))
         return out
+
+    def _offered_elsewhere(self, counter: Counter) -> dict[str, frozenset[str]]:
+        """service -> the needs the *other* open counters serving it offer (what this counter
+        may leave to them); empty when no counter of the site offers anything."""
+        out: dict[str, set[str]] = {}
+        for k in self.site.offering:
+            if k.number != counter.number and self.counters[k.number].status is CounterStatus.OPEN:
+                for service in k.services:
+                    out.setdefault(service, set()).update(k.offers)
+        return {service: frozenset(needs) for service, needs in out.items()}
 
     def _current(self, number: int) -> tuple[CounterState, Ticket]:
         state = self._open_counter(number)
@@ -398,7 +414,7 @@ class QueueState:
     def _on_issued(self, ev: e.TicketIssued) -> None:
         self.issued_today += 1
         ticket = Ticket(ev.ticket_id, ev.label, ev.number, ev.service, ev.category, ev.at,
-                        self.issued_today)
+                        self.issued_today, needs=ev.needs)
         self.tickets[ticket.id] = ticket
         self.last_number[ev.service] = ev.number
         self.live_numbers.setdefault(ticket.letter, Tally())[ev.number] += 1

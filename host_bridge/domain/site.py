@@ -26,11 +26,18 @@ class Service:
     colour: str | None = None  # #rrggbb: the hall screen marks this service's calls with it
 
 
+# What a citizen can ask for at the kiosk, and a counter can offer (issue 13): a hearing loop
+# (boucle magnétique: required at public reception desks), a sign-language (LSF) interpreter, a
+# seated or low counter. A fixed list: the pages say each in words.
+NEEDS = ("hearing_loop", "sign_language", "seated")
+
+
 @dataclass(frozen=True)
 class Counter:
     number: int
     name: str
     services: tuple[str, ...]  # service ids, in the order this counter serves them
+    offers: tuple[str, ...] = ()  # NEEDS this counter meets: it is preferred for those tickets
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,11 @@ class Site:
             for service in c.services:
                 out.setdefault(service, []).append(c.number)
         return {service: tuple(numbers) for service, numbers in out.items()}
+
+    @cached_property
+    def offering(self) -> tuple[Counter, ...]:
+        """The counters that offer a need (few, often none: a call looks only at these)."""
+        return tuple(k for k in self.counters if k.offers)
 
     def category(self, category_id: str) -> PriorityCategory | None:
         return next((c for c in self.categories if c.id == category_id), None)

@@ -42,6 +42,7 @@ class Ticket:
     recalls: int = 0
     finished_at: datetime | None = None
     transfers: int = 0
+    needs: tuple[str, ...] = ()  # site.NEEDS: counters that offer them are preferred
 
     @property
     def letter(self) -> str:

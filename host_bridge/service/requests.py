@@ -49,6 +49,8 @@ class StoredRefusal(DomainError):
 
 # what the entry point chose, left out of the fingerprint
 _CHOSEN = {c.IssueTicket: "ticket_id", c.GiveFeedback: "label"}
+# fields added to a command after answers were first stored, with their defaults
+ADDED: dict[type, dict[str, object]] = {c.IssueTicket: {"needs": ()}}
 _ASKED: dict[type, tuple[str, ...]] = {}  # per command type: its other fields, sorted
 
 
@@ -64,8 +66,15 @@ def fingerprint(command: c.Command) -> str:
     """What was asked, without what the entry point chose for it (a new ticket's id, the
     label a feedback terminal was showing when the vote arrived). The text is stored with
     the answer and compared with a repeat's, across versions: it stays the repr of the
-    sorted (name, value) pairs (the fields are plain values: str, int, None)."""
-    return f"{type(command).__name__}{[(n, getattr(command, n)) for n in _asked(type(command))]}"
+    sorted (name, value) pairs (the fields are plain values: str, int, None, tuples), and a
+    field added since (ADDED) counts only when it is not its default, so a request made before
+    an upgrade and retried after it is still recognised."""
+    kind = type(command)
+    added = ADDED.get(kind, {})
+    return f"{kind.__name__}{[(n, v) for n in _asked(kind) if (v := getattr(command, n)) != added.get(n, _NONE)]}"
+
+
+_NONE = object()  # no default recorded: the field always counts
 
 
 def replay_result(earlier: StoredAnswer, asked: str) -> dict[str, Any] | DomainError:

@@ -37,7 +37,9 @@ def public_ticket(ticket: Ticket) -> dict[str, Any]:
 
 
 def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
-    view = {"id": ticket.id, **public_ticket(ticket), "ahead": None, "estimate": None}
+    """The citizen's own ticket (its id is the capability): with the needs they asked for."""
+    view = {"id": ticket.id, **public_ticket(ticket), "needs": list(ticket.needs),
+            "ahead": None, "estimate": None}
     if ticket.status is TicketStatus.WAITING:
         ahead = state.ahead_of(ticket)
         view["ahead"] = ahead
@@ -51,7 +53,7 @@ def counter_view(state: QueueState, number: int) -> dict[str, Any]:
     current = state.current_ticket(number)
     return {"number": number, "name": config.name, "status": counter.status.value,
             "services": list(config.services),
-            "ticket": public_ticket(current) if current else None,
+            "ticket": {**public_ticket(current), "needs": list(current.needs)} if current else None,
             "waiting": sum(len(state.waiting.get(s, ())) for s in config.services),
             "undo_absent": undo_absent_view(state, number)}
 
@@ -105,6 +107,7 @@ def public_event(seq: int, event: e.Event, state: QueueState,
            **(body if body is not None else event_body(event))}
     ticket_id = out.pop("ticket_id", None)
     expired = out.pop("expired", None)
+    out.pop("needs", None)  # a citizen's needs are the agent's to know, not the public stream's
     if ticket_id is not None and ticket_id in state.tickets:
         ticket = state.tickets[ticket_id]
         out["label"] = ticket.label

@@ -57,6 +57,9 @@ FIELD_KINDS: dict[type, tuple[tuple[str, str], ...]] = {
 
 
 def event_from_json(type_name: str, text: str, tz: tzinfo | None = None) -> Event:
+    """A field added to an event type since a day was recorded (with a default, as every
+    added field must have) is absent from that day's rows: the default stands in."""
     cls = EVENT_TYPES[type_name]
     body = json.loads(text)
-    return cls(**{name: _typed(kind, body[name], tz) for name, kind in FIELD_KINDS[cls]})
+    return cls(**{name: _typed(kind, body[name], tz) for name, kind in FIELD_KINDS[cls]
+                  if name in body})

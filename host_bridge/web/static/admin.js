@@ -48,6 +48,7 @@ const LABELS = {  // the config's keys, as people call them
   priority_starvation_minutes: "…sauf si un ticket ordinaire attend depuis (min)",
   refuse_outside_hours: "Refuser les tickets hors des horaires",
   undo_absent_seconds: "« Absent » annulable pendant (s)",
+  offers: "Accueil adapté, séparé par des virgules (hearing_loop : boucle magnétique, sign_language : interprète LSF, seated : guichet assis ou bas)",
 };
 const LABELS_EN = {
   site: "Site", services: "Services", counters: "Counters", priority_categories: "Priority categories",
@@ -64,6 +65,7 @@ const LABELS_EN = {
   priority_starvation_minutes: "…unless an ordinary ticket has waited for (min)",
   refuse_outside_hours: "Refuse tickets outside opening hours",
   undo_absent_seconds: "« No-show » can be undone for (s)",
+  offers: "Adapted reception, separated by commas (hearing_loop: hearing loop, sign_language: LSF interpreter, seated: seated or low counter)",
 };
 const label = (k) => (lang === "en" && LABELS_EN[k]) || LABELS[k] || k;
 const ITEM = { fr: { services: "Service", counters: "Guichet", priority_categories: "Catégorie", faq: "Question" },
@@ -74,7 +76,7 @@ const colon = lang === "fr" ? " : " : ": ";
 const human = (path) => steps(path).filter(([, i]) => i !== undefined).map(([k, i]) => `${item(k)} ${i + 1}`).join(", ");
 const BLANK = {
   services: () => ({ id: "", letter: "", name: "", target_wait_minutes: 20, default_service_minutes: 8, faq: [] }),
-  counters: () => ({ number: 0, name: "", services: [] }),
+  counters: () => ({ number: 0, name: "", services: [], offers: [] }),
   priority_categories: () => ({ id: "", name: "" }),
   faq: () => ({ question: "", answer: "" }),
 };
