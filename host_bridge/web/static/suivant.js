@@ -11,6 +11,10 @@ export const lang = (() => {
   return localStorage.getItem("suivant-lang") || "fr";
 })();
 document.documentElement.lang = lang;
+// a page's skip link (RGAA 12.7), in the page's language
+for (const a of document.querySelectorAll("a.skip")) {
+  a.textContent = lang === "en" ? "Skip to content" : "Aller au contenu";
+}
 
 // t({fr: "...", en: "..."}) or t(table, key): French first, English when asked
 export function t(strings, key) {
