@@ -3,7 +3,7 @@ ticket and by the agent at the counter, kept off the public event stream; counte
 them (examples/mairie.toml: guichet 1, a hearing loop and a seated desk) are preferred."""
 from __future__ import annotations
 
-from test_api_tickets_counters import bridge, client, refused  # noqa: F401  (fixtures)
+from test_api_tickets_counters import refused
 
 from support import AGENT
 

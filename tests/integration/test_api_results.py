@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from test_api_tickets_counters import bridge, client  # noqa: F401  (fixtures)
-
 from support import AGENT, SUPERVISOR
 
 

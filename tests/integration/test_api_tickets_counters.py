@@ -8,24 +8,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from host_bridge.bootstrap import build
 
 from support import ADMIN, AGENT, SUPERVISOR
 
 COUNTER_ACTIONS = ("open", "resume", "next", "recall", "absent", "finish", "pause", "close")
-
-
-@pytest.fixture
-def bridge(settings, clock):
-    b = build(settings, clock)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def client(bridge):
-    with TestClient(bridge.app) as c:
-        yield c
 
 
 @pytest.fixture

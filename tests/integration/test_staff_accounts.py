@@ -248,7 +248,6 @@ def test_the_password_is_never_logged_returned_or_stored(client, bridge, caplog)
     texts.append(client.get("/api/staff/accounts", headers=ADMIN).text)
     texts.append(client.get("/api/staff/audit", headers=ADMIN).text)
     texts.append(caplog.text)
-    staff = bridge.app.state.auth.staff
     texts.append(Path(staff_path(bridge.service.store.path)).read_bytes().decode("latin-1"))
     for text in texts:
         assert secret not in text

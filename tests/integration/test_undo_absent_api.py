@@ -5,24 +5,9 @@ the indicators all see the ticket back in its line; refusals change nothing."""
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from host_bridge.bootstrap import build
 
 from support import AGENT, SUPERVISOR
-
-
-@pytest.fixture
-def bridge(settings, clock):
-    b = build(settings, clock)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def client(bridge):
-    with TestClient(bridge.app) as c:
-        yield c
 
 
 def post(client, path, headers=AGENT, **kwargs):

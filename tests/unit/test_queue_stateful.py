@@ -29,7 +29,7 @@ from host_bridge.domain import commands as c
 from host_bridge.domain import events as e
 from host_bridge.domain.errors import (
     CounterNotOpen, DomainError, DuplicateTicketId, NoCurrentTicket, NoFreeNumber,
-    NothingToUndo, RecallRefused, SameService, ServiceNotServed, TicketNotWaiting, UndoExpired,
+    NothingToUndo, RecallRefused, SameService, TicketNotWaiting, UndoExpired,
     UndoRefused, UnknownCategory, UnknownCounter, UnknownService, UnknownTicket,
 )
 from host_bridge.domain.queue import DayNotStarted, QueueState
