@@ -36,6 +36,17 @@ def estimate_text(estimate: dict[str, Any] | None) -> str | None:
     return f"jusqu'à {high} min" if low <= 0 else f"environ {low} à {high} min"
 
 
+# The kiosk pages' words for a citizen's needs (suivant.js NEEDS): a thermal ticket has no icon
+NEED_WORDS = {"hearing_loop": "boucle magnétique",
+              "sign_language": "interprète en langue des signes (LSF)",
+              "seated": "guichet assis ou bas"}
+
+
+def need_words(needs: list[str]) -> list[str]:
+    """Each need in words, in the order asked; an id without words yet is printed as it is."""
+    return [NEED_WORDS.get(n, n) for n in needs]
+
+
 class KioskPrinter:
     def __init__(self, service: Any, printer: TicketPrinter, footer: str = ""):
         self.service, self.printer, self.footer = service, printer, footer
@@ -55,7 +66,8 @@ class KioskPrinter:
             self.printer.print(ticket_bytes(site.name, names[ticket["service"]],
                                             ticket["label"], ticket["ahead"],
                                             estimate_text(ticket["estimate"]), page_url,
-                                            self.footer, priority))
+                                            self.footer, priority,
+                                            need_words(ticket.get("needs") or [])))
         except PrinterError as exc:
             service.execute(c.CancelTicket(ticket["id"]), SOURCE)
             log.warning("%s; ticket %s cancelled", exc, ticket["label"])

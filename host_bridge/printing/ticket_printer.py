@@ -9,7 +9,7 @@ replugged, works again at the next ticket.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from escpos.printer import Dummy, File, Network, Usb
@@ -25,10 +25,11 @@ class PrinterError(Exception):
 
 def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
                  estimate: str | None, url: str, footer: str = "",
-                 priority: str | None = None) -> bytes:
+                 priority: str | None = None, needs: Sequence[str] = ()) -> bytes:
     """A ticket: the site, the number very large, the service, a priority ticket's category
-    in words (a thermal ticket has no colour to say it), the people ahead and the wait, a QR
-    code of the ticket's page, then a cut."""
+    in words (a thermal ticket has no colour to say it), the needs asked at the kiosk in
+    words, one a line, the people ahead and the wait, a QR code of the ticket's page, then a
+    cut."""
     p = Dummy()
     p.set(align="center", bold=True)
     p.textln(site)
@@ -42,6 +43,13 @@ def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
         p.set(align="center", bold=True, normal_textsize=True)
         p.textln(priority)
         p.textln("Montrez votre carte au guichet")
+        p.set(align="center", bold=False, normal_textsize=True)
+    if needs:
+        p.set(align="center", bold=True, normal_textsize=True)
+        p.textln("Vous avez demandé :")
+        for need in needs:
+            p.textln(f"- {need}")
+        p.textln("L'agent le saura")
         p.set(align="center", bold=False, normal_textsize=True)
     if ahead is not None:
         p.textln("Vous êtes le prochain" if ahead == 0 else

@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from host_bridge.bootstrap import build
-from host_bridge.printing.kiosk import estimate_text
+from host_bridge.printing.kiosk import estimate_text, need_words
 from host_bridge.printing.ticket_printer import PrinterError, TicketPrinter, ticket_bytes
 from host_bridge.site_config import PrinterSettings
 
@@ -62,6 +62,27 @@ def test_a_priority_ticket_says_so_in_words_under_its_number():
     assert data.index(b"C002") < data.index(b"TICKET PRIORITAIRE") < data.index(category) \
         < data.index(b"\x1d(k")  # under the number, before the QR code
     assert b"PRIORITAIRE" not in ticket_bytes("M", "État civil", "C003", 0, None, "u")
+
+
+def test_a_tickets_needs_are_listed_in_words_under_its_number():
+    data = ticket_bytes("M", "État civil", "C002", 0, None, "u", priority="Carte famille",
+                        needs=["boucle magnétique", "guichet assis ou bas"])
+    said = "Vous avez demandé :\n".encode("cp850")
+    loop, seated = ("- boucle magnétique\n".encode("cp850"),
+                    "- guichet assis ou bas\n".encode("cp850"))
+    assert data.index(b"C002") < data.index(said) < data.index(loop) < data.index(seated) \
+        < data.index(b"\x1d(k")  # under the number, one a line, before the QR code
+    assert b"L'agent le saura" in data
+    assert "demandé".encode("cp850") not in ticket_bytes("M", "État civil", "C003", 0, None, "u")
+
+
+@pytest.mark.parametrize("needs, words", [
+    (["hearing_loop"], ["boucle magnétique"]),
+    (["seated", "sign_language"], ["guichet assis ou bas", "interprète en langue des signes (LSF)"]),
+    ([], []),
+])
+def test_the_printed_needs_are_the_kiosks_words(needs, words):
+    assert need_words(needs) == words
 
 
 @pytest.mark.parametrize("estimate, said", [
@@ -123,6 +144,23 @@ def test_a_printed_priority_ticket_names_its_category(printer_bridge):
     job = printer.jobs[0]
     assert b"TICKET PRIORITAIRE" in job
     assert "Carte mobilité inclusion « priorité » ou « invalidité »".encode("cp850") in job
+
+
+def test_a_printed_ticket_lists_the_needs_asked_at_the_kiosk(printer_bridge):
+    printer = FakeJetDirect()
+    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
+    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True,
+                                          "needs": ["sign_language", "hearing_loop"]})
+    assert r.status_code == 201 and r.json()["printed"] is True
+    for _ in range(100):
+        if printer.jobs:
+            break
+        threading.Event().wait(0.05)
+    printer.close()
+    job = printer.jobs[0]
+    assert "Vous avez demandé :".encode("cp850") in job
+    assert "- interprète en langue des signes (LSF)\n".encode("cp850") in job
+    assert "- boucle magnétique\n".encode("cp850") in job
 
 
 def test_without_print_asked_nothing_is_printed(printer_bridge):
