@@ -1,6 +1,6 @@
 // The agent console: the terminal's actions for desks without a board (or beside one: both
 // go to the same queue, so they stay in step). The staff token stays in this tab only.
-import { api, el, explain, langLink, live, newKey, staffSignIn, t, lang } from "./suivant.js";
+import { api, el, explain, langLink, live, needName, newKey, staffSignIn, t, lang } from "./suivant.js";
 
 const T = {
   counter: { fr: "Guichet", en: "Counter" },
@@ -13,6 +13,10 @@ const T = {
   calledAt: { fr: (h, r) => `appelé à ${h}` + (r ? ` · ${r} rappel${r > 1 ? "s" : ""}` : ""),
     en: (h, r) => `called at ${h}` + (r ? ` · recalled ${r}×` : "") },
   priority: { fr: "Ticket prioritaire", en: "Priority ticket" },
+  needs: { fr: (list, n) => `${n > 1 ? "Besoins" : "Besoin"} : ${list}`, en: (list, n) => `${n > 1 ? "Needs" : "Need"}: ${list}` },
+  lacks: { fr: (items) => `Ce guichet n'a pas : ${items}.`, en: (items) => `This counter lacks: ${items}.` },
+  foundAt: { fr: (need, names) => `${need} (à trouver au ${names.join(" ou au ")})`,
+    en: (need, names) => `${need} (found at ${names.join(" or at ")})` },
   next: { fr: "Suivant", en: "Next" },
   recall: { fr: "Rappel", en: "Recall" },
   absent: { fr: "Absent", en: "No-show" },
@@ -161,6 +165,19 @@ function showUndo(undo) {
   undoTimer = setInterval(paint, 1000);
 }
 
+// The needs this counter does not offer, and which counters do: said only on a site that
+// says what its counters offer (elsewhere nobody knows, and nothing is claimed)
+function lacks(needs) {
+  if (!site.counters.some((k) => k.offers && k.offers.length)) return null;
+  const here = site.counters.find((k) => k.number === number);
+  const missing = needs.filter((n) => !(here && (here.offers || []).includes(n)));
+  if (!missing.length) return null;
+  return t(T.lacks)(missing.map((n) => {
+    const at = site.counters.filter((k) => (k.offers || []).includes(n)).map((k) => k.name);
+    return at.length ? t(T.foundAt)(needName(n), at) : needName(n);
+  }).join(", "));
+}
+
 async function refresh() {
   const [k, { services }] = await Promise.all([api(`/api/counters/${number}`), api("/api/services")]);
   $("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
@@ -168,10 +185,17 @@ async function refresh() {
   const category = ticket && ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category) || { name: ticket.category });
   current.textContent = ticket ? ticket.label : "—";
+  const needs = ticket && ticket.needs && ticket.needs.length ? ticket.needs : [];
+  const needsText = needs.length ? t(T.needs)(needs.map(needName).join(", "), needs.length) : "";
   current.setAttribute("aria-label", `${t(T.serving)} : ${ticket ? ticket.label : t(T.none)}` +
-    (category ? ` — ${t(T.priority)}` : ""));
+    (category ? ` — ${t(T.priority)}` : "") + (needsText ? ` — ${needsText}` : ""));
   $("current-priority").hidden = !category;
   $("current-priority").textContent = category ? `${t(T.priority)} : ${category.name}` : "";
+  $("current-needs").hidden = !needsText;
+  $("current-needs").textContent = needsText;
+  const lacking = lacks(needs);
+  $("current-needs-elsewhere").hidden = !lacking;
+  $("current-needs-elsewhere").textContent = lacking || "";
   $("current-detail").textContent = ticket ?
     t(T.calledAt)(new Date(ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
       { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";

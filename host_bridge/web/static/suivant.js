@@ -236,6 +236,29 @@ export function ahead(n) {
     en: n === 0 ? "You are next." : n === 1 ? "1 person before you." : `${n} people before you.` });
 }
 
+// A citizen's needs (issue 13; domain/site.py NEEDS), in the same words on every page: the
+// kiosk's buttons say what each gives, the other pages name it. An id a page does not know
+// yet is shown as it is rather than dropped: the agent must never miss a need.
+export const NEEDS = {
+  hearing_loop: { ask: { fr: "Boucle magnétique (malentendants)", en: "Hearing loop (hard of hearing)" },
+    name: { fr: "boucle magnétique", en: "hearing loop" } },
+  sign_language: { ask: { fr: "Interprète en langue des signes (LSF)", en: "Sign language interpreter (LSF)" },
+    name: { fr: "interprète en langue des signes (LSF)", en: "sign language interpreter (LSF)" } },
+  seated: { ask: { fr: "Guichet assis ou bas", en: "Seated or low counter" },
+    name: { fr: "guichet assis ou bas", en: "seated or low counter" } },
+};
+export const needName = (id) => (NEEDS[id] ? t(NEEDS[id].name) : id);
+
+// « Vous avez demandé : boucle magnétique et guichet assis ou bas. » / "You asked for: a
+// hearing loop and a seated or low counter." (null without needs)
+export function askedFor(needs) {
+  if (!needs || !needs.length) return null;
+  const names = needs.map((n) => (lang === "en" && NEEDS[n] ? `a ${needName(n)}` : needName(n)));
+  const and = t({ fr: " et ", en: " and " });
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")}${and}${names.at(-1)}` : names[0];
+  return t({ fr: `Vous avez demandé : ${list}.`, en: `You asked for: ${list}.` });
+}
+
 // The header's link to the other language
 export function langLink(id = "lang") {
   const a = document.getElementById(id);

@@ -1,7 +1,7 @@
 // The citizen's ticket page (from the kiosk's QR code): no login, no personal data. Place and
 // estimated wait, live; an alert when the turn is near and when called; give up the ticket;
 // the service's FAQ, most read first.
-import { ahead, api, ApiError, el, explain, langLink, live, newKey, range, t } from "./suivant.js";
+import { ahead, api, ApiError, askedFor, el, explain, langLink, live, newKey, range, t } from "./suivant.js";
 
 const T = {
   unknown: { fr: "Ce ticket n'existe pas (ou plus : les tickets d'un jour s'effacent le lendemain).",
@@ -65,6 +65,9 @@ function render(before) {
   label.textContent = ticket.label;
   label.setAttribute("aria-label", `Ticket ${ticket.label}`);
   document.title = `${ticket.label} — ${site.name}`;
+  const asked = askedFor(ticket.needs);  // what they asked for at the kiosk: the agent sees it too
+  document.getElementById("needs").hidden = !asked;
+  document.getElementById("needs").textContent = asked || "";
   const status = document.getElementById("status");
   const waiting = ticket.status === "waiting";
   document.getElementById("ahead").textContent = waiting ? ahead(ticket.ahead) : "";
