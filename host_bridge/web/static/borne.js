@@ -7,7 +7,7 @@
 const LANG_KEY = "suivant-lang";  // suivant.js's key
 const query = new URLSearchParams(location.search);
 if (query.get("lang") !== "en") localStorage.removeItem(LANG_KEY);
-const { ahead, api, el, explain, lang, live, newKey, t } = await import("./suivant.js");
+const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, t } = await import("./suivant.js");
 
 // Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1&warn=1. Past IDLE_MS without
 // a touch (TICKET_MS on a ticket), whoever is there is asked, and has WARN_MS to say so with a
@@ -35,6 +35,8 @@ const T = {
     en: "Do you have a priority card? Choose it, then what you came for." },
   prioChosen: { fr: (c) => `Accès prioritaire : ${c}. Choisissez maintenant votre démarche.`,
     en: (c) => `Priority access: ${c}. Now choose what you came for.` },
+  needsTitle: { fr: "Accueil adapté", en: "Assistance at the counter" },
+  agentKnows: { fr: "L'agent le saura.", en: "The agent will know." },
   cancelPrio: { fr: "Annuler l'accès prioritaire", en: "Cancel priority access" },
   yourTicket: { fr: "Votre ticket", en: "Your ticket" },
   prioTicket: { fr: (c) => `Ticket prioritaire : ${c}. Montrez votre carte au guichet.`,
@@ -61,8 +63,9 @@ const T = {
 
 // What a citizen chose before switching language comes along (the switch reloads the page),
 // then leaves the address: a reload starts afresh.
-const carried = { contrast: query.get("contrast") === "1", category: query.get("category") };
-for (const k of ["lang", "contrast", "category"]) query.delete(k);
+const carried = { contrast: query.get("contrast") === "1", category: query.get("category"),
+  needs: (query.get("needs") || "").split(",").filter((n) => n in NEEDS) };
+for (const k of ["lang", "contrast", "category", "needs"]) query.delete(k);
 const here = () => location.pathname + (query.toString() ? `?${query}` : "");
 
 // The kiosk's own account (role "kiosk"): given once as /borne#kiosk=<token> when the kiosk PC
@@ -76,6 +79,7 @@ history.replaceState(null, "", here());
 
 const $ = (id) => document.getElementById(id);
 let site, category = null, contrast = false, busy = false, idleTimer;
+const needs = new Set();  // the citizen's needs asked for (NEEDS ids)
 
 // "environ 10 à 25 min": the kiosk's own wording of an estimate, never a range from 0
 function wait(estimate) {
@@ -107,11 +111,15 @@ async function load() {
   $("priority-text").textContent = t(T.prioText);
   $("priority").hidden = !site.priority_categories.length;  // a site without categories
   $("choose").classList.toggle("no-priority", $("priority").hidden);
+  $("needs-title").textContent = t(T.needsTitle);
+  makeNeedButtons();
   $("still-here").textContent = t(T.stillHere);
   $("still-here").onclick = stillThere;
   setContrast(carried.contrast);
   category = carried.category;
   renderCategories();
+  for (const n of carried.needs) needs.add(n);
+  renderNeeds();
   stillThere();
   await refresh();
 }
@@ -128,6 +136,7 @@ function switchLanguage() {
   next.set("lang", lang === "fr" ? "en" : "fr");
   if (contrast) next.set("contrast", "1");
   if (category) next.set("category", category);
+  if (needs.size) next.set("needs", [...needs].join(","));
   location.assign(`${location.pathname}?${next}`);
 }
 
@@ -140,6 +149,23 @@ function renderCategories() {
   $("categories").replaceChildren(...(chosen
     ? [el("button", { id: "cancel-priority", class: "secondary", onclick: () => choose(null) }, t(T.cancelPrio))]
     : site.priority_categories.map((c) => el("button", { "data-category": c.id, onclick: () => choose(c.id) }, c.name))));
+}
+
+// Toggle buttons, made once so that a pressed one keeps the keyboard's focus (a citizen may ask
+// for more than one); the check mark is in the text, seen without colour or CSS.
+function makeNeedButtons() {
+  $("need-buttons").replaceChildren(...Object.entries(NEEDS).map(([id, words]) => el("button", {
+    "data-need": id, "aria-pressed": "false",
+    onclick: () => { if (!needs.delete(id)) needs.add(id); renderNeeds(); },
+  }, el("span", { class: "check", "aria-hidden": "true" }), t(words.ask))));
+}
+
+function renderNeeds() {
+  for (const b of $("need-buttons").querySelectorAll("button")) {
+    const on = needs.has(b.dataset.need);
+    b.setAttribute("aria-pressed", String(on));
+    b.querySelector(".check").textContent = on ? "✓ " : "";
+  }
 }
 
 // After a category, the focus goes on to the services the status asks for; after a
@@ -155,6 +181,7 @@ async function refresh() {
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
   grid.classList.toggle("many", services.length > 6);
+  $("choose").classList.toggle("many", services.length > 6);
   grid.replaceChildren(...services.map((s) => el("button", {
     class: "service", "data-service": s.id, onclick: () => take(s),
   }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
@@ -166,6 +193,7 @@ async function take(service, print = true) {
   busy = true;
   const body = { service: service.id, print };
   if (category) body.category = category;
+  if (needs.size) body.needs = Object.keys(NEEDS).filter((n) => needs.has(n));
   try {
     const answer = await issue(body);
     showTicket(answer.ticket, service, answer.printed);
@@ -198,13 +226,15 @@ function showTicket(ticket, service, printed) {
   const page = `/ticket/${encodeURIComponent(ticket.id)}`;
   const category = ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
-  showScreen("ticket", [
+  showScreen(ticket.needs && ticket.needs.length && category ? "ticket with-needs" : "ticket", [
     el("div", { class: "ticket-info" },
       el("h2", { id: "ticket-title", tabindex: "-1" }, t(T.yourTicket)),
       printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null,
       el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
       el("p", { id: "ticket-service" }, service.name),
       category ? el("p", { class: "priority-ticket", id: "ticket-priority" }, t(T.prioTicket)(category)) : null,
+      ticket.needs && ticket.needs.length
+        ? el("p", { class: "needs-ticket", id: "ticket-needs" }, `${askedFor(ticket.needs)} ${t(T.agentKnows)}`) : null,
       el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
       el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
     el("div", { class: "ticket-qr" },
@@ -224,7 +254,7 @@ function showRefusal(e, service) {
       el("button", { id: "done", class: unprinted ? "secondary" : "", onclick: nextCitizen }, t(T.done)))]);
 }
 
-// The next citizen: French, normal contrast, no priority, the choice of services
+// The next citizen: French, normal contrast, no priority, no needs, the choice of services
 function nextCitizen() {
   clearTimeout(idleTimer);
   $("still-there").hidden = true;
@@ -237,6 +267,8 @@ function nextCitizen() {
   setContrast(false);
   category = null;
   renderCategories();
+  needs.clear();
+  renderNeeds();
   $("ticket").hidden = true;
   $("choose").hidden = false;
   $("lang").hidden = false;
@@ -245,8 +277,8 @@ function nextCitizen() {
 }
 
 // A touch, a key or a wheel anywhere: someone is there. Left alone, a kiosk with something
-// chosen (a ticket shown, English, the contrast mode, a priority) asks, then starts afresh.
-const chosen = () => lang !== "fr" || contrast || category || !$("ticket").hidden;
+// chosen (a ticket shown, English, the contrast mode, a priority, a need) asks, then starts afresh.
+const chosen = () => lang !== "fr" || contrast || category || needs.size || !$("ticket").hidden;
 function stillThere() {
   clearTimeout(idleTimer);
   $("still-there").hidden = true;
