@@ -153,6 +153,22 @@ def run_needs_screens(demo: Demo, contrast: bool) -> dict:
         page.wait_for_selector("#ticket-needs")
         page.wait_for_function("() => document.querySelector('#ticket img').complete")
         check_every_size(page, "needs-ticket" + suffix, problems, ticket=True)
+        # the fullest ticket: printed, priority, three needs, the longest wait's wording (no
+        # counter open for passports)
+        page.click("#done")
+        page.set_viewport_size({"width": 1024, "height": 768})
+        page.route("**/api/tickets", lambda route: route.fulfill(
+            status=201, json={**route.fetch().json(), "printed": True}))
+        if contrast:  # « Terminé » turned it off for the next citizen
+            page.click("#contrast")
+            page.wait_for_selector("html.contrast")
+        for need in BUTTONS["fr"]:
+            page.click(f'button[data-need="{need}"]')
+        page.click('button[data-category="cmi"]')
+        page.click('button[data-service="passeports-cni"]')
+        page.wait_for_selector("#printed")
+        page.wait_for_function("() => document.querySelector('#ticket img').complete")
+        check_every_size(page, "needs-printed" + suffix, problems, ticket=True)
     return problems
 
 

@@ -226,10 +226,13 @@ function showTicket(ticket, service, printed) {
   const page = `/ticket/${encodeURIComponent(ticket.id)}`;
   const category = ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
-  showScreen(ticket.needs && ticket.needs.length && category ? "ticket with-needs" : "ticket", [
+  // needs with a priority or a print: the screen's fullest; « imprimé » then goes by the QR code
+  const crowded = ticket.needs && ticket.needs.length && (category || printed);
+  const note = printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null;
+  showScreen(crowded ? "ticket with-needs" : "ticket", [
     el("div", { class: "ticket-info" },
       el("h2", { id: "ticket-title", tabindex: "-1" }, t(T.yourTicket)),
-      printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null,
+      crowded ? null : note,
       el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
       el("p", { id: "ticket-service" }, service.name),
       category ? el("p", { class: "priority-ticket", id: "ticket-priority" }, t(T.prioTicket)(category)) : null,
@@ -238,6 +241,7 @@ function showTicket(ticket, service, printed) {
       el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
       el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
     el("div", { class: "ticket-qr" },
+      crowded ? note : null,
       el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
       el("p", {}, t(T.follow), " ", el("a", { href: page, id: "ticket-link" }, page.slice(0, 16) + "…"))),
     el("div", { class: "actions" }, el("button", { id: "done", onclick: nextCitizen }, t(T.done)))]);
