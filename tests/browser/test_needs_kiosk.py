@@ -172,6 +172,22 @@ def run_needs_screens(demo: Demo, contrast: bool) -> dict:
     return problems
 
 
+def test_a_printed_priority_ticket_fits_in_large_text_too(demo: Demo):
+    """Without needs: it scrolled by 34 px at 1024x768 (found with the needs' fullest ticket)."""
+    problems: dict = {}
+    with browser_page(1024, 768) as page:
+        page.route("**/api/tickets", lambda route: route.fulfill(
+            status=201, json={**route.fetch().json(), "printed": True}))
+        open_kiosk(page, demo)
+        page.click("#contrast")
+        page.click('button[data-category="cmi"]')
+        page.click('button[data-service="passeports-cni"]')
+        page.wait_for_selector("#printed")
+        page.wait_for_function("() => document.querySelector('#ticket img').complete")
+        check_every_size(page, "printed-priority-contrast", problems, ticket=True)
+    assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
+
+
 @pytest.mark.parametrize("contrast", [False, True], ids=["normal", "large-text"])
 def test_every_screen_with_needs_chosen_fits_each_kiosk_size(demo: Demo, contrast):
     problems = run_needs_screens(demo, contrast)

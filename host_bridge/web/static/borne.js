@@ -226,10 +226,10 @@ function showTicket(ticket, service, printed) {
   const page = `/ticket/${encodeURIComponent(ticket.id)}`;
   const category = ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
-  // needs with a priority or a print: the screen's fullest; « imprimé » then goes by the QR code
-  const crowded = ticket.needs && ticket.needs.length && (category || printed);
+  // two of needs, a priority and a print: the screen's fullest; « imprimé » then goes by the QR code
+  const crowded = [ticket.needs && ticket.needs.length, category, printed].filter(Boolean).length >= 2;
   const note = printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null;
-  showScreen(crowded ? "ticket with-needs" : "ticket", [
+  showScreen(crowded ? "ticket full" : "ticket", [
     el("div", { class: "ticket-info" },
       el("h2", { id: "ticket-title", tabindex: "-1" }, t(T.yourTicket)),
       crowded ? null : note,
