@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ..service.views import service_view, site_view, waiting_list_view
+from ..service.views import opening_view, service_view, site_view, waiting_list_view
 from .deps import Service
 from .errors import responses
 from .schemas import ServicePath
@@ -11,9 +11,10 @@ from .schemas import ServicePath
 router = APIRouter(prefix="/api", tags=["services"])
 
 
-@router.get("/site", summary="The site: services (with FAQ), counters, priority categories")
+@router.get("/site", summary="The site: services (with FAQ), counters, priority categories, and "
+                         "whether it issues tickets now (`open`)")
 def site(service: Service):
-    return site_view(service.site)
+    return {**site_view(service.site), "open": opening_view(service.site, service.clock.now())}
 
 
 @router.get("/services", summary="Every service: people waiting, counters open, estimated wait")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from datetime import time
+from datetime import datetime, time, timedelta
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,17 @@ class OpeningHours:
 
     def is_open(self, weekday: int, at: time) -> bool:
         return any(start <= at < end for start, end in self.days.get(weekday, ()))
+
+    def next_opening(self, now: datetime) -> datetime | None:
+        """The next time a range starts after `now` (aware, in the site's zone), within a week;
+        None when no day has hours."""
+        for ahead in range(8):
+            day = now.date() + timedelta(days=ahead)
+            for start, _ in self.days.get(day.weekday(), ()):
+                at = datetime.combine(day, start, tzinfo=now.tzinfo)
+                if at > now:
+                    return at
+        return None
 
 
 @dataclass(frozen=True)

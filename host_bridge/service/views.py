@@ -6,8 +6,9 @@ answer carries it; counters, queues and the public stream show labels.
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..domain import events as e
 from ..domain.elapsed import elapsed
@@ -78,6 +79,16 @@ def site_view(site: Site) -> dict[str, Any]:
             "services": [dataclasses.asdict(x) for x in site.services],
             "counters": [dataclasses.asdict(k) for k in site.counters],
             "priority_categories": [dataclasses.asdict(k) for k in site.categories]}
+
+
+def opening_view(site: Site, now: datetime) -> dict[str, Any]:
+    """Whether tickets are issued now (the kiosk says « fermé » before a citizen taps), and
+    when they are next: `next` is None while open, or when no day has hours."""
+    now = now.astimezone(ZoneInfo(site.timezone))
+    if not site.rules.refuse_outside_hours or site.hours.is_open(now.weekday(), now.time()):
+        return {"now": True, "next": None}
+    following = site.hours.next_opening(now)
+    return {"now": False, "next": following.isoformat() if following else None}
 
 
 def waiting_list_view(state: QueueState, service_id: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
-"""/api/results: the reception area's figures (Services Publics+), public for the hall screen:
-the supervisor's figures over the last 30 days, without per-counter or per-hour detail, worked
-out at most once every 5 minutes whoever asks."""
+"""What the public screens read besides the queues: /api/results, the reception area's figures
+(Services Publics+) for the hall — the supervisor's figures over the last 30 days, without
+per-counter or per-hour detail, worked out at most once every 5 minutes whoever asks — and
+/api/site's `open`, for the kiosk to say « fermé » before a tap."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -39,3 +40,31 @@ def test_asking_again_within_5_minutes_reads_no_history(client, bridge, monkeypa
     bridge.service.clock.advance(300)
     assert client.get("/api/results").json()["total"]["issued"] == first["total"]["issued"] + 1
     assert len(reads) == 1
+
+
+def test_the_site_says_whether_it_issues_tickets_now_and_when_next(settings, clock):
+    """The kiosk says « fermé » before a citizen taps: /api/site's `open`."""
+    import dataclasses
+    from datetime import datetime
+
+    from fastapi.testclient import TestClient
+
+    from host_bridge.bootstrap import build
+    from support import PARIS
+    site = dataclasses.replace(settings.site, rules=dataclasses.replace(
+        settings.site.rules, refuse_outside_hours=True))
+    b = build(dataclasses.replace(settings, site=site), clock)
+    try:
+        with TestClient(b.app) as c:
+            assert c.get("/api/site").json()["open"] == {"now": True, "next": None}  # Thursday 10:00
+            clock.advance(10 * 3600)  # 20:00, after Thursday's late opening
+            assert c.get("/api/site").json()["open"] == {
+                "now": False, "next": datetime(2026, 11, 27, 8, 30, tzinfo=PARIS).isoformat()}
+            assert c.post("/api/tickets", json={"service": "accueil"}).json()["error"] == "site_closed"
+    finally:
+        b.close()
+
+
+def test_a_site_that_issues_tickets_at_any_hour_is_always_open(client, clock):
+    clock.advance(14 * 3600)  # midnight: the test site does not refuse outside hours
+    assert client.get("/api/site").json()["open"] == {"now": True, "next": None}

@@ -373,3 +373,19 @@ def test_limits_are_the_defaults_unless_the_site_changes_them():
 def test_a_bad_limit_is_refused_naming_its_key(table, key):
     refused = example_refusal(lambda d: d.__setitem__("limits", table))
     assert f"site.toml: {key}:" in str(refused)
+
+
+# ----- opening: what the kiosk says before a tap ----------------------------------------------
+def test_the_next_opening_is_the_next_range_start_within_a_week():
+    from datetime import datetime
+    from host_bridge.domain.site import OpeningHours
+    from support import PARIS
+    hours = OpeningHours({0: ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 0))),
+                          4: ((time(9, 0), time(12, 0)),)})
+    monday_noon = datetime(2026, 11, 30, 12, 30, tzinfo=PARIS)
+    assert hours.next_opening(monday_noon) == datetime(2026, 11, 30, 13, 30, tzinfo=PARIS)
+    monday_evening = datetime(2026, 11, 30, 18, 0, tzinfo=PARIS)
+    assert hours.next_opening(monday_evening) == datetime(2026, 12, 4, 9, 0, tzinfo=PARIS)
+    friday_late = datetime(2026, 12, 4, 12, 0, tzinfo=PARIS)  # past Friday's only range
+    assert hours.next_opening(friday_late) == datetime(2026, 12, 7, 8, 30, tzinfo=PARIS)
+    assert OpeningHours().next_opening(monday_noon) is None

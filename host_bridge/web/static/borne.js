@@ -14,6 +14,7 @@ const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, t } = awai
 // touch or a key (RGAA 13.1: warned, 20 s to extend); then the kiosk is the next citizen's.
 const seconds = (name, fallback) => 1000 * (Number(query.get(name)) > 0 ? Number(query.get(name)) : fallback);
 const IDLE_MS = seconds("idle", 40);
+const OPEN_POLL_MS = seconds("open_poll", 60);  // how often the opening hours are asked again
 const TICKET_MS = seconds("ticket_idle", 30);
 const WARN_MS = seconds("warn", 20);
 
@@ -49,6 +50,7 @@ const T = {
   failed: { fr: "Le ticket n'a pas pu être pris", en: "The ticket could not be taken" },
   closedTitle: { fr: "L'accueil est fermé", en: "We are closed" },
   closedText: { fr: "Les tickets se prennent aux heures d'ouverture.", en: "Tickets are issued during opening hours." },
+  reopens: { fr: (when) => `Réouverture : ${when}.`, en: (when) => `We open again: ${when}.` },
   unreachable: { fr: "Le serveur ne répond pas. Réessayez dans un instant, ou adressez-vous à l'accueil.",
     en: "The server does not answer. Try again in a moment, or ask at the reception desk." },
   stillThere: { fr: (s) => `Êtes-vous encore là ? L'écran revient à l'accueil dans ${s} secondes. Touchez l'écran pour continuer.`,
@@ -121,7 +123,32 @@ async function load() {
   for (const n of carried.needs) needs.add(n);
   renderNeeds();
   stillThere();
+  showOpening(site.open);
+  setInterval(checkOpening, OPEN_POLL_MS);
   await refresh();
+}
+
+// Outside opening hours the kiosk says so before anyone taps (the bridge would refuse the
+// ticket), with the next opening in the site's own time; a ticket on screen is left alone.
+function showOpening(open) {
+  const closed = open && !open.now;
+  $("closed").hidden = !closed;
+  $("choose").hidden = closed || !$("ticket").hidden;
+  if (!closed) return;
+  $("closed-title").textContent = t(T.closedTitle);
+  $("closed-text").textContent = t(T.closedText);
+  $("closed-next").textContent = open.next ? t(T.reopens)(new Intl.DateTimeFormat(lang, {
+    weekday: "long", day: "numeric", month: "long", hour: "2-digit", minute: "2-digit",
+    timeZone: site.timezone }).format(new Date(open.next))) : "";
+}
+
+async function checkOpening() {
+  try {
+    site.open = (await api("/api/site")).open;
+  } catch (e) {
+    return;  // the live link says when the bridge is away
+  }
+  if ($("ticket").hidden) showOpening(site.open);
 }
 
 function setContrast(on) {
@@ -216,6 +243,7 @@ function showScreen(kind, children) {
   box.className = kind;
   box.replaceChildren(...children);
   $("choose").hidden = true;
+  $("closed").hidden = true;
   $("lang").hidden = true;  // a reload now would lose the ticket
   box.hidden = false;
   $("ticket-title").focus();
@@ -274,9 +302,10 @@ function nextCitizen() {
   needs.clear();
   renderNeeds();
   $("ticket").hidden = true;
-  $("choose").hidden = false;
+  showOpening(site.open);  // the choice, or « fermé » if the hours ended meanwhile
+  checkOpening();
   $("lang").hidden = false;
-  if (wasShowing) $("choose-title").focus();
+  if (wasShowing) ($("closed").hidden ? $("choose-title") : $("closed-title")).focus();
   refresh().catch(() => {});
 }
 
