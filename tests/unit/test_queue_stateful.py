@@ -433,18 +433,9 @@ class QueueMachine(RuleBasedStateMachine):
         picked = []
 
         def predict():
-            refusal, counter = self._counter(number)
-            if refusal:
-                return refusal
-            if counter.ticket is not None and counter.last_next_at is not None and \
-                    self.now - counter.last_next_at < timedelta(seconds=RULES.guard_seconds):
-                return []
-            out = [e.CounterOpened(number, self.now)] if counter.status == "paused" else []
-            out += self._finish_current(number)
-            ticket = self._pick(number)
-            if ticket is not None:
-                out.append(e.TicketCalled(ticket.id, number, self.now))
-                picked.append(ticket)
+            out = self._predict_call(number)
+            if isinstance(out, list) and out and isinstance(out[-1], e.TicketCalled):
+                picked.append(m.tickets[out[-1].ticket_id])
             return out
         waiting_before = {s: [m.tickets[tid] for tid in q] for s, q in m.waiting.items()}
         in_row_before = dict(m.in_row)
