@@ -37,6 +37,9 @@ const T = {
   prioChosen: { fr: (c) => `Accès prioritaire : ${c}. Choisissez maintenant votre démarche.`,
     en: (c) => `Priority access: ${c}. Now choose what you came for.` },
   needsTitle: { fr: "Accueil adapté", en: "Assistance at the counter" },
+  sideOpen: { fr: "Accès prioritaire, accueil adapté…", en: "Priority access, assistance at the counter…" },
+  sideChosen: { fr: "✓ Accès prioritaire, accueil adapté : choisis", en: "✓ Priority access, assistance: chosen" },
+  sideClose: { fr: "Retour aux démarches", en: "Back to the services" },
   agentKnows: { fr: "L'agent le saura.", en: "The agent will know." },
   cancelPrio: { fr: "Annuler l'accès prioritaire", en: "Cancel priority access" },
   yourTicket: { fr: "Votre ticket", en: "Your ticket" },
@@ -107,7 +110,11 @@ async function load() {
   $("lang").onclick = switchLanguage;
   $("contrast-label").textContent = t(T.contrast);
   $("skip").textContent = t(T.skip);
-  $("contrast").onclick = () => setContrast(!contrast);
+  $("contrast").onclick = () => { setContrast(!contrast); fit(); };
+  $("side-open").onclick = () => showSide(true);
+  $("side-close").textContent = t(T.sideClose);
+  $("side-close").onclick = () => showSide(false);
+  addEventListener("resize", fit);
   $("choose-title").textContent = t(T.choose);
   $("priority-title").textContent = t(T.prioTitle);
   $("priority-text").textContent = t(T.prioText);
@@ -200,6 +207,7 @@ function renderNeeds() {
 function choose(id) {
   category = id;
   renderCategories();
+  if (id && $("choose").classList.contains("side-shown")) showSide(false);  // on to the services
   document.querySelector(id ? "#services button" : "#categories button")?.focus();
 }
 
@@ -213,6 +221,7 @@ async function refresh() {
     class: "service", "data-service": s.id, onclick: () => take(s),
   }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
   if (focused) grid.querySelector(`[data-service="${CSS.escape(focused)}"]`)?.focus();
+  fit();
 }
 
 async function take(service, print = true) {
@@ -287,6 +296,28 @@ function showRefusal(e, service) {
 }
 
 // The next citizen: French, normal contrast, no priority, no needs, the choice of services
+// Past what the screen holds (many services in large text on a small screen) the priority
+// access and the needs fold behind one button; not on a zoomed or narrow window, which scrolls.
+function fit() {
+  const choose = $("choose"), shown = choose.classList.contains("side-shown");
+  choose.classList.remove("folded", "side-shown");  // measured unfolded (before any paint)
+  if (choose.hidden || innerWidth < 700 || innerHeight < 600) return;
+  const grid = $("services");
+  if (document.documentElement.scrollHeight > innerHeight + 1 || grid.scrollHeight > grid.clientHeight + 1) {
+    choose.classList.add("folded");
+    choose.classList.toggle("side-shown", shown);  // a live update leaves the step open
+  }
+  $("side-open").setAttribute("aria-expanded", String(shown && choose.classList.contains("folded")));
+  $("side-open").textContent = t(category || needs.size ? T.sideChosen : T.sideOpen);
+}
+
+function showSide(shown) {
+  $("choose").classList.toggle("side-shown", shown);
+  $("side-open").setAttribute("aria-expanded", String(shown));
+  $("side-open").textContent = t(category || needs.size ? T.sideChosen : T.sideOpen);
+  (shown ? document.querySelector("#categories button, #need-buttons button") : $("side-open"))?.focus();
+}
+
 function nextCitizen() {
   clearTimeout(idleTimer);
   $("still-there").hidden = true;
