@@ -53,3 +53,31 @@ def test_the_ticket_pages_focus_is_seen(demo: Demo):
         page.goto(f"{demo.api}/ticket/{ticket['id']}?lang=en")
         page.wait_for_selector("#label:not(:empty)")
         skip_link_first(page)
+
+
+# every data table named by its title (RGAA 5.4): a caption, or the heading it sits under
+NAMELESS_TABLES = """() => [...document.querySelectorAll('table')].filter((t) => t.getClientRects().length).filter((t) => {
+  const by = t.getAttribute('aria-labelledby');
+  const named = (t.caption && t.caption.textContent.trim()) || (t.getAttribute('aria-label') || '').trim()
+    || (by && by.split(' ').map((id) => document.getElementById(id)?.textContent || '').join('').trim());
+  return !named; }).map((t) => t.id || t.outerHTML.slice(0, 60))"""
+
+
+def test_every_table_of_the_supervision_and_administration_has_its_title(demo: Demo):
+    demo.post("/api/counters/1/open")
+    demo.post("/api/tickets", {"service": "accueil"})
+    with browser_page() as page:
+        for path, token in (("/supervision", "demo-superviseur"), ("/admin", "demo-admin")):
+            page.goto(demo.api + path)
+            page.wait_for_selector("#login:not([hidden])")
+            page.fill("#token", token)
+            page.click("#login-button")
+            page.wait_for_selector("#login", state="hidden")
+            page.wait_for_function("() => [...document.querySelectorAll('table')].some((t) => t.rows.length)")
+            page.wait_for_timeout(500)  # the period's figures and charts arrive after the live ones
+            assert page.evaluate(NAMELESS_TABLES) == [], path
+            if path == "/supervision":  # RGAA 1.9: each chart's figure named by its caption
+                page.wait_for_selector("#chart-waiting figcaption")
+                assert page.evaluate("""() => [...document.querySelectorAll('figure[id^=chart]')].every((f) =>
+                    f.getAttribute('role') === 'figure' &&
+                    f.getAttribute('aria-label') === f.querySelector('figcaption').textContent)""")

@@ -273,7 +273,7 @@ async function resultSlides() {
         el("td", {}, s.waiting ? t(T.people)(s.waiting) : t(T.nobody)),
         el("td", { class: "wait" }, estimateText(s))));
       const head = el("thead", {}, el("tr", {}, t(T.heads).map((h) => el("th", { scope: "col" }, h))));
-      slides.push([el("h2", { id: "results-title" }, t(T.waitsTitle)), el("table", {}, head, el("tbody", {}, rows))]);
+      slides.push([el("h2", { id: "results-title" }, t(T.waitsTitle)), el("table", { "aria-labelledby": "results-title" }, head, el("tbody", {}, rows))]);
     }
   } catch (e) { /* the bridge is away: the history stays */ }
   if (performance.now() - resultsAt > RESULTS_EVERY_MS) {

@@ -253,10 +253,13 @@ function svg(tag, attrs = {}, ...children) {
 function figure(id, title, drawing, sentence, cols, rows) {
   drawing.setAttribute("role", "img");
   drawing.setAttribute("aria-label", `${title}. ${sentence}`);
-  document.getElementById(id).replaceChildren(
+  const box = document.getElementById(id);
+  box.setAttribute("role", "figure");  // RGAA 1.9: the figure named by its caption
+  box.setAttribute("aria-label", sentence);
+  box.replaceChildren(
     el("h3", {}, title), drawing, el("figcaption", {}, sentence),
     el("details", {}, el("summary", {}, t(A.table)),
-      el("table", {}, el("thead", {}, el("tr", {}, cols.map((c) => el("th", { scope: "col" }, c)))),
+      el("table", { "aria-label": title }, el("thead", {}, el("tr", {}, cols.map((c) => el("th", { scope: "col" }, c)))),
         el("tbody", {}, rows.map((r) => el("tr", {}, r.map((c, i) => i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, String(c)))))))));
 }
 
