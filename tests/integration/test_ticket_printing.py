@@ -114,50 +114,35 @@ def printer_bridge(settings, clock):
         b.close()
 
 
-def test_a_printed_ticket_goes_to_the_network_printer(printer_bridge):
+def print_one(printer_bridge, **body) -> tuple[dict, bytes]:
+    """A ticket taken with print on a fake network printer: its view, and the one job printed."""
     printer = FakeJetDirect()
     client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
-    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True})
+    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True, **body})
     assert r.status_code == 201 and r.json()["printed"] is True
-    ticket = r.json()["ticket"]
     for _ in range(100):
         if printer.jobs:
             break
         threading.Event().wait(0.05)
     printer.close()
     assert len(printer.jobs) == 1
-    job = printer.jobs[0]
+    return r.json()["ticket"], printer.jobs[0]
+
+
+def test_a_printed_ticket_goes_to_the_network_printer(printer_bridge):
+    ticket, job = print_one(printer_bridge)
     assert ticket["label"].encode() in job and f"/ticket/{ticket['id']}".encode() in job
     assert b"Bonne journ" in job
 
 
 def test_a_printed_priority_ticket_names_its_category(printer_bridge):
-    printer = FakeJetDirect()
-    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
-    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True, "category": "cmi"})
-    assert r.status_code == 201 and r.json()["printed"] is True
-    for _ in range(100):
-        if printer.jobs:
-            break
-        threading.Event().wait(0.05)
-    printer.close()
-    job = printer.jobs[0]
+    _, job = print_one(printer_bridge, category="cmi")
     assert b"TICKET PRIORITAIRE" in job
     assert "Carte mobilité inclusion « priorité » ou « invalidité »".encode("cp850") in job
 
 
 def test_a_printed_ticket_lists_the_needs_asked_at_the_kiosk(printer_bridge):
-    printer = FakeJetDirect()
-    client, _ = printer_bridge(f"tcp://127.0.0.1:{printer.port}")
-    r = client.post("/api/tickets", json={"service": "etat-civil", "print": True,
-                                          "needs": ["sign_language", "hearing_loop"]})
-    assert r.status_code == 201 and r.json()["printed"] is True
-    for _ in range(100):
-        if printer.jobs:
-            break
-        threading.Event().wait(0.05)
-    printer.close()
-    job = printer.jobs[0]
+    _, job = print_one(printer_bridge, needs=["sign_language", "hearing_loop"])
     assert "Vous avez demandé :".encode("cp850") in job
     assert "- interprète en langue des signes (LSF)\n".encode("cp850") in job
     assert "- boucle magnétique\n".encode("cp850") in job
