@@ -39,7 +39,7 @@ def _period(first: date, last: date) -> None:
                             "too_long", max_days=MAX_DAYS)
 
 
-def _view(ind: Indicators, first: date, last: date) -> dict[str, Any]:
+def indicators_view(ind: Indicators, first: date, last: date) -> dict[str, Any]:
     view = {"from": first.isoformat(), "to": last.isoformat(), "days": ind.days,
             "services": {k: dataclasses.asdict(v) for k, v in ind.services.items()},
             "total": dataclasses.asdict(ind.total), "per_hour": ind.per_hour,
@@ -56,7 +56,7 @@ def indicators(first: From, last: To, service: Service, user: Staff, request: Re
     _may_read(user)
     _period(first, last)
     per_counter = request.app.state.figures_per_counter
-    return _view(service.indicators(first, last, per_counter), first, last)
+    return indicators_view(service.indicators(first, last, per_counter), first, last)
 
 
 @router.get("/today", summary="Today so far, for the supervisor's alert and charts: each "

@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from .deps import Service
-from .indicators import _view
+from .indicators import indicators_view
 
 router = APIRouter(prefix="/api/results", tags=["indicators"])
 DAYS = 30
@@ -33,7 +33,7 @@ def results(service: Service, request: Request, response: Response) -> dict[str,
         if kept is not None and kept[0] == last and \
                 timedelta(0) <= now - kept[1] < timedelta(seconds=FRESH_S):
             return kept[2]
-        view = _view(service.indicators(first, last), first, last)
+        view = indicators_view(service.indicators(first, last), first, last)
         view.pop("per_hour", None)
         view.pop("counters", None)
         state.public_results = (last, now, view)

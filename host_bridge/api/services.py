@@ -14,7 +14,7 @@ router = APIRouter(prefix="/api", tags=["services"])
 @router.get("/site", summary="The site: services (with FAQ), counters, priority categories, and "
                          "whether it issues tickets now (`open`)")
 def site(service: Service):
-    return {**site_view(service.site), "open": opening_view(service.site, service.clock.now())}
+    return {**site_view(service.site), "open": opening_view(service.site, service.clock.now().astimezone(service.tz))}
 
 
 @router.get("/services", summary="Every service: people waiting, counters open, estimated wait")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from ..domain import events as e
 from ..domain.elapsed import elapsed
@@ -83,8 +82,8 @@ def site_view(site: Site) -> dict[str, Any]:
 
 def opening_view(site: Site, now: datetime) -> dict[str, Any]:
     """Whether tickets are issued now (the kiosk says « fermé » before a citizen taps), and
-    when they are next: `next` is None while open, or when no day has hours."""
-    now = now.astimezone(ZoneInfo(site.timezone))
+    when they are next: `next` is None while open, or when no day has hours. `now` in the
+    site's zone."""
     if not site.rules.refuse_outside_hours or site.hours.is_open(now.weekday(), now.time()):
         return {"now": True, "next": None}
     following = site.hours.next_opening(now)
