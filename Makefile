@@ -56,6 +56,7 @@ bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.stream_readers
 	$(BIN)/python -m bench.firmware_memory
 	$(BIN)/python -m bench.mqtt_clients
+	$(BIN)/python -m bench.codec_cost
 	$(BIN)/python -m bench.press_cost
 	$(BIN)/python -m bench.press_latency
 	$(BIN)/python -m bench.device_links
