@@ -7,9 +7,10 @@ STAMP  := $(VENV)/.installed
 # Debian packages the tests need, as package:binary: Chromium for the pages (Playwright drives
 # it; its own browser download cannot work here), espeak-ng for the hall's spoken calls,
 # Mosquitto for the device links (each test starts its own broker on a free port), openssl
-# for the boards' TLS tests (a CA and a broker certificate made per test).
+# for the boards' TLS tests (a CA and a broker certificate made per test), PostgreSQL for the
+# network's central (each test starts its own cluster with initdb/pg_ctl on a free port).
 DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto \
-	openssl:/usr/bin/openssl
+	openssl:/usr/bin/openssl postgresql:/usr/lib/postgresql/15/bin/initdb
 
 .PHONY: demo test bench micropython clean debian-packages
 

@@ -29,6 +29,7 @@ class Bridge:
     gateway: DeviceGateway
     update_store: UpdateStore
     links: list[Any] = field(default_factory=list)  # started in start_links, stopped in close
+    publisher: Any = None  # network.publisher.Publisher when the site is in a network
 
     def start_links(self) -> None:
         """The staff file, the embedded broker (when the site names none), the MQTT and serial
@@ -62,6 +63,14 @@ class Bridge:
         self.links.append(updates)
         from .service.retention import Retention
         self.links.append(Retention(self.service, self.settings.retention_days).start())
+        if self.settings.network is not None:
+            from .network.publisher import Publisher
+            from .network.site_state import site_state
+            self.publisher = Publisher(self.settings.site.id, self.settings.db_path,
+                                       self.settings.network,
+                                       lambda: self.service.read(site_state)).start()
+            self.app.state.publisher = self.publisher
+            self.links.append(self.publisher)
 
     def close(self) -> None:
         self.gateway.stop()

@@ -1,5 +1,6 @@
 """`suivant`: run the bridge, check a site config, run the demo, make staff tokens; the device
-registry and the broker's config (cli_devices.py); the named staff accounts (staff/cli.py)."""
+registry and the broker's config (cli_devices.py); the named staff accounts (staff/cli.py);
+the network's central service (central/cli.py)."""
 from __future__ import annotations
 
 import argparse
@@ -18,6 +19,7 @@ from typing import Any
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load, read_toml
+from .central import cli as central_cli
 from .staff import cli as agent_cli
 from .toml_writer import dumps
 
@@ -268,6 +270,7 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_hash_token)
     add_parsers(sub, _port)
     agent_cli.add_parsers(sub)
+    central_cli.add_parsers(sub)
     return p
 
 
@@ -278,7 +281,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"invalid config: {exc}", file=sys.stderr)
         return 2
-    except (UsageError, CliError, agent_cli.AgentCliError) as exc:
+    except (UsageError, CliError, agent_cli.AgentCliError, central_cli.CentralCliError) as exc:
         print(f"suivant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .domain.site import (
     NEEDS, Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
 )
+from .network.settings import parse_network
 from .printing.addresses import valid_url as valid_printer_url
 
 ROLES = ("agent", "supervisor", "admin", "kiosk")  # kiosk: takes tickets, unlimited; acts nowhere
@@ -83,6 +84,7 @@ class Settings:
     printer: PrinterSettings | None = None  # the kiosk's ticket printer, if it has one
     figures_per_counter: bool = False  # per-counter figures in the reports (who works where)
     limits: Any = None  # api.limits.Limits from a [limits] table; None: the defaults
+    network: Any = None  # network.settings.NetworkSettings from [network]; None: an island
 
 
 class TomlReader:
@@ -381,6 +383,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
 
     mqtt_table = root.get("mqtt", dict, None)
     limits_table = root.get("limits", dict, None)
+    network_table = root.get("network", dict, None)
     settings = Settings(
         site=site, users=tuple(users),
         db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
@@ -398,6 +401,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                                  "https://file.mairie.fr"),
         figures_per_counter=privacy_r.get("figures_per_counter", bool, False),
         limits=None if limits_table is None else _limits(root.child("limits", limits_table)),
+        network=None if network_table is None else parse_network(
+            root.child("network", network_table), site.id, Path(file).parent),
         printer=None if printer_r is None else PrinterSettings(
             printer_r.get("url", str, check=valid_printer_url,
                           why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),

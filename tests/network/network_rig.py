@@ -1,0 +1,94 @@
+"""A network for a test: real NATS JetStream (the config `suivant central nats-config` writes),
+a real PostgreSQL database, central, and site files that point at them.
+
+    net = Network(tmp_path, pg, ["mairie-a", "mairie-b"])  # central.toml, NATS started
+    net.site_file("mairie-a")                      # the example site as that site, in the network
+    runner = net.central()                          # central's NATS side, in this process
+    net.rows("mairie-a")                            # what central holds: [(seq, type)]
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from host_bridge.central import config as central_config
+from host_bridge.central import nats_config
+from host_bridge.central.runner import CentralRunner
+from network_servers import NatsServer, Postgres
+from support import EXAMPLE, free_port
+
+
+class Network:
+    def __init__(self, folder: Path, pg: Postgres, sites: list[str],
+                 regions: dict[str, str] | None = None):
+        self.folder = folder
+        self.dsn = pg.new_database()
+        self.nats = NatsServer()
+        text = ["[central]", 'name = "Réseau de test"',
+                f'nats_url = "{self.nats.url}"', f'postgres = "{self.dsn}"',
+                f'listen = "127.0.0.1:{free_port()}"', ""]
+        for s in sites:
+            text += ["[[sites]]", f'id = "{s}"', f'name = "Site {s}"',
+                     f'region = "{(regions or {}).get(s, "Occitanie")}"', ""]
+        self.config_path = folder / "central.toml"
+        self.config_path.write_text("\n".join(text))
+        self.config = central_config.load(self.config_path)
+        conf = nats_config.write(self.config, folder / "nats", port=self.nats.port)
+        self.nats.set_config(conf.read_text())
+        self.nats.start()
+        self.runners: list[CentralRunner] = []
+
+    def site_file(self, site_id: str, state_seconds: float = 0.3, rules: str = "") -> Path:
+        """The example town hall as `site_id`, open at any hour, in this network."""
+        text = EXAMPLE.read_text(encoding="utf-8")
+        text = re.sub(r'^id = "mairie-villeneuve"', f'id = "{site_id}"', text, count=1,
+                      flags=re.M)
+        text = text.replace("refuse_outside_hours = true", "refuse_outside_hours = false")
+        text = text.replace("[rules]\n", f"[rules]\n{rules}", 1)
+        folder = self.folder / site_id
+        folder.mkdir(exist_ok=True)
+        text += (f"\n[mqtt]\nembedded_port = {free_port()}\n"
+                 f'\n[limits]\nunlimited_addresses = ["127.0.0.1"]\n'
+                 f'\n[network]\nurl = "{self.nats.url}"\n'
+                 f'password_file = "{Path(self.config.secrets) / (site_id + ".password")}"\n'
+                 f"state_seconds = {state_seconds}\n")
+        text = text.replace('path = "mairie.db"', f'path = "{folder / "queue.db"}"')
+        text = text.replace('devices_path = "devices.db"',
+                            f'devices_path = "{folder / "devices.db"}"')
+        path = folder / "site.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    def central(self) -> CentralRunner:
+        runner = CentralRunner(self.config).start()
+        self.runners.append(runner)
+        return runner
+
+    def query(self, sql: str, *params: Any) -> list[tuple]:
+        with psycopg.connect(self.dsn) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def rows(self, site: str) -> list[tuple[int, str]]:
+        return [(s, t) for s, t in self.query(
+            "SELECT seq, type FROM events WHERE site = %s ORDER BY seq", site)]
+
+    def contiguous(self, site: str) -> int:
+        rows = self.query("SELECT contiguous FROM progress WHERE site = %s", site)
+        return rows[0][0] if rows else 0
+
+    def wait_caught_up(self, site: str, last_seq: int, timeout: float = 30.0) -> None:
+        end = time.monotonic() + timeout
+        while self.contiguous(site) < last_seq:
+            if time.monotonic() > end:
+                raise AssertionError(f"central holds {site} up to {self.contiguous(site)}, "
+                                     f"the site is at {last_seq}")
+            time.sleep(0.1)
+
+    def close(self) -> None:
+        for r in self.runners:
+            r.stop()
+        self.nats.stop()
