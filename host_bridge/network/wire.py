@@ -11,7 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..domain.events import EVENT_TYPES
-from ..store.event_codec import encode_compact, event_from_json
+from ..store.event_codec import FIELD_KINDS, encode_compact, event_from_json
 
 VERSION = 1
 STREAM = "SUIVANT_EVENTS"
@@ -131,6 +131,7 @@ def decode_event(subject: str, payload: bytes) -> dict[str, Any]:
         raise WireError("malformed", "at has no UTC offset")
     if not isinstance(body, dict) or body.get("at") != at:
         raise WireError("malformed", "body is not the event's fields")
+    _check_fields(kind, body)
     text = encode_compact(body)
     try:
         event_from_json(kind, text)
@@ -138,6 +139,37 @@ def decode_event(subject: str, payload: bytes) -> dict[str, Any]:
         raise WireError("malformed", f"not a {kind}: {e}") from None
     return {"site": site, "seq": seq, "prev": prev, "day": day, "type": kind, "at": at,
             "body": text}
+
+
+def _fits(kind: str, value: Any) -> bool:
+    if kind.endswith(" | None"):
+        return value is None or _fits(kind[:-7], value)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "str":
+        return isinstance(value, str) and len(value) <= 200
+    if kind.startswith("tuple"):
+        return isinstance(value, list) and len(value) <= 32 and all(
+            isinstance(v, str) and len(v) <= 200 for v in value)
+    if not isinstance(value, str):
+        return False
+    try:
+        (date if kind == "date" else datetime).fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _check_fields(kind: str, body: dict[str, Any]) -> None:
+    """Exactly the event's fields, each of its type (a field added since may be absent, as in
+    the site's own older rows): what central stores, it can read back and replay."""
+    kinds = dict(FIELD_KINDS[EVENT_TYPES[kind]])
+    extra = set(body) - set(kinds)
+    if extra:
+        raise WireError("malformed", f"{kind} has no field {sorted(extra)[0]!r}")
+    for name, value in body.items():
+        if not _fits(kinds[name], value):
+            raise WireError("malformed", f"{kind}.{name} is not a {kinds[name]}")
 
 
 # ----- a site's state, every few seconds (core NATS: only the latest matters) ---------------

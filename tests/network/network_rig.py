@@ -42,8 +42,10 @@ class Network:
         self.nats.start()
         self.runners: list[CentralRunner] = []
 
-    def site_file(self, site_id: str, state_seconds: float = 0.3, rules: str = "") -> Path:
-        """The example town hall as `site_id`, open at any hour, in this network."""
+    def site_file(self, site_id: str, state_seconds: float = 0.3, rules: str = "",
+                  nats_url: str | None = None) -> Path:
+        """The example town hall as `site_id`, open at any hour, in this network (through
+        `nats_url` if given: a link_cut.Link)."""
         text = EXAMPLE.read_text(encoding="utf-8")
         text = re.sub(r'^id = "mairie-villeneuve"', f'id = "{site_id}"', text, count=1,
                       flags=re.M)
@@ -53,7 +55,7 @@ class Network:
         folder.mkdir(exist_ok=True)
         text += (f"\n[mqtt]\nembedded_port = {free_port()}\n"
                  f'\n[limits]\nunlimited_addresses = ["127.0.0.1"]\n'
-                 f'\n[network]\nurl = "{self.nats.url}"\n'
+                 f'\n[network]\nurl = "{nats_url or self.nats.url}"\n'
                  f'password_file = "{Path(self.config.secrets) / (site_id + ".password")}"\n'
                  f"state_seconds = {state_seconds}\n")
         text = text.replace('path = "mairie.db"', f'path = "{folder / "queue.db"}"')
@@ -92,3 +94,56 @@ class Network:
         for r in self.runners:
             r.stop()
         self.nats.stop()
+
+
+# ----- a site's NATS client without a bridge: what a faulty or hostile site could send --------
+def event_rows(count: int, start: int = 1, day: str = "2026-12-07",
+               service: str = "accueil") -> list[tuple[int, str, str, str, str]]:
+    """`count` valid stored rows (seq, day, type, at, body): tickets issued one a second."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from host_bridge.domain.events import TicketIssued
+    from host_bridge.store.event_codec import event_to_json
+    base = datetime.fromisoformat(f"{day}T09:00:00").replace(tzinfo=ZoneInfo("Europe/Paris"))
+    rows = []
+    for seq in range(start, start + count):
+        at = base + timedelta(seconds=seq)
+        event = TicketIssued(f"t{seq}", service, seq % 999 + 1, f"A{seq % 999 + 1:03d}", None, at)
+        rows.append((seq, day, "TicketIssued", at.isoformat(), event_to_json(event)))
+    return rows
+
+
+async def site_connection(net: Network, site: str, errors: list | None = None) -> Any:
+    """A NATS connection with `site`'s credentials (the server's errors go to `errors`)."""
+    import nats
+
+    from host_bridge.network import wire
+
+    async def on_error(e: Exception) -> None:
+        if errors is not None:
+            errors.append(str(e))
+    password = (Path(net.config.secrets) / f"{site}.password").read_text().strip()
+    return await nats.connect(net.nats.url, user=f"site-{site}", password=password,
+                              inbox_prefix=wire.inbox_prefix(site), error_cb=on_error,
+                              allow_reconnect=False)
+
+
+async def publish_rows(nc: Any, site: str, rows: list, prev: int | None = None) -> None:
+    """As the publisher does: each row with its Nats-Msg-Id, acknowledged by the stream."""
+    from host_bridge.network import wire
+    js = nc.jetstream(timeout=10)
+    before = rows[0][0] - 1 if prev is None else prev
+    for seq, day, kind, at, body in rows:
+        await js.publish(wire.events_subject(site), wire.encode_event(site, seq, before, day,
+                                                                      kind, at, body),
+                         headers={"Nats-Msg-Id": wire.msg_id(site, seq)})
+        before = seq
+
+
+def wait_for(check, timeout: float = 20.0, what: str = "") -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        time.sleep(0.05)
