@@ -223,6 +223,22 @@ def _demo_accounts(settings: Settings) -> None:
         staff.close()
 
 
+def cmd_restore(args) -> int:
+    """The site's database made again from central (network/restore.py does the work)."""
+    from .network.restore import RestoreError, restore
+    settings = load(args.config)
+    if settings.network is None:
+        raise UsageError(f"{args.config} has no [network] table: this site is in no network, "
+                         "central has nothing of it")
+    try:
+        done = restore(settings.site.id, settings.network, args.db or settings.db_path,
+                       force=args.force, allow_gaps=args.allow_gaps)
+    except RestoreError as exc:
+        raise UsageError(f"restore: {exc}; nothing was changed") from None
+    print("\n".join(done.lines()))
+    return 0
+
+
 def cmd_hash_token(args) -> int:
     token = args.token or secrets.token_urlsafe(24)
     if not args.token:
@@ -268,6 +284,18 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("hash-token", help="make a staff token and the SHA-256 the config stores")
     s.add_argument("token", nargs="?", help="hash this token instead of making a new one")
     s.set_defaults(func=cmd_hash_token)
+
+    s = sub.add_parser("restore", help="make the site's database again from central's copy of "
+                                       "its history (the disk was lost)")
+    s.add_argument("--from-central", action="store_true", required=True,
+                   help="from the network's central (its [network] table); the only source")
+    s.add_argument("--config", required=True, help="site TOML file (with [network])")
+    s.add_argument("--db", help="the database to write (default: [store] path of the config)")
+    s.add_argument("--force", action="store_true",
+                   help="replace a database that holds events (it is kept aside, renamed)")
+    s.add_argument("--allow-gaps", action="store_true",
+                   help="restore even if central misses events in the middle of the history")
+    s.set_defaults(func=cmd_restore)
     add_parsers(sub, _port)
     agent_cli.add_parsers(sub)
     central_cli.add_parsers(sub)

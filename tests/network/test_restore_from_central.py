@@ -1,0 +1,142 @@
+"""A site rebuilt from central after its database file is deleted (issue 14, « Backup for
+free »): a real bridge process serves, central catches up, the bridge is killed and its database
+deleted, `suivant restore --from-central` makes it again, the bridge starts on it: today's queue
+and the history are what they were."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from simulators.bridge_process import BridgeProcess
+from support import AGENT, ROOT
+
+SITE = "mairie-r"
+pytestmark = pytest.mark.slow
+
+# what moves with the clock alone (waits, estimates), not with the queue
+VOLATILE = {"estimated_wait_minutes", "estimated_wait", "waited_minutes", "wait_minutes",
+            "estimate", "estimated_call_at", "since_minutes", "busy_minutes", "seconds_left"}
+
+
+def steady(value):
+    if isinstance(value, dict):
+        return {k: steady(v) for k, v in value.items() if k not in VOLATILE
+                and "estimat" not in k and "minutes" not in k}
+    if isinstance(value, list):
+        return [steady(v) for v in value]
+    return value
+
+
+def restore(config: Path, db: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "host_bridge.cli", "restore", "--from-central",
+                           "--config", str(config), "--db", str(db), *extra],
+                          cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def queue_now(url: str, tickets: list[str]) -> dict:
+    """Today's queue as the pages read it."""
+    with httpx.Client(base_url=url, timeout=10) as http:
+        site = http.get("/api/site").json()
+        return steady({
+            "counters": http.get("/api/counters").json(),
+            "services": http.get("/api/services").json(),
+            "queues": {s["id"]: http.get(f"/api/services/{s['id']}/queue").json()
+                       for s in site["services"]},
+            "tickets": {t: http.get(f"/api/tickets/{t}").json() for t in tickets},
+            "day": http.get("/api/health").json()["day"],
+        })
+
+
+def history(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT seq, day, type, at, body FROM events ORDER BY seq").fetchall()
+
+
+def test_a_site_rebuilt_from_central_after_its_database_is_deleted(make_network, tmp_path):
+    net = make_network([SITE])
+    net.central()
+    config = net.site_file(SITE)
+    db = tmp_path / SITE / "queue.db"
+    bridge = BridgeProcess(config, db)
+    bridge.start()
+    try:
+        tickets = []
+        with httpx.Client(base_url=bridge.url, timeout=10) as http:
+            for n in (1, 2):
+                http.post(f"/api/counters/{n}/open", headers=AGENT).raise_for_status()
+            for i in range(14):
+                r = http.post("/api/tickets", json={"service": ("accueil", "etat-civil")[i % 2]})
+                tickets.append(r.json()["ticket"]["id"])
+            for action in ("next", "next", "absent", "next"):
+                http.post(f"/api/counters/1/{action}", headers=AGENT).raise_for_status()
+            http.post("/api/counters/2/next", headers=AGENT).raise_for_status()
+            http.post(f"/api/tickets/{tickets[-1]}/cancel").raise_for_status()
+            last = http.get("/api/health").json()["last_seq"]
+        net.wait_caught_up(SITE, last)
+        before, rows = queue_now(bridge.url, tickets), history(db)
+        assert len(rows) == last and before["queues"]  # the test sees a queue worth comparing
+
+        # a database that holds events is never replaced without --force
+        refused = restore(config, db)
+        assert refused.returncode == 2 and "holds" in refused.stderr and "--force" in refused.stderr
+        assert history(db) == rows
+
+        bridge.kill()
+        for f in db.parent.glob(db.name + "*"):  # the database, its WAL, the cursor file
+            f.unlink()
+
+        # central away: the restore says so and makes nothing
+        net.runners.pop().stop()
+        failed = restore(config, db)
+        assert failed.returncode == 2 and "central" in failed.stderr, failed.stderr
+        assert not db.exists() and not list(db.parent.glob(".queue.db*"))
+
+        net.central()
+        done = restore(config, db)
+        assert done.returncode == 0, done.stderr
+        assert f"{last} events of 1 business days" in done.stdout
+        assert f"last sequence number {last}" in done.stdout
+        assert "a second « Suivant »" in done.stdout  # what it cannot restore, said plainly
+        assert history(db) == rows
+        assert json.loads(Path(f"{db}.network.json").read_text()) == {"published_seq": last}
+
+        bridge.start()
+        after = queue_now(bridge.url, tickets)
+        for part in before:
+            assert after[part] == before[part], part
+        # the site goes on where it was: new events follow on, central takes them once
+        with httpx.Client(base_url=bridge.url, timeout=10) as http:
+            http.post("/api/counters/2/next", headers=AGENT).raise_for_status()
+            now_last = http.get("/api/health").json()["last_seq"]
+        assert now_last > last
+        net.wait_caught_up(SITE, now_last)
+        assert [s for s, _ in net.rows(SITE)] == list(range(1, now_last + 1))
+        assert net.query("SELECT count(*) FROM duplicates WHERE site = %s AND count > 0",
+                         SITE) == [(0,)]  # nothing was sent again
+    finally:
+        bridge.stop()
+
+
+def test_force_keeps_the_old_database_aside(make_network, tmp_path):
+    net = make_network([SITE])
+    net.central()
+    config = net.site_file(SITE)
+    db = tmp_path / SITE / "queue.db"
+    with sqlite3.connect(db) as conn:  # a database of some other history
+        conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, day TEXT, type TEXT, "
+                     "at TEXT, body TEXT)")
+        conn.execute("INSERT INTO events VALUES (1, '2026-01-01', 'X', '', '{}')")
+    done = restore(config, db, "--force")
+    assert done.returncode == 0, done.stderr
+    assert "0 events" in done.stdout and "kept as" in done.stdout
+    kept = list(db.parent.glob("queue.db.before-restore-*"))
+    assert len(kept) == 1 and history(kept[0]) == [(1, "2026-01-01", "X", "", "{}")]
+    assert history(db) == []
