@@ -44,3 +44,29 @@ def site_tally(conn: Any, site: Site, first: date, last: date) -> Tally:
 def site_indicators(conn: Any, site_id: str, first: date, last: date) -> Indicators:
     site = described_site(conn, site_id)
     return indicators(site_tally(conn, site, first, last), site)
+
+
+# ----- several sites at once (a region, the network) -----------------------------------------
+def combined_indicators(parts: list[tuple[Site, Tally]]) -> Indicators:
+    """Many sites' figures as one, with the site's definitions: each ticket against its own
+    service's target (not a mean of the sites' means), the waits pooled for the median and
+    the 90th percentile, the opinions and tickets per hour added up. Each service is named
+    `<site>/<service>` in the result's `services`; `total` is the figure of them all."""
+    merged, services = Tally(), []
+    for site, t in parts:
+        merged.merge(Tally({f"{site.id}/{k}": v for k, v in t.services.items()},
+                           t.per_hour, t.scores, t.days))
+        services += [Service(f"{site.id}/{s.id}", s.letter, s.name, s.target_wait_minutes)
+                     for s in site.services]
+    return indicators(merged, Site("network", "network", "UTC", tuple(services), ()))
+
+
+def day_tallies(conn: Any, site: Site, first: date, last: date) -> dict[date, Tally]:
+    """Each business day's tally alone (as the site's CSV: one day at a time), from one read."""
+    tz = ZoneInfo(site.timezone)
+    by_day: dict[date, list[Any]] = {}
+    for day, kind, body in conn.execute(
+            "SELECT day, type, body FROM events WHERE site = %s AND day BETWEEN %s AND %s "
+            "ORDER BY seq", (site.id, first, last)):
+        by_day.setdefault(day, []).append(event_from_json(kind, body, tz))
+    return {day: tally(events, tz) for day, events in sorted(by_day.items())}
