@@ -11,6 +11,10 @@ holds every event) on every (re)connection; when central does not answer (it is 
 stream still takes messages), the last sequence number the stream acknowledged, kept in a small
 file beside the database. Re-sending from a lower point only makes duplicates, which the stream
 (Nats-Msg-Id) and central (primary key) drop.
+
+With [network] apply_config = true it also takes the site file central publishes
+(config_pull.py: on each connection and every minute) and says in its state which version it
+applied.
 """
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from . import wire
+from .config_pull import ConfigPull
 from .settings import NetworkSettings
 
 log = logging.getLogger(__name__)
@@ -82,9 +87,11 @@ class CursorFile:
 
 class Publisher:
     def __init__(self, site_id: str, db_path: str, settings: NetworkSettings,
-                 state: Callable[[], dict[str, Any]]):
+                 state: Callable[[], dict[str, Any]], admin: Any = None):
         """`state()`: the site's state for central (site_info, now), read by the caller's
-        service; called from the publisher's thread every settings.state_seconds."""
+        service; called from the publisher's thread every settings.state_seconds. `admin`: the
+        site's service.site_admin.SiteAdmin, that applies central's site file when
+        settings.apply_config."""
         self.site, self.settings, self.state = site_id, settings, state
         self.db_path = db_path
         self.cursor_file = CursorFile(db_path + ".network.json")
@@ -96,6 +103,13 @@ class Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._resync = True  # ask central where to start (at start and after a reconnection)
+        self.configs: ConfigPull | None = None
+        if settings.apply_config:
+            if admin is None:
+                log.warning("network: apply_config is set but this bridge gave the publisher "
+                            "no administration to apply central's site file with")
+            else:
+                self.configs = ConfigPull(site_id, db_path, admin)
 
     # ----- the thread -------------------------------------------------------------------------
     def start(self) -> Publisher:
@@ -129,8 +143,11 @@ class Publisher:
         self.cursor_file.save(self.published, force=True)
 
     def status(self) -> dict[str, Any]:
-        return {"connected": self.connected, "published_seq": self.published,
-                "central_seq": self.central_cursor, "errors": self.errors}
+        out = {"connected": self.connected, "published_seq": self.published,
+               "central_seq": self.central_cursor, "errors": self.errors}
+        if self.configs is not None:
+            out.update(self.configs.status())
+        return out
 
     # ----- the loop ---------------------------------------------------------------------------
     async def _main(self) -> None:
@@ -169,6 +186,8 @@ class Publisher:
         async def reconnected() -> None:
             self.connected = True
             self._resync = True
+            if self.configs is not None:
+                self.configs.reconnected()
 
         async def error(e: Exception) -> None:
             log.debug("network: %s", e)
@@ -195,9 +214,13 @@ class Publisher:
         js = nc.jetstream(timeout=ACK_SECONDS)
         assert self._stopping is not None
         next_state = 0.0
+        if self.configs is not None:
+            self.configs.reconnected()
         while not self._stopping.is_set():
             if self._resync:
                 await self._ask_cursor(nc)
+            if self.configs is not None and self.configs.due():
+                await self.configs.check(nc)
             if time.monotonic() >= next_state:
                 await self._send_state(nc, reader)
                 next_state = time.monotonic() + self.settings.state_seconds
@@ -250,4 +273,6 @@ class Publisher:
             return
         state.update(last_seq=reader.last_seq(), published_seq=self.published,
                      sent_at=time.time())
+        if self.configs is not None:
+            state.update(self.configs.status())
         await nc.publish(wire.state_subject(self.site), wire.encode_state(self.site, state))

@@ -102,7 +102,7 @@ def _checked(event: Any, after: int) -> tuple[int, str, str, str, str]:
     seq, day, kind, at, body = (event.get(k) for k in ("seq", "day", "type", "at", "body"))
     if isinstance(seq, bool) or not isinstance(seq, int) or seq <= after:
         raise RestoreError(f"central's history is out of order (event {seq!r} after {after})")
-    if kind not in EVENT_TYPES or not isinstance(body, str) \
+    if kind not in EVENT_TYPES or not isinstance(body, str) or not isinstance(day, str) \
             or len(body) > wire.MAX_EVENT_BYTES or not isinstance(at, str):
         raise RestoreError(f"event {seq}: not an event the site knows")
     try:
