@@ -94,6 +94,25 @@ def events_in(path: Path) -> int | None:
         return -1
 
 
+def in_use(path: Path) -> bool:
+    """Whether a process (a running bridge) has the database open: in WAL mode every open
+    connection holds a shared lock, so an exclusive one is refused."""
+    if not path.exists():
+        return False
+    db = sqlite3.connect(path, isolation_level=None, timeout=0.2)
+    try:
+        db.execute("PRAGMA locking_mode=EXCLUSIVE")
+        db.execute("BEGIN EXCLUSIVE")
+        db.execute("ROLLBACK")
+        return False
+    except sqlite3.OperationalError as e:
+        return "locked" in str(e) or "busy" in str(e)
+    except sqlite3.DatabaseError:
+        return False
+    finally:
+        db.close()
+
+
 def _checked(event: Any, after: int) -> tuple[int, str, str, str, str]:
     """One event of a `history` answer, as the site's table holds it; RestoreError if it is
     not one the site could replay."""
@@ -148,7 +167,9 @@ async def _page(nc: Any, site: str, after: int) -> dict[str, Any]:
         try:
             return wire.decode_answer(msg.data)
         except wire.WireError as e:
-            raise RestoreError(f"central refused: {e}") from None
+            if e.reason != "unavailable" or attempt == TRIES - 1:
+                raise RestoreError(f"central refused: {e}") from None
+            await asyncio.sleep(1.0)  # its PostgreSQL is away for a moment: again
     raise AssertionError("unreachable")
 
 
@@ -207,6 +228,9 @@ def restore(site: str, settings: NetworkSettings, db_path: str | Path, force: bo
     from ..store.sqlite_store import SqliteStore
 
     path = Path(db_path)
+    if in_use(path):
+        raise RestoreError(f"{path} is open in another process (a bridge running on it?): "
+                           "stop it first")
     held = events_in(path)
     if held and not force:
         what = "cannot be read" if held < 0 else f"holds {held} events"

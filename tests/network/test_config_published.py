@@ -17,10 +17,14 @@ import pytest
 
 from host_bridge.central import cli_site_files, site_files
 from host_bridge.central.cli import CentralCliError
+from host_bridge.domain.errors import SiteChangeRefused
+from host_bridge.network import wire
+from host_bridge.network.config_pull import ConfigPull, sections_of
+from host_bridge.service.site_admin import SECTIONS, ConfigRefused
 from simulators.bridge_process import BridgeProcess
+from support import EXAMPLE
 
 SITE = "mairie-p"
-pytestmark = pytest.mark.slow
 
 
 def central(*argv: str) -> None:
@@ -59,6 +63,76 @@ def published_file(own: Path, folder: Path, edit) -> Path:
     return path
 
 
+class Admin:
+    """Stands for the site's SiteAdmin: what it was given, or its refusal."""
+
+    def __init__(self, refusal: Exception | None = None):
+        self.refusal, self.changes = refusal, []
+
+    def change(self, sections):
+        if self.refusal is not None:
+            raise self.refusal
+        self.changes.append(sections)
+
+
+class Central:
+    """Stands for central's NATS side: answers `config` with a version and a file."""
+
+    def __init__(self, version, text):
+        self.answer, self.asked = {"version": version, "toml": text}, 0
+
+    async def request(self, subject, payload, timeout):
+        assert subject == wire.request_subject("config", "mairie-villeneuve")
+        self.asked += 1
+        return type("Msg", (), {"data": wire.encode_answer(self.answer)})()
+
+
+def test_only_the_administration_sections_are_taken_and_a_missing_one_is_emptied():
+    text = EXAMPLE.read_text(encoding="utf-8")
+    sections = sections_of("mairie-villeneuve", text + '\n[network]\nurl = "nats://x:1"\n')
+    assert set(sections) == set(SECTIONS)  # never [store], [network], [[users]], [mqtt]…
+    assert sections["services"][0]["id"] == "accueil"
+    lacking = re.sub(r"\[\[priority_categories\]\]\nid = .*?\nname = .*?\n", "", text)
+    assert sections_of("mairie-villeneuve", lacking)["priority_categories"] == []
+    for site, bad, why in [("mairie-autre", text, "not this site"),
+                           ("mairie-villeneuve", "[site", "not valid TOML"),
+                           ("mairie-villeneuve", None, "no file"),
+                           ("mairie-villeneuve", "x" * 300_000, "at most")]:
+        with pytest.raises(ConfigRefused, match=why):
+            sections_of(site, bad)
+
+
+def test_central_checks_the_whole_file_but_names_what_the_site_keeps_its_own():
+    text = EXAMPLE.read_text(encoding="utf-8") + (
+        '\n[network]\nurl = "nats://x:1"\npassword_file = "/nowhere/on/central"\n')
+    checked = site_files.check("mairie-villeneuve", text)
+    assert {"network", "store", "users"} <= set(checked.not_applied)
+    assert not set(checked.not_applied) & set(SECTIONS)
+    with pytest.raises(site_files.PublishRefused, match="rules.max_recalls"):
+        site_files.check("mairie-villeneuve", text.replace("max_recalls = 3", "max_recalls = 99"))
+
+
+def test_a_newer_version_is_applied_once_a_refusal_is_said_and_tried_again(tmp_path):
+    text = EXAMPLE.read_text(encoding="utf-8")
+    db = str(tmp_path / "queue.db")
+    admin = Admin(SiteChangeRefused("service 'urbanisme' has tickets today"))
+    pull = ConfigPull("mairie-villeneuve", db, admin)
+    asyncio.run(pull.check(Central(2, text)))
+    assert pull.status() == {"config_version": None, "config_refused": {
+        "version": 2, "reason": "service 'urbanisme' has tickets today"}}
+    admin.refusal = None  # tomorrow: the same version goes through
+    pull.reconnected()
+    asyncio.run(pull.check(Central(2, text)))
+    assert pull.status() == {"config_version": 2, "config_refused": None}
+    assert len(admin.changes) == 1
+    again = ConfigPull("mairie-villeneuve", db, admin)  # after a restart: kept beside the db
+    assert again.applied == 2
+    for version in (2, 1, None, "3", True):  # not newer, or not a version: nothing applied
+        asyncio.run(again.check(Central(version, text)))
+    assert len(admin.changes) == 1 and again.status()["config_version"] == 2
+
+
+@pytest.mark.slow
 def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_network, tmp_path):
     net = make_network([SITE, "mairie-q"])
     net.central()

@@ -18,7 +18,6 @@ from simulators.bridge_process import BridgeProcess
 from support import AGENT, ROOT
 
 SITE = "mairie-r"
-pytestmark = pytest.mark.slow
 
 # what moves with the clock alone (waits, estimates), not with the queue
 VOLATILE = {"estimated_wait_minutes", "estimated_wait", "waited_minutes", "wait_minutes",
@@ -56,10 +55,14 @@ def queue_now(url: str, tickets: list[str]) -> dict:
 
 
 def history(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
+    conn = sqlite3.connect(db)
+    try:
         return conn.execute("SELECT seq, day, type, at, body FROM events ORDER BY seq").fetchall()
+    finally:
+        conn.close()
 
 
+@pytest.mark.slow
 def test_a_site_rebuilt_from_central_after_its_database_is_deleted(make_network, tmp_path):
     net = make_network([SITE])
     net.central()
@@ -85,11 +88,15 @@ def test_a_site_rebuilt_from_central_after_its_database_is_deleted(make_network,
         assert len(rows) == last and before["queues"]  # the test sees a queue worth comparing
 
         # a database that holds events is never replaced without --force
+        # nor one a running bridge has open, even with --force
+        refused = restore(config, db, "--force")
+        assert refused.returncode == 2 and "stop it first" in refused.stderr, refused.stderr
+        assert history(db) == rows
+        bridge.kill()
         refused = restore(config, db)
         assert refused.returncode == 2 and "holds" in refused.stderr and "--force" in refused.stderr
         assert history(db) == rows
 
-        bridge.kill()
         for f in db.parent.glob(db.name + "*"):  # the database, its WAL, the cursor file
             f.unlink()
 
@@ -130,10 +137,12 @@ def test_force_keeps_the_old_database_aside(make_network, tmp_path):
     net.central()
     config = net.site_file(SITE)
     db = tmp_path / SITE / "queue.db"
-    with sqlite3.connect(db) as conn:  # a database of some other history
-        conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, day TEXT, type TEXT, "
-                     "at TEXT, body TEXT)")
-        conn.execute("INSERT INTO events VALUES (1, '2026-01-01', 'X', '', '{}')")
+    conn = sqlite3.connect(db)  # a database of some other history
+    conn.execute("CREATE TABLE events (seq INTEGER PRIMARY KEY, day TEXT, type TEXT, "
+                 "at TEXT, body TEXT)")
+    conn.execute("INSERT INTO events VALUES (1, '2026-01-01', 'X', '', '{}')")
+    conn.commit()
+    conn.close()
     done = restore(config, db, "--force")
     assert done.returncode == 0, done.stderr
     assert "0 events" in done.stdout and "kept as" in done.stdout
