@@ -16,6 +16,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -178,7 +179,7 @@ class Postgres:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # smart shutdown
+            self.process.send_signal(signal.SIGINT)  # fast shutdown: clients cut off
             try:
                 self.process.wait(15)
             except subprocess.TimeoutExpired:

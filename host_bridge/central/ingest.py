@@ -31,6 +31,7 @@ class IngestCounts:
     duplicates: int = 0
     refused: int = 0
     batches: int = 0
+    errors: int = 0  # the ingest stopped (PostgreSQL or NATS failed) and started again
 
 
 async def ensure_stream(js: Any, max_age_days: int, max_gb: float) -> None:
@@ -102,4 +103,13 @@ async def run(js: Any, conn: Any, stopping: asyncio.Event, counts: IngestCounts,
             messages = await psub.fetch(FETCH, timeout=1)
         except (NatsTimeout, asyncio.TimeoutError):
             continue
-        await ingest_batch(conn, messages, listed, counts)
+        try:
+            await ingest_batch(conn, messages, listed, counts)
+        except Exception:
+            # not stored (PostgreSQL failed): given back at once rather than after ack_wait
+            for m in messages:
+                try:
+                    await m.nak(delay=1)
+                except Exception:  # noqa: BLE001 - NATS away too: ack_wait brings them back
+                    break
+            raise

@@ -64,31 +64,33 @@ class CentralRunner:
         import psycopg
         c = self.config
         self._stopping = asyncio.Event()
-        ingest_conn = await psycopg.AsyncConnection.connect(c.postgres, autocommit=True)
-        answers_conn = await psycopg.AsyncConnection.connect(c.postgres, autocommit=True)
-        nc = None
+        conn = await psycopg.AsyncConnection.connect(c.postgres, autocommit=True)
         try:
-            await db.migrate(ingest_conn)
-            await db.sync_sites(ingest_conn, c.sites)
-            listed = await db.listed_sites(ingest_conn)
-            nc = await nats.connect(servers=list(c.nats_urls), user=c.user,
-                                    password=c.nats_password(), name="suivant-central",
-                                    connect_timeout=5, max_reconnect_attempts=-1,
-                                    reconnect_time_wait=1)
+            await db.migrate(conn)
+            await db.sync_sites(conn, c.sites)
+            listed = await db.listed_sites(conn)
+        finally:
+            await conn.close()
+        nc = await nats.connect(servers=list(c.nats_urls), user=c.user,
+                                password=c.nats_password(), name="suivant-central",
+                                connect_timeout=5, max_reconnect_attempts=-1,
+                                reconnect_time_wait=1)
+        try:
             js = nc.jetstream(timeout=10)
             await ingest.ensure_stream(js, c.stream_max_age_days, c.stream_max_gb)
+            answers_db = Reconnecting(c.postgres)
             refused: list[tuple[str, str, str]] = []
-            await answers.listen(nc, answers_conn, asyncio.Lock(), listed, refused)
-            consumer = asyncio.ensure_future(
-                ingest.run(js, ingest_conn, self._stopping, self.counts, listed))
-            await asyncio.sleep(0)
+            await answers.listen(nc, answers_db, asyncio.Lock(), listed, refused)
+            consumer = asyncio.ensure_future(self._ingest(js, listed))
             self.ready.set()
             while not self._stopping.is_set():
-                if consumer.done():
-                    consumer.result()  # raises what stopped it
                 if refused:
                     batch, refused[:] = refused[:], []
-                    await db.count_rejects(answers_conn, batch)
+                    try:
+                        await db.count_rejects(await answers_db.get(), batch)
+                    except psycopg.Error as e:
+                        log.warning("central: counting refusals: %s", e)
+                        await answers_db.drop()
                 try:
                     await asyncio.wait_for(self._stopping.wait(), 0.5)
                 except asyncio.TimeoutError:
@@ -98,11 +100,53 @@ class CentralRunner:
                 await consumer
             except (asyncio.CancelledError, Exception):  # noqa: BLE001
                 pass
+            await answers_db.drop()
         finally:
-            if nc is not None:
+            try:
+                await asyncio.wait_for(nc.close(), 5)
+            except Exception:  # noqa: BLE001
+                pass
+
+    async def _ingest(self, js: Any, listed: set[str]) -> None:
+        """The ingest, started again after PostgreSQL or NATS failed under it (a failover, a
+        restart): what it had taken and not acknowledged comes again after ack_wait."""
+        assert self._stopping is not None
+        conn = Reconnecting(self.config.postgres)
+        while not self._stopping.is_set():
+            try:
+                await ingest.run(js, await conn.get(), self._stopping, self.counts, listed)
+            except asyncio.CancelledError:
+                raise
+            except Exception as e:  # noqa: BLE001 - logged, retried: central must not stop
+                self.counts.errors += 1
+                log.warning("central: ingest stopped (%s: %s); starting again", type(e).__name__, e)
+                await conn.drop()
                 try:
-                    await asyncio.wait_for(nc.close(), 5)
-                except Exception:  # noqa: BLE001
+                    await asyncio.wait_for(self._stopping.wait(), 1.0)
+                except asyncio.TimeoutError:
                     pass
-            await ingest_conn.close()
-            await answers_conn.close()
+        await conn.drop()
+
+
+class Reconnecting:
+    """A PostgreSQL connection made when first needed and made again after it broke."""
+
+    def __init__(self, dsn: str):
+        self.dsn = dsn
+        self.conn: Any = None
+
+    async def get(self) -> Any:
+        import psycopg
+        if self.conn is None or self.conn.closed or self.conn.broken:
+            await self.drop()
+            self.conn = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True,
+                                                              connect_timeout=5)
+        return self.conn
+
+    async def drop(self) -> None:
+        if self.conn is not None:
+            try:
+                await self.conn.close()
+            except Exception:  # noqa: BLE001
+                pass
+            self.conn = None
