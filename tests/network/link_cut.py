@@ -4,6 +4,8 @@ connection die and its reconnections fail), until it is restored.
 
     link = Link(("127.0.0.1", nats_port)).start()    # the site connects to link.url
     link.cut(); ...; link.restore(); link.close()
+    link.blackhole()      # a WAN that silently loses everything: connections stay open, nothing
+                          # goes through either way, new ones hang (no reset to notice)
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ class Link:
         self.upstream = upstream
         self.port = free_port()
         self.up = True
+        self.dark = threading.Event()  # set: a blackhole
         self._sockets: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._server = socket.create_server(("127.0.0.1", self.port))
@@ -40,6 +43,10 @@ class Link:
             if not self.up:
                 client.close()
                 continue
+            if self.dark.is_set():  # accepted, then nothing: the connect times out
+                with self._lock:
+                    self._sockets.add(client)
+                continue
             try:
                 server = socket.create_connection(self.upstream, 2)
             except OSError:
@@ -53,6 +60,8 @@ class Link:
     def _pump(self, src: socket.socket, dst: socket.socket) -> None:
         try:
             while data := src.recv(65536):
+                if self.dark.is_set():
+                    continue  # lost on the way
                 dst.sendall(data)
         except OSError:
             pass
@@ -75,7 +84,15 @@ class Link:
             except OSError:
                 pass
 
+    def blackhole(self) -> None:
+        self.dark.set()
+
     def restore(self) -> None:
+        """After a cut or a blackhole: connections go through again (those a blackhole held
+        are closed, as a WAN's NAT forgets them)."""
+        if self.dark.is_set():
+            self.dark.clear()
+            self.cut()
         self.up = True
 
     def close(self) -> None:

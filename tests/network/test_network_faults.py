@@ -140,3 +140,32 @@ def test_kill_9_of_a_site_mid_publish_loses_and_doubles_nothing(make_network, tm
     finally:
         bridge.stop()
         link.close()
+
+
+def test_a_blackholed_link_is_noticed_and_caught_up_after(make_network, tmp_path):
+    """No reset, no error: everything the site sends is lost until the link comes back. The
+    site notices (acknowledgements stop), serves on, and sends it all again afterwards."""
+    net = make_network(["mairie-a"])
+    net.central()
+    link = Link(("127.0.0.1", net.nats.port)).start()
+    bridge = BridgeProcess(net.site_file("mairie-a", nats_url=link.url),
+                           tmp_path / "mairie-a" / "queue.db")
+    try:
+        bridge.start()
+        with httpx.Client(base_url=bridge.url, timeout=10) as http:
+            http.post("/api/counters/1/open", headers=AGENT).raise_for_status()
+        serve_some(bridge, 4)
+        net.wait_caught_up("mairie-a", health(bridge)["last_seq"])
+        link.blackhole()
+        before = net.contiguous("mairie-a")
+        serve_some(bridge, 10)
+        wait_for(lambda: not health(bridge)["network"]["connected"], timeout=30,
+                 what="the site to notice the silence")
+        assert net.contiguous("mairie-a") == before
+        link.restore()
+        last = health(bridge)["last_seq"]
+        net.wait_caught_up("mairie-a", last, timeout=30)
+        assert_exactly_once(net, "mairie-a", last)
+    finally:
+        bridge.stop()
+        link.close()
