@@ -75,17 +75,17 @@ def cmd_publish(args: argparse.Namespace) -> int:
 
 
 def cmd_versions(args: argparse.Namespace) -> int:
+    import psycopg
+
     from . import site_files
+    from .cli import CentralCliError
     from .config import load
     config = load(args.config)
-
-    async def run():
-        conn = await _connect(config)
-        try:
-            return await site_files.versions(conn)
-        finally:
-            await conn.close()
-    rows = asyncio.run(run())
+    try:
+        with psycopg.connect(config.postgres, autocommit=True, connect_timeout=10) as conn:
+            rows = site_files.versions(conn)
+    except psycopg.Error as e:
+        raise CentralCliError(f"cannot read central's PostgreSQL: {e}") from None
     print(f"{'site':<40} {'published':>9} {'applied':>8}  refused")
     for v in rows:
         refused = "" if v.refused is None else \

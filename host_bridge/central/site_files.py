@@ -79,16 +79,17 @@ class Versions:
     refused: dict[str, Any] | None  # the version the site refused, and why
 
 
-async def versions(conn: Any) -> list[Versions]:
-    """For each listed site: the version published and the one applied (from its state)."""
-    cur = await conn.execute(
+def versions(conn: Any) -> list[Versions]:
+    """For each listed site: the version published and the one applied (from its state). On
+    a plain (not async) psycopg connection, as the central pages hold them."""
+    cur = conn.execute(
         "SELECT s.id, c.version, c.published_at, st.state->'config_version', "
         "st.state->'config_refused' FROM sites s "
         "LEFT JOIN LATERAL (SELECT version, published_at FROM site_configs "
         "  WHERE site = s.id ORDER BY version DESC LIMIT 1) c ON true "
         "LEFT JOIN states st ON st.site = s.id WHERE s.listed ORDER BY s.id")
     out = []
-    for site, version, at, applied, refused in await cur.fetchall():
+    for site, version, at, applied, refused in cur.fetchall():
         out.append(Versions(site, version, at,
                             applied if isinstance(applied, int) and applied >= 0 else None,
                             refused if isinstance(refused, dict) else None))

@@ -54,9 +54,11 @@ def sections_of(site_id: str, text: Any) -> dict[str, Any]:
 
 
 class ConfigPull:
-    def __init__(self, site_id: str, db_path: str, admin: Any):
-        """`admin`: a service.site_admin.SiteAdmin on the running site."""
-        self.site, self.admin = site_id, admin
+    def __init__(self, site_id: str, db_path: str, admin: Any, audit: Any = None):
+        """`admin`: a service.site_admin.SiteAdmin on the running site; `audit`: the site's
+        staff.audit.AuditLog, where an applied version is written as the administration page
+        writes its changes (actor `central`), if given."""
+        self.site, self.admin, self.audit = site_id, admin, audit
         self.file = Path(db_path + ".config.json")
         self.applied = self._load()
         self.refused: dict[str, Any] | None = None
@@ -108,13 +110,20 @@ class ConfigPull:
         """Through the administration page's code; -> applied. A refusal changes nothing."""
         from ..domain.errors import DomainError
         try:
-            self.admin.change(sections_of(self.site, text))
+            sections = sections_of(self.site, text)
+            self.admin.change(sections)
         except ConfigRefused as e:
             return self._refuse(version, str(e))
         except DomainError as e:  # SiteChangeRefused: today's queue still uses what it removes
             return self._refuse(version, getattr(e, "message", None) or str(e))
         self._save(version)
         self.applied, self.refused = version, None
+        if self.audit is not None:
+            try:
+                self.audit.record("site_changed", "central", via="network",
+                                  detail=f"version {version}: {', '.join(sorted(sections))}")
+            except Exception:  # noqa: BLE001 - the change is made; its trace is logged anyway
+                log.exception("network: writing the audit log")
         log.warning("network: site file version %d from central applied", version)
         return True
 

@@ -87,11 +87,11 @@ class CursorFile:
 
 class Publisher:
     def __init__(self, site_id: str, db_path: str, settings: NetworkSettings,
-                 state: Callable[[], dict[str, Any]], admin: Any = None):
+                 state: Callable[[], dict[str, Any]], admin: Any = None, audit: Any = None):
         """`state()`: the site's state for central (site_info, now), read by the caller's
         service; called from the publisher's thread every settings.state_seconds. `admin`: the
         site's service.site_admin.SiteAdmin, that applies central's site file when
-        settings.apply_config."""
+        settings.apply_config; `audit`: the staff audit log that says so."""
         self.site, self.settings, self.state = site_id, settings, state
         self.db_path = db_path
         self.cursor_file = CursorFile(db_path + ".network.json")
@@ -109,7 +109,7 @@ class Publisher:
                 log.warning("network: apply_config is set but this bridge gave the publisher "
                             "no administration to apply central's site file with")
             else:
-                self.configs = ConfigPull(site_id, db_path, admin)
+                self.configs = ConfigPull(site_id, db_path, admin, audit)
 
     # ----- the thread -------------------------------------------------------------------------
     def start(self) -> Publisher:

@@ -22,7 +22,7 @@ from host_bridge.network import wire
 from host_bridge.network.config_pull import ConfigPull, sections_of
 from host_bridge.service.site_admin import SECTIONS, ConfigRefused
 from simulators.bridge_process import BridgeProcess
-from support import EXAMPLE
+from support import ADMIN, EXAMPLE
 
 SITE = "mairie-p"
 
@@ -35,10 +35,8 @@ def central(*argv: str) -> None:
 
 
 def versions(net) -> dict[str, tuple]:
-    async def read():
-        async with await psycopg.AsyncConnection.connect(net.dsn) as conn:
-            return await site_files.versions(conn)
-    return {v.site: (v.published, v.applied, v.refused) for v in asyncio.run(read())}
+    with psycopg.connect(net.dsn) as conn:
+        return {v.site: (v.published, v.applied, v.refused) for v in site_files.versions(conn)}
 
 
 def wait_for(what, timeout: float = 15.0):
@@ -133,7 +131,8 @@ def test_a_newer_version_is_applied_once_a_refusal_is_said_and_tried_again(tmp_p
 
 
 @pytest.mark.slow
-def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_network, tmp_path):
+def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_network, tmp_path,
+                                                                       capsys):
     net = make_network([SITE, "mairie-q"])
     net.central()
     own = net.site_file(SITE)
@@ -172,6 +171,10 @@ def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_netw
         wait_for(lambda: versions(net)[SITE][:2] == (1, 1))  # central sees it applied
         assert bridge.health()["network"]["connected"]  # still in the network
         assert bridge.health()["network"]["config_version"] == 1
+        audit = httpx.get(f"{bridge.url}/api/staff/audit", headers=ADMIN,
+                          params={"actor": "central"}).json()["entries"]
+        assert [(e["action"], e["detail"].split(":")[0]) for e in audit] == \
+            [("site_changed", "version 1")]
 
         # version 2 removes a service that has a ticket today: the site refuses it (as its
         # administration page would), changes nothing, and says so; taken on reconnection
@@ -205,3 +208,8 @@ def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_netw
     finally:
         bridge.stop()
     assert versions(net)["mairie-q"] == (None, None, None)
+    capsys.readouterr()
+    central("config-versions", "--config", str(net.config_path))
+    listed = capsys.readouterr().out.splitlines()
+    assert listed[1].split()[:3] == [SITE, "3", "1"] and "not valid TOML" in listed[1]
+    assert listed[2].split() == ["mairie-q", "-", "-"]
