@@ -51,6 +51,9 @@ class Restored:
         out = [f"restored {self.path} from central: {self.events} events of {len(days)} "
                f"business days" + (f" ({days[0]} to {days[-1]})" if days else "") +
                f", last sequence number {self.last_seq}"]
+        if not days:
+            out.append("  central holds no event of this site: is it the right site file, and "
+                       "did the site ever reach central?")
         if days:
             out.append(f"  the last day, {days[-1]}: {self.days[days[-1]]} events; the bridge "
                        "replays them at start, so its queue is as it was when central last "

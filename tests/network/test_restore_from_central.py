@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from host_bridge.network.restore import RestoreError, _checked
 from simulators.bridge_process import BridgeProcess
 from support import AGENT, ROOT
 
@@ -107,6 +108,11 @@ def test_a_site_rebuilt_from_central_after_its_database_is_deleted(make_network,
         assert not db.exists() and not list(db.parent.glob(".queue.db*"))
 
         net.central()
+        # central misses events in the middle (still on their way): refused unless told
+        net.query("UPDATE progress SET contiguous = 5 WHERE site = %s RETURNING site", SITE)
+        gaps = restore(config, db)
+        assert gaps.returncode == 2 and "--allow-gaps" in gaps.stderr and not db.exists()
+        net.query("UPDATE progress SET contiguous = %s WHERE site = %s RETURNING site", last, SITE)
         done = restore(config, db)
         assert done.returncode == 0, done.stderr
         assert f"{last} events of 1 business days" in done.stdout
@@ -145,7 +151,21 @@ def test_force_keeps_the_old_database_aside(make_network, tmp_path):
     conn.close()
     done = restore(config, db, "--force")
     assert done.returncode == 0, done.stderr
-    assert "0 events" in done.stdout and "kept as" in done.stdout
+    assert "0 events" in done.stdout and "holds no event" in done.stdout
+    assert "kept as" in done.stdout
     kept = list(db.parent.glob("queue.db.before-restore-*"))
     assert len(kept) == 1 and history(kept[0]) == [(1, "2026-01-01", "X", "", "{}")]
     assert history(db) == []
+
+
+def test_an_event_the_site_could_not_replay_stops_the_restore():
+    body = ('{"ticket_id":"t1","service":"accueil","number":1,"label":"A001",'
+            '"category":null,"at":"2026-03-02T08:31:00+01:00"}')
+    good = {"seq": 7, "day": "2026-03-02", "type": "TicketIssued",
+            "at": "2026-03-02T08:31:00+01:00", "body": body}
+    assert _checked(good, 6) == (7, "2026-03-02", "TicketIssued", good["at"], body)
+    for change, why in [({"seq": 6}, "out of order"), ({"type": "Nope"}, "not an event"),
+                        ({"body": "{}"}, "cannot be replayed"), ({"day": "mardi"}, "cannot"),
+                        ({"at": "2026-03-02T09:00:00+01:00"}, "cannot be replayed")]:
+        with pytest.raises(RestoreError, match=why):
+            _checked({**good, **change}, 6)
