@@ -28,8 +28,15 @@ def cmd_nats_config(args: argparse.Namespace) -> int:
     from . import nats_config
     from .config import load
     config = load(args.config)
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise CentralCliError("--tls-cert and --tls-key go together")
+    for f in (args.tls_cert, args.tls_key):
+        if f is not None and not Path(f).is_file():
+            raise CentralCliError(f"no file {f}")
     path = nats_config.write(config, Path(args.out), args.host, args.port,
-                             Path(args.store) if args.store else None, rotate=args.rotate)
+                             Path(args.store) if args.store else None, rotate=args.rotate,
+                             tls_cert=args.tls_cert and Path(args.tls_cert),
+                             tls_key=args.tls_key and Path(args.tls_key))
     print(f"wrote {path}: central's user and {len(config.sites)} site users, each allowed only "
           f"its own subjects; run it with: nats-server -c {path}")
     print(f"each site's password is in {config.secrets}/<site id>.password: give it to the "
@@ -79,6 +86,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--host", default="0.0.0.0", help="address NATS listens on (default all)")
     s.add_argument("--port", type=port, default=4222, help="NATS port (default 4222)")
     s.add_argument("--store", help="JetStream's folder (default: OUT/jetstream)")
+    s.add_argument("--tls-cert", help="the server's certificate (PEM): TLS only, as the sites' "
+                                      "passwords cross the WAN")
+    s.add_argument("--tls-key", help="its private key (PEM)")
     s.add_argument("--rotate", action="store_true",
                    help="new passwords for every site and central (each site must get its new one)")
     s.set_defaults(func=cmd_nats_config)

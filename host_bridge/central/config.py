@@ -8,6 +8,7 @@
     postgres = "host=/var/run/postgresql dbname=suivant_central"   # libpq connection string
     listen = "127.0.0.1:8100"                  # the central pages (behind the reverse proxy)
     secrets = "secrets"                        # where nats-config keeps each site's password
+    ca_file = "nats-ca.pem"                    # with tls:// URLs, when NATS's CA is private
 
     [[sites]]
     id = "mairie-villeneuve"                   # the [site] id of that site's own file
@@ -51,6 +52,7 @@ class CentralConfig:
     source: str = "<memory>"
     stream_max_age_days: int = 30
     stream_max_gb: float = 10.0
+    ca_file: str | None = None  # the CA of NATS's certificate, when it is a private one
 
     def site(self, site_id: str) -> CentralSite | None:
         return next((s for s in self.sites if s.id == site_id), None)
@@ -100,7 +102,8 @@ def parse(data: dict[str, Any], file: str = "<memory>") -> CentralConfig:
         stream_max_age_days=c.get("stream_max_age_days", int, 30, check=lambda v: 1 <= v <= 366,
                                   why="1 to 366 days"),
         stream_max_gb=float(c.get("stream_max_gb", (int, float), 10.0,
-                                  check=lambda v: 0.01 <= v <= 10_000, why="0.01 to 10000")))
+                                  check=lambda v: 0.01 <= v <= 10_000, why="0.01 to 10000")),
+        ca_file=c.get("ca_file", str, None, check=bool, why="must not be empty"))
     c.done()
     site_rs = root.tables("sites")
     if len(site_rs) > MAX_SITES:
@@ -131,4 +134,5 @@ def load(path: str | Path) -> CentralConfig:
     def resolved(p: str | None) -> str | None:
         return None if p is None else str(Path(p) if Path(p).is_absolute() else folder / p)
     return replace(config, password_file=resolved(config.password_file),
-                   secrets=resolved(config.secrets) or config.secrets)
+                   secrets=resolved(config.secrets) or config.secrets,
+                   ca_file=resolved(config.ca_file))

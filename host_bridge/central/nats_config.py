@@ -50,9 +50,13 @@ def _hash(password: str) -> str:
 
 def write(config: CentralConfig, out: Path, host: str = "127.0.0.1", port: int = 4222,
           store_dir: Path | None = None, rotate: bool = False,
-          central_password_file: Path | None = None) -> Path:
+          central_password_file: Path | None = None, tls_cert: Path | None = None,
+          tls_key: Path | None = None) -> Path:
     """-> the server's config file, `out/nats-server.conf`. Site passwords go to the secrets
-    folder as `<site id>.password`, central's to its password_file."""
+    folder as `<site id>.password`, central's to its password_file. With tls_cert and tls_key
+    the server accepts TLS only (the sites' passwords cross the WAN)."""
+    if (tls_cert is None) != (tls_key is None):
+        raise ValueError("TLS needs both the certificate and its key")
     out.mkdir(parents=True, exist_ok=True)
     folder = Path(config.secrets)
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -80,6 +84,12 @@ def write(config: CentralConfig, out: Path, host: str = "127.0.0.1", port: int =
         f"  store_dir: {json.dumps(str(store))}",
         f"  max_file_store: {int(config.stream_max_gb * 2 * 1024 ** 3)}",
         "}",
+        *([] if tls_cert is None else [
+            "tls {",
+            f"  cert_file: {json.dumps(str(Path(tls_cert).resolve()))}",
+            f"  key_file: {json.dumps(str(Path(tls_key).resolve()))}",
+            "  timeout: 5",
+            "}"]),
         "authorization {",
         "  users: " + json.dumps(users, indent=2).replace("\n", "\n  "),
         "}",

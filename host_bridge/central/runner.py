@@ -71,10 +71,14 @@ class CentralRunner:
             listed = await db.listed_sites(conn)
         finally:
             await conn.close()
+        tls = None
+        if c.ca_file or any(u.startswith("tls://") for u in c.nats_urls):
+            import ssl
+            tls = ssl.create_default_context(cafile=c.ca_file)
         nc = await nats.connect(servers=list(c.nats_urls), user=c.user,
                                 password=c.nats_password(), name="suivant-central",
                                 connect_timeout=5, max_reconnect_attempts=-1,
-                                reconnect_time_wait=1)
+                                reconnect_time_wait=1, tls=tls)
         try:
             js = nc.jetstream(timeout=10)
             await ingest.ensure_stream(js, c.stream_max_age_days, c.stream_max_gb)

@@ -24,20 +24,26 @@ from support import EXAMPLE, free_port
 
 class Network:
     def __init__(self, folder: Path, pg: Postgres, sites: list[str],
-                 regions: dict[str, str] | None = None):
+                 regions: dict[str, str] | None = None, pki: Path | None = None):
+        """`pki`: tests/pki.make_pki's folder: NATS on TLS only, with its broker certificate."""
         self.folder = folder
         self.dsn = pg.new_database()
         self.nats = NatsServer()
+        self.pki = pki
+        self.url = self.nats.url if pki is None else self.nats.url.replace("nats://", "tls://")
         text = ["[central]", 'name = "Réseau de test"',
-                f'nats_url = "{self.nats.url}"', f'postgres = "{self.dsn}"',
-                f'listen = "127.0.0.1:{free_port()}"', ""]
+                f'nats_url = "{self.url}"', f'postgres = "{self.dsn}"',
+                f'listen = "127.0.0.1:{free_port()}"',
+                *([] if pki is None else [f'ca_file = "{pki / "ca.pem"}"']), ""]
         for s in sites:
             text += ["[[sites]]", f'id = "{s}"', f'name = "Site {s}"',
                      f'region = "{(regions or {}).get(s, "Occitanie")}"', ""]
         self.config_path = folder / "central.toml"
         self.config_path.write_text("\n".join(text))
         self.config = central_config.load(self.config_path)
-        conf = nats_config.write(self.config, folder / "nats", port=self.nats.port)
+        conf = nats_config.write(self.config, folder / "nats", port=self.nats.port,
+                                 tls_cert=pki and pki / "broker.pem",
+                                 tls_key=pki and pki / "broker.key")
         self.nats.set_config(conf.read_text())
         self.nats.start()
         self.runners: list[CentralRunner] = []
@@ -55,8 +61,9 @@ class Network:
         folder.mkdir(exist_ok=True)
         text += (f"\n[mqtt]\nembedded_port = {free_port()}\n"
                  f'\n[limits]\nunlimited_addresses = ["127.0.0.1"]\n'
-                 f'\n[network]\nurl = "{nats_url or self.nats.url}"\n'
-                 f'password_file = "{Path(self.config.secrets) / (site_id + ".password")}"\n'
+                 f'\n[network]\nurl = "{nats_url or self.url}"\n'
+                 + ("" if self.pki is None else f'ca_file = "{self.pki / "ca.pem"}"\n')
+                 + f'password_file = "{Path(self.config.secrets) / (site_id + ".password")}"\n'
                  f"state_seconds = {state_seconds}\n")
         text = text.replace('path = "mairie.db"', f'path = "{folder / "queue.db"}"')
         text = text.replace('devices_path = "devices.db"',
