@@ -66,9 +66,14 @@ class Bridge:
         if self.settings.network is not None:
             from .network.publisher import Publisher
             from .network.site_state import site_state
-            self.publisher = Publisher(self.settings.site.id, self.settings.db_path,
-                                       self.settings.network,
-                                       lambda: self.service.read(site_state)).start()
+            from .service.site_admin import SiteAdmin
+            # central's site file goes through the administration page's own path: the same
+            # checks, the same live change, the file written back, the audit log told
+            self.publisher = Publisher(
+                self.settings.site.id, self.settings.db_path, self.settings.network,
+                lambda: self.service.read(site_state),
+                admin=SiteAdmin(self.service, self.registry, self.settings.source),
+                audit=staff_of(self.app).audit).start()
             self.app.state.publisher = self.publisher
             self.links.append(self.publisher)
 
