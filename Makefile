@@ -23,6 +23,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/suivant demo
 
+# A network on this machine: PostgreSQL, NATS JetStream, central and three sites with traffic
+# (simulators/network_demo.py; Ctrl-C stops everything).
+network-demo: $(STAMP) debian-packages
+	$(BIN)/python -m simulators.network_demo
+
 # As root the missing ones are installed; otherwise this says how.
 debian-packages:
 	@missing=""; for p in $(DEBIAN); do [ -x "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; \

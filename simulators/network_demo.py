@@ -14,8 +14,6 @@ the folder. A program that stops on its own stops the demo, with the end of its 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import json
 import os
 import shutil
 import signal
@@ -23,15 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 from host_bridge.arg_types import bounded
 from host_bridge.cli import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_TOKENS
 from host_bridge.site_config import ConfigError, load
 
-from .bridge_process import ROOT, BridgeNotReady, BridgeProcess
+from .bridge_process import ROOT
 from .network_central_accounts import demo_central_accounts
 from .network_services import (Child, DemoError, OwnPostgres, ServerDatabase, free_port,
                                nats_server, port_or_free)
@@ -47,11 +43,6 @@ class Stop(Exception):
     """SIGTERM, handled as Ctrl-C is."""
 
 
-def _get(url: str, timeout: float = 2.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as answer:
-        return json.loads(answer.read())
-
-
 class NetworkDemo:
     def __init__(self, sites: int, host: str, port: int, postgres: str | None, pace: float):
         self.sites = SITES[:sites]
@@ -61,7 +52,8 @@ class NetworkDemo:
         self.server_db: ServerDatabase | None = None
         self.nats: Child | None = None
         self.central: Child | None = None
-        self.bridges: list[BridgeProcess] = []
+        self.bridges: list[Child] = []
+        self.site_urls: list[str] = []
         self.traffic: list[SiteTraffic] = []
         self.dsn = ""
         self.central_url = ""
@@ -86,12 +78,12 @@ class NetworkDemo:
             sys.executable, "-m", "host_bridge.cli", "central", "serve", "--config", str(config),
             "--host", self.host, "--port", str(port)], self.folder / "central.log",
             cwd=ROOT, env=_env()).start()
-        self._wait_central()
+        self.central.wait_http(f"{self.central_url}/api/central/health", START_TIMEOUT_S)
         self.central_logins = demo_central_accounts(config, self.sites)
         self._sites(f"nats://127.0.0.1:{nats_port}", config.parent / "secrets")
-        for i, (site, bridge) in enumerate(zip(self.sites, self.bridges)):
-            settings = load(bridge.config_path)
-            self.traffic.append(SiteTraffic(bridge.url, settings.site, self.pace, seed=i + 1,
+        for i, (site, url) in enumerate(zip(self.sites, self.site_urls)):
+            settings = load(self.folder / site.id / "site.toml")
+            self.traffic.append(SiteTraffic(url, settings.site, self.pace, seed=i + 1,
                                             busyness=BUSYNESS[i % len(BUSYNESS)]).start())
 
     def _postgres(self) -> None:
@@ -112,21 +104,6 @@ class NetworkDemo:
             raise DemoError(f"suivant central nats-config failed: {made.stderr.strip()[-1500:]}")
         return out / "nats-server.conf"
 
-    def _wait_central(self) -> None:
-        assert self.central is not None
-        end = time.monotonic() + START_TIMEOUT_S
-        while True:
-            if not self.central.alive():
-                raise self.central.failed("exited")
-            try:
-                if _get(f"{self.central_url}/api/central/health").get("status") == "ok":
-                    return
-            except (OSError, ValueError):
-                pass
-            if time.monotonic() > end:
-                raise self.central.failed(f"did not answer in {START_TIMEOUT_S:.0f} s")
-            time.sleep(0.1)
-
     def _sites(self, nats_url: str, secrets: Path) -> None:
         for site in self.sites:
             folder = self.folder / site.id
@@ -134,37 +111,27 @@ class NetworkDemo:
             path = site_file(folder, site, nats_url, secrets / f"{site.id}.password",
                              free_port())
             staff_accounts(path)
-            self.bridges.append(BridgeProcess(path, folder / "queue.db", host=self.host,
-                                              port=free_port(self.host),
-                                              log_path=folder / "bridge.log"))
-        with concurrent.futures.ThreadPoolExecutor(len(self.bridges)) as pool:  # ~2 s each
-            for done in [pool.submit(b.start, START_TIMEOUT_S) for b in self.bridges]:
-                try:
-                    done.result()
-                except BridgeNotReady as e:
-                    raise DemoError(f"a site bridge did not start: {e}") from None
+            port = free_port(self.host)
+            self.site_urls.append(f"http://{self.host}:{port}")
+            self.bridges.append(Child(f"site {site.id}", [
+                sys.executable, "-m", "host_bridge.cli", "serve", "--config", str(path),
+                "--host", self.host, "--port", str(port)], folder / "bridge.log",
+                cwd=ROOT, env=_env()).start())
+        for bridge, url in zip(self.bridges, self.site_urls):  # they start side by side
+            bridge.wait_http(f"{url}/api/health", START_TIMEOUT_S)
 
     # -- while it runs -------------------------------------------------------------------------
-    def children(self) -> list[tuple[str, Any]]:
-        """(name, is it running) of every program the demo started."""
-        out: list[tuple[str, Any]] = [(c.name, c.alive) for c in
-                                      (self.pg.child if self.pg else None, self.nats, self.central)
-                                      if c is not None]
-        return out + [(f"site {s.id}", lambda b=b: b.running)
-                      for s, b in zip(self.sites, self.bridges)]
+    def children(self) -> list[Child]:
+        """Every program the demo started."""
+        return [c for c in (self.pg.child if self.pg else None, self.nats, self.central,
+                            *self.bridges) if c is not None]
 
     def watch(self) -> None:
         """Until interrupted; raises DemoError when a program stopped by itself."""
         while True:
-            for name, running in self.children():
-                if not running():
-                    log = next((b.log_tail() for s, b in zip(self.sites, self.bridges)
-                                if name == f"site {s.id}"), None)
-                    child = next((c for c in (self.pg.child if self.pg else None, self.nats,
-                                              self.central) if c is not None and c.name == name),
-                                 None)
-                    raise DemoError(f"{name} stopped by itself; the demo stops:\n"
-                                    f"{log if log is not None else child.log_tail() if child else ''}")
+            for child in self.children():
+                if not child.alive():
+                    raise child.failed("stopped by itself; the demo stops")
             time.sleep(0.5)
 
     def banner(self) -> str:
@@ -184,8 +151,8 @@ class NetworkDemo:
         lines += [f"  PostgreSQL:           psql \"{self.dsn}\"",
                   f"  NATS JetStream:       {self.folder / 'nats' / 'nats-server.conf'}",
                   "  sites (each the example town hall; its own SQLite, broker and accounts):"]
-        for s, b in zip(self.sites, self.bridges):
-            lines.append(f"    {s.id:<{width}}  {b.url}/supervision   {s.name} — {s.region}")
+        for s, url in zip(self.sites, self.site_urls):
+            lines.append(f"    {s.id:<{width}}  {url}/supervision   {s.name} — {s.region}")
         logins = {role: " or ".join(a[0] for a in DEMO_ACCOUNTS if a[2] == role)
                   for role in ("agent", "supervisor", "admin")}
         lines += [f"  site logins (every site): agent {logins['agent']}, supervisor "
@@ -205,8 +172,7 @@ class NetworkDemo:
         for t in self.traffic:
             t.stop()
         for b in self.bridges:
-            if b.running:
-                b.proc.send_signal(signal.SIGTERM)  # all at once, then each waited for
+            b.signal()  # all at once, then each waited for
         for b in self.bridges:
             b.stop()
         for child in (self.central, self.nats):

@@ -8,11 +8,14 @@ its output in a log file.
     db = ServerDatabase(dsn).create()              # or: a fresh database on an existing server
 
 Children stay in the demo's process group: a Ctrl-C in the terminal reaches them too, so even
-a demo stuck on its way out leaves nothing running; the demo still stops each in order.
+a demo stuck on its way out leaves nothing running; the demo still stops each in order. On
+Linux each also gets its stop signal from the kernel when the demo dies (kill -9 included).
+Start them from the main thread: that death signal follows the thread that started a child.
 PostgreSQL refuses to run as root: as root the cluster belongs to the `postgres` user.
 """
 from __future__ import annotations
 
+import ctypes
 import glob
 import os
 import pwd
@@ -23,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 
@@ -71,6 +75,24 @@ def pg_program(name: str) -> str:
     return found[-1]
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def _dies_with_parent(sig: int):
+    """A preexec_fn: the child gets `sig` when this process ends (after Popen's change of
+    user: a change of user would clear it)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded here, not between fork and exec
+    parent = os.getpid()
+
+    def arm() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, sig)
+        if os.getppid() != parent:  # the parent ended before the line above
+            os.kill(os.getpid(), sig)
+    return arm
+
+
 class Child:
     """One program, its output appended to `log`."""
 
@@ -88,6 +110,7 @@ class Child:
                 os.chown(self.log, pwd.getpwnam(self.user).pw_uid, -1)
             self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=out,
                                          stderr=subprocess.STDOUT, cwd=self.cwd, env=self.env,
+                                         preexec_fn=_dies_with_parent(self.stop_signal),
                                          **owner)
         return self
 
@@ -119,6 +142,22 @@ class Child:
                 if time.monotonic() > end:
                     raise self.failed(f"did not listen on {port} in {timeout:.0f} s") from None
                 time.sleep(0.05)
+
+    def wait_http(self, url: str, timeout: float = 60.0) -> None:
+        """Until GET `url` answers 200 (its server is up), or its program exits."""
+        end = time.monotonic() + timeout
+        while True:
+            if not self.alive():
+                raise self.failed(f"exited ({self.proc.returncode if self.proc else '?'})")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as answer:
+                    if answer.status == 200:
+                        return
+            except (OSError, ValueError):
+                pass
+            if time.monotonic() > end:
+                raise self.failed(f"did not answer {url} in {timeout:.0f} s")
+            time.sleep(0.1)
 
     def signal(self) -> None:
         """Ask it to stop, without waiting (the demo stops several at once)."""

@@ -96,7 +96,7 @@ class SiteTraffic:
             self._take_ticket(service)
         rates = [s.per_hour[0] / 3600 for s in self.profile.services]  # the same at every hour
         total = sum(rates)
-        until_group = GROUP_EVERY_S
+        until_group: float = GROUP_EVERY_S
         while True:
             wait = self.rng.expovariate(total) if total > 0 else GROUP_EVERY_S
             if wait >= until_group:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,11 +52,22 @@ def _descendants(pid: int) -> dict[int, str]:
         parents = set(children)
 
 
-def _run(*args: str) -> subprocess.Popen[str]:
+def _run(*args: str, session: bool = False) -> subprocess.Popen[str]:
+    """session: in a process group of its own, as a terminal's foreground job is."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     return subprocess.Popen([sys.executable, "-m", "simulators.network_demo", *args], cwd=ROOT,
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+                            text=True, start_new_session=session)
+
+
+def _left(running: dict[int, str], timeout: float = 0.0) -> dict[int, str]:
+    """Those of `running` still running (after up to `timeout` seconds)."""
+    end = time.monotonic() + timeout
+    while True:
+        left = {p: s for p, (_, s) in _processes().items() if running.get(p) == s}
+        if not left or time.monotonic() >= end:
+            return left
+        time.sleep(0.1)
 
 
 def _banner(demo: subprocess.Popen[str]) -> str:
@@ -111,20 +123,55 @@ def test_two_sites_reach_central_and_ctrl_c_stops_every_process(tmp_path):
     except BaseException:
         demo.kill()
         raise
-    demo.send_signal(signal.SIGINT)
+    demo.send_signal(signal.SIGINT)  # to the demo alone: it stops each of its programs
     assert demo.wait(30) == 0
-    left = {p: s for p, (_, s) in _processes().items() if running.get(p) == s}
-    assert left == {}, f"still running after Ctrl-C: {left}"
+    assert _left(running) == {}, "still running after SIGINT"
     assert not folder.exists()
 
 
-def test_bad_arguments_are_refused_before_anything_starts():
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
+def test_a_terminal_ctrl_c_or_a_kill_9_of_the_demo_leaves_no_process(how):
+    """Ctrl-C in a terminal reaches the whole foreground group, the demo's programs too, at
+    the same time; kill -9 reaches the demo alone, which cannot clean up: the kernel then gives
+    each of its programs its stop signal."""
+    demo = _run("--sites", "1", "--port", str(free_port()), session=True)
+    try:
+        folder = Path(re.search(r"files in (\S+)\)", _banner(demo))[1])
+        running = _descendants(demo.pid)
+        assert len(running) >= 4, running  # PostgreSQL, NATS, central, the site
+    except BaseException:
+        os.killpg(demo.pid, signal.SIGKILL)
+        raise
+    if how == "ctrl-c":
+        os.killpg(demo.pid, signal.SIGINT)
+        assert demo.wait(30) == 0
+        assert _left(running) == {}
+        assert not folder.exists()
+    else:
+        demo.kill()
+        demo.wait(10)
+        try:
+            assert _left(running, timeout=20) == {}
+        finally:
+            for pid in _left(running):
+                os.kill(pid, signal.SIGKILL)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_bad_arguments_are_refused_before_anything_starts(capsys):
+    from simulators.network_demo import main
+    temp = Path(tempfile.gettempdir())
+    before = set(temp.glob("suivant-network-demo-*"))
     for args, said in ((["--sites", "11"], "sites must be 1 to 10"),
+                       (["--sites", "0"], "sites must be 1 to 10"),
                        (["--sites", "two"], "not a whole number"),
+                       (["--port", "70000"], "port must be 1 to 65535"),
                        (["--pace", "0"], "pace must be 0.1 to 1000")):
-        demo = _run(*args)
-        out, _ = demo.communicate(timeout=30)
-        assert demo.returncode == 2 and said in out, (args, out)
+        with pytest.raises(SystemExit) as exit:
+            main(args)
+        assert exit.value.code == 2 and said in capsys.readouterr().err, args
+    assert set(temp.glob("suivant-network-demo-*")) == before
 
 
 def test_an_unreachable_postgres_server_is_said_and_nothing_is_left(tmp_path):
