@@ -3,6 +3,8 @@
     suivant central serve --config central.toml          the ingest, the answers, the pages
     suivant central nats-config --config central.toml --out /etc/suivant/nats
     suivant central check-config central.toml
+    suivant central account add|list|…   central's staff accounts (cli_accounts.py)
+    suivant central publish-config …     a site's file published for it (cli_site_files.py)
 """
 from __future__ import annotations
 
@@ -95,6 +97,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     s = csub.add_parser("check-config", help="validate a central TOML file (exit 0 when valid)")
     s.add_argument("file")
     s.set_defaults(func=cmd_check)
+    from . import cli_accounts, cli_site_files
+    cli_accounts.add_parsers(csub)
+    cli_site_files.add_parsers(csub)
 
 
 def main(argv: list[str] | None = None) -> int:  # python -m host_bridge.central.cli
