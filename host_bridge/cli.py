@@ -93,6 +93,9 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
         print(f"  devices: MQTT {'embedded broker' if mqtt.embedded else 'broker'} "
               f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}, "
               f"{len(bridge.registry.all())} registered ({settings.devices_path})")
+        if settings.network is not None:
+            print(f"  network: events and state to central at {', '.join(settings.network.urls)} "
+                  f"as {settings.network.user} (GET /api/health shows the link)")
         for line in lines:
             print(line)
         if banner:
