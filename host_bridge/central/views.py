@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -70,6 +72,42 @@ def scope(conn: Any, user: CentralUser, site: str | None = None,
     if user.role == "region":
         return Scope("region", user.region, [s for s in sites if s[2] == user.region])
     return Scope("network", None, sites)
+
+
+class TallyMemo:
+    """Each site's tally of a period, kept while the site's events of that period stay the same
+    (their count and highest sequence number: rows are only ever added). Reading and tallying
+    a site's year takes about 15 µs an event (a 100-site network's year: ~2 million events,
+    half a minute); a page asked again, or the year's summary after the period's, reads only
+    the signature, one index range per site."""
+
+    def __init__(self, size: int = 1024):
+        self.size = size
+        self._kept: OrderedDict[tuple, tuple[tuple, Tally]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.computed = 0  # tallies made from events (the tests count them)
+
+    def tally(self, conn: Any, site: Site, first: date, last: date) -> Tally:
+        signature = tuple(conn.execute(
+            "SELECT count(*), coalesce(max(seq), 0) FROM events WHERE site = %s AND day "
+            "BETWEEN %s AND %s", (site.id, first, last)).fetchone())
+        key = (site.id, site.timezone, first, last)
+        with self._lock:
+            kept = self._kept.get(key)
+            if kept is not None and kept[0] == signature:
+                self._kept.move_to_end(key)
+                return kept[1]
+        t = site_tally(conn, site, first, last)  # never changed after: shared read-only
+        with self._lock:
+            self.computed += 1
+            self._kept[key] = (signature, t)
+            self._kept.move_to_end(key)
+            while len(self._kept) > self.size:
+                self._kept.popitem(last=False)
+        return t
+
+
+MEMO = TallyMemo()
 
 
 def _states(conn: Any, ids: list[str]) -> dict[str, Site]:
@@ -151,7 +189,7 @@ def _tallies(conn: Any, s: Scope, first: date, last: date
         if site is None:
             missing.append(row[0])
         else:
-            parts.append((row, site, site_tally(conn, site, first, last)))
+            parts.append((row, site, MEMO.tally(conn, site, first, last)))
     return parts, missing
 
 

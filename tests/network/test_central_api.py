@@ -7,6 +7,7 @@ refused with a clear error and changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import dataclasses
 import io
@@ -123,12 +124,12 @@ def histories(tmp_path_factory):
             for i, s in enumerate(SITES)}
 
 
-@pytest.fixture
-def central(pg, tmp_path, histories):
+@contextlib.contextmanager
+def running_central(pg, folder: Path, histories):
     """Central's app on a fresh database holding the three sites; a `network` account and an
     `occitanie` region account. -> (client, dsn, tokens by login)."""
     dsn = pg.new_database()
-    config = config_for(dsn, tmp_path, SITES)
+    config = config_for(dsn, folder, SITES)
     app = create_app(config)
     for s, (rows, state, *_rest) in histories.items():
         store(dsn, s, rows, state)
@@ -136,22 +137,39 @@ def central(pg, tmp_path, histories):
     people.add("dsi", "DSI du réseau", "network", "", PASSWORD)
     people.add("occ", "Supervision Occitanie", "region", "Occitanie", PASSWORD,
                {"Occitanie", "Bretagne"})
-    with TestClient(app) as client:
-        tokens = {}
-        for login in ("dsi", "occ"):
-            r = client.post("/api/central/sign-in", json={"login": login, "password": PASSWORD})
-            assert r.status_code == 200, r.text
-            tokens[login] = {"Authorization": f"Bearer {r.json()['token']}"}
-        yield client, dsn, tokens
-    app.state.connections.close()
+    try:
+        with TestClient(app) as client:
+            tokens = {}
+            for login in ("dsi", "occ"):
+                r = client.post("/api/central/sign-in",
+                                json={"login": login, "password": PASSWORD})
+                assert r.status_code == 200, r.text
+                tokens[login] = {"Authorization": f"Bearer {r.json()['token']}"}
+            yield client, dsn, tokens
+    finally:
+        app.state.connections.close()
+
+
+@pytest.fixture(scope="module")
+def shared(pg, tmp_path_factory, histories):
+    """For the tests that only read."""
+    with running_central(pg, tmp_path_factory.mktemp("central"), histories) as c:
+        yield c
+
+
+@pytest.fixture
+def central(pg, tmp_path, histories):
+    """For the tests that change what central holds."""
+    with running_central(pg, tmp_path, histories) as c:
+        yield c
 
 
 def period(first=DAY1, last=DAY2, **more) -> dict:
     return {"from": first.isoformat(), "to": last.isoformat(), **more}
 
 
-def test_a_sites_figures_at_central_equal_the_sites_own(central, histories):
-    client, _, tokens = central
+def test_a_sites_figures_at_central_equal_the_sites_own(shared, histories):
+    client, _, tokens = shared
     for s, (_, _, own, per_day, annual) in histories.items():
         r = client.get("/api/central/indicators", headers=tokens["dsi"], params=period(site=s))
         assert r.status_code == 200, r.text
@@ -172,9 +190,9 @@ def test_a_sites_figures_at_central_equal_the_sites_own(central, histories):
             assert mine[key] == annual[key], (s, key)
 
 
-def test_a_region_and_the_network_combine_each_ticket_against_its_own_target(central,
-                                                                              histories):
-    client, _, tokens = central
+def test_a_region_and_the_network_combine_each_ticket_against_its_own_target(shared,
+                                                                             histories):
+    client, _, tokens = shared
     net = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
     assert net["scope"] == {"kind": "network", "name": None, "sites": 3}
     owns = {s: h[2]["total"] for s, h in histories.items()}
@@ -199,8 +217,8 @@ def test_a_region_and_the_network_combine_each_ticket_against_its_own_target(cen
     assert [x["id"] for x in year["sites"]] == ["mairie-c", "mairie-a", "mairie-b"]
 
 
-def test_the_csv_has_the_sites_columns_with_site_and_region_first(central, histories):
-    client, _, tokens = central
+def test_the_csv_has_the_sites_columns_with_site_and_region_first(shared, histories):
+    client, _, tokens = shared
     r = client.get("/api/central/indicators.csv", headers=tokens["dsi"], params=period())
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
     assert 'filename="indicateurs-reseau-2026-11-26-2026-11-27.csv"' in \
@@ -246,8 +264,8 @@ def test_the_sites_list_says_state_lag_waiting_today_and_refusals(central, histo
     assert got["regions"] == ["Bretagne", "Occitanie"]
 
 
-def test_a_region_account_sees_only_its_region_everywhere(central):
-    client, _, tokens = central
+def test_a_region_account_sees_only_its_region_everywhere(shared):
+    client, _, tokens = shared
     occ = tokens["occ"]
     listed = client.get("/api/central/sites", headers=occ).json()
     assert [s["id"] for s in listed["sites"]] == ["mairie-a", "mairie-b"]
@@ -271,8 +289,8 @@ def test_a_region_account_sees_only_its_region_everywhere(central):
     assert client.get("/api/central/me", headers=occ).json()["regions"] == ["Occitanie"]
 
 
-def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(central):
-    client, dsn, tokens = central
+def test_bad_input_is_refused_with_a_clear_error_and_changes_nothing(shared):
+    client, dsn, tokens = shared
     dsi = tokens["dsi"]
 
     def snapshot():
@@ -333,8 +351,8 @@ def test_a_site_that_never_sent_its_state_is_listed_and_said_apart(pg, tmp_path,
     app.state.connections.close()
 
 
-def test_the_pages_are_served_with_the_sites_css(central):
-    client, _, _ = central
+def test_the_pages_are_served_with_the_sites_css(shared):
+    client, _, _ = shared
     for path in ("/central/", "/central/site?id=mairie-a", "/central/indicateurs"):
         r = client.get(path)
         assert r.status_code == 200 and 'lang="fr"' in r.text, path
@@ -344,3 +362,22 @@ def test_the_pages_are_served_with_the_sites_css(central):
     assert client.get("/", follow_redirects=False).headers["location"] == "/central/"
     assert client.get("/api/central/health").json()["status"] == "ok"
     assert json.loads(client.get("/api/central/health").text)["sites"] == 3
+
+
+def test_a_period_asked_again_is_not_read_again_until_a_site_sends_more(central, histories):
+    from host_bridge.central import views
+    client, dsn, tokens = central
+    views.MEMO._kept.clear()
+    before = views.MEMO.computed
+    first = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
+    assert views.MEMO.computed == before + 3
+    again = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
+    assert again == first and views.MEMO.computed == before + 3
+    rows, state, *_ = histories["mairie-a"]
+    seq, _, _, at, _ = rows[-1]  # one more ticket at mairie-a, on day 2
+    body = json.dumps({"ticket_id": "t" * 24, "service": "accueil", "number": 99,
+                       "label": "A099", "category": None, "at": at}, separators=(",", ":"))
+    store(dsn, "mairie-a", rows + [(seq + 1, DAY2.isoformat(), "TicketIssued", at, body)], state)
+    after = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
+    assert views.MEMO.computed == before + 4  # only mairie-a's read again
+    assert after["total"]["issued"] == first["total"]["issued"] + 1
