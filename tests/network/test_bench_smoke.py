@@ -1,0 +1,29 @@
+"""The network benchmark still runs (bench.network_ingest --quick): every phase prints its
+figure, and the run's own checks hold (every event stored once, nothing refused)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from support import ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def test_network_ingest_quick_runs_every_phase():
+    run = subprocess.run([sys.executable, "-m", "bench.network_ingest", "--quick"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = run.stdout
+    for phase in ("connect ", "peak ", "10x peak ", "catch-up  catchup-typical",
+                  "catch-up  catchup-big", "drained in", "size ", "storm "):
+        assert phase in out, (phase, out)
+    assert "lag p50" in out and "rows/s committed" in out and "MiB per site-year" in out
+    assert "checks    publish errors 0; duplicates 0; refused 0" in out, out
+    # each paced phase stored every event it sent
+    for line in out.splitlines():
+        if " ev/s for " in line:
+            sent = line.split(": ", 1)[1].split(" events")[0]
+            assert f"{sent} events, {sent} rows" in line, line
