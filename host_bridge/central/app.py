@@ -14,6 +14,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Annotated, Any
 
+from psycopg import OperationalError
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -35,30 +36,33 @@ POOL = 8  # PostgreSQL connections kept for the pages (each request takes one a 
 
 class Connections:
     """A few psycopg connections reused by the requests' threads (no pool package needed);
-    a connection that failed is dropped, not given back."""
+    a connection left broken or inside a transaction is dropped, not given back."""
 
     def __init__(self, dsn: str, size: int = POOL):
-        self.dsn, self.idle = dsn, queue.LifoQueue(size)
+        self.dsn = dsn
+        self.idle: queue.LifoQueue[Any] = queue.LifoQueue(size)
 
     @contextmanager
     def __call__(self) -> Iterator[Any]:
         import psycopg
-        try:
-            conn = self.idle.get_nowait()
-        except queue.Empty:
-            conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+        conn = None
+        while conn is None:
+            try:
+                conn = self.idle.get_nowait()
+            except queue.Empty:
+                conn = psycopg.connect(self.dsn, autocommit=True, connect_timeout=5)
+            if conn.closed or conn.broken:
+                conn = None
         try:
             yield conn
-        except BaseException:
-            conn.close()
-            raise
-        if conn.closed or conn.info.transaction_status != 0:  # not idle: do not reuse
-            conn.close()
-            return
-        try:
-            self.idle.put_nowait(conn)
-        except queue.Full:
-            conn.close()
+        finally:  # a refusal raised meanwhile leaves it idle: kept; a broken one is not
+            if conn.closed or conn.info.transaction_status != 0:
+                conn.close()
+            else:
+                try:
+                    self.idle.put_nowait(conn)
+                except queue.Full:
+                    conn.close()
 
     def close(self) -> None:
         while True:
@@ -146,6 +150,12 @@ def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) 
     @app.exception_handler(ScopeRefused)
     async def bad_scope(_: Request, exc: ScopeRefused):
         return JSONResponse({"error": "invalid_scope", "message": str(exc)}, 422)
+
+    @app.exception_handler(OperationalError)
+    async def database_down(_: Request, exc: Exception):
+        return JSONResponse({"error": "database_unavailable",
+                             "message": "central's PostgreSQL does not answer: try again in a "
+                                        "moment"}, 503, headers={"Retry-After": "10"})
 
     @app.exception_handler(SignInRefused)
     async def refused(_: Request, exc: SignInRefused):

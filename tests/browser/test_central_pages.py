@@ -131,6 +131,13 @@ def test_a_region_account_sees_only_its_region(central):
         page.wait_for_selector("#sites tbody tr")
         assert sorted(names(page)) == ["Mairie C", "Mairie D"]
         assert "Bretagne" in page.inner_text("#who")
+        assert page.is_disabled("#region")  # its one region: nothing else to choose
+        page.goto(central + "/central/?lang=en")  # the session kept in the tab, in English
+        page.wait_for_selector("#sites tbody tr")
+        assert sorted(page.locator("#sites .state").all_inner_texts()) == [
+            "○ Never connected", "● Connected"]
+        assert page.inner_text("#sites-title") == "Sites"
+        page.goto(central + "/central/?lang=fr")
         page.goto(central + "/central/indicateurs?from=2026-11-26&to=2026-11-27")
         page.wait_for_selector("#figures tbody tr")
         assert page.inner_text("#ind-title") == "Région Bretagne — indicateurs"

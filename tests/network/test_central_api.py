@@ -381,3 +381,14 @@ def test_a_period_asked_again_is_not_read_again_until_a_site_sends_more(central,
     after = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
     assert views.MEMO.computed == before + 4  # only mairie-a's read again
     assert after["total"]["issued"] == first["total"]["issued"] + 1
+
+
+def test_postgresql_down_is_a_503_that_says_so(central):
+    from support import free_port
+    client, _, tokens = central
+    pool = client.app.state.connections
+    pool.close()
+    pool.dsn = f"host=127.0.0.1 port={free_port()} user=suivant dbname=none connect_timeout=2"
+    r = client.get("/api/central/sites", headers=tokens["dsi"])
+    assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
+    assert r.headers["retry-after"] == "10"

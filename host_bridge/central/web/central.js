@@ -140,7 +140,7 @@ export function refusal(e, from, to) {
 }
 
 // A table whose column headers sort it (a button in each, aria-sort on the sorted one).
-// columns: [{ label, value(row) -> sortable, cell(row) -> node or text }]
+// columns: [{ label, value(row) -> sortable, cell(row) -> node or text, text: words (left-aligned) }]
 // foot: a last row (a total) kept under the sorted ones.
 export function sortableTable(tableId, columns, rows, sorted = { col: 0, dir: 1 }, foot = null) {
   const table = document.getElementById(tableId);
@@ -163,7 +163,7 @@ export function sortableTable(tableId, columns, rows, sorted = { col: 0, dir: 1 
         table.querySelectorAll("th button")[i].focus();
       } }, col.label, el("span", { "aria-hidden": "true" }, i === sorted.col ? (sorted.dir > 0 ? " ▲" : " ▼") : " ⇅")))))),
       el("tbody", {}, ordered.map((r) => el("tr", {}, columns.map((col, i) => i === 0
-        ? el("th", { scope: "row" }, col.cell(r)) : el("td", {}, col.cell(r)))))),
+        ? el("th", { scope: "row" }, col.cell(r)) : el("td", { class: col.text ? "text" : null }, col.cell(r)))))),
       ...(foot ? [el("tfoot", {}, el("tr", {}, foot.map((c, i) => i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c))))] : []));
   };
   draw();
