@@ -64,11 +64,13 @@ class Restored:
                    f"({Path(self.path).name}.network.json): nothing is sent to central again")
         out += [
             "not restored (central never had them):",
-            "  - the answers recorded for each request: a board (or a kiosk) resending a press "
-            "made before the loss, whose answer it never got, has it applied again — a second "
-            "« Suivant » or a second ticket. Boards stop resending within seconds, so only a "
-            "press of the last seconds before the loss can be affected; look at the counters "
-            "once the bridge is back",
+            "  - the answers recorded for each request (and each board's last message): a "
+            "board keeps resending a press until it is acknowledged (protocol.md §5), so a press "
+            "central holds but whose acknowledgement was lost with the disk is applied again "
+            "when the bridge is back — a second « Suivant » at that counter; a kiosk retrying a "
+            "ticket request gets a second ticket. Only what was pressed in the last moment "
+            "before the loss is concerned. To be sure, switch the boards off and on before "
+            "starting the bridge: a board drops its unacknowledged presses when it restarts",
             "  - the FAQ readings' counts (they start again from zero)",
             "  - events the site made after central's last acknowledgement (lost with the disk)",
             "  - files beside the database: the staff accounts and audit log (*.staff.db), the "
