@@ -142,10 +142,14 @@ def _checked(event: Any, after: int) -> tuple[int, str, str, str, str]:
 
 async def _connect(site: str, settings: NetworkSettings) -> Any:
     import nats
+
+    async def quiet(e: Exception) -> None:  # said once, plainly, if the restore fails
+        pass
     options: dict[str, Any] = dict(
         servers=list(settings.urls), user=settings.user, password=settings.password,
         name=f"suivant-restore-{site}", inbox_prefix=wire.inbox_prefix(site),
-        connect_timeout=5, max_reconnect_attempts=3, allow_reconnect=True)
+        connect_timeout=5, max_reconnect_attempts=3, reconnect_time_wait=0.5,
+        allow_reconnect=True, error_cb=quiet)
     if settings.ca_file or any(u.startswith("tls://") for u in settings.urls):
         import ssl
         options["tls"] = ssl.create_default_context(cafile=settings.ca_file)

@@ -15,8 +15,10 @@ import httpx
 import pytest
 
 from host_bridge.network.restore import RestoreError, _checked
+from host_bridge.network.restore import restore as restore_from_central
+from host_bridge.network.settings import NetworkSettings
 from simulators.bridge_process import BridgeProcess
-from support import AGENT, ROOT
+from support import AGENT, ROOT, free_port
 
 SITE = "mairie-r"
 
@@ -169,3 +171,10 @@ def test_an_event_the_site_could_not_replay_stops_the_restore():
                         ({"at": "2026-03-02T09:00:00+01:00"}, "cannot be replayed")]:
         with pytest.raises(RestoreError, match=why):
             _checked({**good, **change}, 6)
+
+
+def test_no_central_to_reach_is_said_and_nothing_is_made(tmp_path):
+    settings = NetworkSettings((f"nats://127.0.0.1:{free_port()}",), "site-mairie-x", "pw")
+    with pytest.raises(RestoreError, match="cannot reach central's NATS"):
+        restore_from_central("mairie-x", settings, tmp_path / "queue.db")
+    assert list(tmp_path.iterdir()) == []
