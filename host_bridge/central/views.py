@@ -170,7 +170,7 @@ def _today_figures(conn: Any, states: dict[str, dict[str, Any]]) -> dict[str, di
     sites = {s: site_of_state(s, st) for s, st in states.items() if s in days}
     out = {}
     for site_id, day in days.items():
-        t = site_tally(conn, sites[site_id], date.fromisoformat(day), date.fromisoformat(day))
+        t = MEMO.tally(conn, sites[site_id], date.fromisoformat(day), date.fromisoformat(day))
         f = indicators(t, sites[site_id]).total
         out[site_id] = {"day": day, "issued": f.issued, "served": f.served,
                         "wait_median": f.wait_median}

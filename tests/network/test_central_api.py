@@ -392,3 +392,60 @@ def test_postgresql_down_is_a_503_that_says_so(central):
     r = client.get("/api/central/sites", headers=tokens["dsi"])
     assert r.status_code == 503 and r.json()["error"] == "database_unavailable"
     assert r.headers["retry-after"] == "10"
+
+
+@pytest.mark.slow
+def test_through_real_nats_the_running_central_shows_what_the_site_sent(make_network,
+                                                                       histories):
+    """`suivant central serve`'s pair: the runner (NATS → PostgreSQL) and create_app(config,
+    runner). A site publishes its history and state as the site's user, on its own subjects."""
+    import nats
+    import time
+
+    net = make_network(["mairie-a", "mairie-b"], {"mairie-a": "Occitanie",
+                                                  "mairie-b": "Bretagne"})
+    runner = net.central()
+    app = create_app(net.config, runner)
+    CentralAccounts(Connections(net.dsn)).add("dsi", "DSI", "network", "", PASSWORD)
+    rows, state, own, *_ = histories["mairie-a"]
+    password = (Path(net.config.secrets) / "mairie-a.password").read_text().strip()
+
+    async def as_the_site():
+        nc = await nats.connect(net.nats.url, user="site-mairie-a", password=password,
+                                inbox_prefix=wire.inbox_prefix("mairie-a"))
+        js = nc.jetstream()
+        prev = 0
+        for seq, day, kind, at, body in rows:
+            await js.publish(wire.events_subject("mairie-a"),
+                             wire.encode_event("mairie-a", seq, prev, day, kind, at, body),
+                             headers={"Nats-Msg-Id": wire.msg_id("mairie-a", seq)})
+            prev = seq
+        await nc.publish(wire.state_subject("mairie-a"), wire.encode_state("mairie-a", state))
+        await nc.flush()
+        await nc.close()
+    asyncio.run(as_the_site())
+    net.wait_caught_up("mairie-a", rows[-1][0])
+    with TestClient(app) as client:
+        auth = bearer_of(client, "dsi")
+        deadline = time.monotonic() + 10
+        while True:
+            listed = {s["id"]: s for s in client.get("/api/central/sites",
+                                                     headers=auth).json()["sites"]}
+            if listed["mairie-a"]["state"] == "connected" or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert listed["mairie-a"]["state"] == "connected"
+        assert listed["mairie-a"]["lag"]["events"] == 0
+        assert listed["mairie-b"]["state"] == "never"
+        got = client.get("/api/central/indicators", headers=auth,
+                         params=period(site="mairie-a")).json()
+        assert got["total"] == own["total"] and got["services"] == own["services"]
+        health = client.get("/api/central/health").json()
+        assert health["ingest"]["stored"] == len(rows)
+    app.state.connections.close()
+
+
+def bearer_of(client, login: str) -> dict:
+    r = client.post("/api/central/sign-in", json={"login": login, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return {"Authorization": f"Bearer {r.json()['token']}"}

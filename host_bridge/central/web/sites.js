@@ -57,7 +57,8 @@ function counts(list) {
     `${STATES.never.icon} ${n("never")} ${t({ fr: n("never") > 1 ? "jamais connectés" : "jamais connecté", en: "never connected" })}`,
     t({ fr: `${list.reduce((a, s) => a + (s.waiting || 0), 0)} personnes en attente`, en: `${list.reduce((a, s) => a + (s.waiting || 0), 0)} people waiting` }),
   ];
-  document.getElementById("counts").replaceChildren(...items.map((x) => el("li", {}, x)));
+  const box = document.getElementById("counts");  // said again only when it changes
+  if (box.textContent !== items.join("")) box.replaceChildren(...items.map((x) => el("li", {}, x)));
 }
 
 async function refresh() {
