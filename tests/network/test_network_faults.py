@@ -4,6 +4,7 @@ central holds every event of the site exactly once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -36,6 +37,25 @@ def serve_some(bridge: BridgeProcess, tickets: int) -> None:
                 http.post("/api/counters/1/next", headers=AGENT).raise_for_status()
 
 
+@contextlib.contextmanager
+def site_behind_link(net, tmp_path, extra: tuple[str, ...] = ()):
+    """mairie-a's bridge on a Link to NATS, started, counter 1 open, a few tickets served and
+    caught up by central; stopped (and the link closed) at the end."""
+    link = Link(("127.0.0.1", net.nats.port)).start()
+    bridge = BridgeProcess(net.site_file("mairie-a", nats_url=link.url),
+                           tmp_path / "mairie-a" / "queue.db", extra=extra)
+    try:
+        bridge.start()
+        with httpx.Client(base_url=bridge.url, timeout=10) as http:
+            http.post("/api/counters/1/open", headers=AGENT).raise_for_status()
+        serve_some(bridge, 4)
+        net.wait_caught_up("mairie-a", health(bridge)["last_seq"])
+        yield bridge, link
+    finally:
+        bridge.stop()
+        link.close()
+
+
 def assert_exactly_once(net, site: str, last_seq: int) -> None:
     assert [seq for seq, _ in net.rows(site)] == list(range(1, last_seq + 1))
     assert net.query("SELECT count(*) FROM rejects WHERE reason = 'conflict'") == [(0,)]
@@ -44,19 +64,11 @@ def assert_exactly_once(net, site: str, last_seq: int) -> None:
 def test_a_site_cut_off_for_an_hour_serves_on_and_central_catches_up(make_network, tmp_path):
     net = make_network(["mairie-a"])
     net.central()
-    link = Link(("127.0.0.1", net.nats.port)).start()
     start = datetime.now(ZoneInfo("Europe/Paris")).replace(hour=9, minute=0, second=0,
                                                            microsecond=0)
-    bridge = BridgeProcess(net.site_file("mairie-a", nats_url=link.url),
-                           tmp_path / "mairie-a" / "queue.db",
-                           extra=("--sim-start", start.isoformat(), "--sim-speed", str(SPEED),
-                                  "--sim-epoch", str(time.time())))
-    try:
-        bridge.start()
-        with httpx.Client(base_url=bridge.url, timeout=10) as http:
-            http.post("/api/counters/1/open", headers=AGENT).raise_for_status()
-        serve_some(bridge, 6)
-        net.wait_caught_up("mairie-a", health(bridge)["last_seq"])
+    sim = ("--sim-start", start.isoformat(), "--sim-speed", str(SPEED),
+           "--sim-epoch", str(time.time()))
+    with site_behind_link(net, tmp_path, sim) as (bridge, link):
         link.cut()
         before = net.contiguous("mairie-a")
         wait_for(lambda: not health(bridge)["network"]["connected"], what="the site to notice")
@@ -74,9 +86,6 @@ def test_a_site_cut_off_for_an_hour_serves_on_and_central_catches_up(make_networ
         last = health(bridge)["last_seq"]
         net.wait_caught_up("mairie-a", last)
         assert_exactly_once(net, "mairie-a", last)
-    finally:
-        bridge.stop()
-        link.close()
 
 
 def central_process(net, tmp_path, name: str) -> subprocess.Popen:
@@ -147,15 +156,7 @@ def test_a_blackholed_link_is_noticed_and_caught_up_after(make_network, tmp_path
     site notices (acknowledgements stop), serves on, and sends it all again afterwards."""
     net = make_network(["mairie-a"])
     net.central()
-    link = Link(("127.0.0.1", net.nats.port)).start()
-    bridge = BridgeProcess(net.site_file("mairie-a", nats_url=link.url),
-                           tmp_path / "mairie-a" / "queue.db")
-    try:
-        bridge.start()
-        with httpx.Client(base_url=bridge.url, timeout=10) as http:
-            http.post("/api/counters/1/open", headers=AGENT).raise_for_status()
-        serve_some(bridge, 4)
-        net.wait_caught_up("mairie-a", health(bridge)["last_seq"])
+    with site_behind_link(net, tmp_path) as (bridge, link):
         link.blackhole()
         before = net.contiguous("mairie-a")
         serve_some(bridge, 10)
@@ -166,6 +167,3 @@ def test_a_blackholed_link_is_noticed_and_caught_up_after(make_network, tmp_path
         last = health(bridge)["last_seq"]
         net.wait_caught_up("mairie-a", last, timeout=30)
         assert_exactly_once(net, "mairie-a", last)
-    finally:
-        bridge.stop()
-        link.close()
