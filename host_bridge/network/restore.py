@@ -18,6 +18,7 @@ import asyncio
 import json
 import os
 import sqlite3
+import textwrap
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -49,7 +50,8 @@ class Restored:
     def lines(self) -> list[str]:
         days = sorted(self.days)
         out = [f"restored {self.path} from central: {self.events} events of {len(days)} "
-               f"business days" + (f" ({days[0]} to {days[-1]})" if days else "") +
+               f"business day{'s' if len(days) != 1 else ''}" +
+               (f" ({days[0]} to {days[-1]})" if days else "") +
                f", last sequence number {self.last_seq}"]
         if not days:
             out.append("  central holds no event of this site: is it the right site file, and "
@@ -67,7 +69,7 @@ class Restored:
             "  - the answers recorded for each request (and each board's last message): a "
             "board keeps resending a press until it is acknowledged (protocol.md §5), so a press "
             "central holds but whose acknowledgement was lost with the disk is applied again "
-            "when the bridge is back — a second « Suivant » at that counter; a kiosk retrying a "
+            "when the bridge is back — a second «\u00a0Suivant\u00a0» at that counter; a kiosk retrying a "
             "ticket request gets a second ticket. Only what was pressed in the last moment "
             "before the loss is concerned. To be sure, switch the boards off and on before "
             "starting the bridge: a board drops its unacknowledged presses when it restarts",
@@ -77,7 +79,7 @@ class Restored:
             "device registry with the boards' keys ([store] devices_path: boards need "
             "`suivant device` again if it is lost) and the site file itself",
         ]
-        return out
+        return [textwrap.fill(line, 100, subsequent_indent="    ") for line in out]
 
 
 def events_in(path: Path) -> int | None:
