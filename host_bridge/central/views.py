@@ -275,6 +275,8 @@ def scope_annual(conn: Any, s: Scope, year: int) -> dict[str, Any]:
     """Per site as the site publishes it (the site's own `annual`), and the scope's total."""
     first, last = date(year, 1, 1), date(year, 12, 31)
     parts, missing = _tallies(conn, s, first, last)
+    if s.kind == "site" and not parts:
+        raise Unknown("site", f"{s.name} (it has never sent its state)")
     sites = []
     for row, site, t in parts:
         ind = indicators(t, site)

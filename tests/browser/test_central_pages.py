@@ -109,11 +109,20 @@ def test_the_sites_list_says_each_state_in_words_at_every_size(central, width, h
 
 def test_sorting_and_the_region_filter(central):
     with browser_page(1280, 900) as page:
+        page.clock.install()  # the list refreshes itself every 15 s
         page.goto(central + "/central/?lang=fr")
         sign_in(page, "dsi")
         page.wait_for_selector("#sites tbody tr")
-        page.click("#sites thead th:first-child button")
+        page.focus("#sites thead th:first-child button")
+        page.keyboard.press("Enter")
         assert names(page) == ["Mairie A", "Mairie B", "Mairie C", "Mairie D"]
+        before = page.inner_text("#updated")
+        page.clock.fast_forward("00:16")
+        page.wait_for_function(f"document.querySelector('#updated').textContent !== {before!r}")
+        # redrawn, in the same order, the keyboard still on the same column's button
+        assert names(page) == ["Mairie A", "Mairie B", "Mairie C", "Mairie D"]
+        assert page.evaluate("document.activeElement.closest('th') === "
+                             "document.querySelector('#sites thead th:first-child')")
         assert page.get_attribute("#sites thead th:first-child", "aria-sort") == "ascending"
         page.click("#sites thead th:first-child button")
         assert names(page) == ["Mairie D", "Mairie C", "Mairie B", "Mairie A"]

@@ -348,6 +348,9 @@ def test_a_site_that_never_sent_its_state_is_listed_and_said_apart(pg, tmp_path,
         assert net["without_state"] == ["mairie-z"] and net["total"] == own["total"]
         r = client.get("/api/central/indicators", headers=auth, params=period(site="mairie-z"))
         assert r.status_code == 404 and r.json()["error"] == "unknown_site"
+        r = client.get("/api/central/annual", headers=auth,
+                       params={"year": 2026, "site": "mairie-z"})
+        assert r.status_code == 404 and r.json()["error"] == "unknown_site"
     app.state.connections.close()
 
 

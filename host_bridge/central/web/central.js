@@ -17,6 +17,9 @@ export const call = (path) => api(path, { token });
 function header(me) {
   document.getElementById("who").textContent = `${me.name}${me.region ? ` — ${me.region}` : ""}`;
   document.getElementById("network").textContent = me.network;
+  if (me.role === "region") {
+    document.getElementById("nav-figures").textContent = t({ fr: "Indicateurs de la région", en: "Region's indicators" });
+  }
   const out = document.getElementById("logout");
   out.hidden = false;
   out.textContent = t({ fr: "Se déconnecter", en: "Sign out" });
@@ -84,10 +87,7 @@ export async function signIn(onReady) {
     }
   };
   const kept = sessionStorage.getItem(KEY);
-  if (!(kept && await open(kept))) {
-    if (kept) say("");
-    form.hidden = false;
-  }
+  if (!(kept && await open(kept))) form.hidden = false;
 }
 
 const NAV = {
@@ -145,6 +145,10 @@ export function refusal(e, from, to) {
 export function sortableTable(tableId, columns, rows, sorted = { col: 0, dir: 1 }, foot = null) {
   const table = document.getElementById(tableId);
   const draw = () => {
+    // a refresh must not take the keyboard's place away: the focused control gets it back
+    const focused = table.contains(document.activeElement) ? document.activeElement : null;
+    const sortButton = focused ? [...table.querySelectorAll("th button")].indexOf(focused) : -1;
+    const link = focused && focused.getAttribute("href");
     const c = columns[sorted.col];
     const ordered = [...rows].sort((a, b) => {
       const x = c.value(a), y = c.value(b);
@@ -160,11 +164,13 @@ export function sortableTable(tableId, columns, rows, sorted = { col: 0, dir: 1 
         sorted.dir = sorted.col === i ? -sorted.dir : 1;
         sorted.col = i;
         draw();
-        table.querySelectorAll("th button")[i].focus();
       } }, col.label, el("span", { "aria-hidden": "true" }, i === sorted.col ? (sorted.dir > 0 ? " ▲" : " ▼") : " ⇅")))))),
       el("tbody", {}, ordered.map((r) => el("tr", {}, columns.map((col, i) => i === 0
         ? el("th", { scope: "row" }, col.cell(r)) : el("td", { class: col.text ? "text" : null }, col.cell(r)))))),
       ...(foot ? [el("tfoot", {}, el("tr", {}, foot.map((c, i) => i === 0 ? el("th", { scope: "row" }, c) : el("td", {}, c))))] : []));
+    const again = sortButton >= 0 ? table.querySelectorAll("th button")[sortButton]
+      : link ? [...table.querySelectorAll("a")].find((a) => a.getAttribute("href") === link) : null;
+    if (again) again.focus();
   };
   draw();
   return sorted;
