@@ -104,6 +104,7 @@ class Publisher:
         self._stopping: asyncio.Event | None = None
         self._resync = True  # ask central where to start (at start and after a reconnection)
         self.configs: ConfigPull | None = None
+        self._config_check: asyncio.Future[None] | None = None
         if settings.apply_config:
             if admin is None:
                 log.warning("network: apply_config is set but this bridge gave the publisher "
@@ -220,7 +221,8 @@ class Publisher:
             if self._resync:
                 await self._ask_cursor(nc)
             if self.configs is not None and self.configs.due():
-                await self.configs.check(nc)
+                # beside the sending, not in its way: central may take seconds to answer
+                self._config_check = asyncio.ensure_future(self.configs.check(nc))
             if time.monotonic() >= next_state:
                 await self._send_state(nc, reader)
                 next_state = time.monotonic() + self.settings.state_seconds

@@ -148,6 +148,9 @@ def test_a_published_file_is_applied_and_a_refused_one_changes_nothing(make_netw
                                                             "target_wait_minutes = -3"))
     with pytest.raises(CentralCliError, match="target_wait_minutes"):
         central("publish-config", "--config", str(net.config_path), "--site", SITE, str(bad))
+    with pytest.raises(CentralCliError, match="no site 'mairie-zz'"):
+        central("publish-config", "--config", str(net.config_path), "--site", "mairie-zz",
+                str(other))
     assert net.query("SELECT count(*) FROM site_configs") == [(0,)]
 
     v1 = published_file(own, tmp_path, lambda t: t.replace(
