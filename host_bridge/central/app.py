@@ -25,6 +25,8 @@ from ..api.errors import PeriodRefused
 from ..api.errors import install as install_errors
 from ..api.errors import responses
 from ..api.indicators import MAX_DAYS
+from ..api.limits import InputLimits, Limits
+from ..api.limits import configure as configure_limits
 from ..staff.directory import SignInRefused
 from . import accounts, views
 from .config import CentralConfig
@@ -112,6 +114,20 @@ def _one_scope(site: str | None, region: str | None) -> None:
         raise ScopeRefused("ask for a site or a region, not both")
 
 
+class _Sessions:
+    """The input limits' view of who is signed in (api/limits.py asks `user_for`)."""
+
+    def __init__(self, people: accounts.CentralAccounts):
+        self.people = people
+
+    def user_for(self, authorization: str) -> accounts.CentralUser:
+        found = self.people.user_for_token(authorization[7:].strip()) \
+            if authorization.startswith("Bearer ") else None
+        if found is None:
+            raise Unauthorized("unknown session")
+        return found
+
+
 def _signed_in(request: Request,
                authorization: Annotated[str | None, Header()] = None) -> accounts.CentralUser:
     if not authorization or not authorization.startswith("Bearer "):
@@ -141,6 +157,11 @@ def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) 
         with connect() as conn:
             accounts.migrate(conn)
     install_errors(app)
+    # the site's input limits (api/limits.py): bodies capped and timed, and writes without a
+    # session (sign-in) limited per address: 20 at once, then 20 a minute
+    app.state.auth = _Sessions(people)
+    configure_limits(app.state, Limits())
+    app.add_middleware(InputLimits, state=app.state)
 
     @app.exception_handler(views.Unknown)
     async def unknown(_: Request, exc: views.Unknown):

@@ -147,3 +147,27 @@ def test_a_session_unused_for_two_hours_ends(pg):
     assert people.user_for_token(token) is None
     assert people.user_for_token(token) is None  # and it is gone for good
     connect.close()
+
+
+def test_sign_in_floods_and_huge_bodies_are_refused_before_any_work(central):
+    _, _, (client, _) = central
+    r = client.post("/api/central/sign-in", content=b"{" + b" " * 70_000 + b"}",
+                    headers={"Content-Type": "application/json"})
+    assert r.status_code == 413 and r.json()["error"] == "body_too_large"
+    from argon2 import PasswordHasher
+
+    from host_bridge.staff.passwords import Passwords
+    # a quick hash: this test counts requests, not the hashing's cost
+    client.app.state.accounts.passwords = Passwords(PasswordHasher(1, 8, 1))
+    flood = TestClient(client.app, client=("192.0.2.7", 40000))
+    answers = []
+    for i in range(26):  # 20 at once, then one each 3 s (the hashing takes some of them)
+        answers.append(flood.post("/api/central/sign-in",
+                                  json={"login": f"x{i}", "password": "y" * 12}))
+        if answers[-1].status_code == 429:
+            break
+    assert [r.status_code for r in answers[:20]] == [401] * 20
+    assert answers[-1].status_code == 429 and answers[-1].json()["error"] == "rate_limited"
+    assert int(answers[-1].headers["retry-after"]) >= 1
+    assert client.post("/api/central/sign-in",  # another address is not held up
+                       json={"login": "x", "password": "y" * 12}).status_code == 401
