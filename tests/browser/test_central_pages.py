@@ -185,3 +185,8 @@ def test_the_figures_pages_and_their_csv(central, tmp_path):
         assert "avant de commencer" in page.inner_text("#message")
         assert serious_violations(page) == []
         page.screenshot(path=str(OUTPUT / "central-site-figures.png"), full_page=True)
+        page.set_viewport_size({"width": 320, "height": 800})  # a phone: the tables scroll
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+        page.goto(central + "/central/site")
+        page.wait_for_selector("#message .error")
+        assert "Aucun site choisi" in page.inner_text("#message")

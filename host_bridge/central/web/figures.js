@@ -117,6 +117,10 @@ async function start() {
   if (site !== null) document.getElementById("nav-figures").removeAttribute("aria-current");
   else document.getElementById("nav-figures").setAttribute("aria-current", "page");
   await signIn(async (me) => {
+    if (site === "") {  // /central/site without its id: say where to choose one
+      say(t({ fr: "Aucun site choisi : choisissez-en un dans la liste des sites.", en: "No site chosen: choose one in the list of sites." }));
+      return;
+    }
     document.getElementById("board").hidden = false;
     if (site === null && me.role === "network" && me.regions.length) {
       const select = document.getElementById("region");
