@@ -37,7 +37,8 @@ def _accounts(args: argparse.Namespace) -> tuple[Any, set[str]]:
         try:
             conn = psycopg.connect(config.postgres, autocommit=True, connect_timeout=5)
         except psycopg.OperationalError as e:
-            raise AccountCliError(f"cannot reach central's PostgreSQL ({e})") from None
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise AccountCliError(f"cannot reach central's PostgreSQL ({first})") from None
         with conn:
             yield conn
     with connect() as conn:
