@@ -179,15 +179,15 @@ def _today_figures(conn: Any, states: dict[str, dict[str, Any]]) -> dict[str, di
 
 # ----- indicators over a period ---------------------------------------------------------------
 def _tallies(conn: Any, s: Scope, first: date, last: date
-             ) -> tuple[list[tuple[tuple[str, str, str], Site, Tally]], list[str]]:
-    """Each site of the scope with its description and its tally; the ids of those that never
-    sent a state (their services' targets are unknown: left out, and said)."""
+             ) -> tuple[list[tuple[tuple[str, str, str], Site, Tally]], list[dict[str, str]]]:
+    """Each site of the scope with its description and its tally; those that never sent a
+    state (their services' targets are unknown: left out, and said)."""
     described = _states(conn, [i for i, _, _ in s.sites])
     parts, missing = [], []
     for row in s.sites:
         site = described.get(row[0])
         if site is None:
-            missing.append(row[0])
+            missing.append({"id": row[0], "name": row[1], "region": row[2]})
         else:
             parts.append((row, site, MEMO.tally(conn, site, first, last)))
     return parts, missing

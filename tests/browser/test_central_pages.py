@@ -165,10 +165,15 @@ def test_the_figures_pages_and_their_csv(central, tmp_path):
         assert page.inner_text("#ind-title") == "Le réseau — indicateurs"
         assert page.locator("#figures tbody tr").count() == 3
         assert page.locator("#figures tfoot th").inner_text() == "Tous les sites"
-        assert "mairie-d" in page.inner_text("#missing")
-        page.wait_for_selector("#year-sites tbody tr")
+        assert "hors des chiffres : Mairie D." in page.inner_text("#missing")
         assert "Synthèse annuelle 2026" in page.inner_text("#year-title")
+        page.click("#year-button")  # many sites' year: asked for, not read at each display
+        page.wait_for_selector("#year-sites tbody tr")
+        assert page.locator("#year-sites tbody tr").count() == 4  # 3 sites and the total
+        assert page.is_hidden("#year-ask")
         assert serious_violations(page) == []
+        OUTPUT.mkdir(exist_ok=True)
+        page.screenshot(path=str(OUTPUT / "central-network-figures.png"), full_page=True)
         with page.expect_download() as got:
             page.click("#csv")
         path = tmp_path / "network.csv"
@@ -179,6 +184,8 @@ def test_the_figures_pages_and_their_csv(central, tmp_path):
         page.wait_for_selector("#figures tbody tr")
         assert page.inner_text("#ind-title") == "Mairie A — indicateurs"
         assert "Accueil et renseignements" in page.inner_text("#figures")
+        page.wait_for_selector("#year dd")  # one site's year: shown at once
+        assert page.is_hidden("#year-ask")
         page.fill("#to", "2026-11-01")
         page.click("#show")
         page.wait_for_selector("#message .error")

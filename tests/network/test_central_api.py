@@ -345,7 +345,8 @@ def test_a_site_that_never_sent_its_state_is_listed_and_said_apart(pg, tmp_path,
              if s["id"] == "mairie-z"][0]
         assert z["state"] == "never" and z["last_seen"] is None and z["today"] is None
         net = client.get("/api/central/indicators", headers=auth, params=period()).json()
-        assert net["without_state"] == ["mairie-z"] and net["total"] == own["total"]
+        assert net["without_state"] == [{"id": "mairie-z", "name": "Mairie Z",
+                                         "region": "Occitanie"}] and net["total"] == own["total"]
         r = client.get("/api/central/indicators", headers=auth, params=period(site="mairie-z"))
         assert r.status_code == 404 and r.json()["error"] == "unknown_site"
         r = client.get("/api/central/annual", headers=auth,

@@ -74,20 +74,45 @@ async function show() {
         : row(s.name, s.total)[i],
     })), data.sites, { col: 0, dir: 1 }, row(t(T.allSites), data.total));  // the total last, unsorted
     document.getElementById("missing").textContent = data.without_state.length
-      ? t({ fr: `Sans nouvelles, donc hors des chiffres : ${data.without_state.join(", ")}.`,
-        en: `Never heard from, so left out of the figures: ${data.without_state.join(", ")}.` }) : "";
+      ? t({ fr: `Sans nouvelles, donc hors des chiffres : ${data.without_state.map((x) => x.name).join(", ")}.`,
+        en: `Never heard from, so left out of the figures: ${data.without_state.map((x) => x.name).join(", ")}.` }) : "";
   }
   const s = data.satisfaction;
   document.getElementById("satisfaction").textContent = s.votes
     ? t(T.satText)(s.votes, pct(s.satisfied), s.net === null ? "—" : `${Math.round(s.net * 100)}`) : t(T.noVotes);
-  await showYear(Number(data.to.slice(0, 4)));
+  const year = Number(data.to.slice(0, 4));
+  document.getElementById("year-title").textContent = t(T.year)(year);
+  if (site !== null) {
+    await showYear(year);
+    return;
+  }
+  // many sites' whole year is read from every event of the year (tens of seconds for a
+  // hundred sites the first time, then kept): asked for, not read at each « Afficher »
+  document.getElementById("year").replaceChildren();
+  document.getElementById("year-sites-box").hidden = true;
+  const ask = document.getElementById("year-ask"), button = document.getElementById("year-button");
+  ask.hidden = false;
+  button.textContent = t({ fr: `Calculer la synthèse ${year}`, en: `Work out the ${year} summary` });
+  document.getElementById("year-note").textContent = t({ fr: "Toute l'année de chaque site : cela peut prendre une minute.",
+    en: "Every site's whole year: this may take a minute." });
+  button.onclick = async () => {
+    button.disabled = true;
+    document.getElementById("year-note").textContent = t({ fr: "Calcul en cours…", en: "Working it out…" });
+    try {
+      await showYear(year);
+      ask.hidden = true;
+    } catch (e) {
+      say(refusal(e));
+    } finally {
+      button.disabled = false;
+    }
+  };
 }
 
 async function showYear(year) {
   const q = new URLSearchParams({ year: String(year) });
   if (site !== null) q.set("site", site); else if (region) q.set("region", region);
   const y = await call(`/api/central/annual?${q}`);
-  document.getElementById("year-title").textContent = t(T.year)(year);
   const values = (x) => [String(x.days_open), String(x.tickets), String(x.received), min(x.wait_mean_minutes),
     pct(x.received_within_target), pct(x.satisfaction), String(x.opinions)];
   const total = site !== null && y.sites.length ? y.sites[0] : y.total;
