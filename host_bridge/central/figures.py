@@ -70,3 +70,14 @@ def day_tallies(conn: Any, site: Site, first: date, last: date) -> dict[date, Ta
             "ORDER BY seq", (site.id, first, last)):
         by_day.setdefault(day, []).append(event_from_json(kind, body, tz))
     return {day: tally(events, tz) for day, events in sorted(by_day.items())}
+
+
+def closed_tally(conn: Any, site: Site, first: date, last: date, next_day: date) -> Tally:
+    """Business days first..last as a period going on to `next_day` would count them: with
+    next_day's DayStarted, which expires the tickets `last` left waiting. Merged with
+    next_day's own tally (and later days'), it makes the tally of the whole period."""
+    tz = ZoneInfo(site.timezone)
+    rows = conn.execute("SELECT type, body FROM events WHERE site = %s AND (day BETWEEN %s AND "
+                        "%s OR day = %s AND type = 'DayStarted') ORDER BY seq",
+                        (site.id, first, last, next_day))
+    return tally((event_from_json(kind, body, tz) for kind, body in rows), tz)

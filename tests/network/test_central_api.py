@@ -368,7 +368,10 @@ def test_the_pages_are_served_with_the_sites_css(shared):
     assert json.loads(client.get("/api/central/health").text)["sites"] == 3
 
 
-def test_a_period_asked_again_is_not_read_again_until_a_site_sends_more(central, histories):
+def test_settled_days_are_read_once_and_again_only_when_late_events_come(central, histories):
+    """A period's days before each site's latest are kept; the latest day is read each time
+    (its events still come); an event arriving late for a settled day (a site catching up)
+    has that site's settled days read again. The figures stay the site's own."""
     from host_bridge.central import views
     client, dsn, tokens = central
     views.MEMO._kept.clear()
@@ -378,13 +381,22 @@ def test_a_period_asked_again_is_not_read_again_until_a_site_sends_more(central,
     again = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
     assert again == first and views.MEMO.computed == before + 3
     rows, state, *_ = histories["mairie-a"]
-    seq, _, _, at, _ = rows[-1]  # one more ticket at mairie-a, on day 2
+    seq, _, _, at, _ = rows[-1]  # one more ticket at mairie-a, today (day 2)
     body = json.dumps({"ticket_id": "t" * 24, "service": "accueil", "number": 99,
                        "label": "A099", "category": None, "at": at}, separators=(",", ":"))
-    store(dsn, "mairie-a", rows + [(seq + 1, DAY2.isoformat(), "TicketIssued", at, body)], state)
+    rows = rows + [(seq + 1, DAY2.isoformat(), "TicketIssued", at, body)]
+    store(dsn, "mairie-a", rows, state)
     after = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
-    assert views.MEMO.computed == before + 4  # only mairie-a's read again
+    assert views.MEMO.computed == before + 3  # today's event: only today read again
     assert after["total"]["issued"] == first["total"]["issued"] + 1
+    day1_at = rows[1][3]  # an opinion given on day 1, arriving late
+    late = json.dumps({"score": 4, "counter": 1, "label": None, "at": day1_at},
+                      separators=(",", ":"))
+    store(dsn, "mairie-a", rows + [(seq + 2, DAY1.isoformat(), "FeedbackGiven", day1_at, late)],
+          state)
+    latest = client.get("/api/central/indicators", headers=tokens["dsi"], params=period()).json()
+    assert views.MEMO.computed == before + 4  # mairie-a's settled day read again, alone
+    assert latest["satisfaction"]["votes"] == first["satisfaction"]["votes"] + 1
 
 
 def test_postgresql_down_is_a_503_that_says_so(central):
