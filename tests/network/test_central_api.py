@@ -247,6 +247,11 @@ def test_the_sites_list_says_state_lag_waiting_today_and_refusals(central, histo
         conn.execute("INSERT INTO rejects VALUES ('mairie-a', 'malformed', 3, now(), 'x'), "
                      "('', 'bad_subject', 2, now(), 'y')")
         conn.execute("UPDATE progress SET contiguous = contiguous - 4 WHERE site = 'mairie-c'")
+    rows, state, *_ = histories["mairie-b"]
+    store(dsn, "mairie-b", rows[:5], state)  # delivered again: stored once, counted
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("UPDATE states SET received_at = clock_timestamp() - interval '2 minutes'"
+                     " WHERE site = 'mairie-b'")
     got = client.get("/api/central/sites", headers=tokens["dsi"]).json()
     by = {s["id"]: s for s in got["sites"]}
     assert [s["id"] for s in got["sites"]] == ["mairie-c", "mairie-a", "mairie-b"]
@@ -254,6 +259,7 @@ def test_the_sites_list_says_state_lag_waiting_today_and_refusals(central, histo
     assert by["mairie-b"]["seconds_since_state"] >= 119
     assert by["mairie-a"]["lag"]["events"] == 0 and by["mairie-c"]["lag"]["events"] == 4
     assert by["mairie-a"]["refused"] == 3 and got["refused_unattributed"] == 2
+    assert by["mairie-b"]["duplicates"] == 5 and by["mairie-a"]["duplicates"] == 0
     assert by["mairie-a"]["open_counters"] == 2
     rows, state, own, per_day, _ = histories["mairie-a"]
     assert by["mairie-a"]["waiting"] == sum(state["now"]["waiting"].values()) >= 1

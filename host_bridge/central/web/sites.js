@@ -45,7 +45,10 @@ const COLUMNS = [
   { label: { fr: "Reçus aujourd'hui", en: "Received today" }, value: (s) => s.today && s.today.served, cell: (s) => num(s.today && s.today.served) },
   { label: { fr: "Attente médiane aujourd'hui", en: "Median wait today" }, value: (s) => s.today && s.today.wait_median,
     cell: (s) => min(s.today && s.today.wait_median) },
-  { label: { fr: "Messages refusés", en: "Refused messages" }, value: (s) => s.refused, cell: (s) => String(s.refused) },
+  { label: { fr: "Messages refusés (doublons)", en: "Refused messages (duplicates)" }, value: (s) => s.refused,
+    // duplicates are normal after a lost acknowledgement (each stored once): said apart
+    cell: (s) => `${s.refused}${s.duplicates ? t({ fr: ` (${s.duplicates} doublon${s.duplicates > 1 ? "s" : ""})`,
+      en: ` (${s.duplicates} duplicate${s.duplicates > 1 ? "s" : ""})` }) : ""}` },
 ];
 
 function counts(list) {
