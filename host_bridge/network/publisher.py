@@ -39,6 +39,8 @@ BATCH = 256  # events read per query, and sent before waiting for their acknowle
 POLL_SECONDS = 0.05  # how often the history is looked at when there is nothing to send
 ACK_SECONDS = 5.0  # a message the stream has not acknowledged by then is sent again
 ASK_SECONDS = 2.0  # how long central gets to answer `cursor`
+RECHECK_SECONDS = 300.0  # how often central's position is asked while central lags behind
+BEHIND_ASK_SECONDS = 30.0  # and while this database is behind central's copy
 
 
 class HistoryReader:
@@ -103,6 +105,10 @@ class Publisher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self._resync = True  # ask central where to start (at start and after a reconnection)
+        self._asked_at = 0.0  # when central's position was last asked
+        # central holds more of this site than its database: (central's, the database's last)
+        self.behind_central: tuple[int, int] | None = None
+        self._again = 0  # how many times what the stream dropped was sent again (msg_id)
         self.configs: ConfigPull | None = None
         self._config_check: asyncio.Future[None] | None = None
         if settings.apply_config:
@@ -144,8 +150,13 @@ class Publisher:
         self.cursor_file.save(self.published, force=True)
 
     def status(self) -> dict[str, Any]:
-        out = {"connected": self.connected, "published_seq": self.published,
-               "central_seq": self.central_cursor, "errors": self.errors}
+        out: dict[str, Any] = {"connected": self.connected, "published_seq": self.published,
+                               "central_seq": self.central_cursor, "errors": self.errors}
+        if self.behind_central is not None:
+            held, last = self.behind_central
+            out["stopped"] = (f"central holds this site's events up to {held} but this database "
+                              f"ends at {last}: nothing is sent; rebuild the database with "
+                              f"`suivant restore --from-central`")
         if self.configs is not None:
             out.update(self.configs.status())
         return out
@@ -219,35 +230,75 @@ class Publisher:
             self.configs.reconnected()
         while not self._stopping.is_set():
             if self._resync:
-                await self._ask_cursor(nc)
+                await self._ask_cursor(nc, reader)
+            elif self.central_cursor is not None and self.central_cursor < self.published \
+                    and time.monotonic() - self._asked_at >= RECHECK_SECONDS:
+                await self._recheck(nc)
             if self.configs is not None and self.configs.due():
                 # beside the sending, not in its way: central may take seconds to answer
                 self._config_check = asyncio.ensure_future(self.configs.check(nc))
             if time.monotonic() >= next_state:
                 await self._send_state(nc, reader)
                 next_state = time.monotonic() + self.settings.state_seconds
+            if self.behind_central is not None:  # nothing is sent (see _ask_cursor)
+                await self._sleep(1.0)
+                self._resync = time.monotonic() - self._asked_at >= BEHIND_ASK_SECONDS
+                continue
             rows = reader.after(self.published)
             if not rows:
                 await self._sleep(POLL_SECONDS)
                 continue
             await self._send(js, rows)
 
-    async def _ask_cursor(self, nc: Any) -> None:
+    async def _central_position(self, nc: Any) -> int | None:
+        """Central's `contiguous` for this site, or None when it does not answer."""
+        self._asked_at = time.monotonic()
         try:
             msg = await nc.request(wire.request_subject("cursor", self.site), b"",
                                    timeout=ASK_SECONDS)
-            answer = wire.decode_answer(msg.data)
-            seq = answer.get("contiguous")
-            if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0:
-                # start again from central's point: what the stream holds but central does not
-                # (a stream that lost messages) is sent again, what both hold is dropped there;
-                # central ahead of the cursor file (the file was lost, the database restored
-                # from central): nothing central holds is sent again
-                self.central_cursor = self.published = seq
-        except Exception as e:  # noqa: BLE001 - central is away: go on from the stream's acks
-            log.info("network: central did not say where it is (%s); sending from %d",
-                     type(e).__name__, self.published)
+            seq = wire.decode_answer(msg.data).get("contiguous")
+        except Exception as e:  # noqa: BLE001 - central is away
+            log.info("network: central did not say where it is (%s)", type(e).__name__)
+            return None
+        return seq if isinstance(seq, int) and not isinstance(seq, bool) and seq >= 0 else None
+
+    async def _ask_cursor(self, nc: Any, reader: HistoryReader) -> None:
         self._resync = False
+        seq = await self._central_position(nc)
+        if seq is None:  # go on from the stream's acknowledgements
+            return
+        last = reader.last_seq()
+        if seq > last:
+            # central holds events this database never had: it is older than central's copy
+            # (a disk replaced without `restore --from-central`, an old backup put back).
+            # Its next events would reuse numbers central holds with other content: send
+            # nothing, say why, serve on.
+            if self.behind_central != (seq, last):
+                log.error("network: central holds this site's events up to %d but this "
+                          "database ends at %d: nothing is sent. Stop the bridge and rebuild "
+                          "the database with `suivant restore --from-central`", seq, last)
+            self.behind_central = (seq, last)
+            return
+        self.behind_central = None
+        # start again from central's point: what the stream holds but central does not (a
+        # stream that lost messages) is sent again, what both hold is dropped there; central
+        # ahead of the cursor file (the file was lost, the database restored from central):
+        # nothing central holds is sent again
+        self.central_cursor = self.published = seq
+
+    async def _recheck(self, nc: Any) -> None:
+        """Connected for long while central lags: if central has not moved since it was last
+        asked, what it lacks is no longer in the stream (dropped by the stream's limits while
+        central was away): send it again from central's point."""
+        seq = await self._central_position(nc)
+        if seq is None:
+            return
+        if seq == self.central_cursor and seq < self.published:
+            log.warning("network: central has stayed at %d while %d were sent: sending again "
+                        "from %d", seq, self.published, seq)
+            self.published = seq
+            self._again += 1
+        self.central_cursor = seq
 
     async def _send(self, js: Any, rows: list[tuple[int, str, str, str, str]]) -> None:
         prev = self.published
@@ -255,7 +306,8 @@ class Publisher:
         for seq, day, kind, at, body in rows:
             payload = wire.encode_event(self.site, seq, prev, day, kind, at, body)
             pending.append(js.publish(wire.events_subject(self.site), payload,
-                                      headers={"Nats-Msg-Id": wire.msg_id(self.site, seq)}))
+                                      headers={"Nats-Msg-Id": wire.msg_id(self.site, seq,
+                                                                         self._again)}))
             prev = seq
         # all sent at once, acknowledged in any order; the cursor moves only past a run of
         # acknowledged ones, so a failure in the middle sends again from there

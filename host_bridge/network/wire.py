@@ -51,10 +51,12 @@ def inbox_prefix(site: str) -> str:
     return f"_INBOX_{site}"
 
 
-def msg_id(site: str, seq: int) -> str:
+def msg_id(site: str, seq: int, again: int = 0) -> str:
     """JetStream's de-duplication key (header Nats-Msg-Id): a re-publish after a lost ack is
-    dropped by the server inside its window, and by central's primary key after it."""
-    return f"{site}:{seq}"
+    dropped by the server inside its window, and by central's primary key after it. `again`
+    numbers a deliberate re-sending of what the stream dropped (its window remembers the ids
+    of dropped messages too)."""
+    return f"{site}:{seq}" if not again else f"{site}:{seq}:{again}"
 
 
 def site_of_subject(subject: str, kind: str) -> str:

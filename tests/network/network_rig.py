@@ -72,6 +72,13 @@ class Network:
         path.write_text(text, encoding="utf-8")
         return path
 
+    def site_settings(self, site_id: str, state_seconds: float = 0.3) -> Any:
+        """A publisher's settings as the site file's [network] would give them."""
+        from host_bridge.network.settings import NetworkSettings
+        password = (Path(self.config.secrets) / f"{site_id}.password").read_text().strip()
+        return NetworkSettings((self.url,), f"site-{site_id}", password, state_seconds,
+                               ca_file=None if self.pki is None else str(self.pki / "ca.pem"))
+
     def central(self) -> CentralRunner:
         runner = CentralRunner(self.config).start()
         self.runners.append(runner)
