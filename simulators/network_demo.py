@@ -56,6 +56,7 @@ class NetworkDemo:
         self.site_urls: list[str] = []
         self.traffic: list[SiteTraffic] = []
         self.dsn = ""
+        self.nats_url = ""
         self.central_url = ""
         self.central_logins: list[str] = []
 
@@ -65,10 +66,11 @@ class NetworkDemo:
             self.folder.chmod(0o711)  # the postgres user goes through it to its cluster
         self._postgres()
         nats_port = free_port()
+        self.nats_url = f"nats://127.0.0.1:{nats_port}"
         port = port_or_free(self.host, self.wanted_port, "central's")
         self.central_url = f"http://{self.host}:{port}"
         config = self.folder / "central.toml"
-        config.write_text(central_toml(NETWORK_NAME, f"nats://127.0.0.1:{nats_port}", self.dsn,
+        config.write_text(central_toml(NETWORK_NAME, self.nats_url, self.dsn,
                                        f"{self.host}:{port}", self.sites), encoding="utf-8")
         conf = self._nats_config(config, nats_port)
         self.nats = Child("nats-server", [nats_server(), "-c", str(conf)],
@@ -80,7 +82,7 @@ class NetworkDemo:
             cwd=ROOT, env=_env()).start()
         self.central.wait_http(f"{self.central_url}/api/central/health", START_TIMEOUT_S)
         self.central_logins = demo_central_accounts(config, self.sites)
-        self._sites(f"nats://127.0.0.1:{nats_port}", config.parent / "secrets")
+        self._sites(self.nats_url, config.parent / "secrets")
         for i, (site, url) in enumerate(zip(self.sites, self.site_urls)):
             settings = load(self.folder / site.id / "site.toml")
             self.traffic.append(SiteTraffic(url, settings.site, self.pace, seed=i + 1,
@@ -141,15 +143,13 @@ class NetworkDemo:
                  f"PostgreSQL (files in {self.folder})",
                  f"  central pages:        {c}/central/",
                  f"  central health:       {c}/api/central/health",
-                 f"  central API (OpenAPI): {c}/docs"]
-        if self.central_logins:
-            lines += [f"  central logins:       {', '.join(self.central_logins)}   "
-                      f"(password {DEMO_PASSWORD})"]
-        else:
-            lines += ["  central logins:       none yet (central accounts are not in this "
-                      "version)"]
+                 f"  central logins:       {', '.join(self.central_logins)}   "
+                 f"(password {DEMO_PASSWORD})"]
         lines += [f"  PostgreSQL:           psql \"{self.dsn}\"",
-                  f"  NATS JetStream:       {self.folder / 'nats' / 'nats-server.conf'}",
+                  f"  NATS JetStream:       {self.nats_url}   (one user per site; config by "
+                  "`suivant central nats-config`)",
+                  f"  logs:                 {self.folder}/central.log, <site>/bridge.log, "
+                  "nats/ (config, log)",
                   "  sites (each the example town hall; its own SQLite, broker and accounts):"]
         for s, url in zip(self.sites, self.site_urls):
             lines.append(f"    {s.id:<{width}}  {url}/supervision   {s.name} — {s.region}")
