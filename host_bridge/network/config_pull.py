@@ -111,7 +111,7 @@ class ConfigPull:
         from ..domain.errors import DomainError
         try:
             sections = sections_of(self.site, text)
-            self.admin.change(sections)
+            self.admin.change(sections, by="central (its published version)")
         except ConfigRefused as e:
             return self._refuse(version, str(e))
         except DomainError as e:  # SiteChangeRefused: today's queue still uses what it removes

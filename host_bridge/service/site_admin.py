@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ from ..toml_writer import dumps
 
 SECTIONS = ("site", "services", "counters", "priority_categories", "hours", "rules")
 MAX_BYTES = 256 * 1024
-HEADER = ("Suivant site configuration (docs/operations.md). Written by the administration page\n"
+HEADER = ("Suivant site configuration (docs/operations.md). Written by {by}\n"
           "on {when}; the previous version is beside it ({backup}).")
+# one change at a time per process: the administration page and central's published file
+# (network/config_pull.py) both read, check and write the same file
+_WRITING = threading.Lock()
 
 
 class ConfigRefused(Exception):
@@ -52,7 +56,12 @@ class SiteAdmin:
         doc = read_toml(self._path())
         return {k: doc[k] for k in SECTIONS if k in doc}
 
-    def change(self, sections: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    def change(self, sections: dict[str, Any],
+               by: str = "the administration page") -> tuple[dict[str, Any], str]:
+        with _WRITING:
+            return self._change(sections, by)
+
+    def _change(self, sections: dict[str, Any], by: str) -> tuple[dict[str, Any], str]:
         path = self._path()
         if len(json.dumps(sections)) > MAX_BYTES:
             raise ConfigRefused("-", f"at most {MAX_BYTES // 1024} KB")
@@ -62,7 +71,7 @@ class SiteAdmin:
         doc = read_toml(path)
         doc.update(sections)
         try:
-            settings = parse(doc, path.name)
+            settings = parse(doc, str(path))  # relative paths in it are the file's folder's
             dumps(doc)  # what cannot be written back is refused before anything changes
         except ConfigError as exc:
             raise ConfigRefused(exc.key, exc.reason) from None
@@ -75,6 +84,6 @@ class SiteAdmin:
         backup = path.with_name(f"{path.name}.{when}.bak")
         shutil.copy2(path, backup)
         temp = path.with_name(f".{path.name}.new")
-        temp.write_text(dumps(doc, HEADER.format(when=when, backup=backup.name)), encoding="utf-8")
+        temp.write_text(dumps(doc, HEADER.format(by=by, when=when, backup=backup.name)), encoding="utf-8")
         os.replace(temp, path)
         return {k: doc[k] for k in SECTIONS if k in doc}, backup.name

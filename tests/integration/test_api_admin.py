@@ -112,3 +112,24 @@ def test_the_site_id_and_time_zone_need_a_restart(admin):
     config = client.get("/api/admin/config", headers=ADMIN).json()
     config["site"]["timezone"] = "Europe/London"
     _refused(client, path, config, 409)
+
+
+def test_a_site_in_a_network_with_a_relative_password_file_can_be_changed(tmp_path, clock):
+    """The page checks the changed file as `suivant serve` reads it: a [network] password_file
+    beside the site file is found there (it was looked for in the bridge's working folder, and
+    every change refused with "cannot read")."""
+    path = site_config_copy(tmp_path / "site.toml")
+    (tmp_path / "nats.password").write_text("s3cret\n")
+    with open(path, "a", encoding="utf-8") as f:
+        f.write('\n[network]\nurl = "nats://127.0.0.1:1"\npassword_file = "nats.password"\n')
+    b = build(load(path), clock)  # its links are not started: nothing connects
+    try:
+        with TestClient(b.app) as client:
+            config = client.get("/api/admin/config", headers=ADMIN).json()
+            config["rules"]["max_recalls"] = 2
+            r = client.put("/api/admin/config", headers=ADMIN, json={"rules": config["rules"]})
+            assert r.status_code == 200, r.text
+        assert "max_recalls = 2" in path.read_text(encoding="utf-8")
+        assert "[network]" in path.read_text(encoding="utf-8")
+    finally:
+        b.close()

@@ -67,7 +67,7 @@ class Admin:
     def __init__(self, refusal: Exception | None = None):
         self.refusal, self.changes = refusal, []
 
-    def change(self, sections):
+    def change(self, sections, by="the administration page"):
         if self.refusal is not None:
             raise self.refusal
         self.changes.append(sections)
