@@ -145,7 +145,8 @@ class NetworkDemo:
                  f"  central health:       {c}/api/central/health",
                  f"  central logins:       {', '.join(self.central_logins)}   "
                  f"(password {DEMO_PASSWORD})"]
-        lines += [f"  PostgreSQL:           psql \"{self.dsn}\"",
+        lines += [f"  PostgreSQL:           psql \"{_shown(self.dsn)}\""
+                  + ("   (and your password)" if _shown(self.dsn) != self.dsn else ""),
                   f"  NATS JetStream:       {self.nats_url}   (one user per site; config by "
                   "`suivant central nats-config`)",
                   f"  logs:                 {self.folder}/central.log, <site>/bridge.log, "
@@ -183,6 +184,16 @@ class NetworkDemo:
         if self.server_db is not None:
             self.server_db.drop()
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _shown(dsn: str) -> str:
+    """The connection string without its password (the user typed it; a banner is looked at)."""
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+    parts = conninfo_to_dict(dsn)
+    if "password" not in parts:
+        return dsn
+    parts.pop("password")
+    return make_conninfo(**{k: str(v) for k, v in parts.items()})
 
 
 def _env() -> dict[str, str]:

@@ -70,6 +70,11 @@ def _left(running: dict[int, str], timeout: float = 0.0) -> dict[int, str]:
         time.sleep(0.1)
 
 
+def _databases(pg) -> set[str]:
+    with psycopg.connect(pg.dsn) as conn:
+        return {name for name, in conn.execute("SELECT datname FROM pg_database").fetchall()}
+
+
 def _banner(demo: subprocess.Popen[str]) -> str:
     lines: queue.Queue[str | None] = queue.Queue()
 
@@ -131,23 +136,29 @@ def test_two_sites_reach_central_and_ctrl_c_stops_every_process(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("how", ["ctrl-c", "kill-9"])
-def test_a_terminal_ctrl_c_or_a_kill_9_of_the_demo_leaves_no_process(how):
+def test_a_terminal_ctrl_c_or_a_kill_9_of_the_demo_leaves_no_process(how, pg):
     """Ctrl-C in a terminal reaches the whole foreground group, the demo's programs too, at
     the same time; kill -9 reaches the demo alone, which cannot clean up: the kernel then gives
-    each of its programs its stop signal."""
-    demo = _run("--sites", "1", "--port", str(free_port()), session=True)
+    each of its programs its stop signal. The Ctrl-C run is on a PostgreSQL server of the
+    test's (--postgres): the demo's database is made there, and dropped when it stops."""
+    server = ("--postgres", pg.dsn) if how == "ctrl-c" else ()
+    demo = _run("--sites", "1", "--port", str(free_port()), *server, session=True)
     try:
-        folder = Path(re.search(r"files in (\S+)\)", _banner(demo))[1])
+        banner = _banner(demo)
+        folder = Path(re.search(r"files in (\S+)\)", banner)[1])
+        database = re.search(r"dbname=(\w+)", banner)[1]
         running = _descendants(demo.pid)
-        assert len(running) >= 4, running  # PostgreSQL, NATS, central, the site
+        assert len(running) >= (3 if server else 4), running  # (PostgreSQL), NATS, central, site
     except BaseException:
         os.killpg(demo.pid, signal.SIGKILL)
         raise
     if how == "ctrl-c":
+        assert database.startswith("suivant_demo_") and database in _databases(pg)
         os.killpg(demo.pid, signal.SIGINT)
         assert demo.wait(30) == 0
         assert _left(running) == {}
         assert not folder.exists()
+        assert database not in _databases(pg)
     else:
         demo.kill()
         demo.wait(10)
