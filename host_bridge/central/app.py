@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from psycopg import OperationalError
 from fastapi import Depends, FastAPI, Header, Query, Request, Response
+from fastapi import Path as PathParam
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
@@ -225,6 +226,13 @@ def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) 
     def sites(me: User, region: Region = None):
         with connect() as conn:
             return views.sites_list(conn, me, region)
+
+    @app.get("/api/central/sites/{site}", tags=["sites"], responses=refusals,
+             summary="One site now: its row of the list, and each service's people waiting")
+    def one_site(me: User, site: Annotated[str, PathParam(max_length=40,
+                                                          pattern=r"^[a-z0-9][a-z0-9-]*$")]):
+        with connect() as conn:
+            return views.site_now(conn, me, site)
 
     @app.get("/api/central/indicators", tags=["indicators"], responses=refusals,
              summary="Indicators over business days from..to for a site, a region or every "

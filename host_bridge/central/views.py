@@ -132,6 +132,30 @@ def _states(conn: Any, ids: list[str]) -> dict[str, Site]:
 # ----- the sites list ------------------------------------------------------------------------
 def sites_list(conn: Any, user: CentralUser, region: str | None = None) -> dict[str, Any]:
     s = scope(conn, user, region=region)
+    out = _site_rows(conn, s)
+    unattributed = 0
+    if user.role == "network":  # messages that named no site central knows: the network's
+        unattributed = int(conn.execute("SELECT coalesce(sum(count), 0) FROM rejects "
+                                        "WHERE site = '' OR site NOT IN (SELECT id FROM sites)"
+                                        ).fetchone()[0])
+    return {"scope": s.view(), "connected_seconds": CONNECTED_SECONDS,
+            "regions": regions_seen(user, listed_sites(conn)), "sites": out,
+            "refused_unattributed": unattributed}
+
+
+def site_now(conn: Any, user: CentralUser, site: str) -> dict[str, Any]:
+    """One site's row of the list, with its services now: waiting, and their target."""
+    s = scope(conn, user, site=site)
+    row = _site_rows(conn, s)[0]
+    state = conn.execute("SELECT state FROM states WHERE site = %s", (site,)).fetchone()
+    waiting = row["waiting_by_service"] or {}
+    row["services"] = [] if state is None else [
+        {"id": x["id"], "name": x["name"], "target_wait_minutes": x["target_wait_minutes"],
+         "waiting": waiting.get(x["id"])} for x in state[0]["site_info"]["services"]]
+    return row
+
+
+def _site_rows(conn: Any, s: Scope) -> list[dict[str, Any]]:
     ids = [i for i, _, _ in s.sites]
     rows = conn.execute(
         "SELECT s.id, st.received_at, st.state, "
@@ -164,14 +188,7 @@ def sites_list(conn: Any, user: CentralUser, region: str | None = None) -> dict[
             "waiting_by_service": now.get("waiting"),
             "today": today.get(site_id),
             "refused": int(refused), "duplicates": int(dups)})
-    unattributed = 0
-    if user.role == "network":  # messages that named no site central knows: the network's
-        unattributed = int(conn.execute("SELECT coalesce(sum(count), 0) FROM rejects "
-                                        "WHERE site = '' OR site NOT IN (SELECT id FROM sites)"
-                                        ).fetchone()[0])
-    return {"scope": s.view(), "connected_seconds": CONNECTED_SECONDS,
-            "regions": regions_seen(user, listed_sites(conn)), "sites": out,
-            "refused_unattributed": unattributed}
+    return out
 
 
 def _today_figures(conn: Any, states: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

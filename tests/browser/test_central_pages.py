@@ -184,6 +184,9 @@ def test_the_figures_pages_and_their_csv(central, tmp_path):
         page.wait_for_selector("#figures tbody tr")
         assert page.inner_text("#ind-title") == "Mairie A — indicateurs"
         assert "Accueil et renseignements" in page.inner_text("#figures")
+        assert page.inner_text("#now-title") == "Mairie A en ce moment"
+        assert "● Connecté" in page.inner_text("#now")
+        assert page.locator("#now-services tbody tr").count() == 4  # the site's services
         page.wait_for_selector("#year dd")  # one site's year: shown at once
         assert page.is_hidden("#year-ask")
         page.fill("#to", "2026-11-01")

@@ -268,6 +268,17 @@ def test_the_sites_list_says_state_lag_waiting_today_and_refusals(central, histo
     assert today["issued"] == per_day[DAY2]["total"]["issued"]
     assert today["wait_median"] == per_day[DAY2]["total"]["wait_median"]
     assert got["regions"] == ["Bretagne", "Occitanie"]
+    one = client.get("/api/central/sites/mairie-a", headers=tokens["dsi"]).json()
+    moving = ("services", "seconds_since_state", "lag")  # read a moment later
+    assert {k: v for k, v in one.items() if k not in moving} == \
+        {k: v for k, v in by["mairie-a"].items() if k not in moving}
+    assert one["lag"]["events"] == 0
+    assert [(x["id"], x["waiting"]) for x in one["services"]] == [
+        (k, v) for k, v in state["now"]["waiting"].items()]
+    assert one["services"][0]["name"] == "Accueil et renseignements"
+    for bad, status in (("nowhere", 404), ("Bad!", 422)):
+        assert client.get(f"/api/central/sites/{bad}", headers=tokens["dsi"]).status_code \
+            == status
 
 
 def test_a_region_account_sees_only_its_region_everywhere(shared):
@@ -283,6 +294,8 @@ def test_a_region_account_sees_only_its_region_everywhere(shared):
                          ("/api/central/sites", {"region": "Bretagne"})):
         r = client.get(path, headers=occ, params=params)
         assert r.status_code == 403 and r.json()["error"] == "forbidden", (path, params)
+    r = client.get("/api/central/sites/mairie-c", headers=occ)
+    assert r.status_code == 403 and r.json()["error"] == "forbidden"
     mine = client.get("/api/central/indicators", headers=occ, params=period()).json()
     everyone = client.get("/api/central/indicators", headers=tokens["dsi"],
                           params=period(region="Occitanie")).json()

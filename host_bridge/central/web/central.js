@@ -95,6 +95,29 @@ const NAV = {
   "nav-figures": { fr: "Indicateurs du réseau", en: "Network indicators" },
 };
 
+// --- a site's state: an icon (decoration), words, and a colour (the class) --------------
+export const STATES = {
+  connected: { icon: "●", words: { fr: "Connecté", en: "Connected" } },
+  silent: { icon: "▲", words: { fr: "Silencieux", en: "Silent" } },
+  never: { icon: "○", words: { fr: "Jamais connecté", en: "Never connected" } },
+};
+
+export function stateCell(s) {
+  const st = STATES[s.state];
+  const words = t(st.words) + (s.state === "silent" ? t({ fr: ` depuis ${ago(s.seconds_since_state).replace("il y a ", "")}`,
+    en: ` for ${ago(s.seconds_since_state).replace(" ago", "")}` }) : "");
+  return el("span", { class: `state state-${s.state}` }, el("span", { "aria-hidden": "true" }, `${st.icon} `), words);
+}
+
+export function lagCell(s) {
+  if (s.lag.events === null) return "—";
+  const events = s.lag.events === 0 ? t({ fr: "à jour", en: "up to date" })
+    : t({ fr: `${s.lag.events} événement${s.lag.events > 1 ? "s" : ""} en retard`, en: `${s.lag.events} event${s.lag.events > 1 ? "s" : ""} behind` });
+  const last = s.lag.seconds_since_event === null ? "" : t({ fr: ` ; dernier reçu ${ago(s.lag.seconds_since_event)}`,
+    en: `; last received ${ago(s.lag.seconds_since_event)}` });
+  return events + last;
+}
+
 // --- numbers and times in words ----------------------------------------------------------
 export const pct = (x) => x === null || x === undefined ? "—" : `${Math.round(x * 100)} %`;
 export const min = (x) => x === null || x === undefined ? "—"

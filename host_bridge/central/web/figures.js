@@ -1,7 +1,7 @@
 // The indicators of a site (/central/site?id=…), a region or the whole network
 // (/central/indicateurs[?region=…]) over a period, with the site's own definitions; the CSV;
 // the Services Publics+ yearly summary, per site and in total.
-import { call, day, downloadCsv, el, min, pct, plainTable, refusal, say, signIn, sortableTable, t } from "./central.js";
+import { ago, call, day, downloadCsv, el, lagCell, min, pct, plainTable, refusal, say, signIn, sortableTable, stateCell, t } from "./central.js";
 
 const params = new URLSearchParams(location.search);
 const site = location.pathname.startsWith("/central/site") ? params.get("id") || "" : null;
@@ -127,6 +127,25 @@ async function showYear(year) {
   }
 }
 
+// A site's page: how it is now (its state, lag, counters, people waiting per service)
+async function showNow() {
+  const s = await call(`/api/central/sites/${encodeURIComponent(site)}`);
+  document.getElementById("now-title").textContent = t({ fr: `${s.name} en ce moment`, en: `${s.name} right now` });
+  const pairs = [
+    [t({ fr: "État", en: "State" }), stateCell(s)],
+    [t({ fr: "Région", en: "Region" }), s.region || "—"],
+    [t({ fr: "Dernières nouvelles", en: "Last heard from" }), ago(s.seconds_since_state)],
+    [t({ fr: "Retard de la centrale", en: "Central's lag" }), lagCell(s)],
+    [t({ fr: "Guichets ouverts", en: "Counters open" }), s.open_counters === null ? "—" : String(s.open_counters)],
+    [t({ fr: "Tickets aujourd'hui", en: "Tickets today" }), s.today ? String(s.today.issued) : "—"],
+  ];
+  document.getElementById("now").replaceChildren(...pairs.flatMap(([k, v]) => [el("dt", {}, k), el("dd", {}, v)]));
+  plainTable("now-services", [t({ fr: "Service", en: "Service" }), t({ fr: "En attente", en: "Waiting" }),
+    t({ fr: "Délai cible", en: "Target wait" })],
+  s.services.map((x) => [x.name, x.waiting === null || x.waiting === undefined ? "—" : String(x.waiting), `${x.target_wait_minutes} min`]));
+  document.getElementById("now-box").hidden = false;
+}
+
 function iso(d) {
   return new Date(d.getTime() - d.getTimezoneOffset() * 60000).toISOString().slice(0, 10);
 }
@@ -163,6 +182,9 @@ async function start() {
         say(refusal(e, q.get("from"), q.get("to")));
       }
     };
+    if (site !== null) {
+      try { await showNow(); } catch (e) { say(refusal(e)); return; }
+    }
     await show();
   });
 }

@@ -2,33 +2,12 @@
 // an icon and a colour, when it was last heard from, how far central is behind it, its open
 // counters and people waiting now, today's figures, the messages central refused. Sorted by
 // any column, filtered by region, refreshed every 15 s.
-import { ago, call, el, min, refusal, say, signIn, sortableTable, t } from "./central.js";
+import { ago, call, el, lagCell, min, refusal, say, signIn, sortableTable, stateCell, STATES, t } from "./central.js";
 
 const REFRESH_MS = 15000;
-const STATES = {
-  connected: { icon: "●", words: { fr: "Connecté", en: "Connected" } },
-  silent: { icon: "▲", words: { fr: "Silencieux", en: "Silent" } },
-  never: { icon: "○", words: { fr: "Jamais connecté", en: "Never connected" } },
-};
 const ORDER = { silent: 0, never: 1, connected: 2 };  // the ones to look at first
 let region = new URLSearchParams(location.search).get("region") || "";
 let sorted = { col: 2, dir: 1 };
-
-function stateCell(s) {
-  const st = STATES[s.state];
-  const words = t(st.words) + (s.state === "silent" ? t({ fr: ` depuis ${ago(s.seconds_since_state).replace("il y a ", "")}`,
-    en: ` for ${ago(s.seconds_since_state).replace(" ago", "")}` }) : "");
-  return el("span", { class: `state state-${s.state}` }, el("span", { "aria-hidden": "true" }, `${st.icon} `), words);
-}
-
-function lagCell(s) {
-  if (s.lag.events === null) return "—";
-  const events = s.lag.events === 0 ? t({ fr: "à jour", en: "up to date" })
-    : t({ fr: `${s.lag.events} événement${s.lag.events > 1 ? "s" : ""} en retard`, en: `${s.lag.events} event${s.lag.events > 1 ? "s" : ""} behind` });
-  const last = s.lag.seconds_since_event === null ? "" : t({ fr: ` ; dernier reçu ${ago(s.lag.seconds_since_event)}`,
-    en: `; last received ${ago(s.lag.seconds_since_event)}` });
-  return events + last;
-}
 
 const num = (v) => v === null || v === undefined ? "—" : String(v);
 
