@@ -30,7 +30,7 @@ from host_bridge.site_config import ConfigError, load
 from .bridge_process import ROOT
 from .network_central_accounts import demo_central_accounts
 from .network_services import (Child, DemoError, OwnPostgres, ServerDatabase, free_port,
-                               nats_server, port_or_free)
+                               nats_server, pg_program, port_or_free)
 from .network_sites import MAX_SITES, SITES, central_toml, site_file, staff_accounts
 from .network_traffic import SiteTraffic
 
@@ -62,6 +62,9 @@ class NetworkDemo:
 
     # -- start ---------------------------------------------------------------------------------
     def start(self) -> None:
+        nats_server()  # every program there, before any is started
+        if self.server_dsn is None:
+            pg_program("initdb"), pg_program("postgres")
         if os.geteuid() == 0:
             self.folder.chmod(0o711)  # the postgres user goes through it to its cluster
         self._postgres()
