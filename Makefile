@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto \
 	openssl:/usr/bin/openssl postgresql:/usr/lib/postgresql/15/bin/initdb
 
-.PHONY: demo test bench micropython clean debian-packages
+.PHONY: demo network-demo test bench micropython clean debian-packages
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
