@@ -63,7 +63,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         print(f"Suivant central for {config.name}: http://{host}:{port}/central/  "
               f"({len(config.sites)} sites; NATS {', '.join(config.nats_urls)})", flush=True)
-        uvicorn.run(create_app(config, runner), host=host, port=port, log_level="warning")
+        from ..api.limits import server_options  # connections and request heads bounded
+        app = create_app(config, runner)
+        uvicorn.run(app, host=host, port=port, log_level="warning",
+                    **server_options(app.state.limits))
     finally:
         runner.stop()
     return 0
