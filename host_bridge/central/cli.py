@@ -13,8 +13,7 @@ import sys
 from pathlib import Path
 
 
-class CentralCliError(Exception):
-    pass
+from .cli_errors import CentralCliError  # noqa: F401  (host_bridge/cli.py catches it here)
 
 
 def cmd_check(args: argparse.Namespace) -> int:

@@ -18,12 +18,7 @@ import sys
 from contextlib import contextmanager
 from typing import Any
 
-
-def AccountCliError(message: str) -> Exception:  # noqa: N802 - raised like a class
-    """central/cli.py's error: `suivant` prints it as `suivant: <message>`, exit status 2
-    (imported when raised: central/cli.py imports this module)."""
-    from .cli import CentralCliError
-    return CentralCliError(message)
+from .cli_errors import CentralCliError as AccountCliError
 
 
 def _accounts(args: argparse.Namespace) -> tuple[Any, set[str]]:

@@ -11,11 +11,11 @@ import asyncio
 import getpass
 from pathlib import Path
 
+from .cli_errors import CentralCliError
+
 
 def _connect(config):  # -> an async psycopg connection, or CentralCliError
     import psycopg
-
-    from .cli import CentralCliError
 
     async def connect():
         try:
@@ -35,7 +35,6 @@ def _user() -> str:
 
 def cmd_publish(args: argparse.Namespace) -> int:
     from . import db, site_files
-    from .cli import CentralCliError
     from .config import load
     config = load(args.config)
     if config.site(args.site) is None:
@@ -78,7 +77,6 @@ def cmd_versions(args: argparse.Namespace) -> int:
     import psycopg
 
     from . import site_files
-    from .cli import CentralCliError
     from .config import load
     config = load(args.config)
     try:
