@@ -88,8 +88,11 @@ class Emitter:
 
         from host_bridge.central.nats_config import site_user
         from host_bridge.network import wire
+
+        async def quiet(e: Exception) -> None:  # refusals are counted by the caller
+            pass
         self.nc = await nats.connect(servers=[url], user=site_user(self.site), password=password,
-                                     name=f"bench-{self.site}",
+                                     name=f"bench-{self.site}", error_cb=quiet,
                                      inbox_prefix=wire.inbox_prefix(self.site),
                                      connect_timeout=30, max_reconnect_attempts=0,
                                      allow_reconnect=False)
