@@ -35,7 +35,8 @@ from typing import Any
 
 from ._common import load_line, machine_lines, percentile, wait_for_quiet
 from .device_links import AGENT, Bridge, site_toml
-from .network_rig import CentralProcess, DurablePostgres, network, wait_until
+from .network_rig import (CentralProcess, DurablePostgres, cpu_seconds, network,
+                          tree_cpu_seconds, wait_until)
 from .press_latency import (COUNTERS, HEADER, RATE, Row, SiteLoad, _issue, _quiet_broker,
                             burst, single, sustained)
 
@@ -176,6 +177,10 @@ def run(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> None:
     devices = [(f"t{n}", "counter", n, {}) for n in range(1, COUNTERS + 1)]
     devices += [(f"d{n}", "display", n, {}) for n in range(1, COUNTERS + 1)]
     bridges: dict[str, Bridge] = {}
+
+    def central_side() -> dict[str, float]:
+        return {"central": central.cpu(), "nats": cpu_seconds(net.nats.process.pid),
+                "postgres": tree_cpu_seconds(pg.process.pid)}
     try:
         with _quiet_broker() as broker:
             try:
@@ -188,6 +193,7 @@ def run(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> None:
                         b.post(f"/api/counters/{n}/open", headers=AGENT)
                 print(idle_cpu(bridges, args.idle), flush=True)
                 cpu0 = {n: b.cpu_seconds() for n, b in bridges.items()}
+                central0 = central_side()
                 seq0 = {n: b.get("/api/health")["last_seq"] for n, b in bridges.items()}
                 print(HEADER, flush=True)
                 for row in asyncio.run(measure_presses(args, bridges, broker.port,
@@ -197,6 +203,7 @@ def run(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> None:
                 for row in measure_http(bridges, args.requests, args.block):
                     print(row.line(), flush=True)
                 cpu = {n: b.cpu_seconds() - cpu0[n] for n, b in bridges.items()}
+                central1 = central_side()
                 events = {n: b.get("/api/health")["last_seq"] - seq0[n]
                           for n, b in bridges.items()}
                 extra = cpu["bench-on"] - cpu["bench-off"]
@@ -205,6 +212,8 @@ def run(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> None:
                       f"{events['bench-off']}: the publisher ≈ {extra:.2f} s, "
                       f"{1000 * extra / max(events['bench-on'], 1):.3f} ms per event published",
                       flush=True)
+                print("cpu   of what runs far from a real site, on the same cores here: " + ", ".join(
+                    f"{k} {central1[k] - central0[k]:.2f} s" for k in central0), flush=True)
                 on = bridges["bench-on"]
                 last = on.get("/api/health")["last_seq"]
                 took = wait_until(lambda: net.contiguous("bench-on") >= last, 60,
