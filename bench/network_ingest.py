@@ -354,6 +354,13 @@ async def storm(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> 
     t0 = time.monotonic()
     net = network(sub, pg, sites, nats_config.BCRYPT_COST)
     written = time.monotonic() - t0
+    if args.auth_timeout:  # what a longer wait for the check would give (the default is 2 s)
+        net.nats.stop()
+        text = net.nats.config_path.read_text()
+        assert text.count("authorization {") == 1, "the generated config changed shape"
+        net.nats.config_path.write_text(text.replace(
+            "authorization {", f"authorization {{\n  timeout: {args.auth_timeout:g}", 1))
+        net.nats.start()
     emitters = [Emitter(s) for s in sites]
     refused: dict[str, int] = {}
     secrets = Path(net.config.secrets)
@@ -379,7 +386,9 @@ async def storm(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> 
             if e.nc is not None:
                 await e.nc.close()
         net.close()
-    return (f"storm     {len(sites)} sites at once, bcrypt cost {nats_config.BCRYPT_COST}, "
+    timeout = f"authorization timeout {args.auth_timeout:g} s" if args.auth_timeout else \
+        "the server's default authorization timeout"
+    return (f"storm     {len(sites)} sites at once, bcrypt cost {nats_config.BCRYPT_COST}, {timeout}, "
             f"retrying after 1 s: all connected after {took:.1f} s; attempts refused: "
             f"{sum(refused.values())} {dict(refused) or ''}; the server's CPU "
             f"{1000 * per:.1f} ms per site connected -> {NETWORK_SITES} sites: "
@@ -388,6 +397,9 @@ async def storm(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> 
 
 async def main_async(args: argparse.Namespace, folder: Path) -> None:
     pg = args.pg
+    if args.storm_only:
+        print(await storm(args, folder, pg), flush=True)
+        return
     sites = site_ids(args.sites)
     run = Run(args, folder)
     t0 = time.monotonic()
@@ -444,6 +456,10 @@ def main(argv: list[str] | None = None) -> int:
                    help="the site users' hash cost for the run (the storm uses the real one)")
     p.add_argument("--storm-sites", type=int, default=300,
                    help="sites connecting at once at the generated config's cost (0: none)")
+    p.add_argument("--auth-timeout", type=float, default=0.0, metavar="SECONDS",
+                   help="the storm with this authorization timeout added to the generated "
+                        "config (0: as generated, the server's default)")
+    p.add_argument("--storm-only", action="store_true", help="only the storm phase")
     p.add_argument("--no-states", dest="states", action="store_false",
                    help="the sites do not send their state every 10 s")
     p.add_argument("--quick", action="store_true",
@@ -460,7 +476,8 @@ def main(argv: list[str] | None = None) -> int:
                                    ("--seconds", args.seconds, 1, 600),
                                    ("--backlog", args.backlog, 1, 30 * SITE_DAY),
                                    ("--bcrypt-cost", args.bcrypt_cost, 4, 14),
-                                   ("--storm-sites", args.storm_sites, 0, 2_840)):
+                                   ("--storm-sites", args.storm_sites, 0, 2_840),
+                                   ("--auth-timeout", args.auth_timeout, 0, 600)):
         if not low <= value <= high:
             p.error(f"{name} must be {low} to {high}")
     folder = Path(tempfile.mkdtemp(prefix="suivant-bench-network-"))
