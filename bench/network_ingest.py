@@ -34,7 +34,9 @@ Phases (printed as they end):
   size       pg_total_relation_size(events) (table, indexes, TOAST) per row, × a site's events
              in a year
   storm      a NATS server whose site users are hashed at the generated config's cost (10):
-             --storm-sites sites connect at once; server CPU per connection, × 2,840
+             --storm-sites sites connect at once, each giving up after the publisher's
+             connect timeout (2 s) and trying again a second later, as the publisher does:
+             time until all are in, refusals, server CPU per connection, × 2,840
 """
 from __future__ import annotations
 
@@ -83,7 +85,7 @@ class Emitter:
     seq: int = 0
     errors: int = 0
 
-    async def connect(self, url: str, password: str) -> None:
+    async def connect(self, url: str, password: str, timeout: float = 30.0) -> None:
         import nats
 
         from host_bridge.central.nats_config import site_user
@@ -94,7 +96,7 @@ class Emitter:
         self.nc = await nats.connect(servers=[url], user=site_user(self.site), password=password,
                                      name=f"bench-{self.site}", error_cb=quiet,
                                      inbox_prefix=wire.inbox_prefix(self.site),
-                                     connect_timeout=30, max_reconnect_attempts=0,
+                                     connect_timeout=timeout, max_reconnect_attempts=0,
                                      allow_reconnect=False)
         self.js = self.nc.jetstream(timeout=30)
 
@@ -369,7 +371,7 @@ async def storm(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> 
         password = (secrets / f"{e.site}.password").read_text().strip()
         while True:
             try:
-                await e.connect(net.nats.url, password)
+                await e.connect(net.nats.url, password, args.connect_timeout)
                 return
             except Exception as err:  # noqa: BLE001 - counted by its message, retried
                 reason = str(err) or type(err).__name__
@@ -389,7 +391,8 @@ async def storm(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> 
     timeout = f"authorization timeout {args.auth_timeout:g} s" if args.auth_timeout else \
         "the server's default authorization timeout"
     return (f"storm     {len(sites)} sites at once, bcrypt cost {nats_config.BCRYPT_COST}, {timeout}, "
-            f"retrying after 1 s: all connected after {took:.1f} s; attempts refused: "
+            f"the sites' connect timeout {args.connect_timeout:g} s, retrying after 1 s: "
+            f"all connected after {took:.1f} s; attempts refused: "
             f"{sum(refused.values())} {dict(refused) or ''}; the server's CPU "
             f"{1000 * per:.1f} ms per site connected -> {NETWORK_SITES} sites: "
             f"{per * NETWORK_SITES:.0f} s of one core; writing the config took {written:.1f} s")
@@ -459,6 +462,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--auth-timeout", type=float, default=0.0, metavar="SECONDS",
                    help="the storm with this authorization timeout added to the generated "
                         "config (0: as generated, the server's default)")
+    p.add_argument("--connect-timeout", type=float, default=2.0, metavar="SECONDS",
+                   help="the storm's sites give up a connection after this long (2: the "
+                        "publisher's connect_timeout)")
     p.add_argument("--storm-only", action="store_true", help="only the storm phase")
     p.add_argument("--no-states", dest="states", action="store_false",
                    help="the sites do not send their state every 10 s")
@@ -477,7 +483,8 @@ def main(argv: list[str] | None = None) -> int:
                                    ("--backlog", args.backlog, 1, 30 * SITE_DAY),
                                    ("--bcrypt-cost", args.bcrypt_cost, 4, 14),
                                    ("--storm-sites", args.storm_sites, 0, 2_840),
-                                   ("--auth-timeout", args.auth_timeout, 0, 600)):
+                                   ("--auth-timeout", args.auth_timeout, 0, 600),
+                                   ("--connect-timeout", args.connect_timeout, 0.5, 600)):
         if not low <= value <= high:
             p.error(f"{name} must be {low} to {high}")
     folder = Path(tempfile.mkdtemp(prefix="suivant-bench-network-"))
