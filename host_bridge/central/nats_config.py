@@ -14,8 +14,12 @@ from pathlib import Path
 from ..network import wire
 from .config import CentralConfig
 
-BCRYPT_COST = 10  # the server checks a hash per connection: 2,840 sites reconnecting at once
-                  # cost about a minute of one core at 10 (docs/performance.md)
+# bcrypt's cost slows the guessing of a human's password from its hash; these are 192-bit random
+# tokens (token_urlsafe(24)), which no cost makes guessable or not. What the cost does change is
+# the server's work per connection: at 10, 2,840 sites reconnecting at once (central's server
+# restarted) took 4 minutes and 14,562 refused attempts, and writing the file 4 minutes
+# (performance.md, "Network of sites"); at 4, the least bcrypt allows, about 1 ms a check.
+BCRYPT_COST = 4
 
 
 def site_user(site_id: str) -> str:
