@@ -1,7 +1,7 @@
 """The site's own cost of being in a network: the same bridge with its publisher on and off,
 side by side in the same run (issue 14, "Benchmark").
 
-    python -m bench.network_site_cost             # about 2 minutes
+    python -m bench.network_site_cost             # about 3 minutes
     python -m bench.network_site_cost --quick     # a smoke run (seconds)
 
 Two real `suivant serve` processes at the same time, alike but for one table: `bench-on` has a
