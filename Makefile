@@ -67,6 +67,8 @@ bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.press_latency
 	$(BIN)/python -m bench.device_links
 	$(BIN)/python -m bench.ota_transfer
+	$(BIN)/python -m bench.network_ingest
+	$(BIN)/python -m bench.network_site_cost
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .cache
