@@ -172,7 +172,7 @@ def cmd_demo(args) -> int:
                                                              "the demo broker's MQTT"))
     settings = dataclasses.replace(settings, db_path=str(db), mqtt=broker,
                                    devices_path=str(db.with_name("devices.db")))
-    _demo_accounts(settings)
+    demo_accounts(settings)
     port = _free_port(args.host, args.port)
     base = f"http://{args.host}:{port}"
     logins = {role: " or ".join(a[0] for a in DEMO_ACCOUNTS if a[2] == role)
@@ -206,10 +206,10 @@ def cmd_demo(args) -> int:
     return _serve(settings, args.host, port, banner, extras=boards)
 
 
-def _demo_accounts(settings: Settings) -> None:
-    """The demo's named accounts in its staff file. Hashed with cheap Argon2 parameters (their
-    password is printed anyway, and the demo starts for every page test): the first sign-in
-    hashes each again with the real ones."""
+def demo_accounts(settings: Settings, actor: str = "demo") -> None:
+    """The demo's named accounts in its staff file (the network demo's sites too). Hashed with
+    cheap Argon2 parameters (their password is printed anyway, and the demo starts for every
+    page test): the first sign-in hashes each again with the real ones."""
     from argon2 import PasswordHasher
 
     from .service.clock import SiteClock
@@ -221,7 +221,7 @@ def _demo_accounts(settings: Settings) -> None:
                                                               parallelism=1)))
     try:
         for login, name, role in DEMO_ACCOUNTS:
-            staff.create("demo", login, name, role, [], DEMO_PASSWORD, via="demo")
+            staff.create(actor, login, name, role, [], DEMO_PASSWORD, via="demo")
     finally:
         staff.close()
 

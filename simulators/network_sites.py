@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from host_bridge.cli import DEMO_ACCOUNTS, DEMO_PASSWORD, EXAMPLE_CONFIG
+from host_bridge.cli import EXAMPLE_CONFIG, demo_accounts
 from host_bridge.site_config import load, read_toml
 from host_bridge.toml_writer import dumps
 
@@ -79,20 +79,5 @@ def site_file(folder: Path, site: DemoSite, nats_url: str, password_file: Path,
 
 def staff_accounts(path: Path) -> None:
     """The single-site demo's named accounts (DEMO_ACCOUNTS, DEMO_PASSWORD) in the site's staff
-    file, hashed with cheap Argon2 parameters as there (the password is printed anyway): the
-    first sign-in hashes each again with the real ones."""
-    from argon2 import PasswordHasher
-
-    from host_bridge.service.clock import SiteClock
-    from host_bridge.staff import StaffDirectory, staff_path
-    from host_bridge.staff.passwords import Passwords
-    settings = load(path)
-    clock = SiteClock(settings.site.timezone)
-    staff = StaffDirectory(staff_path(settings.db_path), clock, clock.tz,
-                           passwords=Passwords(PasswordHasher(time_cost=1, memory_cost=1024,
-                                                              parallelism=1)))
-    try:
-        for login, name, role in DEMO_ACCOUNTS:
-            staff.create("network-demo", login, name, role, [], DEMO_PASSWORD, via="demo")
-    finally:
-        staff.close()
+    file, as `suivant demo` makes them."""
+    demo_accounts(load(path), actor="network-demo")

@@ -30,7 +30,8 @@ def _may_read(user: Any) -> None:
         raise Forbidden(f"role {user.role!r} cannot read the indicators")
 
 
-def _period(first: date, last: date) -> None:
+def check_period(first: date, last: date) -> None:
+    """PeriodRefused unless first..last is a period the reports read (central's too)."""
     if last < first:
         raise PeriodRefused(f"the period ends ({last}) before it starts ({first})",
                             "ends_before_start", max_days=MAX_DAYS)
@@ -54,7 +55,7 @@ def indicators_view(ind: Indicators, first: date, last: date) -> dict[str, Any]:
             responses=_REFUSALS)
 def indicators(first: From, last: To, service: Service, user: Staff, request: Request):
     _may_read(user)
-    _period(first, last)
+    check_period(first, last)
     per_counter = request.app.state.figures_per_counter
     return indicators_view(service.indicators(first, last, per_counter), first, last)
 
@@ -101,7 +102,7 @@ def _row(label: str, f: Figures) -> list[str]:
             response_class=Response, responses={**_REFUSALS, 200: {"content": {"text/csv": {}}}})
 def indicators_csv(first: From, last: To, service: Service, user: Staff) -> Response:
     _may_read(user)
-    _period(first, last)
+    check_period(first, last)
     out = io.StringIO()
     out.write("\ufeff")  # the BOM: a spreadsheet then reads the accents right
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")

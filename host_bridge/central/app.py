@@ -22,10 +22,9 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from ..api.auth import Unauthorized
-from ..api.errors import PeriodRefused
 from ..api.errors import install as install_errors
 from ..api.errors import responses
-from ..api.indicators import MAX_DAYS
+from ..api.indicators import check_period
 from ..api.limits import InputLimits, Limits
 from ..api.limits import configure as configure_limits
 from ..staff.directory import SignInRefused
@@ -95,15 +94,6 @@ Site = Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$
 Region = Annotated[str | None, Query(min_length=1, max_length=80, description="a region")]
 From = Annotated[date, Query(alias="from", description="first business day (YYYY-MM-DD)")]
 To = Annotated[date, Query(alias="to", description="last business day, included")]
-
-
-def _period(first: date, last: date) -> None:
-    if last < first:
-        raise PeriodRefused(f"the period ends ({last}) before it starts ({first})",
-                            "ends_before_start", max_days=MAX_DAYS)
-    if (last - first).days >= MAX_DAYS:
-        raise PeriodRefused(f"a period is at most {MAX_DAYS} days; ask for each year in turn",
-                            "too_long", max_days=MAX_DAYS)
 
 
 class ScopeRefused(ValueError):
@@ -239,7 +229,7 @@ def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) 
                      "site the account sees (the site's definitions; each ticket against its "
                      "own service's target)")
     def indicators(me: User, first: From, last: To, site: Site = None, region: Region = None):
-        _period(first, last)
+        check_period(first, last)
         _one_scope(site, region)
         with connect() as conn:
             return views.scope_indicators(conn, views.scope(conn, me, site, region),
@@ -251,7 +241,7 @@ def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) 
                      "(semicolons, decimal commas, UTF-8 with BOM)")
     def indicators_csv(me: User, first: From, last: To, site: Site = None,
                        region: Region = None) -> Response:
-        _period(first, last)
+        check_period(first, last)
         _one_scope(site, region)
         with connect() as conn:
             s = views.scope(conn, me, site, region)
