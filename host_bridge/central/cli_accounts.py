@@ -13,11 +13,10 @@ Passwords are asked twice on the terminal, or read as one line from stdin with
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from contextlib import contextmanager
 from typing import Any
 
+from ..staff.cli import read_password
 from .cli_errors import CentralCliError as AccountCliError
 
 
@@ -42,12 +41,7 @@ def _accounts(args: argparse.Namespace) -> tuple[Any, set[str]]:
 
 
 def _password(args: argparse.Namespace) -> str:
-    if args.password_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("New password (12 to 128 characters): ")
-    if getpass.getpass("The same again: ") != first:
-        raise AccountCliError("the two passwords differ: nothing changed")
-    return first
+    return read_password(args, AccountCliError)
 
 
 def _refusal(e: Exception) -> Exception:

@@ -44,13 +44,19 @@ def _actor() -> str:
         return "cli"
 
 
-def _password(args: argparse.Namespace) -> str:
+def read_password(args: argparse.Namespace, refused: type[Exception]) -> str:
+    """A new password: one line of stdin with --password-stdin, else asked twice on the
+    terminal (`refused` when the two differ). Central's accounts ask the same way."""
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     first = getpass.getpass("New password (12 to 128 characters): ")
     if getpass.getpass("The same again: ") != first:
-        raise AgentCliError("the two passwords differ: nothing changed")
+        raise refused("the two passwords differ: nothing changed")
     return first
+
+
+def _password(args: argparse.Namespace) -> str:
+    return read_password(args, AgentCliError)
 
 
 def _counters(text: str) -> list[int]:
