@@ -56,6 +56,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from host_bridge.arg_types import bounded
 from ._common import load_line, machine_lines, percentile, system_busy, wait_for_quiet
 from .network_rig import (CentralProcess, DurablePostgres, cpu_seconds, network, site_day_db,
                           template_events, tree_cpu_seconds, wait_until)
@@ -461,24 +462,24 @@ async def main_async(args: argparse.Namespace, folder: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.network_ingest",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--sites", type=int, default=NETWORK_SITES, help="simulated sites")
-    p.add_argument("--seconds", type=float, default=30.0, help="seconds of each paced phase")
-    p.add_argument("--backlog", type=int, default=20, metavar="EVENTS",
+    p.add_argument("--sites", type=bounded(int, 1, 10_000, "--sites"), default=NETWORK_SITES, help="simulated sites")
+    p.add_argument("--seconds", type=bounded(float, 1, 600, "--seconds"), default=30.0, help="seconds of each paced phase")
+    p.add_argument("--backlog", type=bounded(int, 1, 30 * SITE_DAY, "--backlog"), default=20, metavar="EVENTS",
                    help=f"events per site published with central stopped ({SITE_DAY}: a day)")
-    p.add_argument("--bcrypt-cost", type=int, default=4,
+    p.add_argument("--bcrypt-cost", type=bounded(int, 4, 14, "--bcrypt-cost"), default=4,
                    help="the site users' hash cost for the run (the storm's: --storm-cost)")
-    p.add_argument("--storm-sites", type=int, default=NETWORK_SITES,
+    p.add_argument("--storm-sites", type=bounded(int, 0, 2_840, "--storm-sites"), default=NETWORK_SITES,
                    help="sites connecting at once at the generated config's cost (0: none)")
-    p.add_argument("--auth-timeout", type=float, default=0.0, metavar="SECONDS",
+    p.add_argument("--auth-timeout", type=bounded(float, 0, 600, "--auth-timeout"), default=0.0, metavar="SECONDS",
                    help="the storm with this authorization timeout added to the generated "
                         "config (0: as generated, the server's default)")
-    p.add_argument("--connect-timeout", type=float, default=2.0, metavar="SECONDS",
+    p.add_argument("--connect-timeout", type=bounded(float, 0.5, 600, "--connect-timeout"), default=2.0, metavar="SECONDS",
                    help="the storm's sites give up a connection after this long (2: the "
                         "publisher's connect_timeout)")
-    p.add_argument("--storm-cost", type=int, default=0, metavar="COST",
+    p.add_argument("--storm-cost", type=bounded(int, 0, 14, "--storm-cost"), default=0, metavar="COST",
                    help="the storm's bcrypt cost (0: the generated config's, "
                         "nats_config.BCRYPT_COST)")
-    p.add_argument("--storm-limit", type=float, default=600.0, metavar="SECONDS",
+    p.add_argument("--storm-limit", type=bounded(float, 5, 3600, "--storm-limit"), default=600.0, metavar="SECONDS",
                    help="the storm gives up after this long and says how many got in")
     p.add_argument("--storm-only", action="store_true", help="only the storm phase")
     p.add_argument("--no-states", dest="states", action="store_false",
@@ -493,17 +494,6 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("host_bridge.network").setLevel(logging.INFO)
     if args.quick:
         args.sites, args.seconds, args.storm_sites, args.backlog = 30, 2.0, 4, SITE_DAY
-    for name, value, low, high in (("--sites", args.sites, 1, 10_000),
-                                   ("--seconds", args.seconds, 1, 600),
-                                   ("--backlog", args.backlog, 1, 30 * SITE_DAY),
-                                   ("--bcrypt-cost", args.bcrypt_cost, 4, 14),
-                                   ("--storm-sites", args.storm_sites, 0, 2_840),
-                                   ("--auth-timeout", args.auth_timeout, 0, 600),
-                                   ("--connect-timeout", args.connect_timeout, 0.5, 600),
-                                   ("--storm-limit", args.storm_limit, 5, 3600),
-                                   ("--storm-cost", args.storm_cost, 0, 14)):
-        if not low <= value <= high:
-            p.error(f"{name} must be {low} to {high}")
     folder = Path(tempfile.mkdtemp(prefix="suivant-bench-network-"))
     if os.geteuid() == 0:  # PostgreSQL runs as postgres and reads nothing here; the
         os.chmod(folder, 0o755)  # tests' cluster is in a folder of its own

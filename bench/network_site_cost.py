@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from host_bridge.arg_types import bounded
 from ._common import load_line, machine_lines, percentile, wait_for_quiet
 from .device_links import AGENT, Bridge, site_toml
 from .network_rig import (CentralProcess, DurablePostgres, cpu_seconds, network,
@@ -232,27 +233,19 @@ def run(args: argparse.Namespace, folder: Path, pg: DurablePostgres) -> None:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench.network_site_cost",
                                 description=__doc__.split("\n\n")[0])
-    p.add_argument("--single", type=int, default=100, help="one-press rounds per bridge")
-    p.add_argument("--bursts", type=int, default=10, help="200-at-once rounds per bridge")
-    p.add_argument("--sustained", type=float, default=10.0,
+    p.add_argument("--single", type=bounded(int, 0, 10_000, "--single"), default=100, help="one-press rounds per bridge")
+    p.add_argument("--bursts", type=bounded(int, 0, 1_000, "--bursts"), default=10, help="200-at-once rounds per bridge")
+    p.add_argument("--sustained", type=bounded(float, 0, 600, "--sustained"), default=10.0,
                    help="seconds of 94 presses/s per bridge")
-    p.add_argument("--requests", type=int, default=1_000, help="HTTP requests per op per bridge")
-    p.add_argument("--block", type=int, default=100, help="HTTP requests per block")
-    p.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measured")
+    p.add_argument("--requests", type=bounded(int, 1, 100_000, "--requests"), default=1_000, help="HTTP requests per op per bridge")
+    p.add_argument("--block", type=bounded(int, 1, 700, "--block"), default=100, help="HTTP requests per block")
+    p.add_argument("--idle", type=bounded(float, 0.5, 600, "--idle"), default=10.0, help="seconds of idle CPU measured")
     p.add_argument("--quick", action="store_true", help="a smoke run: a few of each")
     p.add_argument("--quiet-wait", type=float, default=0.0, metavar="SECONDS")
     args = p.parse_args(argv)
     if args.quick:
         args.single, args.bursts, args.sustained = 6, 2, 2.0
         args.requests, args.block, args.idle = 40, 20, 1.0
-    for name, value, low, high in (("--single", args.single, 0, 10_000),
-                                   ("--bursts", args.bursts, 0, 1_000),
-                                   ("--sustained", args.sustained, 0, 600),
-                                   ("--requests", args.requests, 1, 100_000),
-                                   ("--block", args.block, 1, 700),
-                                   ("--idle", args.idle, 0.5, 600)):
-        if not low <= value <= high:
-            p.error(f"{name} must be {low} to {high}")
     folder = Path(tempfile.mkdtemp(prefix="suivant-bench-site-cost-"))
     print("\n".join(machine_lines(str(folder), "FULL")))
     if args.quiet_wait:
