@@ -60,8 +60,9 @@ TICKS = os.sysconf("SC_CLK_TCK")
 BAUD = 115200
 
 
-def site_toml(counters: int, db: str, broker_port: int | None, serial_ports: list[str]) -> str:
-    lines = ['[site]', 'id = "bench"', 'name = "Banc d\'essai"', '',
+def site_toml(counters: int, db: str, broker_port: int | None, serial_ports: list[str],
+              site: str = "bench") -> str:
+    lines = ['[site]', f'id = "{site}"', 'name = "Banc d\'essai"', '',
              '[rules]', 'guard_seconds = 0', 'refuse_outside_hours = false', '',
              '[store]', f'path = "{db}"', 'synchronous = "FULL"', '',
              '[[services]]', 'id = "accueil"', 'letter = "A"', 'name = "Accueil"', '']
@@ -86,11 +87,14 @@ class Bridge:
 
     def __init__(self, folder: Path, counters: int, broker_port: int | None,
                  devices: list[tuple[str, str, int, dict[str, Any]]],
-                 serial_ports: list[str] = ()):  # type: ignore[assignment]
+                 serial_ports: list[str] = (),  # type: ignore[assignment]
+                 site: str = "bench", extra_toml: str = ""):
+        """`site`: the site's id; `extra_toml`: tables added to the site file (bench.network_
+        site_cost's [network])."""
         self.folder = folder
         config = folder / "site.toml"
         config.write_text(site_toml(counters, str(folder / "queue.db"), broker_port,
-                                    list(serial_ports)))
+                                    list(serial_ports), site) + extra_toml)
         registry = DeviceRegistry(str(folder / "devices.db"))
         self.devices = {d.id: d for d in (registry.add(i, role, counter, **kw)
                                           for i, role, counter, kw in devices)}

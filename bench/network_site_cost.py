@@ -35,7 +35,7 @@ from typing import Any
 
 from host_bridge.arg_types import bounded
 from ._common import load_line, machine_lines, percentile, wait_for_quiet
-from .device_links import AGENT, Bridge, site_toml
+from .device_links import AGENT, Bridge
 from .network_rig import (CentralProcess, DurablePostgres, cpu_seconds, network,
                           tree_cpu_seconds, wait_until)
 from .press_latency import (COUNTERS, HEADER, RATE, Row, SiteLoad, _issue, _quiet_broker,
@@ -49,21 +49,9 @@ class SiteBridge(Bridge):
 
     def __init__(self, folder: Path, site: str, broker_port: int, devices: list[Any],
                  network_table: str = ""):
-        from host_bridge.links.registry import DeviceRegistry
-        from simulators.bridge_process import BridgeProcess
-        self.folder = folder
         folder.mkdir()
-        text = site_toml(COUNTERS, str(folder / "queue.db"), broker_port, [])
-        config = folder / "site.toml"
-        config.write_text(text.replace('id = "bench"', f'id = "{site}"', 1) + network_table)
-        registry = DeviceRegistry(str(folder / "devices.db"))
-        self.devices = {d.id: d for d in (registry.add(i, role, counter, **kw)
-                                          for i, role, counter, kw in devices)}
-        registry.close()
-        self.process = BridgeProcess(config, folder / "queue.db", log_path=folder / "bridge.log")
-        self.process.start(timeout=60)
-        self.proc = self.process.proc
-        self.url = self.process.url
+        super().__init__(folder, COUNTERS, broker_port, devices, site=site,
+                         extra_toml=network_table)
 
 
 # ----- HTTP ----------------------------------------------------------------------------------
