@@ -1,7 +1,7 @@
 // What central's pages share: the sign-in (a central account's session, kept in this tab),
 // the header, tables that sort, figures in words, the CSV download. The site's suivant.js
 // gives the language, the API calls and the error words (served read-only at /static).
-import { api, ApiError, el, explain, lang, langLink, t } from "/static/suivant.js";
+import { api, ApiError, el, explain, lang, langLink, periodRefused, t } from "/static/suivant.js";
 
 export { api, el, lang, t };
 const KEY = "suivant-central-token";
@@ -141,25 +141,13 @@ export function day(iso) {
 // A refused period or scope in words (the API's reason codes)
 export function refusal(e, from, to) {
   const body = e.body || {};
-  if (body.reason === "ends_before_start") {
-    return t({ fr: `La période finit le ${day(to)}, avant de commencer le ${day(from)} : choisissez une date de fin après la date de début.`,
-      en: `The period ends on ${day(to)}, before it starts on ${day(from)}: choose an end date after the start date.` });
-  }
-  if (body.reason === "too_long") {
-    return t({ fr: `Une période fait au plus ${body.max_days} jours : demandez une année à la fois.`,
-      en: `A period is at most ${body.max_days} days: ask for one year at a time.` });
-  }
-  if (body.error === "invalid_request") {
-    return t({ fr: "Choisissez une date de début (Du) et une date de fin (au), puis « Afficher ».",
-      en: "Choose a start date (From) and an end date (To), then « Show »." });
-  }
   if (body.error === "unknown_site") {
     return t({ fr: "Ce site n'est pas dans le réseau, ou n'a encore jamais donné de nouvelles.",
       en: "This site is not in the network, or has never been heard from yet." });
   }
   if (body.error === "unknown_region") return t({ fr: "Cette région n'existe pas dans le réseau.", en: "No such region in the network." });
   if (e.status === 403) return t({ fr: "Votre compte ne voit pas ce site ou cette région.", en: "Your account does not see this site or region." });
-  return explain(e);
+  return periodRefused(e, from, to);  // the period's reasons as on the site, else explain()
 }
 
 // A table whose column headers sort it (a button in each, aria-sort on the sorted one).

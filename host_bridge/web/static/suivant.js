@@ -277,3 +277,24 @@ export function el(tag, attrs = {}, ...children) {
   for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c);
   return e;
 }
+
+// A refused period in words: the reason code of api/indicators.check_period (the site's reports
+// and central's), the dates as people write them
+export function periodRefused(e, from, to) {
+  const body = e.body || {};
+  const day = (iso) => new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB",
+    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(`${iso}T00:00:00Z`));
+  if (body.reason === "ends_before_start") {
+    return t({ fr: `La période finit le ${day(to)}, avant de commencer le ${day(from)} : choisissez une date de fin après la date de début.`,
+      en: `The period ends on ${day(to)}, before it starts on ${day(from)}: choose an end date after the start date.` });
+  }
+  if (body.reason === "too_long") {
+    return t({ fr: `Une période fait au plus ${body.max_days} jours : demandez une année à la fois.`,
+      en: `A period is at most ${body.max_days} days: ask for one year at a time.` });
+  }
+  if (body.error === "invalid_request") {
+    return t({ fr: "Choisissez une date de début (Du) et une date de fin (au), puis « Afficher ».",
+      en: "Choose a start date (From) and an end date (To), then « Show »." });
+  }
+  return explain(e);
+}

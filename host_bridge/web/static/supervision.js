@@ -1,6 +1,6 @@
 // The supervisor's page: the queues live, and the indicators of a period (table, chart,
 // tickets per weekday and hour, satisfaction), its CSV, and the year's published summary.
-import { api, ApiError, el, explain, langLink, live, range, staffSignIn, t, lang } from "./suivant.js";
+import { api, ApiError, el, explain, langLink, live, periodRefused, range, staffSignIn, t, lang } from "./suivant.js";
 
 const T = {
   live: { fr: "En ce moment", en: "Right now" },
@@ -179,25 +179,6 @@ async function refreshIndicators() {
   document.getElementById("year").replaceChildren(...t(T.yearRows).flatMap((k, i) => [el("dt", {}, k), el("dd", {}, values[i])]));
 }
 
-// A refused period in words: the bridge's reason code (api/indicators.py), the dates as people write them
-function periodRefused(e, from, to) {
-  const body = e.body || {};
-  const day = (iso) => new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB",
-    { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" }).format(new Date(`${iso}T00:00:00Z`));
-  if (body.reason === "ends_before_start") {
-    return t({ fr: `La période finit le ${day(to)}, avant de commencer le ${day(from)} : choisissez une date de fin après la date de début.`,
-      en: `The period ends on ${day(to)}, before it starts on ${day(from)}: choose an end date after the start date.` });
-  }
-  if (body.reason === "too_long") {
-    return t({ fr: `Une période fait au plus ${body.max_days} jours : demandez une année à la fois.`,
-      en: `A period is at most ${body.max_days} days: ask for one year at a time.` });
-  }
-  if (body.error === "invalid_request") {
-    return t({ fr: "Choisissez une date de début (Du) et une date de fin (au), puis « Afficher ».",
-      en: "Choose a start date (From) and an end date (To), then « Show »." });
-  }
-  return explain(e);
-}
 
 // --- the alert: each service's longest wait, counted on by the page between events ---------
 async function refreshToday() {
