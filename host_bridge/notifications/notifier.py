@@ -1,0 +1,231 @@
+"""Watches tickets for their channels and sends « near » once, « called » at each call.
+
+The bus listener runs in the committing thread, under the queue's lock: it only notes which
+services the commit touched (a set, as large as the site's services at most) and wakes the
+notifier's own thread. That thread reads the watched tickets of those services through
+`service.read` and hands notices to the channels, which queue them: no command ever waits on
+a notice, and a burst of commits is coalesced into one read.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from ..domain.tickets import TicketStatus
+from ..service.views import ticket_view
+from .notice import Channel, Notice, called_notice, near_notice
+from .settings import NotifySettings
+
+log = logging.getLogger(__name__)
+
+MAX_WATCHED = 5000
+TICK_SECONDS = 30.0  # estimates drift with time and absence windows close without an event
+_ALL = "*"
+
+
+class TooManyWatched(RuntimeError):
+    """The notifier watches MAX_WATCHED tickets already: the caller says « réessayez »."""
+
+
+@dataclass
+class _Watch:
+    channels: set[str]
+    service: str | None = None  # unknown until first read
+    near_sent: bool = False
+    call_sent: tuple[Any, ...] | None = None  # (called_at, recalls) last told
+    absent_until: datetime | None = None
+
+
+@dataclass
+class _Pending:
+    services: set[str] = field(default_factory=set)
+    tickets: set[str] = field(default_factory=set)
+
+
+class Notifier:
+    def __init__(self, service: Any, rules: NotifySettings | None = None,
+                 tick_seconds: float = TICK_SECONDS, max_watched: int = MAX_WATCHED):
+        self.service, self.rules = service, rules or NotifySettings()
+        self.tick_seconds, self.max_watched = tick_seconds, max_watched
+        self._channels: dict[str, Channel] = {}
+        self._watched: dict[str, _Watch] = {}
+        self._ended: list[Callable[[str], None]] = []
+        self._lock = threading.Lock()
+        self._pending = _Pending()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._listening = False
+        self.checks = 0  # rounds done: tests wait on it instead of sleeping
+
+    # ----- wiring --------------------------------------------------------------------------
+    def add_channel(self, name: str, channel: Channel) -> None:
+        self._channels[name] = channel
+
+    def on_ended(self, callback: Callable[[str], None]) -> None:
+        """`callback(ticket_id)` when a watched ticket ends (served, cancelled, absent past its
+        windows, gone with the day): channels drop what they keep of the citizen there."""
+        self._ended.append(callback)
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        if not self._listening:
+            self.service.bus.listen(self._on_events)
+            self._listening = True
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
+
+    # ----- watching ------------------------------------------------------------------------
+    def watch(self, ticket_id: str, channel: str) -> None:
+        if channel not in self._channels:
+            raise ValueError(f"unknown channel {channel!r}")
+        with self._lock:
+            watch = self._watched.get(ticket_id)
+            if watch is None:
+                if len(self._watched) >= self.max_watched:
+                    raise TooManyWatched(f"{self.max_watched} tickets are watched already")
+                watch = self._watched[ticket_id] = _Watch(set())
+            watch.channels.add(channel)
+            self._pending.tickets.add(ticket_id)  # it may be near already
+        self._wake.set()
+
+    def unwatch(self, ticket_id: str, channel: str) -> None:
+        with self._lock:
+            watch = self._watched.get(ticket_id)
+            if watch is not None:
+                watch.channels.discard(channel)
+                if not watch.channels:
+                    del self._watched[ticket_id]
+
+    def watching(self, ticket_id: str) -> set[str]:
+        with self._lock:
+            watch = self._watched.get(ticket_id)
+            return set(watch.channels) if watch else set()
+
+    def __len__(self) -> int:
+        return len(self._watched)
+
+    # ----- in the committing thread: note and wake, nothing more ----------------------------
+    def _on_events(self, items: list[dict[str, Any]]) -> None:
+        if self._stop.is_set() or not self._watched:
+            return
+        touched = set()
+        for item in items:
+            services = [item[k] for k in ("service", "from_service", "to_service") if k in item]
+            touched.update(services if services else (_ALL,))  # a counter, a day: all
+        with self._lock:
+            self._pending.services |= touched
+        self._wake.set()
+
+    # ----- the notifier's thread -------------------------------------------------------------
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            woken = self._wake.wait(self.tick_seconds)
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            try:
+                self.check(everything=not woken)
+            except Exception:
+                log.exception("notifier round failed; the next event or tick retries")
+
+    def check(self, everything: bool = False) -> None:
+        """One round: read the tickets to look at, send what is due, forget what ended."""
+        with self._lock:
+            pending, self._pending = self._pending, _Pending()
+            everything = everything or _ALL in pending.services
+            ids = [tid for tid, w in self._watched.items()
+                   if everything or tid in pending.tickets or w.service is None
+                   or w.service in pending.services]
+        if ids:
+            views = self.service.read(lambda state: {tid: _read(state, tid) for tid in ids})
+            now = self.service.clock.now()
+            for tid, seen in views.items():
+                self._decide(tid, seen, now)
+        self.checks += 1
+
+    def _decide(self, ticket_id: str, seen: tuple[dict, datetime | None] | None,
+                now: datetime) -> None:
+        with self._lock:
+            watch = self._watched.get(ticket_id)
+            if watch is None:
+                return
+            notice = None
+            view, absent_until = seen if seen is not None else (None, None)
+            status = view["status"] if view else None
+            if view is not None:
+                watch.service = view["service"]
+            if status == TicketStatus.CALLED.value:
+                key = (view.get("called_at"), view.get("recalls"))
+                if key != watch.call_sent:
+                    watch.call_sent, watch.near_sent = key, True
+                    notice = called_notice(view)
+            elif status == TicketStatus.WAITING.value:
+                watch.call_sent = None  # back in line (undone absence, transfer): tell the next call
+                if not watch.near_sent and self._near(view, now):
+                    watch.near_sent = True
+                    notice = near_notice(view)
+            elif status == TicketStatus.ABSENT.value and absent_until is not None \
+                    and now < absent_until:
+                pass  # it may still come back: keep its channels
+            else:
+                del self._watched[ticket_id]
+            ended = ticket_id not in self._watched
+            channels = [self._channels[n] for n in watch.channels]
+        if ended:
+            self._end(ticket_id)
+            return
+        if notice is not None:
+            for channel in channels:
+                try:
+                    channel.send(notice)
+                except Exception:
+                    log.exception("a channel refused a notice; the others still get it")
+
+    def _near(self, view: dict[str, Any], now: datetime) -> bool:
+        appointment = view.get("appointment_at")
+        if appointment:  # an appointment is not near before its time, whatever the line
+            at = datetime.fromisoformat(appointment)
+            if at - now > timedelta(minutes=self.rules.minutes):
+                return False
+        ahead = view.get("ahead")
+        estimate = view.get("estimate") or {}
+        high = estimate.get("high_minutes")
+        return (ahead is not None and ahead <= self.rules.ahead) or \
+            (high is not None and high <= self.rules.minutes)
+
+    def _end(self, ticket_id: str) -> None:
+        for callback in self._ended:
+            try:
+                callback(ticket_id)
+            except Exception:
+                log.exception("an on_ended callback failed")
+
+
+def _read(state: Any, ticket_id: str) -> tuple[dict[str, Any], datetime | None] | None:
+    """Under the queue's lock: the ticket's view and, if absent, until when it may come back
+    (the counter's undo, the citizen's « Je suis là »). None: no such ticket today."""
+    ticket = state.tickets.get(ticket_id)
+    if ticket is None:
+        return None
+    view = ticket_view(state, ticket)
+    until = None
+    if ticket.status is TicketStatus.ABSENT and ticket.finished_at is not None:
+        until = ticket.finished_at + timedelta(seconds=state.site.rules.undo_absent_seconds)
+        comeback = view.get("comeback_until")
+        if comeback:
+            until = max(until, datetime.fromisoformat(comeback))
+    return view, until
