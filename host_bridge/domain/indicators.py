@@ -14,7 +14,14 @@ Definitions (docs/architecture.md, *Indicators*):
 - satisfaction (feedback terminals, scores 1-4): satisfied = 3 or 4; net = satisfied share
   minus the share of 1 and 2;
 - per counter (served, absent, mean service time: who works where is known, so a site turns
-  them on, `[privacy] figures_per_counter`): by the counter that served or marked absent.
+  them on, `[privacy] figures_per_counter`): by the counter that served or marked absent;
+- appointments (issue 15): a ticket issued with an appointment time is an appointment, any
+  other a walk-in (one checked in too late and issued as a walk-in counts as a walk-in);
+  appointment share = appointments / issued; punctuality = first call - appointment time
+  (negative: called early), its median, and the share called at most ON_TIME_MINUTES after
+  the time; no-show rate = (missed + absent) / (appointments + missed), where missed is an
+  appointment never checked in (AppointmentMissed) and absent an appointment's ticket marked
+  absent.
 Times are real elapsed minutes (aware datetimes), so a wait across a DST change is right, and
 the local hour is the site's, whatever the server's zone.
 """
@@ -40,6 +47,7 @@ class _Ticket:
     outcome: str | None = None  # served, absent, cancelled, expired
     served_at: datetime | None = None
     counter: int | None = None  # the counter that served it or marked it absent
+    appointment_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,14 @@ class Figures:
     service_median: float | None
     absent_rate: float | None
     abandonment: float | None
+    appointments: int = 0  # tickets issued for an appointment
+    walk_ins: int = 0
+    appointment_share: float | None = None  # appointments / issued
+    appointments_missed: int = 0  # never checked in
+    appointments_absent: int = 0  # checked in, absent at the call
+    appointment_noshow_rate: float | None = None
+    punctuality_median: float | None = None  # minutes from the appointment time to the call
+    called_on_time: float | None = None  # share called at most ON_TIME_MINUTES after the time
 
 
 @dataclass(frozen=True)
@@ -89,12 +105,17 @@ class Indicators:
 class _Service:
     """One service's raw material: outcome counts and every wait and service time (minutes,
     to the tenth): no ticket id, no label, no time of day."""
-    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(OUTCOMES, 0))
+    counts: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(OUTCOMES + APPOINTMENT_COUNTS, 0))
     waits: list[float] = field(default_factory=list)
     service_times: list[float] = field(default_factory=list)
+    punctuality: list[float] = field(default_factory=list)  # call - appointment time
 
 
 OUTCOMES = ("issued", "called", "served", "absent", "cancelled", "expired")
+# appointments' counts, beside the outcomes (absent from tallies kept before issue 15: 0)
+APPOINTMENT_COUNTS = ("appointments", "appointments_missed", "appointments_absent")
+ON_TIME_MINUTES = 5.0
 
 
 @dataclass
@@ -120,6 +141,7 @@ class Tally:
                 mine.counts[k] = mine.counts.get(k, 0) + v
             mine.waits += o.waits
             mine.service_times += o.service_times
+            mine.punctuality += o.punctuality
         for d in range(7):
             for h in range(24):
                 self.per_hour[d][h] += other.per_hour[d][h]
@@ -135,7 +157,7 @@ class Tally:
 
     def to_json(self) -> dict[str, Any]:
         return {"services": {k: {"counts": v.counts, "waits": v.waits,
-                                 "service_times": v.service_times}
+                                 "service_times": v.service_times, "punctuality": v.punctuality}
                              for k, v in self.services.items()},
                 "per_hour": self.per_hour, "scores": {str(k): v for k, v in self.scores.items()},
                 "days": self.days,
@@ -144,7 +166,8 @@ class Tally:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Tally:
-        return cls({k: _Service(dict(v["counts"]), list(v["waits"]), list(v["service_times"]))
+        return cls({k: _Service(dict(v["counts"]), list(v["waits"]), list(v["service_times"]),
+                                list(v.get("punctuality", [])))
                     for k, v in data["services"].items()},
                    [list(row) for row in data["per_hour"]],
                    {int(k): v for k, v in data["scores"].items()}, list(data["days"]),
@@ -163,7 +186,7 @@ def _share(part: int, whole: int) -> float | None:
 
 def _figures(parts: list[tuple[_Service, float]]) -> Figures:
     """From one or more services' tallies, each with its target."""
-    counts = {o: sum(p.counts.get(o, 0) for p, _ in parts) for o in OUTCOMES}
+    counts = {o: sum(p.counts.get(o, 0) for p, _ in parts) for o in OUTCOMES + APPOINTMENT_COUNTS}
     waits = [w for p, _ in parts for w in p.waits]
     services = [x for p, _ in parts for x in p.service_times]
     within = sum(1 for p, target in parts for w in p.waits if w <= target)
@@ -177,7 +200,20 @@ def _figures(parts: list[tuple[_Service, float]]) -> Figures:
         service_mean=statistics.fmean(services) if services else None,
         service_median=statistics.median(services) if services else None,
         absent_rate=_share(counts["absent"], counts["served"] + counts["absent"]),
-        abandonment=_share(counts["cancelled"], counts["issued"]))
+        abandonment=_share(counts["cancelled"], counts["issued"]),
+        **_appointments(counts, [x for p, _ in parts for x in p.punctuality]))
+
+
+def _appointments(counts: dict[str, int], punctuality: list[float]) -> dict[str, Any]:
+    booked, missed = counts["appointments"], counts["appointments_missed"]
+    return dict(
+        appointments=booked, walk_ins=counts["issued"] - booked,
+        appointment_share=_share(booked, counts["issued"]),
+        appointments_missed=missed, appointments_absent=counts["appointments_absent"],
+        appointment_noshow_rate=_share(missed + counts["appointments_absent"], booked + missed),
+        punctuality_median=statistics.median(punctuality) if punctuality else None,
+        called_on_time=_share(sum(1 for x in punctuality if x <= ON_TIME_MINUTES),
+                              len(punctuality)))
 
 
 def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
@@ -185,7 +221,7 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
     out = Tally()
     for ev in history:
         if isinstance(ev, e.TicketIssued):
-            tickets[ev.ticket_id] = _Ticket(ev.service, ev.at)
+            tickets[ev.ticket_id] = _Ticket(ev.service, ev.at, appointment_at=ev.appointment_at)
             local = ev.at.astimezone(tz)
             out.per_hour[local.weekday()][local.hour] += 1
         elif isinstance(ev, e.DayStarted):
@@ -195,6 +231,9 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
                     tickets[tid].outcome = "expired"
         elif isinstance(ev, e.FeedbackGiven):
             out.scores[ev.score] = out.scores.get(ev.score, 0) + 1
+        elif isinstance(ev, e.AppointmentMissed):
+            counts = out.service(ev.service).counts
+            counts["appointments_missed"] = counts.get("appointments_missed", 0) + 1
         else:
             t = tickets.get(getattr(ev, "ticket_id", ""))
             if t is None:
@@ -207,6 +246,8 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
                 t.outcome, t.counter = "absent", ev.counter
             elif isinstance(ev, e.TicketAbsenceUndone):  # not a no-show; its call reached nobody
                 t.outcome, t.counter, t.called_at = None, None, None
+            elif isinstance(ev, e.TicketCameBack):  # « Je suis là »: waits again, its first
+                t.outcome, t.counter = None, None       # call kept (nobody answered it)
             elif isinstance(ev, e.TicketCancelled):
                 t.outcome = "cancelled"
     for t in tickets.values():
@@ -219,6 +260,11 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
             s.waits.append(round(minutes(t.issued_at, t.called_at), 1))
             if t.served_at:
                 s.service_times.append(round(minutes(t.called_at, t.served_at), 1))
+            if t.appointment_at:
+                s.punctuality.append(round(minutes(t.appointment_at, t.called_at), 1))
+        if t.appointment_at:
+            s.counts["appointments"] += 1
+            s.counts["appointments_absent"] += t.outcome == "absent"
         if t.counter is not None and t.outcome is not None:
             k = out.counter(t.counter)
             k.counts[t.outcome] += 1
