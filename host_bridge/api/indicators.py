@@ -82,7 +82,19 @@ COLUMNS = [  # (header for a French spreadsheet, Figures field)
     ("durée moyenne de service (min)", "service_mean"), ("taux d'absence (%)", "absent_rate"),
     ("taux d'abandon (%)", "abandonment"),
 ]
-SHARES = {"within_target", "absent_rate", "abandonment"}
+# the appointments' figures (issue 15), after the others: the site's CSV only (central's keeps
+# the 13 columns above, and the sites it reads may predate appointments)
+APPOINTMENT_COLUMNS = [
+    ("rendez-vous", "appointments"), ("sans rendez-vous", "walk_ins"),
+    ("part de rendez-vous (%)", "appointment_share"),
+    ("rendez-vous non honorés (jamais enregistrés)", "appointments_missed"),
+    ("rendez-vous absents à l'appel", "appointments_absent"),
+    ("taux de rendez-vous non honorés (%)", "appointment_noshow_rate"),
+    ("ponctualité : appel - heure du rendez-vous, médiane (min)", "punctuality_median"),
+    ("rendez-vous appelés au plus 5 min après l'heure (%)", "called_on_time"),
+]
+SHARES = {"within_target", "absent_rate", "abandonment", "appointment_share",
+          "appointment_noshow_rate", "called_on_time"}
 
 
 def _cell(name: str, value: Any) -> str:
@@ -94,7 +106,7 @@ def _cell(name: str, value: Any) -> str:
 
 
 def _row(label: str, f: Figures) -> list[str]:
-    return [label] + [_cell(name, getattr(f, name)) for _, name in COLUMNS]
+    return [label] + [_cell(name, getattr(f, name)) for _, name in COLUMNS + APPOINTMENT_COLUMNS]
 
 
 @router.get(".csv", summary="The same, one line per service and day, for a spreadsheet "
@@ -106,7 +118,7 @@ def indicators_csv(first: From, last: To, service: Service, user: Staff) -> Resp
     out = io.StringIO()
     out.write("\ufeff")  # the BOM: a spreadsheet then reads the accents right
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(["jour", "service"] + [h for h, _ in COLUMNS])
+    w.writerow(["jour", "service"] + [h for h, _ in COLUMNS + APPOINTMENT_COLUMNS])
     names = {s.id: s.name for s in service.site.services}
     day = first
     while day <= last:

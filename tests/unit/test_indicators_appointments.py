@@ -171,3 +171,16 @@ def test_tallies_of_single_days_merged_make_the_tally_of_the_whole(site, days):
         merged.merge(Tally.from_json(part.to_json()))  # as the retention keeps it
     merged.merge(tally([starts[-1]], PARIS))
     assert indicators(merged, site) == indicators(tally(whole, PARIS), site)
+
+
+def test_the_csv_row_has_the_appointments_figures_for_a_french_spreadsheet(site):
+    from host_bridge.api.indicators import APPOINTMENT_COLUMNS, COLUMNS, _row
+    p = compute(a_saturday(), site, PARIS).services["passeports"]
+    header = [h for h, _ in COLUMNS + APPOINTMENT_COLUMNS]
+    row = dict(zip(header, _row("Passeports", p)[1:]))
+    assert row["rendez-vous"] == "3" and row["sans rendez-vous"] == "1"
+    assert row["part de rendez-vous (%)"] == "75,0"
+    assert row["taux de rendez-vous non honorés (%)"] == "50,0"
+    assert row["ponctualité : appel - heure du rendez-vous, médiane (min)"] == "10,0"
+    assert row["rendez-vous appelés au plus 5 min après l'heure (%)"] == "33,3"
+    assert len(COLUMNS) == 13  # central's CSV reads these only
