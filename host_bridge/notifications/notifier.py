@@ -71,12 +71,16 @@ class Notifier:
         windows, gone with the day): channels drop what they keep of the citizen there."""
         self._ended.append(callback)
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
+    def listen(self) -> None:
+        """Hear the queue's commits (once; `start` does it): they say which tickets to read."""
         if not self._listening:
             self.service.bus.listen(self._on_events)
             self._listening = True
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self.listen()
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="notifier", daemon=True)
         self._thread.start()
@@ -180,7 +184,7 @@ class Notifier:
                     notice = near_notice(view)
             elif status == TicketStatus.ABSENT.value and absent_until is not None \
                     and now < absent_until:
-                pass  # it may still come back: keep its channels
+                watch.call_sent = None  # it may still come back (and be called): keep it
             else:
                 del self._watched[ticket_id]
             ended = ticket_id not in self._watched
