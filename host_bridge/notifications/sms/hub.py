@@ -1,0 +1,122 @@
+"""SMS for one site: the numbers, the sender thread, the notifier's channel, and the sweeper
+that forgets a number as soon as its ticket ends (bootstrap starts and stops it; the API
+reaches it as app.state.sms)."""
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime
+from typing import Any
+
+from ...domain.queue import QueueState
+from ...domain.tickets import Ticket, TicketStatus
+from ...service.queue_service import QueueService
+from ...service.views import ticket_view
+from .channel import SmsChannel
+from .numbers import mask
+from .providers import Provider
+from .sender import SmsSender
+from .settings import SmsSettings
+from .store import NumberStore
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "sms"  # the channel's name for the notifier's watch/unwatch
+SWEEP_SECONDS = 60.0  # also checked after every commit that may end a ticket
+_ENDING = frozenset({"TicketServed", "TicketCancelled", "TicketAbsent", "DayStarted"})
+
+
+def store_path(db_path: str) -> str:
+    return f"{db_path}.sms.db"
+
+
+class SmsHub:
+    def __init__(self, settings: SmsSettings, service: QueueService, store: NumberStore,
+                 provider: Provider | None = None, **sender_options: Any):
+        self.settings, self.service, self.store = settings, service, store
+        self.sender = SmsSender(provider or settings.provider, settings.retries, **sender_options)
+        self.channel = SmsChannel(store, self.sender)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        service.bus.listen(self._on_events)
+
+    @property
+    def inbound(self) -> bool:
+        return self.settings.inbound_secret is not None
+
+    def attach(self, notifier: Any) -> None:
+        """Join H3's notifier: its notices go out by SMS too, and its « ended » forgets."""
+        notifier.add_channel(CHANNEL, self.channel)
+        on_ended = getattr(notifier, "on_ended", None)
+        if callable(on_ended):
+            on_ended(self.store.forget)
+
+    def start(self) -> "SmsHub":
+        self.sender.start()
+        self.sweep()  # what ended while the bridge was down
+        self._thread = threading.Thread(target=self._run, name="sms-sweeper", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(5)
+        self.sender.stop()
+        self.store.close()
+
+    def confirm(self, number: str) -> None:
+        """The first SMS to a number given for a ticket: it says what comes, and the replies."""
+        log.info("SMS: a ticket follows %s", mask(number))
+        keys = (" Répondez RETARD pour garder votre place quelques minutes, ANNULER pour "
+                "annuler, STOP pour ne plus recevoir de SMS.") if self.inbound else ""
+        self.sender.submit(number, "Suivant : vous recevrez un SMS quand votre tour "
+                                   f"approchera.{keys}")
+
+    def _on_events(self, items: list[dict[str, Any]]) -> None:
+        # the committing thread, under the queue's lock: only a flag here
+        if any(item.get("type") in _ENDING for item in items):
+            self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(SWEEP_SECONDS)
+            self._wake.clear()
+            if self._stop.is_set():
+                break
+            try:
+                self.sweep()
+            except Exception:  # noqa: BLE001 - the sweeper must outlive a bad moment
+                log.exception("SMS: sweeping ended tickets failed; trying again later")
+
+    def sweep(self) -> int:
+        """Forget the numbers of tickets that ended (and of earlier days): -> how many."""
+        ids = self.store.ticket_ids()
+        if not ids:
+            return 0
+        now = self.service.clock.now()
+
+        def ended(state: QueueState) -> tuple[list[str], str | None]:
+            gone = [t for t in ids if t not in state.tickets or not _kept(state, state.tickets[t], now)]
+            return gone, None if state.day is None else state.day.isoformat()
+
+        gone, day = self.service.read(ended)
+        count = self.store.forget(gone)
+        if day is not None:
+            count += self.store.forget_days_before(day)
+        return count
+
+
+def _kept(state: QueueState, ticket: Ticket, now: datetime) -> bool:
+    """Live, or absent with « Je suis là » still open (it may be called again)."""
+    if ticket.status.live:
+        return True
+    if ticket.status is not TicketStatus.ABSENT:
+        return False
+    until = ticket_view(state, ticket).get("comeback_until")
+    try:
+        return until is not None and datetime.fromisoformat(until) > now
+    except (TypeError, ValueError):
+        return False
