@@ -22,7 +22,7 @@ HANG = "hang"
 class Seen:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case (HTTP's are case-insensitive)
     body: bytes
 
     def json(self):
@@ -42,7 +42,8 @@ class FakeProvider:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with provider._arrived:
-                    provider.requests.append(Seen(self.command, self.path, dict(self.headers), body))
+                    provider.requests.append(Seen(self.command, self.path,
+                                                  {k.lower(): v for k, v in self.headers.items()}, body))
                     what = provider._script.popleft() if provider._script else 201
                     provider._arrived.notify_all()
                 if what == HANG:

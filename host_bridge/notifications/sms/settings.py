@@ -161,6 +161,10 @@ def _secret(table: dict, key: str, base: Path, required: bool) -> bytes:
     except OSError as exc:
         raise ValueError(f"[notifications.sms] {key}: cannot read {path} "
                          f"({exc.strerror or type(exc).__name__})") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValueError(f"[notifications.sms] {key}: {path} is not UTF-8 text") from None
     if len(data) > MAX_SECRET or not data.strip():
         raise ValueError(f"[notifications.sms] {key}: {path} must hold a secret of "
                          f"1 to {MAX_SECRET} bytes")
