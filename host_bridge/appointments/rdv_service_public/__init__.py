@@ -1,0 +1,9 @@
+"""RDV Service Public (betagouv's open booking tool for French administrations): its signed
+webhooks bring a site's appointments in (webhook.py, router.py), its API takes the outcomes
+back, `seen` or `noshow` (reporter.py). Configured by `[appointments.rdv_service_public]`
+(settings.py)."""
+from .reporter import Reporter
+from .router import PATH, build
+from .settings import Settings, SettingsError, parse
+
+__all__ = ["PATH", "Reporter", "Settings", "SettingsError", "build", "parse"]
