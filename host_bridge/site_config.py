@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .domain.site import (
-    NEEDS, Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
+    LATE_POLICIES, NEEDS, AppointmentRules, Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
 )
 from .network.settings import parse_network
 from .printing.addresses import valid_url as valid_printer_url
@@ -148,7 +148,9 @@ def _slug(v: str) -> bool:
 def _timezone(v: str) -> bool:
     try:
         ZoneInfo(v)
-    except (ZoneInfoNotFoundError, ValueError):
+    # OSError: with the tzdata package installed (icalendar brings it), a folder of zones such
+    # as "Europe" is opened as a file and raises IsADirectoryError, not ZoneInfoNotFoundError
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 
@@ -175,6 +177,29 @@ def _ranges(r: TomlReader, day: str) -> tuple[tuple[time, time], ...]:
     return tuple(out)
 
 
+def _minutes(r: TomlReader, name: str, default: float, low: float, high: float) -> float:
+    return float(r.get(name, (int, float), default, check=lambda v: low <= v <= high,
+                       why=f"minutes, {low:g} to {high:g}"))
+
+
+def _appointments(r: TomlReader) -> AppointmentRules:
+    rules = AppointmentRules(
+        callable_before_minutes=_minutes(r, "callable_before_minutes", 5, 0, 120),
+        late_minutes=_minutes(r, "late_minutes", 15, 0, 240),
+        late=r.get("late", str, "walk_in", check=lambda v: v in LATE_POLICIES,
+                   why=f"one of {', '.join(LATE_POLICIES)}"),
+        no_show_minutes=_minutes(r, "no_show_minutes", 20, 0, 480),
+        ical=r.get("ical", str, None, check=lambda v: 0 < len(v) <= 2000,
+                   why="a file path (from the config file's folder) or an http(s) URL"),
+        refresh_minutes=_minutes(r, "refresh_minutes", 10, 1, 1440),
+    )
+    if rules.no_show_minutes < rules.late_minutes and rules.late == "walk_in":
+        raise r.fail("no_show_minutes", f"{rules.no_show_minutes:g} is before late_minutes "
+                     f"({rules.late_minutes:g}): a late citizen would be a no-show already")
+    r.done()
+    return rules
+
+
 def _service(r: TomlReader) -> Service:
     faq = []
     for f in r.tables("faq"):
@@ -193,6 +218,8 @@ def _service(r: TomlReader) -> Service:
         faq=tuple(faq),
         colour=r.get("colour", str, None, check=lambda v: re.fullmatch(r"#[0-9a-fA-F]{6}", v)
                      is not None, why="a colour as #rrggbb"),
+        appointments=_appointments(r.child("appointments", r.get("appointments", dict)))
+        if "appointments" in r.table else None,
     )
     r.done()
     return service
@@ -344,6 +371,10 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
         refuse_outside_hours=rules_r.get("refuse_outside_hours", bool, True),
         undo_absent_seconds=float(rules_r.get("undo_absent_seconds", (int, float), 60.0,
                                               check=lambda v: 0 <= v <= 300, why="0 to 300")),
+        comeback_minutes=_minutes(rules_r, "comeback_minutes", 0, 0, 120),
+        comeback_after=rules_r.get("comeback_after", int, 2, check=lambda v: 0 <= v <= 50,
+                                   why="0 to 50 tickets"),
+        delay_minutes=_minutes(rules_r, "delay_minutes", 0, 0, 60),
     )
     rules_r.done()
     hours = OpeningHours({i: _ranges(hours_r, d) for i, d in enumerate(WEEKDAYS) if d in hours_r.table})

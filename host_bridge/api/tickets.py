@@ -48,6 +48,20 @@ def cancel(ticket_id: TicketId, service: Service, key: IdempotencyKey):
     return Answer(service.execute(c.CancelTicket(ticket_id), PUBLIC, key))
 
 
+@router.post("/{ticket_id}/delay", summary="« Je serai en retard »: not called for a few "
+             "minutes, keeping its place (once, where the site offers it)",
+             responses=responses(404, 409, 422, 429))
+def delay(ticket_id: TicketId, service: Service, key: IdempotencyKey):
+    return Answer(service.execute(c.DelayTicket(ticket_id), PUBLIC, key))
+
+
+@router.post("/{ticket_id}/comeback", summary="« Je suis là »: a ticket marked absent asks to "
+             "be put back in line (once, within the site's window)",
+             responses=responses(404, 409, 422, 429))
+def comeback(ticket_id: TicketId, service: Service, key: IdempotencyKey):
+    return Answer(service.execute(c.ComeBack(ticket_id), PUBLIC, key))
+
+
 @router.get("/{ticket_id}/qr.svg", summary="A QR code of the ticket's page, for the kiosk",
             response_class=Response, responses={**responses(404, 422),
                                                 200: {"content": {"image/svg+xml": {}}}})

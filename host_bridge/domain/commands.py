@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 
 @dataclass(frozen=True)
@@ -16,6 +16,28 @@ class IssueTicket:
     ticket_id: str  # unguessable, chosen by the service layer: the citizen's capability
     category: str | None = None
     needs: tuple[str, ...] = ()  # site.NEEDS: a hearing loop, an LSF interpreter, a seated counter
+    appointment_at: datetime | None = None  # checked in for an appointment at this time
+
+
+@dataclass(frozen=True)
+class DelayTicket:
+    """« RETARD »: the citizen will be a few minutes late; the ticket keeps its place but is not
+    called for rules.delay_minutes. Once a ticket."""
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class ComeBack:
+    """« Je suis là »: a ticket marked absent asks to be put back, within
+    rules.comeback_minutes, behind rules.comeback_after of the tickets then waiting. Once."""
+    ticket_id: str
+
+
+@dataclass(frozen=True)
+class MissAppointment:
+    """An appointment never checked in: recorded (no personal data) for the indicators."""
+    service: str
+    appointment_at: datetime
 
 
 @dataclass(frozen=True)
@@ -89,4 +111,5 @@ class GiveFeedback:
 Command = (
     StartDay | IssueTicket | CancelTicket | CallNext | Recall | MarkAbsent | UndoAbsent | Finish
     | Transfer | OpenCounter | PauseCounter | CloseCounter | PauseOrResume | GiveFeedback
+    | DelayTicket | ComeBack | MissAppointment
 )

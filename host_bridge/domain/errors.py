@@ -83,6 +83,16 @@ class UndoRefused(Conflict):
     code = "undo_refused"
 
 
+class DelayRefused(Conflict):
+    """« RETARD » not offered, already used, or the ticket is not waiting."""
+    code = "delay_refused"
+
+
+class ComeBackRefused(Conflict):
+    """« Je suis là » not offered, too late, already used, or the ticket is not absent."""
+    code = "comeback_refused"
+
+
 class TicketNotWaiting(Conflict):
     code = "ticket_not_waiting"
 
@@ -98,6 +108,11 @@ class NoFreeNumber(Conflict):
 
 class DuplicateTicketId(Conflict):
     code = "duplicate_ticket_id"
+
+
+class InvalidAppointment(DomainError):
+    code = "invalid_appointment"
+    http_status = 422
 
 
 class InvalidFeedback(DomainError):

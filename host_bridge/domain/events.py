@@ -21,6 +21,7 @@ class TicketIssued:
     category: str | None
     at: datetime
     needs: tuple[str, ...] = ()  # site.NEEDS asked for (absent from days recorded before)
+    appointment_at: datetime | None = None  # checked in for an appointment at this time
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,32 @@ class TicketAbsenceUndone:
     """The counter took back its « absent »: the ticket waits again at its place in its line."""
     ticket_id: str
     counter: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketDelayed:
+    """« RETARD »: not called before `until`; it keeps its place."""
+    ticket_id: str
+    until: datetime
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketCameBack:
+    """« Je suis là »: an absent ticket waits again, at the place (`place_at`, `place_order`)
+    in its service's line: the arrival key it now sorts by, decided once, replayed as is."""
+    ticket_id: str
+    place_at: datetime
+    place_order: float
+    at: datetime
+
+
+@dataclass(frozen=True)
+class AppointmentMissed:
+    """An appointment of `service` at `appointment_at` was never checked in (a no-show)."""
+    service: str
+    appointment_at: datetime
     at: datetime
 
 
@@ -104,7 +131,7 @@ class FeedbackGiven:
 Event = (
     DayStarted | TicketIssued | TicketCalled | TicketRecalled | TicketServed | TicketAbsent
     | TicketAbsenceUndone | TicketCancelled | TicketTransferred | CounterOpened | CounterPaused
-    | CounterClosed | FeedbackGiven
+    | CounterClosed | FeedbackGiven | TicketDelayed | TicketCameBack | AppointmentMissed
 )
 
 EVENT_TYPES: dict[str, type] = {
@@ -112,6 +139,6 @@ EVENT_TYPES: dict[str, type] = {
     for cls in (
         DayStarted, TicketIssued, TicketCalled, TicketRecalled, TicketServed, TicketAbsent,
         TicketAbsenceUndone, TicketCancelled, TicketTransferred, CounterOpened, CounterPaused,
-        CounterClosed, FeedbackGiven,
+        CounterClosed, FeedbackGiven, TicketDelayed, TicketCameBack, AppointmentMissed,
     )
 }

@@ -15,15 +15,15 @@ from . import commands as c
 from . import events as e
 from .elapsed import elapsed, minutes
 from .errors import (
-    CounterNotOpen, DuplicateTicketId, InvalidFeedback, NoCurrentTicket, NoFreeNumber,
-    NothingToUndo, RecallRefused, SameService, ServiceNotServed, SiteChangeRefused,
+    ComeBackRefused, CounterNotOpen, DelayRefused, DuplicateTicketId, InvalidAppointment,
+    InvalidFeedback, NoCurrentTicket, NoFreeNumber, NothingToUndo, RecallRefused, SameService, ServiceNotServed, SiteChangeRefused,
     SiteClosed, TicketNotWaiting, UndoExpired, UndoRefused, UnknownCategory, UnknownCounter,
     UnknownNeed, UnknownService, UnknownTicket,
 )
 from .estimate import (
     ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
 )
-from .selection import index_in, people_ahead, pick_next
+from .selection import index_in, index_in_appointments, people_ahead, pick_next
 from .site import NEEDS, Counter, Service, Site
 from .call_board import CallBoard
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
@@ -45,6 +45,8 @@ class QueueState:
         self.tickets: dict[str, Ticket] = {}
         self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}  # arrival order
         self.priority_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
+        # appointment tickets, in appointment-time order (they are in `waiting` too)
+        self.appointment_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
         self.last_number: dict[str, int] = {s.id: 0 for s in site.services}
         # letter -> number -> how many live (waiting or called) tickets hold that label today,
         # transferred ones included (they keep their label). A count, not a set: a day recorded
@@ -90,8 +92,17 @@ class QueueState:
         return self.tickets[ticket_id] if ticket_id else None
 
     def ahead_of(self, ticket: Ticket) -> int:
+        appointments = self.appointment_waiting.get(ticket.service, ())
+        due_by = None
+        if appointments and self.as_of is not None:
+            due_by = self.as_of + self._callable_before(ticket.service)
         return people_ahead(ticket, self.waiting.get(ticket.service, ()),
-                            self.priority_waiting.get(ticket.service, ()))
+                            self.priority_waiting.get(ticket.service, ()), appointments, due_by)
+
+    def _callable_before(self, service_id: str) -> timedelta:
+        service = self.site.service(service_id)
+        rules = service.appointment_rules if service else None
+        return timedelta(minutes=rules.callable_before_minutes if rules else 5.0)
 
     def counters_open_for(self, service_id: str) -> int:
         return sum(1 for k in self.site.counters
@@ -167,8 +178,12 @@ class QueueState:
         number = self._free_number(service)
         label = f"{service.letter}{number:03d}"
         needs = tuple(n for n in NEEDS if n in command.needs)  # each once, in the list's order
+        at = command.appointment_at
+        if at is not None and (at.tzinfo is None or at.astimezone(now.tzinfo).date() != now.date()):
+            raise InvalidAppointment("an appointment ticket is for an appointment of today "
+                                     "(a time with its zone)")
         return [e.TicketIssued(command.ticket_id, service.id, number, label, command.category, now,
-                               needs)]
+                               needs, at.astimezone(now.tzinfo) if at is not None else None)]
 
     def _free_number(self, service: Service) -> int:
         """The number after the service's last one (999 wraps to 001), skipping the labels of its
@@ -213,8 +228,11 @@ class QueueState:
             out.append(e.CounterOpened(state.number, now))
         out += self._finish_current(state, now)
         counter = self.counter_config(command.counter)
+        due = {sid: self._callable_before(sid) for sid in counter.services
+               if self.appointment_waiting.get(sid)}
         ticket = pick_next(counter, self.waiting, self.priority_waiting, self.priority_in_row,
-                           self.site.rules, now, self._offered_elsewhere(counter))
+                           self.site.rules, now, self._offered_elsewhere(counter),
+                           self.appointment_waiting if due else None, due)
         if ticket is not None:
             out.append(e.TicketCalled(ticket.id, state.number, now))
         return out
@@ -276,6 +294,61 @@ class QueueState:
         if ticket is None or ticket.status is not TicketStatus.ABSENT or ticket.counter != counter:
             return None
         return ticket
+
+    def _delay(self, command: c.DelayTicket, now: datetime) -> list[e.Event]:
+        ticket = self.ticket(command.ticket_id)
+        minutes_ = self.site.rules.delay_minutes
+        if minutes_ <= 0:
+            raise DelayRefused("this site does not hold tickets for late citizens")
+        if ticket.status is not TicketStatus.WAITING:
+            raise DelayRefused(f"ticket {ticket.label} is {ticket.status.value}, not waiting")
+        if ticket.delayed:
+            raise DelayRefused(f"ticket {ticket.label} was already held once")
+        return [e.TicketDelayed(ticket.id, now + timedelta(minutes=minutes_), now)]
+
+    def _come_back(self, command: c.ComeBack, now: datetime) -> list[e.Event]:
+        ticket = self.ticket(command.ticket_id)
+        rules = self.site.rules
+        if rules.comeback_minutes <= 0:
+            raise ComeBackRefused("this site does not put back tickets marked absent: "
+                                  "see reception")
+        if ticket.status is not TicketStatus.ABSENT:
+            raise ComeBackRefused(f"ticket {ticket.label} is {ticket.status.value}, not absent")
+        if ticket.came_back:
+            raise ComeBackRefused(f"ticket {ticket.label} was already put back once: "
+                                  "see reception")
+        since = minutes(ticket.finished_at, now)  # type: ignore[arg-type]
+        if since > rules.comeback_minutes:
+            raise ComeBackRefused(f"ticket {ticket.label} was marked absent {since:.0f} min "
+                                  f"ago: it can come back within {rules.comeback_minutes:g} min")
+        if self.live_numbers.get(ticket.letter, {}).get(ticket.number):
+            raise ComeBackRefused(f"{ticket.label} was given to a new ticket since: "
+                                  "see reception")
+        place_at, place_order = self._place_behind(ticket.service, rules.comeback_after, now)
+        return [e.TicketCameBack(ticket.id, place_at, place_order, now)]
+
+    def _place_behind(self, service_id: str, count: int, now: datetime
+                      ) -> tuple[datetime, float]:
+        """An arrival key just behind the `count`-th walk-in now waiting in the service's line
+        (all of them if fewer), before the next ticket: unique among the waiting tickets."""
+        line = self.waiting.get(service_id, [])
+        walk_ins = [i for i, t in enumerate(line) if not t.by_appointment]
+        if count <= 0 or not walk_ins:
+            first = line[0].arrival_key if line else (now, 0.0)
+            return first[0], first[1] - 0.5  # ahead of everyone (or the line is empty)
+        i = walk_ins[min(count, len(walk_ins)) - 1]
+        at, order = line[i].arrival_key
+        following = line[i + 1].arrival_key if i + 1 < len(line) else None
+        if following is not None and following[0] == at:
+            return at, (order + following[1]) / 2
+        return at, order + 0.5
+
+    def _miss_appointment(self, command: c.MissAppointment, now: datetime) -> list[e.Event]:
+        self.service_config(command.service)
+        at = command.appointment_at
+        if at.tzinfo is None:
+            raise InvalidAppointment("an appointment's time carries its zone")
+        return [e.AppointmentMissed(command.service, at.astimezone(now.tzinfo), now)]
 
     def _finish(self, command: c.Finish, now: datetime) -> list[e.Event]:
         state, ticket = self._current(command.counter)
@@ -360,6 +433,7 @@ class QueueState:
         for sid in kept_services:
             self.waiting.setdefault(sid, [])
             self.priority_waiting.setdefault(sid, [])
+            self.appointment_waiting.setdefault(sid, [])
             self.last_number.setdefault(sid, 0)
             self.priority_in_row.setdefault(sid, 0)
             self.recent_minutes.setdefault(sid, deque(maxlen=RECENT_SERVICE_TIMES))
@@ -371,21 +445,33 @@ class QueueState:
 
     def _lines(self, ticket: Ticket) -> list[list[Ticket]]:
         lines = [self.waiting.setdefault(ticket.service, [])]
-        if ticket.category is not None:
+        if ticket.by_appointment:
+            lines.append(self.appointment_waiting.setdefault(ticket.service, []))
+        elif ticket.category is not None:
             lines.append(self.priority_waiting.setdefault(ticket.service, []))
         return lines
+
+    @staticmethod
+    def _index(line: list[Ticket], ticket: Ticket, appointments: bool) -> int:
+        return index_in_appointments(line, ticket) if appointments else index_in(line, ticket)
 
     def _unqueue(self, ticket: Ticket) -> None:
         if ticket.status is not TicketStatus.WAITING:
             return
-        for line in self._lines(ticket):
-            i = index_in(line, ticket)
+        for n, line in enumerate(self._lines(ticket)):
+            appointments = n == 1 and ticket.by_appointment
+            i = self._index(line, ticket, appointments)
+            # equal keys can happen (a ticket put back twice at one place): look among them
+            key = ticket.appointment_key if appointments else ticket.arrival_key
+            while i < len(line) and line[i] is not ticket and \
+                    (line[i].appointment_key if appointments else line[i].arrival_key) == key:
+                i += 1
             if i < len(line) and line[i] is ticket:
                 del line[i]
 
     def _enqueue(self, ticket: Ticket) -> None:
-        for line in self._lines(ticket):
-            line.insert(index_in(line, ticket), ticket)
+        for n, line in enumerate(self._lines(ticket)):
+            line.insert(self._index(line, ticket, n == 1 and ticket.by_appointment), ticket)
 
     def _release_counter(self, ticket: Ticket) -> None:
         if ticket.counter is not None and ticket.counter in self.counters:
@@ -396,7 +482,8 @@ class QueueState:
     def _on_day_started(self, ev: e.DayStarted) -> None:
         self.day = ev.day
         self.tickets.clear()
-        for line in (*self.waiting.values(), *self.priority_waiting.values()):
+        for line in (*self.waiting.values(), *self.priority_waiting.values(),
+                     *self.appointment_waiting.values()):
             line.clear()
         self.last_number = {k: 0 for k in self.last_number}
         self.live_numbers.clear()
@@ -414,7 +501,7 @@ class QueueState:
     def _on_issued(self, ev: e.TicketIssued) -> None:
         self.issued_today += 1
         ticket = Ticket(ev.ticket_id, ev.label, ev.number, ev.service, ev.category, ev.at,
-                        self.issued_today, needs=ev.needs)
+                        self.issued_today, needs=ev.needs, appointment_at=ev.appointment_at)
         self.tickets[ticket.id] = ticket
         self.last_number[ev.service] = ev.number
         self.live_numbers.setdefault(ticket.letter, Tally())[ev.number] += 1
@@ -427,7 +514,8 @@ class QueueState:
         self._unqueue(ticket)
         ticket.status, ticket.counter = TicketStatus.CALLED, ev.counter
         ticket.called_at = ticket.last_call_at = ev.at
-        prio = ticket.category is not None
+        # ahead of the walk-ins: a priority or an appointment ticket (the bound counts both)
+        prio = ticket.category is not None or ticket.by_appointment
         self.priority_in_row[ticket.service] = self.priority_in_row.get(ticket.service, 0) + 1 \
             if prio else 0
         state = self.counters[ev.counter]
@@ -487,6 +575,23 @@ class QueueState:
         # was before its call. The no-show's counter time stays in the estimates (it was spent)
         self._enqueue(ticket)
 
+    def _on_delayed(self, ev: e.TicketDelayed) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        ticket.held_until, ticket.delayed = ev.until, True
+
+    def _on_came_back(self, ev: e.TicketCameBack) -> None:
+        ticket = self.tickets[ev.ticket_id]
+        ticket.status, ticket.counter, ticket.finished_at = TicketStatus.WAITING, None, None
+        ticket.called_at = ticket.last_call_at = None
+        ticket.recalls, ticket.came_back = 0, True
+        ticket.place = (ev.place_at, ev.place_order)
+        self.live_numbers.setdefault(ticket.letter, Tally())[ticket.number] += 1
+        self.calls.uncalled(ticket, self.tickets.values())
+        for state in self.counters.values():
+            if state.last_absent == ticket.id:
+                state.last_absent = None  # nothing left to undo
+        self._enqueue(ticket)
+
     def _on_cancelled(self, ev: e.TicketCancelled) -> None:
         self._end(ev.ticket_id, TicketStatus.CANCELLED, ev.at)
 
@@ -518,6 +623,8 @@ _HANDLERS = {
     c.Transfer: QueueState._transfer, c.OpenCounter: QueueState._open,
     c.PauseCounter: QueueState._pause, c.CloseCounter: QueueState._close,
     c.PauseOrResume: QueueState._pause_or_resume, c.GiveFeedback: QueueState._feedback,
+    c.DelayTicket: QueueState._delay, c.ComeBack: QueueState._come_back,
+    c.MissAppointment: QueueState._miss_appointment,
 }
 
 _APPLIERS = {
@@ -529,4 +636,6 @@ _APPLIERS = {
     e.CounterOpened: QueueState._on_counter_opened, e.CounterPaused: QueueState._on_counter_paused,
     e.CounterClosed: QueueState._on_counter_closed,
     e.FeedbackGiven: lambda state, ev: None,  # history for the statistics; the queue is unchanged
+    e.TicketDelayed: QueueState._on_delayed, e.TicketCameBack: QueueState._on_came_back,
+    e.AppointmentMissed: lambda state, ev: None,  # history for the indicators only
 }

@@ -9,6 +9,12 @@ meet a ticket's needs passes over it while another open counter of its service d
 most `priority_starvation_minutes` of the ticket's wait (it is then called wherever a counter
 is free: a need met late beats a citizen forgotten). Few tickets have needs, so the passing
 over walks a handful of tickets.
+
+Appointments (issue 15) have a third line, in appointment-time order: one becomes callable
+`callable_before_minutes` before its time and is then called before the service's walk-ins,
+within the same bound as priority tickets (after `priority_max_in_row` calls that went ahead
+of a walk-in who has waited `priority_starvation_minutes`, that walk-in goes). A ticket held by
+« RETARD » keeps its place and is passed over until its time; few are, so a walk skips them.
 """
 from __future__ import annotations
 
@@ -21,8 +27,12 @@ from .site import Counter, Rules
 from .tickets import Ticket
 
 
-def _key(ticket: Ticket) -> tuple[datetime, int]:
+def _key(ticket: Ticket) -> tuple[datetime, float]:
     return ticket.arrival_key
+
+
+def _appointment_key(ticket: Ticket) -> tuple[datetime, int]:
+    return ticket.appointment_key
 
 
 def index_in(line: Sequence[Ticket], ticket: Ticket) -> int:
@@ -30,30 +40,62 @@ def index_in(line: Sequence[Ticket], ticket: Ticket) -> int:
     return bisect.bisect_left(line, ticket.arrival_key, key=_key)
 
 
-def _first_ordinary(line: Sequence[Ticket], passed: Callable[[Ticket], bool] | None
-                    ) -> Ticket | None:
-    # priority tickets are called first, so few of them ever stand before the first ordinary one
-    if passed is None:
-        return next((t for t in line if t.category is None), None)
-    return next((t for t in line if t.category is None and not passed(t)), None)
+def index_in_appointments(line: Sequence[Ticket], ticket: Ticket) -> int:
+    """Where `ticket` is, or would go, in an appointment line (appointment-time order)."""
+    return bisect.bisect_left(line, ticket.appointment_key, key=_appointment_key)
+
+
+def held(ticket: Ticket, now: datetime) -> bool:
+    return ticket.held_until is not None and ticket.held_until > now
+
+
+def _first_ordinary(line: Sequence[Ticket], passed: Callable[[Ticket], bool] | None,
+                    now: datetime) -> Ticket | None:
+    # priority tickets are called first, so few of them ever stand before the first ordinary
+    # one; appointment tickets are called from their time on, so few wait long either
+    for t in line:
+        if t.category is None and not t.by_appointment and not held(t, now) \
+                and (passed is None or not passed(t)):
+            return t
+    return None
+
+
+def _first_callable_appointment(line: Sequence[Ticket], before: timedelta, now: datetime,
+                                passed: Callable[[Ticket], bool] | None) -> Ticket | None:
+    for t in line:
+        if t.appointment_at is None or t.appointment_at - before > now:
+            return None  # the line is in time order: nobody after it is due either
+        if not held(t, now) and (passed is None or not passed(t)):
+            return t
+    return None
+
+
+def _bound_reached(walk_in: Ticket, in_row: int, rules: Rules, now: datetime) -> bool:
+    return in_row >= rules.priority_max_in_row and \
+        elapsed(walk_in.issued_at, now) >= timedelta(minutes=rules.priority_starvation_minutes)
 
 
 def pick_in_service(line: Sequence[Ticket], priority_line: Sequence[Ticket], priority_in_row: int,
                     rules: Rules, now: datetime,
-                    passed: Callable[[Ticket], bool] | None = None) -> Ticket | None:
-    """Priority tickets first, unless the bound says an ordinary ticket has waited long enough.
-    `passed(ticket)`: this counter leaves that ticket to another (its needs)."""
-    if passed is None:
-        prio = priority_line[0] if priority_line else None
-    else:
-        prio = next((t for t in priority_line if not passed(t)), None)
-    normal = _first_ordinary(line, passed) if len(priority_line) < len(line) else None
+                    passed: Callable[[Ticket], bool] | None = None,
+                    appointment_line: Sequence[Ticket] = (),
+                    callable_before: timedelta = timedelta(minutes=5)) -> Ticket | None:
+    """Appointments due, then priority tickets, then ordinary ones — unless the bound says a
+    walk-in has waited long enough. `passed(ticket)`: this counter leaves that ticket to
+    another (its needs)."""
+    prio = next((t for t in priority_line
+                 if not held(t, now) and (passed is None or not passed(t))), None)
+    walk_ins = len(line) - len(appointment_line)
+    normal = _first_ordinary(line, passed, now) if len(priority_line) < walk_ins else None
     if prio is None or normal is None:
-        return prio or normal
-    starving = elapsed(normal.issued_at, now) >= timedelta(minutes=rules.priority_starvation_minutes)
-    if priority_in_row >= rules.priority_max_in_row and starving:
-        return normal
-    return prio
+        walk_in = prio or normal
+    else:
+        walk_in = normal if _bound_reached(normal, priority_in_row, rules, now) else prio
+    due = _first_callable_appointment(appointment_line, callable_before, now, passed) \
+        if appointment_line else None
+    if due is None or walk_in is None:
+        return due or walk_in
+    return walk_in if _bound_reached(walk_in, priority_in_row, rules, now) else due
 
 
 def left_to_others(counter: Counter, offered_elsewhere: frozenset[str], rules: Rules,
@@ -77,29 +119,47 @@ def left_to_others(counter: Counter, offered_elsewhere: frozenset[str], rules: R
 def pick_next(counter: Counter, waiting: dict[str, list[Ticket]],
               priority_waiting: dict[str, list[Ticket]], priority_in_row: dict[str, int],
               rules: Rules, now: datetime,
-              offered_elsewhere: Mapping[str, frozenset[str]] | None = None) -> Ticket | None:
-    """The counter's services in its configured order; the first with anyone it takes waiting
+              offered_elsewhere: Mapping[str, frozenset[str]] | None = None,
+              appointment_waiting: Mapping[str, list[Ticket]] | None = None,
+              callable_before: Mapping[str, timedelta] | None = None) -> Ticket | None:
+    """The counter's services in its configured order; the first with anyone it can take now
     decides. `offered_elsewhere`: service -> the needs other open counters of it offer."""
     for service_id in counter.services:
         line = waiting.get(service_id)
         if line:
             passed = left_to_others(counter, offered_elsewhere.get(service_id, frozenset()),
                                     rules, now) if offered_elsewhere else None
-            ticket = pick_in_service(line, priority_waiting.get(service_id, ()),
-                                     priority_in_row.get(service_id, 0), rules, now, passed)
-            if ticket is not None or passed is None:
+            appointments = appointment_waiting.get(service_id, ()) if appointment_waiting else ()
+            ticket = pick_in_service(
+                line, priority_waiting.get(service_id, ()), priority_in_row.get(service_id, 0),
+                rules, now, passed, appointments,
+                callable_before.get(service_id, timedelta(minutes=5)) if callable_before
+                else timedelta(minutes=5))
+            if ticket is not None:
                 return ticket
+            # nobody it may take now (needs left to others, appointments not yet due, held):
+            # the counter's next service
     return None
 
 
-def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence[Ticket]) -> int:
+def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence[Ticket],
+                 appointment_line: Sequence[Ticket] = (), due_by: datetime | None = None) -> int:
     """Tickets of the same service expected to be called before this one.
 
-    A priority ticket waits only behind earlier priority tickets; an ordinary one behind every
-    waiting priority ticket and earlier ordinary ones (the anti-starvation bound can only help it).
+    An appointment ticket waits behind earlier appointments. A priority ticket waits behind
+    earlier priority tickets and the appointments due (callable) by `due_by`; an ordinary one
+    also behind every waiting priority ticket and earlier ordinary ones (the anti-starvation
+    bound can only help it). Appointments due later are not counted: they may never come.
     """
+    if ticket.by_appointment:
+        return index_in_appointments(appointment_line, ticket)
+    due = 0
+    if appointment_line and due_by is not None:
+        due = bisect.bisect_right(appointment_line, (due_by, float("inf")), key=_appointment_key)
     earlier_priority = index_in(priority_line, ticket)
     if ticket.category is not None:
-        return earlier_priority
+        return earlier_priority + due
     earlier = index_in(line, ticket)
-    return (earlier - earlier_priority) + len(priority_line)
+    earlier_appointments = sum(1 for t in line[:earlier] if t.by_appointment) \
+        if appointment_line else 0
+    return (earlier - earlier_priority - earlier_appointments) + len(priority_line) + due

@@ -16,6 +16,21 @@ class FaqEntry:
 
 
 @dataclass(frozen=True)
+class AppointmentRules:
+    """How a service's appointments merge with its walk-ins (ZMS and Qmatic work alike)."""
+    callable_before_minutes: float = 5.0  # callable this early, then before the walk-ins
+    late_minutes: float = 15.0            # checked in later than this after its time: late…
+    late: str = "walk_in"                 # …and then joins the walk-ins ("walk_in") or "refuse"
+    no_show_minutes: float = 20.0         # not checked in this long after its time: no-show
+    ical: str | None = None               # today's appointments from this file or URL, if any
+    refresh_minutes: float = 10.0         # how often the iCal source is read again
+
+
+LATE_POLICIES = ("walk_in", "refuse")
+DEFAULT_APPOINTMENTS = AppointmentRules()
+
+
+@dataclass(frozen=True)
 class Service:
     id: str
     letter: str
@@ -24,6 +39,12 @@ class Service:
     default_service_minutes: float = 8.0
     faq: tuple[FaqEntry, ...] = ()
     colour: str | None = None  # #rrggbb: the hall screen marks this service's calls with it
+    appointments: AppointmentRules | None = None  # None: walk-ins only (an appointment ticket
+    # issued anyway through the API follows DEFAULT_APPOINTMENTS)
+
+    @property
+    def appointment_rules(self) -> AppointmentRules:
+        return self.appointments or DEFAULT_APPOINTMENTS
 
 
 # What a citizen can ask for at the kiosk, and a counter can offer (issue 13): a hearing loop
@@ -55,6 +76,11 @@ class Rules:
     priority_starvation_minutes: float = 20.0
     refuse_outside_hours: bool = True
     undo_absent_seconds: float = 60.0  # how long an « absent » can be undone (0: never)
+    comeback_minutes: float = 0.0  # « Je suis là »: how long after « absent » a citizen may
+    # ask to be put back, once (0: never)…
+    comeback_after: int = 2        # …behind this many of the tickets then waiting
+    delay_minutes: float = 0.0     # « RETARD »: a waiting ticket is not called for this long,
+    # once, keeping its place (0: not offered)
 
 
 @dataclass(frozen=True)

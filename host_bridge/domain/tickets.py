@@ -43,6 +43,17 @@ class Ticket:
     finished_at: datetime | None = None
     transfers: int = 0
     needs: tuple[str, ...] = ()  # site.NEEDS: counters that offer them are preferred
+    appointment_at: datetime | None = None  # an appointment's time: callable a little before,
+    # then ahead of the walk-ins
+    held_until: datetime | None = None  # « RETARD »: not called before this time
+    delayed: bool = False    # « RETARD » used (once a ticket)
+    came_back: bool = False  # « Je suis là » used (once): from then on it waits as a walk-in
+    place: tuple[datetime, float] | None = None  # its place in line when it came back
+
+    @property
+    def by_appointment(self) -> bool:
+        """In its service's appointment line (not once it came back after an absence)."""
+        return self.appointment_at is not None and not self.came_back
 
     @property
     def letter(self) -> str:
@@ -50,8 +61,12 @@ class Ticket:
         return self.label[:-3]
 
     @property
-    def arrival_key(self) -> tuple[datetime, int]:
-        return (self.issued_at, self.order)
+    def arrival_key(self) -> tuple[datetime, float]:
+        return self.place or (self.issued_at, self.order)
+
+    @property
+    def appointment_key(self) -> tuple[datetime, int]:
+        return (self.appointment_at or self.issued_at, self.order)
 
 
 @dataclass

@@ -6,6 +6,7 @@ A check refuses with `WireError(reason)`, `reason` a stable code that central co
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date, datetime
 from typing import Any
@@ -148,6 +149,9 @@ def _fits(kind: str, value: Any) -> bool:
         return value is None or _fits(kind[:-7], value)
     if kind == "int":
         return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool) \
+            and math.isfinite(value)
     if kind == "str":
         return isinstance(value, str) and len(value) <= 200
     if kind.startswith("tuple"):

@@ -187,8 +187,11 @@ class QueueService:
         state = self.state
         if isinstance(command, c.IssueTicket):
             return {"ticket": ticket_view(state, state.tickets[command.ticket_id])}
-        if isinstance(command, c.CancelTicket):
+        if isinstance(command, (c.CancelTicket, c.DelayTicket, c.ComeBack)):
             return {"ticket": ticket_view(state, state.tickets[command.ticket_id])}
+        if isinstance(command, c.MissAppointment):
+            return {"missed": {"service": command.service,
+                               "appointment_at": command.appointment_at.isoformat()}}
         if isinstance(command, c.StartDay):
             return {"day": command.day.isoformat()}
         return {"counter": counter_view(state, command.counter)}

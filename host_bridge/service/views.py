@@ -33,18 +33,34 @@ def public_ticket(ticket: Ticket) -> dict[str, Any]:
     return {"label": ticket.label, "service": ticket.service, "category": ticket.category,
             "status": ticket.status.value, "counter": ticket.counter,
             "issued_at": _iso(ticket.issued_at), "called_at": _iso(ticket.last_call_at),
-            "recalls": ticket.recalls}
+            "recalls": ticket.recalls, "appointment_at": _iso(ticket.appointment_at)}
 
 
 def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
     """The citizen's own ticket (its id is the capability): with the needs they asked for."""
     view = {"id": ticket.id, **public_ticket(ticket), "needs": list(ticket.needs),
-            "ahead": None, "estimate": None}
+            "ahead": None, "estimate": None, "held_until": None, "comeback_until": None,
+            "can_delay": False}
     if ticket.status is TicketStatus.WAITING:
         ahead = state.ahead_of(ticket)
         view["ahead"] = ahead
         view["estimate"] = estimate_view(state, ticket.service, ahead)
+        if ticket.held_until is not None and state.as_of is not None \
+                and ticket.held_until > state.as_of:
+            view["held_until"] = _iso(ticket.held_until)
+        view["can_delay"] = state.site.rules.delay_minutes > 0 and not ticket.delayed
+    elif ticket.status is TicketStatus.ABSENT:
+        view["comeback_until"] = _iso(comeback_until(state, ticket))
     return view
+
+
+def comeback_until(state: QueueState, ticket: Ticket) -> datetime | None:
+    """Until when this absent ticket may still ask « Je suis là » (None: it may not)."""
+    minutes = state.site.rules.comeback_minutes
+    if minutes <= 0 or ticket.came_back or ticket.finished_at is None or state.as_of is None:
+        return None
+    until = ticket.finished_at.astimezone(timezone.utc) + timedelta(minutes=minutes)
+    return until if until > state.as_of.astimezone(timezone.utc) else None
 
 
 def counter_view(state: QueueState, number: int) -> dict[str, Any]:

@@ -38,7 +38,7 @@ def _typed(kind: str, value: Any, tz: tzinfo | None) -> Any:
     # field types are strings (postponed annotations); the few kinds used by events suffice
     if value is None:
         return None
-    if kind == "datetime":
+    if kind.startswith("datetime"):  # "datetime", or "datetime | None" for an optional one
         # back in the site's zone: JSON keeps only the offset, and Python never finds an
         # ambiguous (autumn) local time equal to the same instant in another tzinfo
         at = datetime.fromisoformat(value)

@@ -86,6 +86,8 @@ def snapshot(state: QueueState) -> dict[str, Any]:
         "waiting": {sid: [t.id for t in q] for sid, q in state.waiting.items()},
         "waiting_tickets": {sid: [dataclasses.asdict(t) for t in q]
                             for sid, q in state.waiting.items()},
+        "appointment_waiting": {sid: [t.id for t in q]
+                                for sid, q in state.appointment_waiting.items()},
         "last_number": dict(state.last_number),
         "issued_today": state.issued_today,
         "priority_in_row": dict(state.priority_in_row),

@@ -42,6 +42,8 @@ FIELD_STRATEGIES = {
     "int": st.integers(),
     "str | None": st.none() | ids,
     "int | None": st.none() | st.integers(),
+    "datetime | None": st.none() | aware_datetimes,
+    "float": st.floats(allow_nan=False, allow_infinity=False),
     "tuple[str, ...]": st.lists(ids, max_size=5).map(tuple),
 }
 
