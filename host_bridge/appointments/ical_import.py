@@ -1,0 +1,119 @@
+"""Today's appointments of one service from an iCal feed (RFC 5545): a booking tool's export
+URL or a file. Repeating events (RRULE) are expanded to today's occurrences.
+
+    data = fetch("passeports-cni.ics", base=Path("examples"))     # or "https://..."
+    items = parse(data, "passeports-cni", day, tz)                 # all or nothing
+
+What is kept of an event: its UID (the id), DTSTART (floating times are the site's), a code
+(the `code_property`, by default X-SUIVANT-CODE, else the UID), the ANTS pre-demande number
+its DESCRIPTION mentions, and the SUMMARY's initials ("Durand Jeanne" -> "DJ"), never the name.
+"""
+from __future__ import annotations
+
+import urllib.request
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import icalendar
+import recurring_ical_events
+
+from . import keys
+from .model import Appointment
+from .store import MAX_PER_DAY, TooMany
+
+MAX_BYTES = 2 * 1024 * 1024  # a day's export is a few KB; a year of a busy site under 2 MB
+FETCH_TIMEOUT_S = 10.0
+MAX_CODE = 64
+DEFAULT_CODE_PROPERTY = "X-SUIVANT-CODE"
+
+
+class CalendarRefused(ValueError):
+    """The feed cannot be used as it is: nothing was imported (the message says where)."""
+
+
+def source_of(service: str) -> str:
+    return f"ical:{service}"
+
+
+def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
+          cap: int = MAX_BYTES) -> bytes:
+    """The feed's bytes: an http(s) URL fetched within `timeout` seconds, or a file (relative
+    to `base`, the config file's folder); at most `cap` bytes. Raises CalendarRefused."""
+    try:
+        if location.startswith(("https://", "http://")):
+            request = urllib.request.Request(location, headers={"Accept": "text/calendar"})
+            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
+                data = answer.read(cap + 1)
+        else:
+            path = Path(location)
+            with open(path if path.is_absolute() else base / path, "rb") as f:
+                data = f.read(cap + 1)
+    except OSError as exc:  # URLError, HTTPError, timeouts and missing files are all OSErrors
+        raise CalendarRefused(f"{location}: cannot be read ({exc})") from None
+    if len(data) > cap:
+        raise CalendarRefused(f"{location}: over {cap // 1024} KB, the most taken")
+    return data
+
+
+def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT_CODE_PROPERTY
+          ) -> list[Appointment]:
+    """`service`'s appointments on `day` (local to `tz`). Raises CalendarRefused naming the
+    event at fault, or TooMany."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        raise CalendarRefused(f"not an iCalendar file (RFC 5545): {exc}") from None
+    if getattr(calendar, "name", None) != "VCALENDAR":
+        raise CalendarRefused("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
+    start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    try:
+        # a day either side: floating and all-day events are compared in local time below
+        found = recurring_ical_events.of(calendar, keep_recurrence_attributes=True).between(
+            start - timedelta(days=1), start + timedelta(days=2))
+    except Exception as exc:  # the library's own errors for a bad RRULE, a DTEND before DTSTART
+        raise CalendarRefused(f"an event's dates or repeat rule cannot be read: {exc}") from None
+    items: list[Appointment] = []
+    ids: set[str] = set()
+    for n, event in enumerate(found, 1):
+        item = _appointment(event, n, service, day, tz, code_property)
+        if item is None:
+            continue
+        if item.external_id in ids:
+            raise CalendarRefused(f"event {n} (UID {event.get('UID')}): two events with the "
+                                  "same UID at the same time")
+        ids.add(item.external_id)
+        items.append(item)
+        if len(items) > MAX_PER_DAY:
+            raise TooMany(f"over {MAX_PER_DAY} appointments on {day}: {MAX_PER_DAY} at most")
+    return items
+
+
+def _appointment(event, n: int, service: str, day: date, tz, code_property: str
+                 ) -> Appointment | None:
+    uid = str(event.get("UID") or "").strip()
+    where = f"event {n}" + (f" (UID {uid[:80]})" if uid else "")
+    if str(event.get("STATUS", "")).upper() == "CANCELLED":
+        return None
+    start = event.get("DTSTART")
+    if start is None:
+        raise CalendarRefused(f"{where}: no DTSTART")
+    at = start.dt
+    if not isinstance(at, datetime):
+        return None  # an all-day event is not an appointment (a closing day, a note)
+    at = at.replace(tzinfo=tz) if at.tzinfo is None else at
+    local = at.astimezone(tz)
+    if local.date() != day:
+        return None
+    if not uid:
+        raise CalendarRefused(f"{where}: no UID (the booking tool's id of the appointment)")
+    if len(uid) > 255:
+        raise CalendarRefused(f"{where}: UID over 255 characters")
+    repeats = "RRULE" in event or "RECURRENCE-ID" in event
+    external_id = f"{uid}/{local:%Y-%m-%dT%H:%M}" if repeats else uid
+    code = keys.compact(str(event.get(code_property) or uid))
+    if not code or len(code) > MAX_CODE:
+        raise CalendarRefused(f"{where}: its {code_property if code_property in event else 'UID'}"
+                              f" makes no booking code of 1 to {MAX_CODE} letters and digits")
+    return Appointment(source_of(service), external_id, service, at, code=code,
+                       ants=keys.ants_in_text(str(event.get("DESCRIPTION") or "")),
+                       initials=keys.initials_of(str(event.get("SUMMARY") or "")))
