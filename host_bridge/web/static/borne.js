@@ -66,6 +66,46 @@ const T = {
   noPrint: { fr: "Prendre le ticket sans l'imprimer", en: "Take the ticket without printing" },
 };
 
+// « J'ai un rendez-vous » (issue 15): the check-in of an appointment booked for today
+const R = {
+  tile: { fr: "J'ai un rendez-vous", en: "I have an appointment" },
+  tileHelp: { fr: "Scannez votre convocation ou tapez votre code", en: "Scan your booking or type its code" },
+  title: { fr: "J'ai un rendez-vous", en: "I have an appointment" },
+  label: { fr: "Code de réservation, numéro de pré-demande, ou initiales et heure", en: "Booking code, pre-application number, or initials and time" },
+  help: { fr: "Présentez le code QR de votre convocation au lecteur, ou tapez le code, ou vos initiales et l'heure du rendez-vous (exemple : JD 10:30).",
+    en: "Hold your booking's QR code to the reader, or type the code, or your initials and the appointment's time (example: JD 10:30)." },
+  go: { fr: "Valider", en: "Confirm" },
+  keys: { fr: "Clavier", en: "Keyboard" },
+  space: { fr: "Espace", en: "Space" },
+  erase: { fr: "⌫ Effacer", en: "⌫ Delete" },
+  eraseLabel: { fr: "Effacer le dernier caractère", en: "Delete the last character" },
+  clear: { fr: "Tout effacer", en: "Clear all" },
+  back: { fr: "Retour", en: "Back" },
+  empty: { fr: "Tapez d'abord votre code, ou scannez votre convocation.", en: "First type your code, or scan your booking." },
+  at: { fr: (h) => `Rendez-vous à ${h}`, en: (h) => `Appointment at ${h}` },
+  late: { fr: (h) => `Votre rendez-vous était à ${h} : arrivé(e) trop tard, vous passez avec les personnes sans rendez-vous.`,
+    en: (h) => `Your appointment was at ${h}: too late for it, you go with the people without one.` },
+  from: { fr: (h) => `Vous serez appelé(e) à partir de ${h}.`, en: (h) => `You will be called from ${h}.` },
+  failed: { fr: "Rendez-vous non enregistré", en: "Appointment not checked in" },
+  reception: { fr: "Voir l'accueil : un agent vous aidera.", en: "Please see the reception desk: an agent will help you." },
+  retry: { fr: "Retaper le code", en: "Type the code again" },
+};
+// The check-in's refusals (POST /api/appointments/check-in), in the citizen's words
+const REFUSED = {
+  unknown_appointment: { fr: "Aucun rendez-vous d'aujourd'hui ne correspond à ce code. Vérifiez le code sur votre convocation : le rendez-vous est peut-être un autre jour.",
+    en: "No appointment today matches this code. Check the code on your booking: the appointment may be on another day." },
+  appointment_too_late: { fr: "L'heure de votre rendez-vous est trop loin passée pour l'enregistrer à la borne.",
+    en: "Your appointment's time is too long past to check it in at the kiosk." },
+  appointment_ended: { fr: "Ce rendez-vous ne peut plus être enregistré : il a déjà eu lieu, été annulé, ou été noté comme manqué.",
+    en: "This appointment can no longer be checked in: it already took place, was cancelled, or was marked as missed." },
+  appointment_cancelled: { fr: "Ce rendez-vous a été annulé.", en: "This appointment was cancelled." },
+  appointment_noshow: { fr: "Ce rendez-vous a été noté comme manqué : vous pouvez prendre un ticket sans rendez-vous.",
+    en: "This appointment was marked as missed: you can take a ticket without an appointment." },
+  appointment_seen: { fr: "Ce rendez-vous a déjà eu lieu aujourd'hui.", en: "This appointment already took place today." },
+  appointment_ambiguous: { fr: "Plusieurs rendez-vous correspondent à ces initiales et cette heure : tapez plutôt le code de réservation.",
+    en: "Several appointments match these initials and time: type the booking code instead." },
+};
+
 // What a citizen chose before switching language comes along (the switch reloads the page),
 // then leaves the address: a reload starts afresh.
 const carried = { contrast: query.get("contrast") === "1", category: query.get("category"),
@@ -114,6 +154,7 @@ async function load() {
   $("side-open").onclick = () => showSide(true);
   $("side-close").textContent = t(T.sideClose);
   $("side-close").onclick = () => showSide(false);
+  makeRdv();
   addEventListener("resize", fit);
   $("choose-title").textContent = t(T.choose);
   $("priority-title").textContent = t(T.prioTitle);
@@ -140,7 +181,7 @@ async function load() {
 function showOpening(open) {
   const closed = open && !open.now;
   $("closed").hidden = !closed;
-  $("choose").hidden = closed || !$("ticket").hidden;
+  $("choose").hidden = closed || !$("ticket").hidden || !$("rdv").hidden;
   if (!closed) return;
   $("closed-title").textContent = t(T.closedTitle);
   $("closed-text").textContent = t(T.closedText);
@@ -155,7 +196,7 @@ async function checkOpening() {
   } catch (e) {
     return;  // the live link says when the bridge is away
   }
-  if ($("ticket").hidden) showOpening(site.open);
+  if ($("ticket").hidden && $("rdv").hidden) showOpening(site.open);
 }
 
 function setContrast(on) {
@@ -215,12 +256,17 @@ async function refresh() {
   const { services } = await api("/api/services");
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
-  grid.classList.toggle("many", services.length > 6);
-  $("choose").classList.toggle("many", services.length > 6);
+  const wasRdv = document.activeElement?.id === "rdv-open";
+  const tiles = services.length + (site.services.some((s) => s.appointments) ? 1 : 0);
+  grid.classList.toggle("many", tiles > 6);
+  $("choose").classList.toggle("many", tiles > 6);
   grid.replaceChildren(...services.map((s) => el("button", {
     class: "service", "data-service": s.id, onclick: () => take(s),
-  }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
+  }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))),
+  site.services.some((s) => s.appointments) ? el("button", { class: "service appointment", id: "rdv-open", onclick: openRdv },
+    t(R.tile), el("span", { class: "wait" }, t(R.tileHelp))) : null);
   if (focused) grid.querySelector(`[data-service="${CSS.escape(focused)}"]`)?.focus();
+  if (wasRdv) $("rdv-open")?.focus();
   fit();
 }
 
@@ -253,18 +299,20 @@ function showScreen(kind, children) {
   box.replaceChildren(...children);
   $("choose").hidden = true;
   $("closed").hidden = true;
+  $("rdv").hidden = true;
   $("lang").hidden = true;  // a reload now would lose the ticket
   box.hidden = false;
   $("ticket-title").focus();
   stillThere();
 }
 
-function showTicket(ticket, service, printed) {
+function showTicket(ticket, service, printed, appointment = null) {
+  const late = appointment && !ticket.appointment_at;  // checked in too late: a walk-in ticket
   const page = `/ticket/${encodeURIComponent(ticket.id)}`;
   const category = ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
   // two of needs, a priority and a print: the screen's fullest; « imprimé » then goes by the QR code
-  const crowded = [ticket.needs && ticket.needs.length, category, printed].filter(Boolean).length >= 2;
+  const crowded = [ticket.needs && ticket.needs.length, category, printed, appointment].filter(Boolean).length >= 2;
   const note = printed ? el("p", { class: "alert", id: "printed" }, t(T.printed)) : null;
   showScreen(crowded ? "ticket full" : "ticket", [
     el("div", { class: "ticket-info" },
@@ -272,11 +320,15 @@ function showTicket(ticket, service, printed) {
       crowded ? null : note,
       el("p", { class: "big-number", id: "ticket-label" }, ticket.label),
       el("p", { id: "ticket-service" }, service.name),
+      ticket.appointment_at ? el("p", { class: "rdv-ticket", id: "ticket-appointment" }, t(R.at)(clock(ticket.appointment_at))) : null,
+      callableFrom(ticket) ? el("p", { id: "ticket-callable" }, t(R.from)(clock(callableFrom(ticket)))) : null,
+      late ? el("p", { class: "rdv-ticket", id: "ticket-appointment" }, t(R.late)(clock(appointment.at))) : null,
       category ? el("p", { class: "priority-ticket", id: "ticket-priority" }, t(T.prioTicket)(category)) : null,
       ticket.needs && ticket.needs.length
         ? el("p", { class: "needs-ticket", id: "ticket-needs" }, `${askedFor(ticket.needs)} ${t(T.agentKnows)}`) : null,
       el("p", { id: "ticket-ahead" }, ahead(ticket.ahead)),
-      el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
+      // checked in early, the time it may be called says more than an estimate from now
+      callableFrom(ticket) ? null : el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
     el("div", { class: "ticket-qr" },
       crowded ? note : null,
       el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
@@ -293,6 +345,114 @@ function showRefusal(e, service) {
     el("div", { class: "actions" },
       unprinted ? el("button", { id: "no-print", onclick: () => take(service, false) }, t(T.noPrint)) : null,
       el("button", { id: "done", class: unprinted ? "secondary" : "", onclick: nextCitizen }, t(T.done)))]);
+}
+
+// --- « J'ai un rendez-vous »: one field, typed into by a QR scanner (fast, then Enter), by a
+// keyboard, or by the big keys on screen (which do not take the focus from the field) --------
+const KEY_ROWS = ["1234567890", "AZERTYUIOP", "QSDFGHJKLM", "WXCVBN-:"];
+
+function makeRdv() {
+  $("rdv-title").textContent = t(R.title);
+  $("rdv-label").textContent = t(R.label);
+  $("rdv-help").textContent = t(R.help);
+  $("rdv-go").textContent = t(R.go);
+  $("rdv-back").textContent = t(R.back);
+  $("rdv-back").onclick = nextCitizen;
+  $("rdv-keys-title").textContent = t(R.keys);
+  const field = $("rdv-key");
+  const type = (text) => {
+    const at = field.selectionStart ?? field.value.length, end = field.selectionEnd ?? at;
+    field.value = (field.value.slice(0, at) + text + field.value.slice(end)).slice(0, field.maxLength);
+    field.setSelectionRange(at + text.length, at + text.length);
+  };
+  const key = (label, act, attrs = {}) => el("button", { type: "button", ...attrs,
+    onpointerdown: (ev) => ev.preventDefault(),  // a touch leaves the focus in the field
+    onclick: act }, label);
+  $("rdv-keys").append(
+    ...KEY_ROWS.join("").split("").map((c) => key(c, () => type(c), { "data-key": c })),
+    key(t(R.erase), () => {
+      const at = field.selectionStart ?? field.value.length, end = field.selectionEnd ?? at;
+      const from = at === end ? Math.max(0, at - 1) : at;
+      field.value = field.value.slice(0, from) + field.value.slice(end);
+      field.setSelectionRange(from, from);
+    }, { id: "rdv-erase", "aria-label": t(R.eraseLabel), style: "grid-column: span 2" }),
+    key(t(R.space), () => type(" "), { id: "rdv-space", style: "grid-column: span 5" }),
+    key(t(R.clear), () => { field.value = ""; }, { id: "rdv-clear", style: "grid-column: span 5" }));
+  $("rdv-form").onsubmit = (ev) => { ev.preventDefault(); checkIn(); };
+  // a scanner's characters while the focus is on a key or elsewhere on the screen: into the field
+  document.addEventListener("keydown", (ev) => {
+    if ($("rdv").hidden || ev.target === field || ev.ctrlKey || ev.altKey || ev.metaKey) return;
+    if (ev.key.length === 1 && ev.key !== " ") field.focus();
+  }, { capture: true });
+  // a touch beside the keys: the focus comes back to the field
+  field.addEventListener("blur", () => setTimeout(() => {
+    if (!$("rdv").hidden && document.activeElement === document.body) field.focus();
+  }, 0));
+}
+
+function openRdv() {
+  $("choose").hidden = true;
+  $("closed").hidden = true;
+  $("rdv").hidden = false;
+  $("rdv-key").value = "";
+  $("rdv-key").focus();
+  stillThere();
+}
+
+function closeRdv() {
+  $("rdv").hidden = true;
+  $("rdv-key").value = "";  // a booking code is the citizen's: gone with them
+}
+
+async function checkIn() {
+  const field = $("rdv-key"), key = field.value.trim();
+  if (!key) {
+    $("rdv-help").textContent = t(R.empty);
+    field.focus();
+    return;
+  }
+  if (busy) return;
+  busy = true;
+  try {
+    const answer = await api("/api/appointments/check-in", { method: "POST", body: { key, print: true }, key: newKey(),
+      token: localStorage.getItem(KIOSK_KEY) || undefined });
+    const service = site.services.find((s) => s.id === answer.ticket.service) || { name: answer.ticket.service };
+    showTicket(answer.ticket, service, answer.printed, answer.appointment);
+  } catch (e) {
+    showRdvRefusal(e);
+  } finally {
+    closeRdv();
+    $("rdv-help").textContent = t(R.help);
+    busy = false;
+  }
+}
+
+function showRdvRefusal(e) {
+  const words = REFUSED[e.code] ? t(REFUSED[e.code]) : e.code ? explain(e) : t(T.unreachable);
+  showScreen("refusal", [
+    el("h2", { id: "ticket-title", tabindex: "-1" }, t(R.failed)),
+    el("p", { class: "error", role: "alert", id: "ticket-error" }, words),
+    el("p", { class: "reception", id: "ticket-reception" }, t(R.reception)),
+    el("div", { class: "actions" },
+      el("button", { id: "rdv-retry", onclick: () => { $("ticket").hidden = true; openRdv(); } }, t(R.retry)),
+      el("button", { id: "done", class: "secondary", onclick: nextCitizen }, t(T.done)))]);
+}
+
+// « 10 h 30 » (French) or "10:30", in the site's time
+function clock(iso) {
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23", timeZone: site.timezone }).formatToParts(new Date(iso)).map((p) => [p.type, p.value]));
+  return lang === "fr" ? `${Number(parts.hour)} h ${parts.minute}` : `${parts.hour}:${parts.minute}`;
+}
+
+// Checked in before its service may call it: when it may (the ticket's issue time is the
+// bridge's clock, not this PC's)
+function callableFrom(ticket) {
+  if (!ticket.appointment_at) return null;
+  const rules = site.services.find((s) => s.id === ticket.service)?.appointments;
+  const before = (rules ? rules.callable_before_minutes : 5) * 60000;
+  const from = Date.parse(ticket.appointment_at) - before;
+  return Date.parse(ticket.issued_at) < from ? new Date(from).toISOString() : null;
 }
 
 // The next citizen: French, normal contrast, no priority, no needs, the choice of services
@@ -333,16 +493,18 @@ function nextCitizen() {
   needs.clear();
   renderNeeds();
   $("ticket").hidden = true;
+  const wasRdv = !$("rdv").hidden;
+  closeRdv();
   showOpening(site.open);  // the choice, or « fermé » if the hours ended meanwhile
   checkOpening();
   $("lang").hidden = false;
-  if (wasShowing) ($("closed").hidden ? $("choose-title") : $("closed-title")).focus();
+  if (wasShowing || wasRdv) ($("closed").hidden ? $("choose-title") : $("closed-title")).focus();
   refresh().catch(() => {});
 }
 
 // A touch, a key or a wheel anywhere: someone is there. Left alone, a kiosk with something
 // chosen (a ticket shown, English, the contrast mode, a priority, a need) asks, then starts afresh.
-const chosen = () => lang !== "fr" || contrast || category || needs.size || !$("ticket").hidden;
+const chosen = () => lang !== "fr" || contrast || category || needs.size || !$("ticket").hidden || !$("rdv").hidden;
 function stillThere() {
   clearTimeout(idleTimer);
   $("still-there").hidden = true;

@@ -35,6 +35,36 @@ const T = {
     en: (label) => `${label} is back in its place in the line.` },
   transferred: { fr: (label, to) => `${label} transféré vers ${to}.`, en: (label, to) => `${label} transferred to ${to}.` },
   offline: { fr: "Connexion perdue : nouvel essai…", en: "Connection lost: retrying…" },
+  rdv: { fr: (h) => `RDV ${h}`, en: (h) => `Appointment ${h}` },
+  rdvCall: { fr: (m) => m === 0 ? "appelé à l'heure" : m > 0 ? `appelé ${m} min après l'heure` : `appelé ${-m} min avant l'heure`,
+    en: (m) => m === 0 ? "called on time" : m > 0 ? `called ${m} min after the time` : `called ${-m} min before the time` },
+  rdvWaiting: { fr: (list, more) => `Rendez-vous : ${list}` + (more ? ` et ${more} autre${more > 1 ? "s" : ""}` : ""),
+    en: (list, more) => `Appointments: ${list}` + (more ? ` and ${more} more` : "") },
+  rdvItem: { fr: (label, h) => `${label} à ${h}`, en: (label, h) => `${label} at ${h}` },
+  checkin: { fr: "Enregistrer un rendez-vous", en: "Check in an appointment" },
+  checkinLabel: { fr: "Code de réservation, numéro de pré-demande ANTS, ou initiales et heure", en: "Booking code, ANTS pre-application number, or initials and time" },
+  checkinHelp: { fr: "Pour un citoyen venu à l'accueil : son ticket est marqué rendez-vous, avec l'heure (exemple : JD 10:30).",
+    en: "For a citizen at the reception desk: the ticket is marked appointment, with its time (example: JD 10:30)." },
+  checkinGo: { fr: "Enregistrer", en: "Check in" },
+  checkedIn: { fr: (label, h, service) => `${label} : rendez-vous de ${h} enregistré (${service}).`,
+    en: (label, h, service) => `${label}: the ${h} appointment is checked in (${service}).` },
+  checkedLate: { fr: (label, h, service) => `${label} : rendez-vous de ${h} arrivé trop tard, ticket sans rendez-vous (${service}).`,
+    en: (label, h, service) => `${label}: the ${h} appointment came too late, a walk-in ticket (${service}).` },
+  checkedAgain: { fr: (label) => `Déjà enregistré : son ticket est ${label}.`, en: (label) => `Already checked in: its ticket is ${label}.` },
+};
+
+// The check-in's refusals (POST /api/appointments/check-in), for the agent
+const CHECKIN_REFUSALS = {
+  unknown_appointment: { fr: "Aucun rendez-vous d'aujourd'hui ne correspond : vérifiez le code, ou le jour du rendez-vous.",
+    en: "No appointment today matches: check the code, or the appointment's day." },
+  appointment_too_late: { fr: "Trop tard pour ce rendez-vous : le site refuse les retards au-delà du délai. Donnez un ticket sans rendez-vous si besoin.",
+    en: "Too late for this appointment: the site refuses late arrivals past the limit. Give a walk-in ticket if needed." },
+  appointment_ended: { fr: "Ce rendez-vous est terminé (déjà reçu, annulé ou noté manqué).", en: "This appointment is over (seen, cancelled or marked missed)." },
+  appointment_cancelled: { fr: "Ce rendez-vous a été annulé dans l'outil de réservation.", en: "This appointment was cancelled in the booking tool." },
+  appointment_noshow: { fr: "Ce rendez-vous a été noté manqué : donnez un ticket sans rendez-vous.", en: "This appointment was marked missed: give a walk-in ticket." },
+  appointment_seen: { fr: "Ce rendez-vous a déjà été reçu aujourd'hui.", en: "This appointment was already seen today." },
+  appointment_ambiguous: { fr: "Plusieurs rendez-vous ont ces initiales et cette heure : utilisez le code de réservation.",
+    en: "Several appointments have these initials and time: use the booking code." },
 };
 
 // The bridge's refusals this page meets and suivant.js does not word
@@ -189,6 +219,10 @@ async function refresh() {
   const needsText = needs.length ? t(T.needs)(needs.map(needName).join(", "), needs.length) : "";
   current.setAttribute("aria-label", `${t(T.serving)} : ${ticket ? ticket.label : t(T.none)}` +
     (category ? ` — ${t(T.priority)}` : "") + (needsText ? ` — ${needsText}` : ""));
+  const rdv = ticket && ticket.appointment_at ? appointmentText(ticket) : "";
+  $("current-appointment").hidden = !rdv;
+  $("current-appointment").textContent = rdv;
+  if (rdv) current.setAttribute("aria-label", `${current.getAttribute("aria-label")} — ${rdv}`);
   $("current-priority").hidden = !category;
   $("current-priority").textContent = category ? `${t(T.priority)} : ${category.name}` : "";
   $("current-needs").hidden = !needsText;
@@ -199,9 +233,11 @@ async function refresh() {
   $("current-detail").textContent = ticket ?
     t(T.calledAt)(new Date(ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
       { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";
-  $("waiting").replaceChildren(...k.services.flatMap((id) => {
+  const lines = await Promise.all(k.services.map((id) => appointmentsWaiting(id).catch(() => null)));
+  $("waiting").replaceChildren(...k.services.flatMap((id, i) => {
     const s = services.find((x) => x.id === id);
-    return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, t(T.waiting)(s.waiting, s.priority_waiting))];
+    return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, t(T.waiting)(s.waiting, s.priority_waiting),
+      lines[i] ? el("span", { class: "rdv-list", "data-appointments": id }, lines[i]) : null)];
   }));
   const serving = !!ticket;
   for (const id of ["recall", "absent", "finish"]) $(id).disabled = !serving;
@@ -219,6 +255,51 @@ async function refresh() {
   select.disabled = $("transfer").disabled = !serving;
 }
 
+// « 10 h 30 » (French) or "10:30", in the site's time
+function clock(iso) {
+  const p = Object.fromEntries(new Intl.DateTimeFormat("fr-FR", { hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone: site.timezone }).formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return lang === "fr" ? `${Number(p.hour)} h ${p.minute}` : `${p.hour}:${p.minute}`;
+}
+
+// « RDV 10 h 30 · appelé 4 min après l'heure »: the appointment, and how its call fell
+function appointmentText(ticket) {
+  const late = ticket.called_at ? Math.round((Date.parse(ticket.called_at) - Date.parse(ticket.appointment_at)) / 60000) : null;
+  return t(T.rdv)(clock(ticket.appointment_at)) + (late === null ? "" : ` · ${t(T.rdvCall)(late)}`);
+}
+
+// The appointments waiting in a service, in call order (at most five named): text or null
+const SHOWN = 5;
+async function appointmentsWaiting(service) {
+  const { waiting } = await api(`/api/services/${encodeURIComponent(service)}/queue`);
+  const rdv = waiting.filter((x) => x.appointment_at);
+  if (!rdv.length) return null;
+  return t(T.rdvWaiting)(rdv.slice(0, SHOWN).map((x) => t(T.rdvItem)(x.label, clock(x.appointment_at))).join(", "),
+    Math.max(0, rdv.length - SHOWN));
+}
+
+// Reception's check-in: the same endpoint as the kiosk's, with the agent's token
+async function checkIn(ev) {
+  ev.preventDefault();
+  const field = $("checkin-key"), key = field.value.trim(), out = $("checkin-result");
+  if (!key) { field.focus(); return; }
+  out.className = "";
+  try {
+    const a = await api("/api/appointments/check-in", { method: "POST", token, key: newKey(), body: { key } });
+    const name = (site.services.find((s) => s.id === a.ticket.service) || { name: a.ticket.service }).name;
+    const at = clock(a.appointment.at);
+    out.textContent = a.again ? t(T.checkedAgain)(a.ticket.label)
+      : t(a.ticket.appointment_at ? T.checkedIn : T.checkedLate)(a.ticket.label, at, name);
+    out.className = "alert";
+    field.value = "";  // the citizen's code stays on no screen
+  } catch (e) {
+    out.textContent = CHECKIN_REFUSALS[e.code] ? t(CHECKIN_REFUSALS[e.code]) : explain(e);
+    out.className = "error";
+    field.select();
+  }
+  refresh().catch(() => {});
+}
+
 async function start() {
   site = await api("/api/site");
   $("title").textContent = `${site.name} — ${t(T.counter).toLowerCase()}`;
@@ -226,6 +307,11 @@ async function start() {
   $("counter-label").textContent = t(T.counter) + " ";
   $("transfer-label").textContent = t(T.transferTo) + " ";
   $("transfer").textContent = t(T.transfer);
+  $("checkin-title").textContent = t(T.checkin);
+  $("checkin-label").textContent = t(T.checkinLabel);
+  $("checkin-help").textContent = t(T.checkinHelp);
+  $("checkin-go").textContent = t(T.checkinGo);
+  $("checkin").onsubmit = checkIn;
   buttons();
   await staffSignIn({ fr: "Connexion agent", en: "Agent sign-in" }, ["agent", "admin"], showDesk, say);
   let pending;

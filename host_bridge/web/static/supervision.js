@@ -32,6 +32,16 @@ const T = {
     en: (v, s, n) => `${v} opinions · ${s} satisfied · net satisfaction ${n}` },
   noVotes: { fr: "Aucun avis sur la période.", en: "No opinion over the period." },
   year: { fr: (y) => `Synthèse annuelle ${y} (Services Publics+)`, en: (y) => `Yearly summary ${y} (Services Publics+)` },
+  rdv: { fr: "Rendez-vous et sans rendez-vous", en: "Appointments and walk-ins" },
+  rdvCols: { fr: ["Rendez-vous", "Sans rendez-vous", "Part de rendez-vous", "Non honorés (jamais venus)", "Absents à l'appel",
+    "Taux de non-honorés", "Appel par rapport à l'heure (médiane)", "Appelés au plus 5 min après l'heure"],
+  en: ["Appointments", "Walk-ins", "Share of appointments", "Missed (never came)", "Absent at the call",
+    "No-show rate", "Call against the time (median)", "Called at most 5 min after the time"] },
+  noRdv: { fr: "Aucun rendez-vous sur la période.", en: "No appointment over the period." },
+  rdvText: { fr: (n, all, share, miss, rate) => `Sur la période, ${n} ${n > 1 ? "tickets" : "ticket"} de rendez-vous sur ${all} (${share}) ; ${miss} ${miss > 1 ? "rendez-vous non honorés" : "rendez-vous non honoré"} (${rate}).`,
+    en: (n, all, share, miss, rate) => `Over the period, ${n} appointment ${n > 1 ? "tickets" : "ticket"} out of ${all} (${share}); ${miss} missed (${rate}).` },
+  rdvCalls: { fr: (when, ok) => ` Les rendez-vous ont été appelés en médiane ${when} ; ${ok} au plus 5 minutes après l'heure.`,
+    en: (when, ok) => ` Appointments were called, in the median, ${when}; ${ok} at most 5 minutes after the time.` },
   yearRows: { fr: ["Jours d'ouverture", "Tickets", "Usagers reçus", "Attente moyenne", "Reçus dans le délai cible", "Satisfaction", "Avis recueillis"],
     en: ["Days open", "Tickets", "Citizens received", "Mean wait", "Received within target", "Satisfaction", "Opinions"] },
 };
@@ -150,6 +160,7 @@ async function refreshIndicators() {
   table("figures", [t(T.service), ...t(T.cols)],
     [...site.services.map((s) => row(s.name, figures.services[s.id])), row(t(T.all), figures.total)]);
   chart(figures);
+  appointments(figures);
   const box = document.getElementById("per-counter-box");  // only where the site turned it on
   box.hidden = !figures.counters;
   if (figures.counters) {
@@ -177,6 +188,32 @@ async function refreshIndicators() {
   const values = [String(y.days_open), String(y.tickets), String(y.received), min(y.wait_mean_minutes),
     pct(y.received_within_target), pct(y.satisfaction), String(y.opinions)];
   document.getElementById("year").replaceChildren(...t(T.yearRows).flatMap((k, i) => [el("dt", {}, k), el("dd", {}, values[i])]));
+}
+
+
+// Call time against the appointment's time, in words: « 4 min après l'heure », « à l'heure »
+function lateness(x) {
+  if (x === null || x === undefined) return "—";
+  const m = Math.abs(x).toFixed(1).replace(".", lang === "fr" ? "," : ".");
+  if (Math.abs(x) < 0.05) return t({ fr: "à l'heure", en: "on time" });
+  return x > 0 ? t({ fr: `${m} min après l'heure`, en: `${m} min after the time` })
+    : t({ fr: `${m} min avant l'heure`, en: `${m} min before the time` });
+}
+
+// The appointments' figures (issue 15): a sentence, and the table when there were any
+function appointments(figures) {
+  document.getElementById("rdv-title").textContent = t(T.rdv);
+  const f = figures.total, missed = f.appointments_missed + f.appointments_absent;
+  const any = f.appointments + f.appointments_missed > 0;
+  document.getElementById("rdv-text").textContent = !any ? t(T.noRdv)
+    : t(T.rdvText)(f.appointments, f.issued, pct(f.appointment_share), missed, pct(f.appointment_noshow_rate))
+      + (f.punctuality_median === null ? "" : t(T.rdvCalls)(lateness(f.punctuality_median), pct(f.called_on_time)));
+  document.getElementById("rdv").hidden = !any;
+  const row = (name, x) => [name, String(x.appointments), String(x.walk_ins), pct(x.appointment_share),
+    String(x.appointments_missed), String(x.appointments_absent), pct(x.appointment_noshow_rate),
+    lateness(x.punctuality_median), pct(x.called_on_time)];
+  table("rdv", [t(T.service), ...t(T.rdvCols)],
+    [...site.services.map((s) => row(s.name, figures.services[s.id])), row(t(T.all), f)]);
 }
 
 
