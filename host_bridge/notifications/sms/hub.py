@@ -13,6 +13,7 @@ from ...domain.tickets import Ticket, TicketStatus
 from ...service.queue_service import QueueService
 from ...service.views import ticket_view
 from .channel import SmsChannel
+from .inbound import offers_delay
 from .numbers import mask
 from .providers import Provider
 from .sender import SmsSender
@@ -70,10 +71,13 @@ class SmsHub:
     def confirm(self, number: str) -> None:
         """The first SMS to a number given for a ticket: it says what comes, and the replies."""
         log.info("SMS: a ticket follows %s", mask(number))
-        keys = (" Répondez RETARD pour garder votre place quelques minutes, ANNULER pour "
-                "annuler, STOP pour ne plus recevoir de SMS.") if self.inbound else ""
-        self.sender.submit(number, "Suivant : vous recevrez un SMS quand votre tour "
-                                   f"approchera.{keys}")
+        keys = ""
+        if self.inbound:
+            keys = " Répondez " + ("RETARD pour garder votre place, "
+                                   if offers_delay(self.service) else "") + \
+                "ANNULER pour annuler, STOP pour arrêter les SMS."
+        # within 160 characters of the GSM alphabet (é, à, è are in it; « · », ô are not)
+        self.sender.submit(number, f"Suivant : un SMS vous préviendra quand votre tour approchera.{keys}")
 
     def _on_events(self, items: list[dict[str, Any]]) -> None:
         # the committing thread, under the queue's lock: only a flag here

@@ -33,8 +33,11 @@ SOURCE = "sms"  # the queue's request source for what citizens ask by SMS
 
 HELP = ("Suivant : répondez RETARD pour garder votre place quelques minutes, ANNULER pour "
         "annuler votre ticket, STOP pour ne plus recevoir de SMS.")
+HELP_NO_DELAY = ("Suivant : répondez ANNULER pour annuler votre ticket, STOP pour ne plus "
+                 "recevoir de SMS.")
+NO_DELAY = "nous ne pouvons pas garder votre place ; adressez-vous à l'accueil."
 _REFUSALS = {
-    "delay_refused": "le délai n'est plus possible (déjà demandé, ou vous êtes déjà appelé·e).",
+    "delay_refused": "le délai n'est plus possible (déjà demandé, ou ticket déjà appelé).",
     "ticket_not_waiting": "ce ticket n'est plus en attente.",
     "unknown_ticket": "ce ticket n'existe plus.",
 }
@@ -76,7 +79,7 @@ def parse(settings: SmsSettings, body: bytes, content_type: str) -> Message | No
     sender, text = _field(fields, settings.inbound_from), _field(fields, settings.inbound_text)
     if not isinstance(sender, str) or not isinstance(text, str):
         return None
-    if re.fullmatch(r"\d{8,15}", sender.strip()):
+    if re.fullmatch(r"[1-9]\d{7,14}", sender.strip()):
         sender = "+" + sender.strip()  # providers often give international numbers without +
     try:
         return Message(normalise(sender), text[:1000])
@@ -113,8 +116,9 @@ def handle(message: Message, service: QueueService, store: NumberStore) -> tuple
         log.info("SMS from %s: no ticket follows this number; not answered", mask(message.number))
         return "unknown_number", None
     action = _ACTIONS.get(keyword(message.text))
+    delay = offers_delay(service)
     if action is None:
-        return "help", HELP
+        return "help", HELP if delay else HELP_NO_DELAY
     if action == "stop":
         store.forget(tickets)
         return "stop", "Suivant : c'est noté, vous ne recevrez plus de SMS pour votre ticket."
@@ -122,6 +126,9 @@ def handle(message: Message, service: QueueService, store: NumberStore) -> tuple
     for ticket_id in tickets:
         command = c.DelayTicket(ticket_id) if action == "delay" else c.CancelTicket(ticket_id)
         label = _label(service, ticket_id)
+        if action == "delay" and not delay:
+            replies.append(f"{label} : {NO_DELAY}")
+            continue
         try:
             service.execute(command, SOURCE)
         except DomainError as exc:
@@ -133,6 +140,11 @@ def handle(message: Message, service: QueueService, store: NumberStore) -> tuple
         else:
             replies.append(f"{label} : c'est noté, votre place est gardée{_until(service, ticket_id)}.")
     return action, " ".join(replies)[:480]
+
+
+def offers_delay(service: QueueService) -> bool:
+    """Whether the site holds places for « RETARD » (rules.delay_minutes > 0)."""
+    return getattr(service.site.rules, "delay_minutes", 0) > 0
 
 
 def _label(service: QueueService, ticket_id: str) -> str:
@@ -149,4 +161,4 @@ def _until(service: QueueService, ticket_id: str) -> str:
         at = datetime.fromisoformat(held).astimezone(service.tz)
     except (DomainError, TypeError, ValueError):
         return " quelques minutes"
-    return f" ; vous ne serez pas appelé·e avant {at.hour} h {at.minute:02d}"
+    return f" ; vous ne serez pas appelé(e) avant {at.hour} h {at.minute:02d}"
