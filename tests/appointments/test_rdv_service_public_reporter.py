@@ -140,3 +140,107 @@ def test_only_its_own_appointments_and_only_outcomes_are_reported(fake):
 def test_a_reporter_needs_the_apis_address():
     with pytest.raises(ValueError):
         Reporter(Settings(secret=b"s" * 32, motifs={"1": "x"}))
+
+
+# --- the whole path: webhook in, check-in, served or missed, outcome out --------------------
+
+SECRET = b"un-secret-partage-de-32-caracteres"
+NOW = datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)
+
+
+@pytest.fixture(scope="module")
+def town_hall(api, tmp_path_factory):
+    """The example town hall behind uvicorn, its appointments' store (SQLite) and RDV-SP's
+    webhook and reporter attached as the lead wires them; the sweep is run by hand."""
+    import dataclasses
+
+    from host_bridge.api import appointments as appointments_api
+    from host_bridge.appointments import runtime
+    from host_bridge.appointments.rdv_service_public import attach
+    from host_bridge.service.clock import ManualClock
+    from host_bridge.site_config import load
+    from live_server import running_server
+    from support import EXAMPLE
+
+    folder = tmp_path_factory.mktemp("town-hall")
+    base = load(EXAMPLE)
+    settings = dataclasses.replace(base, db_path=str(folder / "queue.db"),
+                                   devices_path=str(folder / "devices.db"))
+    clock = ManualClock(NOW)
+    rdvsp = Settings(secret=SECRET, motifs={"1234": "passeports-cni"}, api_url=api.url,
+                     credentials=TOKEN)
+    with running_server(settings, clock) as server:
+        app = server.bridge.app
+        if not any(getattr(r, "path", "") == "/api/appointments/check-in" for r in app.routes):
+            app.include_router(appointments_api.router)  # until the lead wires it in app.py
+        appointments = runtime.build(settings, server.bridge.service, app)
+        attach(rdvsp, appointments, app, server.bridge.service)
+        yield server, appointments
+        appointments.stop()
+
+
+def signed(data: dict, event: str = "created", sent: datetime = NOW) -> dict:
+    from host_bridge.appointments.rdv_service_public import webhook as w
+    body = json.dumps({"data": data, "meta": {"model": "Rdv", "event": event,
+                                              "timestamp": sent.isoformat()}}).encode()
+    return {"content": body, "headers": {"Content-Type": "application/json; charset=utf-8",
+                                         w.SIGNATURE_HEADER: w.sign(SECRET, body)}}
+
+
+def rdv(id: int, starts_at: str, status: str = "unknown", ants: str | None = None) -> dict:
+    user = {"id": id, "first_name": "Jeanne", "last_name": "Durand",
+            "ants_pre_demande_number": ants}
+    return {"id": id, "status": status, "starts_at": starts_at, "collectif": False,
+            "motif": {"id": 1234, "name": "Passeport"}, "lieu": {"id": 56, "name": "Mairie"},
+            "users": [user], "participations": [{"id": id, "status": status, "user": user}]}
+
+
+def test_an_rdv_booked_in_rdvsp_is_checked_in_served_and_reported_seen(town_hall, fake):
+    from host_bridge.appointments.rdv_service_public import PATH
+    server, appointments = town_hall
+    hook = server.http.post(PATH, **signed(rdv(7001, "2026-11-26T10:05:00+01:00",
+                                               ants="AB12CD34EF")))
+    assert hook.json() == {"applied": True, "change": "upserted"}
+    # an rdv never checked in, 25 minutes ago: a no-show for the sweep
+    server.http.post(PATH, **signed(rdv(7002, "2026-11-26T09:35:00+01:00")))
+
+    ticket = server.http.post("/api/appointments/check-in", json={"key": "ab12 cd34 ef"})
+    assert ticket.status_code == 201, ticket.text
+    assert ticket.json()["appointment"]["status"] == "checked_in"
+    agent = {"Authorization": "Bearer demo-agent"}
+    server.http.post("/api/counters/3/open", headers=agent)
+    called = server.http.post("/api/counters/3/next", headers=agent).json()
+    assert called["counter"]["ticket"]["label"] == ticket.json()["ticket"]["label"], called
+    server.http.post("/api/counters/3/finish", headers=agent)
+
+    appointments.sweep.run_once()
+
+    sent = {(r["path"], json.loads(r["body"])["status"]) for r in fake.requests}
+    assert sent == {("/api/v1/rdvs/7001/update_status", "seen"),
+                    ("/api/v1/rdvs/7002/update_status", "noshow")}
+    store = appointments.store
+    assert store.get("rdv-service-public", "7001").reported
+    assert store.get("rdv-service-public", "7002").reported
+    # RDV-SP then tells of the status it was given: nothing changes here
+    echo = server.http.post(PATH, **signed(rdv(7001, "2026-11-26T10:05:00+01:00", "seen"),
+                                           event="updated"))
+    assert echo.json() == {"applied": False, "ignored": "outcome_known"}
+    assert store.get("rdv-service-public", "7001").status is Status.SEEN
+
+
+def test_an_outcome_refused_by_rdvsp_is_tried_again_later(town_hall, fake):
+    from host_bridge.appointments.rdv_service_public import PATH
+    server, appointments = town_hall
+    server.http.post(PATH, **signed(rdv(7003, "2026-11-26T09:30:00+01:00")))
+    fake.status = 503
+    appointments.sweep.run_once()
+    assert len(fake.requests) == 1
+    assert not appointments.store.get("rdv-service-public", "7003").reported
+    fake.status = 200
+    appointments.sweep.run_once()  # not due yet: the retry waits (outcomes.py's backoff)
+    assert len(fake.requests) == 1
+    clock = appointments.sweep.service.clock
+    clock.advance(60)
+    appointments.sweep.run_once()
+    assert len(fake.requests) == 2
+    assert appointments.store.get("rdv-service-public", "7003").reported

@@ -136,8 +136,8 @@ def test_an_rdv_of_a_mapped_motif_becomes_an_appointment_with_only_initials_kept
         initials="DJ", status=Status.BOOKED))
 
 
-def test_initials_drop_accents_and_keep_one_letter_per_name():
-    assert w.initials("Élégant-Dupré", "Ève Marie") == "EE"
+def test_initials_are_kept_as_the_other_sources_keep_them():
+    assert w.initials("Élégant-Dupré", "Ève Marie") == "EDE"  # keys.initials_of: 3 at most
     assert w.initials(None, "Zoé") == "Z"
     assert w.initials("", None) is None
 
@@ -172,7 +172,7 @@ def test_an_rdv_changed_to_another_motif_leaves_the_list():
 def test_the_code_can_be_the_uuid_or_nothing():
     uuid = w.parse(message(), dataclasses.replace(SETTINGS, code="uuid"), NOW)
     none = w.parse(message(), dataclasses.replace(SETTINGS, code="none"), NOW)
-    assert uuid.appointment.code == "5f0c8a3e-6a43-4a4e-9a43-0c1f6f1d2b7a"
+    assert uuid.appointment.code == "5F0C8A3E6A434A4E9A430C1F6F1D2B7A"  # as check-in compares
     assert none.appointment.code is None
 
 

@@ -5,5 +5,6 @@ back, `seen` or `noshow` (reporter.py). Configured by `[appointments.rdv_service
 from .reporter import Reporter
 from .router import PATH, build
 from .settings import Settings, SettingsError, parse
+from .wiring import attach
 
-__all__ = ["PATH", "Reporter", "Settings", "SettingsError", "build", "parse"]
+__all__ = ["PATH", "Reporter", "Settings", "SettingsError", "attach", "build", "parse"]

@@ -14,12 +14,12 @@ import hmac
 import json
 import re
 import threading
-import unicodedata
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from .. import keys
 from ..model import Appointment
 from .settings import Settings
 
@@ -28,9 +28,7 @@ SIGNATURE_HEADER = "X-Lapin-Signature"
 MAX_BODY = 256 * 1024  # an rdv with its users, agents and place is a few KB
 FUTURE_SKEW = timedelta(seconds=60)  # a sender's clock this far ahead is still believed
 REMEMBERED = 10_000  # messages (and rdvs) remembered against replays, within max_age
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _ID = re.compile(r"^[0-9]{1,20}$")
-_ANTS = re.compile(r"^[A-Z0-9]{10}$")
 _BOOKED = ("unknown", "waiting")     # RDV-SP's statuses of an rdv still to come
 _CANCELLED = ("excused", "revoked")  # cancelled by the citizen or the agent
 _OUTCOMES = ("seen", "noshow")       # already decided (often by our own report)
@@ -224,15 +222,10 @@ def parse(payload: dict[str, Any], settings: Settings, now: datetime) -> Change:
 
 
 def initials(last_name: Any, first_name: Any) -> str | None:
-    """The family name's first letter then the first name's, as a receptionist says them
-    ("Durand Jeanne" -> "DJ"); accents dropped. Nothing else of the names is kept."""
-    letters = ""
-    for name in (last_name, first_name):
-        if isinstance(name, str):
-            plain = unicodedata.normalize("NFKD", name[:100])
-            letter = next((ch for ch in plain if ch.isascii() and ch.isalpha()), "")
-            letters += letter.upper()
-    return letters or None
+    """The initials of "family name first name", as the other sources keep them (keys.py:
+    "Durand Jeanne" -> "DJ", three letters at most). Nothing else of the names is kept."""
+    names = [n[:100] for n in (last_name, first_name) if isinstance(n, str)]
+    return keys.initials_of(" ".join(names))
 
 
 def _first_user(data: dict[str, Any]) -> dict[str, Any]:
@@ -247,19 +240,19 @@ def _first_user(data: dict[str, Any]) -> dict[str, Any]:
 
 def _ants(user: dict[str, Any]) -> str | None:
     value = user.get("ants_pre_demande_number")
-    if isinstance(value, str) and _ANTS.match(value.strip().upper()):
-        return value.strip().upper()
-    return None  # absent or not a pre-demande number: the rdv is still kept
+    # absent or not a pre-demande number: the rdv is still kept, without it
+    return keys.ants_number(value[:40]) if isinstance(value, str) else None
 
 
 def _code(data: dict[str, Any], external_id: str, field: str) -> str | None:
+    """Stored as the check-in compares it (keys.compact: "5f0c-8a3e" -> "5F0C8A3E")."""
     if field == "id":
         return external_id
     if field == "uuid":
         value = data.get("uuid")
-        if not isinstance(value, str) or not 0 < len(value) <= 64:
+        if not isinstance(value, str) or not 0 < len(value) <= 64 or not keys.compact(value):
             raise Refused(422, "invalid_payload", "data.uuid is missing (the configured code)")
-        return value
+        return keys.compact(value)
     return None
 
 
