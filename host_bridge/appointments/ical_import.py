@@ -72,10 +72,13 @@ def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT
             start - timedelta(days=1), start + timedelta(days=2))
     except Exception as exc:  # the library's own errors for a bad RRULE, a DTEND before DTSTART
         raise CalendarRefused(f"an event's dates or repeat rule cannot be read: {exc}") from None
+    # a UID on several VEVENTs: a series and its changed occurrences (RECURRENCE-ID)
+    uids = [str(e.get("UID", "")) for e in calendar.walk("VEVENT")]
+    series = {u for u in uids if uids.count(u) > 1}
     items: list[Appointment] = []
     ids: set[str] = set()
     for n, event in enumerate(found, 1):
-        item = _appointment(event, n, service, day, tz, code_property)
+        item = _appointment(event, n, service, day, tz, code_property, series)
         if item is None:
             continue
         if item.external_id in ids:
@@ -85,11 +88,11 @@ def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT
         items.append(item)
         if len(items) > MAX_PER_DAY:
             raise TooMany(f"over {MAX_PER_DAY} appointments on {day}: {MAX_PER_DAY} at most")
-    return items
+    return sorted(items, key=lambda a: (a.at, a.external_id))
 
 
-def _appointment(event, n: int, service: str, day: date, tz, code_property: str
-                 ) -> Appointment | None:
+def _appointment(event, n: int, service: str, day: date, tz, code_property: str,
+                 series: set[str]) -> Appointment | None:
     uid = str(event.get("UID") or "").strip()
     where = f"event {n}" + (f" (UID {uid[:80]})" if uid else "")
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
@@ -108,8 +111,12 @@ def _appointment(event, n: int, service: str, day: date, tz, code_property: str
         raise CalendarRefused(f"{where}: no UID (the booking tool's id of the appointment)")
     if len(uid) > 255:
         raise CalendarRefused(f"{where}: UID over 255 characters")
-    repeats = "RRULE" in event or "RECURRENCE-ID" in event
-    external_id = f"{uid}/{local:%Y-%m-%dT%H:%M}" if repeats else uid
+    external_id = uid
+    if "RRULE" in event or uid in series:  # one of a series: its slot in the series is its id
+        slot = event.get("RECURRENCE-ID")
+        slot_at = slot.dt if slot is not None and isinstance(slot.dt, datetime) else at
+        slot_at = slot_at.replace(tzinfo=tz) if slot_at.tzinfo is None else slot_at
+        external_id = f"{uid}/{slot_at.astimezone(tz):%Y-%m-%dT%H:%M}"
     code = keys.compact(str(event.get(code_property) or uid))
     if not code or len(code) > MAX_CODE:
         raise CalendarRefused(f"{where}: its {code_property if code_property in event else 'UID'}"
