@@ -124,3 +124,15 @@ def _kept(state: QueueState, ticket: Ticket, now: datetime) -> bool:
         return until is not None and datetime.fromisoformat(until) > now
     except (TypeError, ValueError):
         return False
+
+
+def install(app: Any, service: QueueService, settings: SmsSettings, db_path: str,
+            notifier: Any = None) -> SmsHub:
+    """Bootstrap's one call when the site has [notifications.sms]: the hub, joined to the
+    notifier, where api/sms.py finds it (app.state.sms). The caller starts it
+    (`links.append(hub.start())`: the bridge's close stops it)."""
+    hub = SmsHub(settings, service, NumberStore(store_path(db_path)))
+    if notifier is not None:
+        hub.attach(notifier)
+    app.state.sms = hub
+    return hub
