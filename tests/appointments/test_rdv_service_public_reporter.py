@@ -1,12 +1,14 @@
-"""Outcomes reported to RDV Service Public, against a local server playing its API
-(`PATCH /api/v1/rdvs/{id}/update_status`, agent authentication: config/routes/api.rb and
-app/controllers/api/v1/rdvs_controller.rb in betagouv/rdv-service-public)."""
+"""RDV Service Public's API, against a local server playing it: outcomes reported
+(`PATCH /api/v1/rdvs/{id}/update_status`), today's rdvs pulled (`GET /api/v1/rdvs`), with an
+agent's authentication (config/routes/api.rb, app/controllers/api/v1/rdvs_controller.rb and
+base_controller.rb in betagouv/rdv-service-public); then the whole path through the bridge."""
 from __future__ import annotations
 
 import json
 import threading
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -29,6 +31,7 @@ class FakeRdvsp(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", free_port()), Handler)
         self.requests: list[dict] = []
         self.status = 200
+        self.pages: list[list[dict]] = [[]]  # GET /api/v1/rdvs's pages
         self.hang = threading.Event()
         self.release = threading.Event()
 
@@ -56,6 +59,22 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def do_GET(self):  # noqa: N802
+        server: FakeRdvsp = self.server  # type: ignore[assignment]
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query).items()}
+        server.requests.append({"method": "GET", "path": url.path, "query": query,
+                                "headers": {k.lower(): v for k, v in self.headers.items()}})
+        page = int(query.get("page", "1"))
+        answer = json.dumps({"rdvs": server.pages[page - 1] if page <= len(server.pages) else [],
+                             "meta": {"current_page": page, "total_pages": len(server.pages),
+                                      "total_count": sum(map(len, server.pages))}}).encode()
+        self.send_response(server.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
     def log_message(self, *args):
         pass
 
@@ -75,6 +94,7 @@ def api():
 def fake(api):
     api.requests.clear()
     api.status = 200
+    api.pages = [[]]
     api.hang.clear()
     return api
 
@@ -174,7 +194,8 @@ def town_hall(api, tmp_path_factory):
         if not any(getattr(r, "path", "") == "/api/appointments/check-in" for r in app.routes):
             app.include_router(appointments_api.router)  # until the lead wires it in app.py
         appointments = runtime.build(settings, server.bridge.service, app)
-        attach(rdvsp, appointments, app, server.bridge.service)
+        connection = attach(rdvsp, appointments, app, server.bridge.service, start=False)
+        appointments.pull = connection.puller  # the pull's rounds are run by hand too
         yield server, appointments
         appointments.stop()
 
@@ -244,3 +265,67 @@ def test_an_outcome_refused_by_rdvsp_is_tried_again_later(town_hall, fake):
     appointments.sweep.run_once()
     assert len(fake.requests) == 2
     assert appointments.store.get("rdv-service-public", "7003").reported
+
+
+def test_todays_rdvs_are_pulled_page_by_page_and_the_day_made_whole(town_hall, fake):
+    from host_bridge.appointments.rdv_service_public import PATH
+    server, appointments = town_hall
+    # known from a webhook, then cancelled in RDV-SP while the bridge was down: not listed
+    server.http.post(PATH, **signed(rdv(7010, "2026-11-26T11:00:00+01:00")))
+    other_motif = {**rdv(7013, "2026-11-26T11:30:00+01:00"), "motif": {"id": 999}}
+    fake.pages = [[rdv(7011, "2026-11-26T11:15:00+01:00", ants="ZZ99YY88XX"), other_motif],
+                  [rdv(7012, "2026-11-26T11:45:00+01:00", "revoked")]]
+
+    counts = appointments.pull.run_once()
+
+    gets = [r for r in fake.requests if r["method"] == "GET"]
+    assert [r["query"]["page"] for r in gets] == ["1", "2"]
+    assert gets[0]["path"] == "/api/v1/rdvs"
+    assert gets[0]["query"]["starts_after"] == "2026-11-25T23:59:59+01:00"
+    assert gets[0]["query"]["starts_before"] == "2026-11-27T00:00:00+01:00"
+    assert gets[0]["headers"]["authorization"] == "Bearer jeton-oauth-de-l-agent"
+    store = appointments.store
+    assert store.get("rdv-service-public", "7011").ants == "ZZ99YY88XX"
+    assert store.get("rdv-service-public", "7010").status is Status.CANCELLED
+    assert store.get("rdv-service-public", "7012") is None
+    assert store.get("rdv-service-public", "7013") is None
+    assert counts["added"] == 1 and counts["cancelled"] >= 1
+    assert appointments.pull.status()["error"] is None
+
+
+def test_a_failed_pull_changes_nothing_and_says_why(town_hall, fake):
+    from host_bridge.appointments.rdv_service_public import PATH
+    from host_bridge.appointments.rdv_service_public.pull import PullFailed
+    server, appointments = town_hall
+    server.http.post(PATH, **signed(rdv(7020, "2026-11-26T11:50:00+01:00")))
+    fake.status = 500
+    with pytest.raises(PullFailed):
+        appointments.pull.run_once()
+    assert appointments.store.get("rdv-service-public", "7020").status is Status.BOOKED
+    assert appointments.pull.status()["error"] == "HTTP 500"
+
+
+def test_the_pulls_thread_pulls_at_start_and_stops_when_told(fake, tmp_path):
+    from host_bridge.appointments.rdv_service_public.pull import Puller
+    from host_bridge.appointments.store import AppointmentStore
+    from host_bridge.service.clock import ManualClock
+    store = AppointmentStore(str(tmp_path / "a.db"), PARIS)
+    pulled = threading.Event()
+
+    class Watched(Puller):
+        def run_once(self):
+            try:
+                return super().run_once()
+            finally:
+                pulled.set()
+
+    puller = Watched(store, Settings(secret=SECRET, motifs={"1234": "passeports-cni"},
+                                     api_url=fake.url, credentials=TOKEN, pull_minutes=60),
+                     ManualClock(NOW), PARIS).start()
+    try:
+        assert pulled.wait(5), "no pull at start"
+    finally:
+        puller.stop()
+        store.close()
+    assert not puller._thread.is_alive()
+    assert puller.status()["error"] is None and fake.requests[0]["method"] == "GET"

@@ -52,6 +52,7 @@ def test_without_an_api_only_the_webhook_is_taken(folder):
     ({"code": "nom"}, "code", "expected one of"),
     ({"max_age_seconds": 5}, "max_age_seconds", "expected 30 to 86400"),
     ({"max_age_seconds": "600"}, "max_age_seconds", "expected int"),
+    ({"pull_minutes": -1}, "pull_minutes", "expected 0 to 1440"),
 ])
 def test_a_bad_table_is_refused_with_its_key_and_why(folder, changes, key, words):
     with pytest.raises(SettingsError) as refused:

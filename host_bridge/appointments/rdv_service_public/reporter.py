@@ -34,7 +34,7 @@ class Reporter:
             raise ValueError("no api_url: RDV Service Public's outcomes cannot be reported")
         self.settings = settings
         # no redirects followed: the token would go wherever a redirect points
-        self._opener = urllib.request.build_opener(_NoRedirect)
+        self._opener = urllib.request.build_opener(NoRedirect)
 
     def report(self, appointment: Appointment, status: Status) -> bool:
         if appointment.source != SOURCE:
@@ -62,6 +62,6 @@ class Reporter:
         return False
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
+class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
         return None  # the 3xx comes back as an HTTPError: a failure, retried later

@@ -6,6 +6,7 @@ credentials are, and which RDV Service Public motifs are which of the site's ser
     api_url = "https://rdv.anct.gouv.fr"      # outcomes reported there (optional)
     credentials_file = "rdvsp-api.headers"    # "Authorization: Bearer ..." (or the 3 token lines)
     max_age_seconds = 600
+    pull_minutes = 15                         # today's rdvs also read from the API (0: never)
     lieux = ["56"]                            # only these places (optional)
     [appointments.rdv_service_public.motifs]
     "1234" = "passeports-cni"
@@ -29,6 +30,8 @@ MAX_AGE_SECONDS = 600
 # rdvs are booked weeks ahead and a webhook comes once: keep those of the next three months.
 HORIZON_DAYS = 92
 TIMEOUT_SECONDS = 10.0
+# webhooks bring changes within seconds; the pull only makes the day whole after an outage
+PULL_MINUTES = 15
 MAX_SECRET_FILE = 1024
 MAX_CREDENTIALS_FILE = 4096
 MAX_MOTIFS = 200
@@ -60,6 +63,7 @@ class Settings:
     max_age_seconds: int = MAX_AGE_SECONDS
     horizon_days: int = HORIZON_DAYS
     timeout_seconds: float = TIMEOUT_SECONDS
+    pull_minutes: int = PULL_MINUTES          # 0, or no api_url: never
 
 
 def parse(table: dict[str, Any], base_dir: str | Path,
@@ -69,7 +73,7 @@ def parse(table: dict[str, Any], base_dir: str | Path,
     if not isinstance(table, dict):
         raise SettingsError("-", "expected a table")
     known = {"secret_file", "api_url", "credentials_file", "motifs", "lieux", "code",
-             "max_age_seconds", "horizon_days", "timeout_seconds"}
+             "max_age_seconds", "horizon_days", "timeout_seconds", "pull_minutes"}
     for key in table:
         if key not in known:
             raise SettingsError(str(key), "unknown key (misspelt?)")
@@ -93,7 +97,8 @@ def parse(table: dict[str, Any], base_dir: str | Path,
         credentials=credentials, code=_choice(table, "code", CODE_FIELDS, "id"),
         max_age_seconds=_int(table, "max_age_seconds", MAX_AGE_SECONDS, 30, 86_400),
         horizon_days=_int(table, "horizon_days", HORIZON_DAYS, 0, 366),
-        timeout_seconds=float(_int(table, "timeout_seconds", int(TIMEOUT_SECONDS), 1, 60)))
+        timeout_seconds=float(_int(table, "timeout_seconds", int(TIMEOUT_SECONDS), 1, 60)),
+        pull_minutes=_int(table, "pull_minutes", PULL_MINUTES, 0, 1440))
 
 
 def _string(table: dict[str, Any], key: str) -> str:
