@@ -102,8 +102,18 @@ def forget(ticket_id: TicketId, request: Request):
     return {"phone": None}
 
 
+_INBOUND_BODY = {"requestBody": {"required": True, "description": (
+    "As the provider sends it, JSON or a form: the sender's number and the text (field names "
+    "set by the site's inbound_from and inbound_text). Authenticated by the shared secret in "
+    "X-Suivant-Secret, or by X-Suivant-Signature: the hex HMAC-SHA256 of the body."),
+    "content": {"application/json": {"schema": {"type": "object", "properties": {
+        "from": {"type": "string"}, "text": {"type": "string"}}}},
+        "application/x-www-form-urlencoded": {"schema": {"type": "object", "properties": {
+            "from": {"type": "string"}, "text": {"type": "string"}}}}}}}
+
+
 @router.post("/api/sms/inbound", summary="The SMS provider's webhook: a citizen's reply",
-             responses=responses(401, 404, 413, 429))
+             responses=responses(401, 404, 413, 429), openapi_extra=_INBOUND_BODY)
 async def receive(request: Request, service: Service):
     hub = _hub(request)
     if hub is None or not hub.inbound:
