@@ -117,6 +117,14 @@ def test_an_older_message_than_one_applied_for_the_same_rdv_is_superseded():
     assert not fresh.admit("c" * 64, "8", NOW - timedelta(seconds=30), NOW).superseded
 
 
+def test_undoing_a_failed_message_keeps_a_newer_one_taken_meanwhile():
+    fresh = w.Freshness(timedelta(minutes=10))
+    failed = fresh.admit("a" * 64, "7", NOW - timedelta(seconds=20), NOW)
+    fresh.admit("b" * 64, "7", NOW - timedelta(seconds=10), NOW)
+    failed.undo()
+    assert fresh.admit("c" * 64, "7", NOW - timedelta(seconds=15), NOW).superseded
+
+
 def test_the_memory_of_messages_is_bounded_and_forgets_what_is_stale_anyway():
     fresh = w.Freshness(timedelta(minutes=10), capacity=50)
     for i in range(500):

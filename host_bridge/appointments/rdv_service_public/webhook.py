@@ -146,7 +146,7 @@ class Freshness:
                 self._seen.popitem(last=False)
             while len(self._latest) > self.capacity:
                 self._latest.popitem(last=False)
-        return Claim(self, signature, rdv_id, previous, superseded)
+        return Claim(self, signature, rdv_id, at, previous, superseded)
 
     def _forget(self, cutoff: datetime) -> None:
         for memory in (self._seen, self._latest):
@@ -156,7 +156,8 @@ class Freshness:
     def _undo(self, claim: Claim) -> None:
         with self._lock:
             self._seen.pop(claim.signature, None)
-            if not claim.superseded:
+            # put back what it replaced, unless a newer message came in between
+            if not claim.superseded and self._latest.get(claim.rdv_id) == claim.at:
                 if claim.previous is None:
                     self._latest.pop(claim.rdv_id, None)
                 else:
@@ -169,6 +170,7 @@ class Claim:
     freshness: Freshness
     signature: str
     rdv_id: str
+    at: datetime
     previous: datetime | None
     superseded: bool
 
