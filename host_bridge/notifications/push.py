@@ -20,6 +20,7 @@ import requests
 from pywebpush import WebPushException, webpush
 
 from .notice import Notice
+from .settings import DEFAULT_CONTACT
 from .subscriptions import DEFAULT_HOSTS, Subscription, Subscriptions, check
 from .vapid_keys import key_path, load_or_create, public_key
 
@@ -41,7 +42,7 @@ class _Job:
 
 
 class WebPush:
-    def __init__(self, db_path: str, notifier: Any, *, contact: str | None = None,
+    def __init__(self, db_path: str, notifier: Any, *, contact: str = DEFAULT_CONTACT,
                  hosts: tuple[str, ...] = DEFAULT_HOSTS, allow_loopback: bool = False,
                  timeout: float = 10.0, attempts: int = 3, backoff: float = 2.0,
                  workers: int = 2, queue_size: int = 1000):
@@ -49,7 +50,7 @@ class WebPush:
         self.public_key = public_key(self.vapid)
         self.subs = Subscriptions(f"{db_path}.push.db")
         self.notifier = notifier
-        self.contact = contact  # the VAPID `sub` (mailto: or https:): Apple refuses pushes without
+        self.contact = contact  # the VAPID `sub` (mailto: or https:): required by py-vapid
         self.hosts, self.allow_loopback = hosts, allow_loopback
         self.timeout, self.attempts, self.backoff = timeout, attempts, backoff
         self._jobs: queue.Queue[_Job | None] = queue.Queue(queue_size)
@@ -130,7 +131,8 @@ class WebPush:
                 log.exception("push: unexpected failure; the worker goes on")
 
     def _post(self, session: requests.Session, job: _Job) -> None:
-        claims = {"sub": self.contact} if self.contact else {}
+        url = urlsplit(job.sub.endpoint)  # pywebpush signs nothing for empty claims: give aud
+        claims = {"aud": f"{url.scheme}://{url.netloc}", "sub": self.contact}
         try:
             webpush(job.sub.info(), job.payload, vapid_private_key=self.vapid,
                     vapid_claims=claims, ttl=job.ttl, timeout=self.timeout,

@@ -176,6 +176,8 @@ def test_the_thread_sends_after_a_command_without_the_command_waiting(queue):
     ({"minutes": "10"}, "minutes: expected a whole number"),
     ({"ahead": True}, "ahead: expected"),
     ({"soon": 3}, "unknown key 'soon'"),
+    ({"push": "yes"}, "push: expected true or false"),
+    ({"contact": "accueil@mairie.fr"}, "contact: expected mailto:"),
 ])
 def test_settings_refuse_bad_values_with_a_clear_message(table, message):
     with pytest.raises(ValueError, match=message):
@@ -185,3 +187,5 @@ def test_settings_refuse_bad_values_with_a_clear_message(table, message):
 def test_settings_default_and_parse():
     assert NotifySettings.parse(None) == NotifySettings(3, 10)
     assert NotifySettings.parse({"ahead": 5, "minutes": 0}) == NotifySettings(5, 0)
+    parsed = NotifySettings.parse({"push": False, "contact": "mailto:accueil@mairie.example"})
+    assert (parsed.push, parsed.contact) == (False, "mailto:accueil@mairie.example")
