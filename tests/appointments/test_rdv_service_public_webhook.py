@@ -430,3 +430,71 @@ def test_messages_about_users_or_absences_are_ignored(hook):
 def test_the_endpoint_is_in_the_openapi_document(site):
     server = site[0]
     assert PATH in server.http.get("/openapi.json").json()["paths"]
+
+
+# --- the memory against a reference model ----------------------------------------------------
+
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule  # noqa: E402
+
+
+class FreshnessMachine(RuleBasedStateMachine):
+    """Freshness (bounded, forgetting what is stale) answers as an unbounded reference that
+    remembers everything: while under its capacity, forgetting must never change an answer."""
+
+    MAX_AGE = timedelta(minutes=10)
+
+    def __init__(self):
+        super().__init__()
+        self.fresh = w.Freshness(self.MAX_AGE, capacity=1000)
+        self.now = NOW
+        self.seen: set[str] = set()
+        self.latest: dict[str, datetime] = {}
+        self.claims: list = []
+
+    @rule(seconds=st.integers(0, 400))
+    def time_passes(self, seconds):
+        self.now += timedelta(seconds=seconds)
+
+    @rule(body=st.integers(0, 30), rdv=st.sampled_from("ABC"), age=st.integers(-90, 900))
+    def a_message_comes(self, body, rdv, age):
+        # odd: a body sent again as it was (RDV-SP's retry, or a replay): its own timestamp;
+        # even: a new message, made `age` seconds ago
+        at = NOW + timedelta(seconds=body * 37 % 1200) if body % 2 \
+            else self.now - timedelta(seconds=age)
+        signature = f"{body:032x}{int(at.timestamp()):032x}"  # the body's HMAC, as far as it goes
+        stale = self.now - at > self.MAX_AGE or at - self.now > w.FUTURE_SKEW
+        try:
+            claim = self.fresh.admit(signature, rdv, at, self.now)
+        except w.Refused as refused:
+            expected = 408 if stale else 409
+            assert refused.status == expected, (refused.code, stale, signature in self.seen)
+            assert stale or signature in self.seen
+            return
+        assert not stale and signature not in self.seen
+        superseded = rdv in self.latest and at < self.latest[rdv]
+        assert claim.superseded == superseded
+        self.seen.add(signature)
+        if not superseded:
+            self.claims.append((claim, self.latest.get(rdv)))
+            self.latest[rdv] = at
+
+    @precondition(lambda self: self.claims)
+    @rule()
+    def the_last_one_could_not_be_applied(self):
+        claim, previous = self.claims.pop()
+        claim.undo()
+        self.seen.discard(claim.signature)
+        if self.latest.get(claim.rdv_id) == claim.at:
+            if previous is None:
+                del self.latest[claim.rdv_id]
+            else:
+                self.latest[claim.rdv_id] = previous
+
+    @invariant()
+    def memory_is_bounded(self):
+        assert len(self.fresh._seen) <= 1000 and len(self.fresh._latest) <= 1000
+
+
+FreshnessMachine.TestCase.settings = hsettings(max_examples=100, stateful_step_count=30,
+                                               deadline=None)
+test_freshness_answers_as_an_unbounded_reference = FreshnessMachine.TestCase
