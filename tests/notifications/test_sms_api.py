@@ -16,10 +16,9 @@ import pytest
 
 from host_bridge.api import sms as sms_api
 from host_bridge.notifications.notifier import Notifier
-from host_bridge.notifications.sms.hub import SmsHub, store_path
+from host_bridge.notifications.sms.hub import install, store_path
 from host_bridge.notifications.sms.inbound import authentic
 from host_bridge.notifications.sms.settings import parse
-from host_bridge.notifications.sms.store import NumberStore
 from host_bridge.service.clock import ManualClock
 from host_bridge.site_config import load
 
@@ -57,11 +56,10 @@ def server(folder, provider):
     clock = ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS))
     with running_server(settings, clock) as srv:
         app, service = srv.bridge.app, srv.bridge.service
-        hub = SmsHub(sms_settings, service, NumberStore(store_path(settings.db_path)), backoff=0.01)
-        notifier = Notifier(service)
-        hub.attach(notifier)
-        app.state.sms, app.state.notifier = hub, notifier
-        app.include_router(sms_api.router)
+        notifier = app.state.notifier = Notifier(service)
+        hub = install(app, service, sms_settings, settings.db_path, notifier, backoff=0.01)
+        if not any(getattr(route, "path", None) == "/api/sms/inbound" for route in app.routes):
+            app.include_router(sms_api.router)  # until create_app includes it
         hub.start()
         notifier.start()
         for counter in (1, 2, 3, 4):

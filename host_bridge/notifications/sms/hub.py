@@ -127,11 +127,11 @@ def _kept(state: QueueState, ticket: Ticket, now: datetime) -> bool:
 
 
 def install(app: Any, service: QueueService, settings: SmsSettings, db_path: str,
-            notifier: Any = None) -> SmsHub:
+            notifier: Any = None, **sender_options: Any) -> SmsHub:
     """Bootstrap's one call when the site has [notifications.sms]: the hub, joined to the
     notifier, where api/sms.py finds it (app.state.sms). The caller starts it
     (`links.append(hub.start())`: the bridge's close stops it)."""
-    hub = SmsHub(settings, service, NumberStore(store_path(db_path)))
+    hub = SmsHub(settings, service, NumberStore(store_path(db_path)), **sender_options)
     if notifier is not None:
         hub.attach(notifier)
     app.state.sms = hub
