@@ -85,6 +85,9 @@ class Settings:
     figures_per_counter: bool = False  # per-counter figures in the reports (who works where)
     limits: Any = None  # api.limits.Limits from a [limits] table; None: the defaults
     network: Any = None  # network.settings.NetworkSettings from [network]; None: an island
+    notify: Any = None  # notifications.settings.NotifySettings from [notifications]
+    sms: Any = None  # notifications.sms.settings.SmsSettings from [notifications.sms]; None: no SMS
+    rdv_service_public: Any = None  # appointments.rdv_service_public.settings.Settings, if any
 
 
 class TomlReader:
@@ -312,6 +315,40 @@ def _unique(readers: list[TomlReader], values: list[Any], name: str, what: str) 
         seen.add(v)
 
 
+def _notifications_and_appointments(root: TomlReader, site: Site, folder: Path
+                                    ) -> tuple[Any, Any, Any]:
+    """[notifications] (with [notifications.sms]) and [appointments.rdv_service_public]: each
+    capability checks its own table (its parse raises ValueError saying what is wrong)."""
+    from .appointments.rdv_service_public import settings as rdv_settings
+    from .notifications.settings import NotifySettings
+    from .notifications.sms import settings as sms_settings
+    table = dict(root.get("notifications", dict, {}))
+    sms_table = table.pop("sms", None)
+    try:
+        notify = NotifySettings.parse(table)
+    except ValueError as exc:
+        raise ConfigError(root.file, "notifications", str(exc)) from None
+    sms = None
+    if sms_table is not None:
+        try:
+            sms = sms_settings.parse(sms_table, folder)
+        except ValueError as exc:
+            raise ConfigError(root.file, "notifications.sms", str(exc)) from None
+    appointments = root.get("appointments", dict, {})
+    extra = sorted(set(appointments) - {"rdv_service_public"})
+    if extra:
+        raise ConfigError(root.file, f"appointments.{extra[0]}", "unknown key (misspelt?): the "
+                          "appointment rules of a service go in its [services.appointments]")
+    rdv = None
+    if "rdv_service_public" in appointments:
+        try:
+            rdv = rdv_settings.parse(appointments["rdv_service_public"], folder,
+                                     [s.id for s in site.services])
+        except ValueError as exc:
+            raise ConfigError(root.file, "appointments.rdv_service_public", str(exc)) from None
+    return notify, sms, rdv
+
+
 def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     root = TomlReader(file, data)
     site_r = root.child("site", root.get("site", dict))
@@ -412,6 +449,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     _unique(user_rs, [u.name for u in users], "name", "user name")
     _unique(user_rs, [u.token_sha256 for u in users], "token_sha256", "token")
 
+    notify, sms, rdv = _notifications_and_appointments(root, site, Path(file).parent)
     mqtt_table = root.get("mqtt", dict, None)
     limits_table = root.get("limits", dict, None)
     network_table = root.get("network", dict, None)
@@ -439,6 +477,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
                           why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),
             printer_r.get("footer", str, "", check=lambda v: len(v) <= 200,
                           why="at most 200 characters")),
+        notify=notify, sms=sms, rdv_service_public=rdv,
     )
     store_r.done()
     web_r.done()
