@@ -227,7 +227,7 @@ def test_a_message_without_a_dated_timestamp_is_refused_422(timestamp):
     assert refused.value.status == 422
 
 
-@hsettings(max_examples=300, deadline=None)
+@hsettings(max_examples=150, deadline=None)
 @given(st.recursive(st.none() | st.booleans() | st.integers() | st.text(max_size=30),
                     lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.sampled_from(
