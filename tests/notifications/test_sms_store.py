@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from host_bridge.domain import commands as c
+from host_bridge.notifications.notifier import Notifier
 from host_bridge.notifications.sms import store as store_module
 from host_bridge.notifications.sms.hub import SmsHub, store_path
 from host_bridge.notifications.sms.inbound import parse as parse_inbound
@@ -122,6 +123,17 @@ def test_day_change_forgets_every_number_of_the_day_before(queue, tmp_path):
     assert hub.sweep() == 3 and len(hub.store) == 0
     for i in range(3):
         no_trace(tmp_path / "queue.db.sms.db", f"+3361234567{i}")
+
+
+def test_after_a_restart_the_kept_numbers_tickets_are_watched_again(queue, tmp_path):
+    path = store_path(str(tmp_path / "queue.db"))
+    ticket = issue(queue)
+    before = SmsHub(SETTINGS, queue, NumberStore(path))
+    before.store.put(ticket, NUMBER, "2026-11-26")
+    before.store.close()
+    notifier = Notifier(queue)
+    SmsHub(SETTINGS, queue, NumberStore(path)).attach(notifier)
+    assert notifier.watching(ticket) == {"sms"}
 
 
 def test_the_commits_that_end_a_ticket_wake_the_sweeper(queue, tmp_path):

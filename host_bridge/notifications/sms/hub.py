@@ -47,11 +47,12 @@ class SmsHub:
         return self.settings.inbound_secret is not None
 
     def attach(self, notifier: Any) -> None:
-        """Join H3's notifier: its notices go out by SMS too, and its « ended » forgets."""
+        """Join the notifier: its notices go out by SMS too, its « ended » forgets the number,
+        and the tickets whose numbers survived a restart are watched again."""
         notifier.add_channel(CHANNEL, self.channel)
-        on_ended = getattr(notifier, "on_ended", None)
-        if callable(on_ended):
-            on_ended(self.store.forget)
+        notifier.on_ended(self.store.forget)
+        for ticket_id in self.store.ticket_ids():  # numbers kept across a restart
+            notifier.watch(ticket_id, CHANNEL)
 
     def start(self) -> "SmsHub":
         self.sender.start()
