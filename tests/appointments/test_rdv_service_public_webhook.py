@@ -17,6 +17,7 @@ from hypothesis import given, settings as hsettings, strategies as st
 from host_bridge.appointments.model import Appointment, Status
 from host_bridge.appointments.rdv_service_public import PATH, build
 from host_bridge.appointments.rdv_service_public import webhook as w
+from host_bridge.appointments.rdv_service_public.freshness import FUTURE_SKEW, Freshness
 from host_bridge.appointments.rdv_service_public.settings import Settings
 from host_bridge.service.clock import ManualClock
 from host_bridge.site_config import load
@@ -93,7 +94,7 @@ def test_verify_accepts_exactly_the_bodys_hmac_with_the_secret(body, secret, oth
 # --- age and replays -------------------------------------------------------------------------
 
 def test_a_message_older_than_max_age_or_from_the_future_is_stale_408():
-    fresh = w.Freshness(timedelta(minutes=10))
+    fresh = Freshness(timedelta(minutes=10))
     for sent in (NOW - timedelta(minutes=11), NOW + timedelta(minutes=2)):
         with pytest.raises(w.Refused) as refused:
             fresh.admit("a" * 64, "1", sent, NOW)
@@ -101,7 +102,7 @@ def test_a_message_older_than_max_age_or_from_the_future_is_stale_408():
 
 
 def test_the_same_message_twice_is_a_replay_409_unless_the_first_was_undone():
-    fresh = w.Freshness(timedelta(minutes=10))
+    fresh = Freshness(timedelta(minutes=10))
     fresh.admit("a" * 64, "1", NOW, NOW)
     with pytest.raises(w.Refused) as refused:
         fresh.admit("a" * 64, "1", NOW, NOW + timedelta(seconds=5))
@@ -111,14 +112,14 @@ def test_the_same_message_twice_is_a_replay_409_unless_the_first_was_undone():
 
 
 def test_an_older_message_than_one_applied_for_the_same_rdv_is_superseded():
-    fresh = w.Freshness(timedelta(minutes=10))
+    fresh = Freshness(timedelta(minutes=10))
     assert not fresh.admit("b" * 64, "7", NOW, NOW).superseded
     assert fresh.admit("a" * 64, "7", NOW - timedelta(seconds=30), NOW).superseded
     assert not fresh.admit("c" * 64, "8", NOW - timedelta(seconds=30), NOW).superseded
 
 
 def test_undoing_a_failed_message_keeps_a_newer_one_taken_meanwhile():
-    fresh = w.Freshness(timedelta(minutes=10))
+    fresh = Freshness(timedelta(minutes=10))
     failed = fresh.admit("a" * 64, "7", NOW - timedelta(seconds=20), NOW)
     fresh.admit("b" * 64, "7", NOW - timedelta(seconds=10), NOW)
     failed.undo()
@@ -126,7 +127,7 @@ def test_undoing_a_failed_message_keeps_a_newer_one_taken_meanwhile():
 
 
 def test_the_memory_of_messages_is_bounded_and_forgets_what_is_stale_anyway():
-    fresh = w.Freshness(timedelta(minutes=10), capacity=50)
+    fresh = Freshness(timedelta(minutes=10), capacity=50)
     for i in range(500):
         fresh.admit(f"{i:064x}", str(i), NOW, NOW)
     assert len(fresh._seen) == 50 and len(fresh._latest) == 50
@@ -445,7 +446,7 @@ class FreshnessMachine(RuleBasedStateMachine):
 
     def __init__(self):
         super().__init__()
-        self.fresh = w.Freshness(self.MAX_AGE, capacity=1000)
+        self.fresh = Freshness(self.MAX_AGE, capacity=1000)
         self.now = NOW
         self.seen: set[str] = set()
         self.latest: dict[str, datetime] = {}
@@ -462,7 +463,7 @@ class FreshnessMachine(RuleBasedStateMachine):
         at = NOW + timedelta(seconds=body * 37 % 1200) if body % 2 \
             else self.now - timedelta(seconds=age)
         signature = f"{body:032x}{int(at.timestamp()):032x}"  # the body's HMAC, as far as it goes
-        stale = self.now - at > self.MAX_AGE or at - self.now > w.FUTURE_SKEW
+        stale = self.now - at > self.MAX_AGE or at - self.now > FUTURE_SKEW
         try:
             claim = self.fresh.admit(signature, rdv, at, self.now)
         except w.Refused as refused:

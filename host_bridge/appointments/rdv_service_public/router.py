@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 
 from ..model import Appointment
 from . import webhook as w
+from .freshness import Freshness
 from .settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class Clock(Protocol):
 
 _ERRORS = {401: "Unsigned, or not signed with this site's secret",
            408: "Older than max_age_seconds (or from the future): a stale message",
-           409: "Received before: a replay", 413: "Over 256 KB", 422: "Malformed payload",
+           409: "Received before: a replay", 413: "Too large (64 KiB at most, the bridge's cap on public writes)", 422: "Malformed payload",
            503: "The list could not be written: RDV Service Public retries later"}
 
 
@@ -45,7 +46,7 @@ def build(settings: Settings, store: Sink, clock: Clock, tz: tzinfo) -> APIRoute
     """The webhook's router for one site: its secret, its list, its clock (and its memory of
     the messages already taken, against replays)."""
     router = APIRouter(tags=["appointments"])
-    freshness = w.Freshness(timedelta(seconds=settings.max_age_seconds))
+    freshness = Freshness(timedelta(seconds=settings.max_age_seconds))
 
     @router.post(PATH, summary="RDV Service Public's webhook: an rdv created, changed or deleted",
                  responses={s: {"description": d} for s, d in _ERRORS.items()})
