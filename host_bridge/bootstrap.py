@@ -63,6 +63,7 @@ class Bridge:
         self.links.append(updates)
         from .service.retention import Retention
         self.links.append(Retention(self.service, self.settings.retention_days).start())
+        self._start_citizens_links()
         if self.settings.network is not None:
             from .network.publisher import Publisher
             from .network.site_state import site_state
@@ -76,6 +77,24 @@ class Bridge:
                 audit=staff_of(self.app).audit).start()
             self.app.state.publisher = self.publisher
             self.links.append(self.publisher)
+
+    def _start_citizens_links(self) -> None:
+        """Today's appointments (imports, check-in, no-shows, outcomes) and the citizens'
+        notifications (Web Push, and SMS when the site has a provider)."""
+        from .appointments import runtime as appointments
+        from .notifications.wiring import Notifications
+        settings = self.settings
+        booked = appointments.start(settings, self.service, self.app)
+        self.links.append(booked)
+        if settings.rdv_service_public is not None:
+            from .appointments.rdv_service_public.wiring import attach
+            self.links.append(attach(settings.rdv_service_public, booked, self.app, self.service))
+        notifications = Notifications(self.app, self.service, settings.db_path, settings.notify)
+        if settings.sms is not None:
+            from .notifications.sms.hub import install
+            self.links.append(install(self.app, self.service, settings.sms, settings.db_path,
+                                      notifications.notifier).start())
+        self.links.append(notifications.start())
 
     def close(self) -> None:
         self.gateway.stop()

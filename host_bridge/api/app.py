@@ -15,8 +15,8 @@ from ..printing.kiosk import KioskPrinter
 from ..printing.ticket_printer import TicketPrinter
 from ..web import pages
 from . import (
-    admin, appointments, counters, devices, errors, faq, health, indicators, me, results,
-    services, stream, tickets,
+    admin, appointments, counters, devices, errors, faq, health, indicators, me, push, results,
+    services, sms, stream, tickets,
 )
 from .auth import Authenticator
 from .limits import InputLimits, Limits, configure
@@ -45,7 +45,7 @@ def create_app(settings: Settings, service: QueueService, limits: Limits | None 
     app.add_middleware(InputLimits, state=app.state)
     errors.install(app)
     for module in (tickets, counters, services, faq, stream, health, devices, me, indicators,
-                   results, admin, appointments):
+                   results, admin, appointments, push, sms):
         app.include_router(module.router)
     pages.install(app)
     return app
