@@ -1,7 +1,7 @@
 """RDV Service Public (betagouv's open booking tool for French administrations): its signed
-webhooks bring a site's appointments in (webhook.py, router.py), its API takes the outcomes
-back, `seen` or `noshow` (reporter.py). Configured by `[appointments.rdv_service_public]`
-(settings.py)."""
+webhooks bring a site's appointments in (webhook.py, freshness.py, router.py), its API gives
+today's rdvs (pull.py) and takes the outcomes back, `seen` or `noshow` (reporter.py).
+Configured by `[appointments.rdv_service_public]` (settings.py), wired by `attach` (wiring.py)."""
 from .reporter import Reporter
 from .router import PATH, build
 from .settings import Settings, SettingsError, parse
