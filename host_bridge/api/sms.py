@@ -68,7 +68,7 @@ def follow(ticket_id: TicketId, body: SmsBody, service: Service, request: Reques
         if not state.ticket(ticket_id).status.live:
             return None
         new = hub.store.number_of(ticket_id) != number
-        hub.store.put(ticket_id, number, state.day.isoformat())
+        hub.store.put(ticket_id, number, str(state.day))  # a read has started the day
         return new
 
     try:

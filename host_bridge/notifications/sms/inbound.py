@@ -158,7 +158,7 @@ def _until(service: QueueService, ticket_id: str) -> str:
     """' jusqu'à 10 h 25' from the ticket's held_until, in the site's time."""
     try:
         held = service.read(lambda state: ticket_view(state, state.ticket(ticket_id))).get("held_until")
-        at = datetime.fromisoformat(held).astimezone(service.tz)
-    except (DomainError, TypeError, ValueError):
+        at = datetime.fromisoformat(str(held)).astimezone(service.tz)
+    except (DomainError, ValueError):  # no hold shown (None): words without a time
         return " quelques minutes"
     return f" ; vous ne serez pas appelé(e) avant {at.hour} h {at.minute:02d}"

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from .providers import BREVO_URL, HttpProvider, basic_auth, brevo
+from .providers import BREVO_URL, BodyKind, HttpProvider, basic_auth, brevo
 
 PROVIDERS = ("brevo", "http")
 METHODS = ("POST", "PUT", "GET")
@@ -76,7 +76,7 @@ def parse(table: dict[str, Any], base_dir: str | Path) -> SmsSettings:
             raise ValueError(f"[notifications.sms] template: a {body} body takes flat values only")
         headers = _headers(table)
         headers.update(_auth(table, base))
-        provider = HttpProvider(url, method, body, template, headers, sender, timeout)
+        provider = HttpProvider(url, method, cast(BodyKind, body), template, headers, sender, timeout)
     inbound = None
     if "inbound_secret_file" in table:
         inbound = _secret(table, "inbound_secret_file", base, required=True).strip()
