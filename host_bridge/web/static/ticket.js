@@ -335,7 +335,7 @@ async function smsSend(event) {
     sms = { ...sms, phone: answer.phone, replies: answer.replies };
     smsState();
   } catch (e) {
-    document.getElementById("sms-status").replaceChildren(el("span", { class: "error", role: "alert" }, refused(e)));
+    document.getElementById("sms-status").replaceChildren(el("p", { class: "error", role: "alert" }, refused(e)));
     document.getElementById("phone").focus();
   } finally {
     button.disabled = false;
