@@ -55,12 +55,17 @@ class Decision(str, enum.Enum):
     APPOINTMENT = "appointment"  # a ticket marked appointment, with its time
     WALK_IN = "walk_in"          # too late: a walk-in ticket
     REFUSE = "refuse"            # too late, and the site refuses late arrivals
+    MISSED = "missed"            # past `no_show_minutes`: a no-show, as the sweep would say
 
 
 def decide(at: datetime, now: datetime, rules: AppointmentRules) -> Decision:
     """Early or up to `late_minutes` after its time: an appointment (an early one waits until
-    it is callable); later: a walk-in, or refused. Pure: the property tests' subject."""
-    if now - at <= timedelta(minutes=rules.late_minutes):
+    it is callable); later: a walk-in, or refused; from `no_show_minutes` on, missed (the same
+    answer whether the sweep has passed yet or not). Pure: the property tests' subject."""
+    late = now - at
+    if late >= timedelta(minutes=rules.no_show_minutes):
+        return Decision.MISSED
+    if late <= timedelta(minutes=rules.late_minutes):
         return Decision.APPOINTMENT
     return Decision.REFUSE if rules.late == "refuse" else Decision.WALK_IN
 
@@ -75,8 +80,9 @@ def appointment_view(a: Appointment, tz) -> dict[str, Any]:
 class CheckIn:
     def __init__(self, store: AppointmentStore, service: QueueService):
         self.store, self.service = store, service
-        # one check-in at a time: two taps on the kiosk must not make two tickets
-        self._lock = threading.Lock()
+        # one check-in at a time (two taps on the kiosk must not make two tickets), and none
+        # while the sweep decides an appointment's outcome (noshow.py takes it too)
+        self.lock = threading.Lock()
 
     def find(self, key: str, service: str | None = None) -> Appointment:
         """Today's appointment for `key`. Raises UnknownAppointment or AmbiguousKey."""
@@ -114,7 +120,7 @@ class CheckIn:
     def check_in(self, key: str, source: str, service: str | None = None) -> dict[str, Any]:
         """-> {"ticket", "appointment", "again"}: the ticket view and the appointment. Raises
         the refusals above (404/409 at the edge), or the queue's own (closed site...)."""
-        with self._lock:
+        with self.lock:
             a = self.find(key, service)
             again = self._ticket_of(a)
             if again is not None and again[0]["status"] != "cancelled":
@@ -130,6 +136,11 @@ class CheckIn:
             if rules is None:
                 raise UnknownAppointment(f"service {a.service!r} is not one of this site's")
             decision = decide(a.at, now, rules.appointment_rules)
+            if decision is Decision.MISSED:
+                raise AppointmentMissed(
+                    f"checked in {int((now - a.at).total_seconds() // 60)} min after the "
+                    "appointment's time: it counts as missed; see reception, or take an "
+                    "ordinary ticket")
             if decision is Decision.REFUSE:
                 raise AppointmentTooLate(
                     f"checked in {int((now - a.at).total_seconds() // 60)} min after the "

@@ -31,8 +31,10 @@ _OPEN = (Status.BOOKED, Status.CHECKED_IN, Status.LATE_WALK_IN)
 
 class Sweep:
     def __init__(self, store: AppointmentStore, service: QueueService, outcomes: Outcomes,
-                 every_s: float = EVERY_S):
+                 every_s: float = EVERY_S, lock: threading.Lock | None = None):
         self.store, self.service, self.outcomes, self.every_s = store, service, outcomes, every_s
+        self.lock = lock or threading.Lock()  # the check-in's: an outcome decided between two
+        # of its steps would be overwritten
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -43,18 +45,21 @@ class Sweep:
             self._wake.set()
 
     def run_once(self) -> dict[str, int]:
-        now = self.service.clock.now()
-        today = now.astimezone(self.service.tz).date()
-        self.store.purge_before(today)
-        open_ = [a for a in self.store.day(today) if a.status in _OPEN]
-        tickets = self._tickets({a.ticket_id for a in open_ if a.ticket_id})
         counts = {"seen": 0, "noshow": 0}
-        for a in open_:
-            status = self._outcome(a, tickets.get(a.ticket_id) if a.ticket_id else None, now)
-            if status is not None and self.store.mark(a, status, only_from=_OPEN):
-                counts[status.value] += 1
-                if status is Status.NOSHOW and tickets.get(a.ticket_id) is None:
-                    self._record_missed(a)
+        with self.lock:
+            now = self.service.clock.now()
+            today = now.astimezone(self.service.tz).date()
+            self.store.purge_before(today)
+            open_ = [a for a in self.store.day(today) if a.status in _OPEN]
+            tickets = self._tickets({a.ticket_id for a in open_ if a.ticket_id})
+            for a in open_:
+                ticket = tickets.get(a.ticket_id) if a.ticket_id else None
+                status = self._outcome(a, ticket, now)
+                if status is not None and self.store.mark(a, status, only_from=_OPEN):
+                    counts[status.value] += 1
+                    if status is Status.NOSHOW and ticket is None:
+                        self._record_missed(a)
+        # outside the lock: a slow booking tool must not hold up a check-in
         self.outcomes.run_once(now.timestamp(), self._stop.is_set)
         return counts
 

@@ -56,8 +56,9 @@ def build(settings: Settings, service: QueueService, app: Any = None,
     """Everything, not started (tests run the rounds by hand)."""
     store = AppointmentStore(appointments_path(settings.db_path), service.tz)
     outcomes = Outcomes(store)
-    runtime = Appointments(store, CheckIn(store, service), outcomes,
-                           Sweep(store, service, outcomes, every_s),
+    checkin = CheckIn(store, service)
+    runtime = Appointments(store, checkin, outcomes,
+                           Sweep(store, service, outcomes, every_s, checkin.lock),
                            Feeds(store, service.clock, service.tz, config_folder(settings),
                                  feeds_of(settings)))
     if app is not None:

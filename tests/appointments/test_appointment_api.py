@@ -21,7 +21,7 @@ KIOSK = {"Authorization": "Bearer demo-borne"}
 DAY_LIST = {"appointments": [
     {"id": "rdv-1", "at": "10:30", "code": "p7k2qx", "ants": "AB12CD34EF", "initials": "dj"},
     {"id": "rdv-2", "at": "2026-11-26T11:00:00+01:00", "code": "H4M9TR"},
-    {"id": "rdv-3", "at": "2026-11-26T09:00", "initials": "MP"}]}
+    {"id": "rdv-3", "at": "2026-11-26T09:42", "initials": "MP"}]}
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +94,7 @@ def test_a_check_in_answers_like_taking_a_ticket(listed):
 
 @pytest.mark.parametrize("key, status, code", [
     ("NOPE42", 404, "unknown_appointment"),
-    ("MP 09:00", 201, None),  # an hour late: a walk-in ticket
+    ("MP 09:42", 201, None),  # 18 min late: a walk-in ticket
 ])
 def test_check_in_answers(listed, key, status, code):
     r = listed.post("/api/appointments/check-in", json={"key": key})
@@ -104,6 +104,13 @@ def test_check_in_answers(listed, key, status, code):
     else:
         assert r.json()["ticket"]["appointment_at"] is None
         assert r.json()["appointment"]["status"] == "late_walk_in"
+
+
+def test_past_the_no_show_window_a_check_in_is_refused(listed):
+    one = {"service": "passeports-cni", "id": "rdv-8", "at": "09:00", "code": "Y8"}
+    assert listed.post("/api/appointments", json=one, headers=ADMIN).status_code == 201
+    r = listed.post("/api/appointments/check-in", json={"key": "Y8"})
+    assert (r.status_code, r.json()["error"]) == (409, "appointment_noshow")
 
 
 def test_a_cancelled_appointment_is_refused_at_check_in(listed):

@@ -25,7 +25,7 @@ SOURCE = "api"
 def desk(appointments):
     appointments.store.replace_day(SOURCE, DAY, [
         booked("1", "10:30", "P7K2QX", ants="AB12CD34EF", initials="DJ"),
-        booked("2", "09:30", "H4M9TR", initials="MP"),
+        booked("2", "09:42", "H4M9TR", initials="MP"),
         booked("3", "09:00", "C8W3NZ"),
         booked("4", "11:00", "R2D6KP", initials="DJ", service="etat-civil"),
         booked("5", "11:00", "T9F4XB", initials="DJ")])
@@ -69,7 +69,7 @@ def test_a_second_check_in_answers_the_same_ticket(desk, bridge):
 
 
 def test_late_within_the_window_is_still_an_appointment_later_a_walk_in(desk):
-    # 10:00: 2 was at 09:30 (30 min late > 15): a walk-in; 3 at 09:00 likewise
+    # 10:00: 2 was at 09:42 (18 min late: over 15, under the 20 of a no-show): a walk-in
     ticket = desk.check_in("H4M9TR", "kiosk")["ticket"]
     assert ticket["appointment_at"] is None
     assert desk.store.get(SOURCE, "2").status is Status.LATE_WALK_IN
@@ -78,7 +78,7 @@ def test_late_within_the_window_is_still_an_appointment_later_a_walk_in(desk):
 def test_a_site_that_refuses_late_arrivals_sends_them_to_reception(settings, clock):
     site = settings.site
     services = tuple(dataclasses.replace(s, appointments=AppointmentRules(late="refuse",
-                                                                          no_show_minutes=30))
+                                                                          no_show_minutes=45))
                      if s.id == "passeports-cni" else s for s in site.services)
     settings = dataclasses.replace(settings, site=dataclasses.replace(site, services=services))
     bridge = build(settings, clock)
@@ -141,17 +141,26 @@ def test_a_check_in_the_bridge_stopped_in_the_middle_of_issues_under_the_same_id
 
 # ----- the rule, as a property ------------------------------------------------------------------
 RULES = st.builds(AppointmentRules, late_minutes=st.integers(0, 240),
-                  late=st.sampled_from(["walk_in", "refuse"]))
+                  late=st.sampled_from(["walk_in", "refuse"]),
+                  no_show_minutes=st.integers(0, 480))
 
 
 @given(RULES, st.integers(-600, 600))
 def test_early_or_on_time_is_an_appointment_too_late_follows_the_site(rules, minutes_after):
     appointment = at("10:00")
     decision = decide(appointment, appointment + timedelta(minutes=minutes_after), rules)
-    if minutes_after <= rules.late_minutes:
+    if minutes_after >= rules.no_show_minutes:
+        assert decision is Decision.MISSED  # whether the sweep has passed or not
+    elif minutes_after <= rules.late_minutes:
         assert decision is Decision.APPOINTMENT
     else:
         assert decision is (Decision.REFUSE if rules.late == "refuse" else Decision.WALK_IN)
+
+
+def test_past_the_no_show_window_a_check_in_is_refused_even_before_the_sweep(desk, bridge):
+    with pytest.raises(ck.AppointmentMissed, match="60 min after"):
+        desk.check_in("C8W3NZ", "kiosk")  # 09:00, at 10:00
+    assert tickets_of(bridge) == []
 
 
 _ids = itertools.count()
@@ -162,8 +171,8 @@ _ids = itertools.count()
 @given(st.integers(-90, 60), st.lists(st.integers(0, 40), min_size=1, max_size=4))
 def test_one_appointment_never_gets_two_tickets(appointments, bridge, clock, offset, waits):
     """An appointment `offset` minutes from now, checked in several times `waits` minutes
-    apart: one ticket, always the same, an appointment ticket when the first check-in was
-    within the window."""
+    apart, the sweep passing in between: at most one ticket, always the same, an appointment
+    ticket when the first check-in was within the window (15 min late), none past 20."""
     n = next(_ids)
     hhmm = (clock.now() + timedelta(minutes=offset)).strftime("%H:%M")
     appointments.store.upsert(booked(f"h{n}", hhmm, f"H{n}"))
@@ -171,10 +180,18 @@ def test_one_appointment_never_gets_two_tickets(appointments, bridge, clock, off
     answers = []
     for wait in waits:
         clock.advance(wait * 60)
-        answers.append(appointments.checkin.check_in(f"h{n}", "kiosk"))
-    assert len({a["ticket"]["id"] for a in answers}) == 1
-    assert [a["again"] for a in answers] == [False] + [True] * (len(answers) - 1)
-    first_at = start + timedelta(minutes=waits[0])
-    late = (first_at - at(hhmm)) > timedelta(minutes=15)
-    assert (answers[0]["ticket"]["appointment_at"] is None) == late
+        try:
+            answers.append(appointments.checkin.check_in(f"h{n}", "kiosk"))
+        except ck.AppointmentMissed:
+            answers.append(None)
+        appointments.sweep.run_once()
+    late = start + timedelta(minutes=waits[0]) - at(hhmm)
+    issued = [a for a in answers if a is not None]
+    assert len({a["ticket"]["id"] for a in issued}) <= 1
+    if late >= timedelta(minutes=20):
+        assert answers[0] is None
+    else:
+        assert [a is not None and a["again"] for a in answers] == \
+            [False] + [True] * (len(answers) - 1)  # checked in: never refused after
+        assert (answers[0]["ticket"]["appointment_at"] is None) == (late > timedelta(minutes=15))
     clock.current = start
