@@ -24,7 +24,7 @@ class NotifySettings:
         table = table or {}
         if not isinstance(table, dict):
             raise ValueError("[notifications]: expected a table")
-        known = {f.name for f in fields(cls)}
+        known = {f.name for f in fields(cls)} | {"sms"}  # [notifications.sms]: sms/settings.py's
         for key in table:
             if key not in known:
                 raise ValueError(f"[notifications] unknown key {key!r} (known: {', '.join(sorted(known))})")
@@ -39,4 +39,4 @@ class NotifySettings:
         if not isinstance(contact, str) or len(contact) > 200 or not _CONTACT.match(contact):
             raise ValueError("[notifications] contact: expected mailto:someone@example.fr or an "
                              f"https:// address (got {contact!r})")
-        return cls(**table)
+        return cls(**{k: v for k, v in table.items() if k != "sms"})

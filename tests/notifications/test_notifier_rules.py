@@ -189,3 +189,4 @@ def test_settings_default_and_parse():
     assert NotifySettings.parse({"ahead": 5, "minutes": 0}) == NotifySettings(5, 0)
     parsed = NotifySettings.parse({"push": False, "contact": "mailto:accueil@mairie.example"})
     assert (parsed.push, parsed.contact) == (False, "mailto:accueil@mairie.example")
+    assert NotifySettings.parse({"ahead": 2, "sms": {"provider": "brevo"}}) == NotifySettings(2)
