@@ -69,8 +69,13 @@ def check(body: dict[str, Any], hosts: tuple[str, ...] = DEFAULT_HOSTS,
     if not isinstance(endpoint, str) or not 0 < len(endpoint) <= MAX_ENDPOINT:
         raise SubscriptionRefused(f"endpoint: expected a URL of at most {MAX_ENDPOINT} characters",
                                   "bad_endpoint")
-    url = urlsplit(endpoint)
-    host = (url.hostname or "").lower()
+    try:
+        if any(ch.isspace() or not ch.isprintable() for ch in endpoint):
+            raise ValueError("spaces or control characters")
+        url = urlsplit(endpoint)
+        host = (url.hostname or "").lower()
+    except ValueError:  # "https://[x/": urlsplit's own refusal of a malformed address
+        raise SubscriptionRefused("endpoint: not a URL", "bad_endpoint") from None
     if allow_loopback and url.scheme in ("http", "https") and _loopback(host):
         pass
     elif url.scheme != "https" or url.username or url.password:
