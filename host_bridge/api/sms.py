@@ -125,6 +125,8 @@ async def receive(request: Request, service: Service):
             return _refuse(413, "body_too_large", f"an inbound SMS is {inbound.MAX_INBOUND} bytes at most")
     if not inbound.authentic(hub.settings, request.headers, bytes(body)):
         return _refuse(401, "unauthorized", "missing or wrong secret")
+    if not hub.deliveries.first(bytes(body)):
+        return {"handled": "duplicate"}  # the provider's retry of a reply already applied
     message = inbound.parse(hub.settings, bytes(body), request.headers.get("content-type", ""))
     if message is None:
         return {"handled": "ignored"}  # 2xx all the same: a provider retries what it thinks failed

@@ -229,6 +229,18 @@ def test_retard_holds_the_place_once_and_a_second_is_refused_in_french(server, s
     server.http.delete(f"/api/tickets/{mine['id']}/sms")
 
 
+def test_a_providers_redelivery_of_a_reply_is_applied_once(server, sent):
+    mine = take(server)
+    follow(server, mine, "0711223354")
+    body = b'{"from": "+33711223354", "text": "RETARD", "id": "msg-1"}'
+    headers = {"X-Suivant-Secret": SECRET, "Content-Type": "application/json"}
+    assert server.http.post("/api/sms/inbound", content=body, headers=headers).json() == {"handled": "delay"}
+    assert server.http.post("/api/sms/inbound", content=body, headers=headers).json() == {"handled": "duplicate"}
+    assert server.bridge.app.state.sms.sender.wait_idle(5)
+    assert len(contents(sent.requests)) == 2  # the confirmation and one answer, no « déjà demandé »
+    server.http.delete(f"/api/tickets/{mine['id']}/sms")
+
+
 def test_an_unknown_keyword_is_answered_with_the_keywords_and_an_unknown_number_not_at_all(server, sent):
     mine = take(server)
     follow(server, mine, "0711223352")

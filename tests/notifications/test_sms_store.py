@@ -14,7 +14,7 @@ from host_bridge.domain import commands as c
 from host_bridge.notifications.notifier import Notifier
 from host_bridge.notifications.sms import store as store_module
 from host_bridge.notifications.sms.hub import SmsHub, store_path
-from host_bridge.notifications.sms.inbound import parse as parse_inbound
+from host_bridge.notifications.sms.inbound import Deliveries, parse as parse_inbound
 from host_bridge.notifications.sms.providers import HttpProvider
 from host_bridge.notifications.sms.settings import SmsSettings
 from host_bridge.notifications.sms.store import NumberStore, StoreFull
@@ -149,6 +149,17 @@ def test_the_commits_that_end_a_ticket_wake_the_sweeper(queue, tmp_path):
         assert len(hub.store) == 0
     finally:
         hub.stop()
+
+
+def test_deliveries_remember_bodies_for_a_while_and_a_bounded_number():
+    now = [0.0]
+    seen = Deliveries(clock=lambda: now[0])
+    assert seen.first(b"a") and not seen.first(b"a") and seen.first(b"b")
+    now[0] = Deliveries.WINDOW + 1
+    assert seen.first(b"a")  # forgotten after the window
+    for i in range(2 * Deliveries.SIZE):
+        seen.first(str(i).encode())
+    assert len(seen._seen) <= Deliveries.SIZE
 
 
 @given(st.binary(max_size=300), st.sampled_from(["application/json", "application/x-www-form-urlencoded", ""]))

@@ -13,7 +13,7 @@ from ...domain.tickets import Ticket, TicketStatus
 from ...service.queue_service import QueueService
 from ...service.views import ticket_view
 from .channel import SmsChannel
-from .inbound import offers_delay
+from .inbound import Deliveries, offers_delay
 from .numbers import mask
 from .providers import Provider
 from .sender import SmsSender
@@ -37,6 +37,7 @@ class SmsHub:
         self.settings, self.service, self.store = settings, service, store
         self.sender = SmsSender(provider or settings.provider, settings.retries, **sender_options)
         self.channel = SmsChannel(store, self.sender)
+        self.deliveries = Deliveries()  # the inbound webhook's redeliveries, applied once
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None

@@ -12,8 +12,13 @@ import hmac
 import json
 import logging
 import re
+import secrets
+import threading
+import time
 import unicodedata
 import urllib.parse
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -95,6 +100,31 @@ def _field(fields: dict, path: str) -> Any:
             return None
         value = value.get(part)
     return value
+
+
+class Deliveries:
+    """Webhook bodies seen lately, to apply a provider's redelivery (same body: its retry
+    after a lost answer) once. Salted hashes only: no number is kept here."""
+
+    WINDOW = 600.0  # seconds a body is remembered
+    SIZE = 512  # bodies remembered: far more than a site's replies in ten minutes
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic):
+        self._clock, self._salt = clock, secrets.token_bytes(16)
+        self._seen: OrderedDict[bytes, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def first(self, body: bytes) -> bool:
+        """True the first time a body comes within the window (and remembers it)."""
+        key, now = hashlib.sha256(self._salt + body).digest(), self._clock()
+        with self._lock:
+            while self._seen and (len(self._seen) >= self.SIZE
+                                  or now - next(iter(self._seen.values())) > self.WINDOW):
+                self._seen.popitem(last=False)
+            if key in self._seen:
+                return False
+            self._seen[key] = now
+            return True
 
 
 def keyword(text: str) -> str:
