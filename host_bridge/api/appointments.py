@@ -100,7 +100,8 @@ def _appointment(body: AppointmentBody, service: str, runtime: Appointments) -> 
         raise AppointmentRefused(f"appointment {body.id!r}: {body.at} is not today "
                                  f"({today.isoformat()}): only today's appointments are kept")
     a = Appointment(API_SOURCE, body.id, service, at, code=keys.compact(body.code or "") or None,
-                    ants=keys.ants_number(body.ants), initials=(body.initials or "").upper() or None)
+                    ants=keys.ants_number(body.ants),
+                    initials=(body.initials or "").upper() or None)
     if body.ants and a.ants is None:
         raise AppointmentRefused(f"appointment {body.id!r}: ants must be the 10-character "
                                  "pre-demande number")
@@ -134,8 +135,8 @@ def check_in(body: CheckInBody, request: Request,
 
 
 @router.get("", summary="Today's appointments, for reception", responses=responses(401, 403, 404))
-def today(request: Request, user: Staff,
-          service: Annotated[str | None, Query(max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None):
+def today(request: Request, user: Staff, service: Annotated[str | None, Query(
+        max_length=40, pattern=r"^[a-z0-9][a-z0-9-]*$")] = None):
     _may(user, READERS)
     runtime = _runtime(request)
     if service is not None:

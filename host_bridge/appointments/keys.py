@@ -16,7 +16,8 @@ ANTS_LENGTH = 10  # RDV Service Public's format check: /\A[A-Z0-9]{10}\z/, case-
 _NOT_ALNUM = re.compile(r"[^A-Z0-9]+")
 # "ANTS" or "pré-demande" (any accents, dashes, "n°", ":"), then the 10-character number
 _ANTS_IN_TEXT = re.compile(
-    r"(?:ANTS|PRE[\s_-]?DEMANDE)[^A-Z0-9]{0,12}(?:N[O°]?\b[^A-Z0-9]{0,4})?([A-Z0-9]{10})(?![A-Z0-9])")
+    r"(?:ANTS|PRE[\s_-]?DEMANDE)[^A-Z0-9]{0,12}(?:N[O°]?\b[^A-Z0-9]{0,4})?"
+    r"([A-Z0-9]{10})(?![A-Z0-9])")
 _INITIALS_TIME = re.compile(r"^\s*([A-Za-z]{1,3})[\s.,;-]*(\d{1,2})\s*[:hH.]\s*(\d{2})\s*$")
 MAX_KEY = 200  # a scanned QR code's text; a typed key is far shorter
 
@@ -64,7 +65,7 @@ def initials_of(name: str | None) -> str | None:
 
 
 def initials_and_time(key: str) -> tuple[str, time] | None:
-    """"DJ 10:30", "dj10h30", "D.J. 9.05" -> ("DJ", 10:30); None when the key is not of that form."""
+    """"DJ 10:30", "dj10h30", "D.J. 9.05" -> ("DJ", 10:30); None for a key of another form."""
     m = _INITIALS_TIME.match(re.sub(r"(?<=[A-Za-z])\.", "", key))  # "D.J." -> "DJ"
     if not m:
         return None

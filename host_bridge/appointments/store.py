@@ -111,13 +111,15 @@ class AppointmentStore:
                               f"{MAX_PER_DAY} at most")
             for a in items:
                 counts["added" if self._upsert(db, a) else "updated"] += 1
-            where = "source = ? AND day = ? AND status = ?" + (" AND service = ?" if service else "")
+            where = "source = ? AND day = ? AND status = ?" + (
+                " AND service = ?" if service else "")
             args = [source, iso, Status.BOOKED.value] + ([service] if service else [])
             known = {r[0] for r in db.execute(
                 f"SELECT external_id FROM appointments WHERE {where}", args)}
             gone = sorted(known - seen)
-            db.executemany("UPDATE appointments SET status = ? WHERE source = ? AND external_id = ?",
-                           [(Status.CANCELLED.value, source, x) for x in gone])
+            db.executemany(
+                "UPDATE appointments SET status = ? WHERE source = ? AND external_id = ?",
+                [(Status.CANCELLED.value, source, x) for x in gone])
             counts["cancelled"] = len(gone)
         return counts
 
@@ -200,7 +202,8 @@ class AppointmentStore:
             where += f" AND status IN ({', '.join('?' * len(only_from))})"
             args += [s.value for s in only_from]
         with self._transaction() as db:
-            return db.execute(f"UPDATE appointments SET status = ? WHERE {where}", args).rowcount > 0
+            changed = db.execute(f"UPDATE appointments SET status = ? WHERE {where}", args)
+            return changed.rowcount > 0
 
     def outcomes_due(self, now: float, limit: int = 100) -> list[tuple[Appointment, int]]:
         """Seen / no-show outcomes not yet accepted by their booking tool, whose next try is

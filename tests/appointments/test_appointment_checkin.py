@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from host_bridge.appointments import checkin as ck
-from host_bridge.appointments.checkin import CheckIn, Decision, decide
+from host_bridge.appointments.checkin import Decision, decide
 from host_bridge.appointments.model import Status
 from host_bridge.appointments.runtime import build as build_runtime
 from host_bridge.bootstrap import build

@@ -25,7 +25,8 @@ def rows(store):
 
 
 def test_the_file_sits_beside_the_queues():
-    assert appointments_path("/var/lib/suivant/mairie.db") == "/var/lib/suivant/mairie.appointments.db"
+    assert appointments_path("/var/lib/suivant/mairie.db") == \
+        "/var/lib/suivant/mairie.appointments.db"
 
 
 def test_an_import_adds_updates_and_cancels_what_left_the_feed(store):
