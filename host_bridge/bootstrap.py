@@ -88,7 +88,9 @@ class Bridge:
         self.links.append(booked)
         if settings.rdv_service_public is not None:
             from .appointments.rdv_service_public.wiring import attach
-            self.links.append(attach(settings.rdv_service_public, booked, self.app, self.service))
+            rdv = attach(settings.rdv_service_public, booked, self.app, self.service)
+            self.app.state.rdv_service_public = rdv
+            self.links.append(rdv)
         notifications = Notifications(self.app, self.service, settings.db_path, settings.notify)
         if settings.sms is not None:
             from .notifications.sms.hub import install

@@ -344,8 +344,8 @@ def _notifications_and_appointments(root: TomlReader, site: Site, folder: Path
         try:
             rdv = rdv_settings.parse(appointments["rdv_service_public"], folder,
                                      [s.id for s in site.services])
-        except ValueError as exc:
-            raise ConfigError(root.file, "appointments.rdv_service_public", str(exc)) from None
+        except rdv_settings.SettingsError as exc:  # it names the key itself
+            raise ConfigError(root.file, exc.key, exc.reason) from None
     return notify, sms, rdv
 
 

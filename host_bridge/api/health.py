@@ -17,4 +17,24 @@ def health(service: Service, request: Request):
     publisher = getattr(request.app.state, "publisher", None)
     if publisher is not None:
         answer["network"] = publisher.status()
+    booked = appointments_health(request.app.state)
+    if booked is not None:
+        answer["appointments"] = booked
     return answer
+
+
+def appointments_health(state) -> dict | None:
+    """Whether today's appointments came in: each iCal feed's last import, RDV Service Public's
+    last pull. Public, so no error text (a feed's error can quote its URL, which may hold a
+    private token): the staff's GET /api/appointments/status has it."""
+    runtime = getattr(state, "appointments", None)
+    if runtime is None:
+        return None
+    out = {"feeds": [{k: f.get(k) for k in ("service", "ok", "last_import", "appointments")}
+                     for f in runtime.status().get("feeds", [])]}
+    rdv = getattr(state, "rdv_service_public", None)
+    pull = rdv.status().get("pull") if rdv is not None else None
+    if pull is not None:
+        out["rdv_service_public"] = {"ok": pull.get("error") is None and pull.get("at") is not None,
+                                     "last_pull": pull.get("at")}
+    return out

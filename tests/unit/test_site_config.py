@@ -247,6 +247,27 @@ BAD = [
     ("negative starvation wait", _changed("max_recalls = 3",
                                           "max_recalls = 3\npriority_starvation_minutes = -1"),
      "rules.priority_starvation_minutes", "minutes, 0 to 1440"),
+    ("unknown late policy", _changed('name = "Accueil"\n',
+                                     'name = "Accueil"\nappointments = { late = "later" }\n'),
+     "services[0].appointments.late", "one of walk_in, refuse"),
+    ("no-show before the late window", _changed(
+        'name = "Accueil"\n', 'name = "Accueil"\n'
+        'appointments = { late_minutes = 30, no_show_minutes = 10 }\n'),
+     "services[0].appointments.no_show_minutes", "before late_minutes"),
+    ("unknown appointments key", _changed('name = "Accueil"\n',
+                                          'name = "Accueil"\nappointments = { early = 3 }\n'),
+     "services[0].appointments.early", "unknown key"),
+    ("come-back window too long", _changed("max_recalls = 3\n",
+                                           "max_recalls = 3\ncomeback_minutes = 500\n"),
+     "rules.comeback_minutes", "minutes, 0 to 120"),
+    ("notifications out of range", GOOD + "\n[notifications]\nahead = 99\n",
+     "notifications", "0 to 50"),
+    ("SMS without a provider", GOOD + "\n[notifications.sms]\nsender = \"Mairie\"\n",
+     "notifications.sms", "provider"),
+    ("a service's appointment rule at the top", GOOD + "\n[appointments]\nlate = \"refuse\"\n",
+     "appointments.late", "[services.appointments]"),
+    ("RDV Service Public's secret missing", GOOD + "\n[appointments.rdv_service_public]\n"
+     "max_age_seconds = 60\n", "appointments.rdv_service_public.secret_file", ""),
 ]
 
 
