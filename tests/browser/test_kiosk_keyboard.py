@@ -32,6 +32,8 @@ def test_a_ticket_a_priority_ticket_the_language_and_contrast_with_the_keyboard_
         tab_to(page, "#skip", limit=1)  # first, the way past the header (RGAA 12.7)
         assert page.inner_text("#skip") == "Aller au contenu"
         page.keyboard.press("Enter")
+        page.keyboard.press("Tab")  # « J'ai un rendez-vous », beside the title (issue 15)
+        assert page.evaluate("document.activeElement.id") == "rdv-open"
         page.keyboard.press("Tab")
         assert page.evaluate("document.activeElement.dataset.service") == "accueil"
         take_with_keyboard(page, "etat-civil")

@@ -69,7 +69,6 @@ const T = {
 // « J'ai un rendez-vous » (issue 15): the check-in of an appointment booked for today
 const R = {
   tile: { fr: "J'ai un rendez-vous", en: "I have an appointment" },
-  tileHelp: { fr: "Scannez votre convocation ou tapez votre code", en: "Scan your booking or type its code" },
   title: { fr: "J'ai un rendez-vous", en: "I have an appointment" },
   label: { fr: "Code de réservation, numéro de pré-demande, ou initiales et heure", en: "Booking code, pre-application number, or initials and time" },
   help: { fr: "Présentez le code QR de votre convocation au lecteur, ou tapez le code, ou vos initiales et l'heure du rendez-vous (exemple : JD 10:30).",
@@ -256,17 +255,12 @@ async function refresh() {
   const { services } = await api("/api/services");
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
-  const wasRdv = document.activeElement?.id === "rdv-open";
-  const tiles = services.length + (site.services.some((s) => s.appointments) ? 1 : 0);
-  grid.classList.toggle("many", tiles > 6);
-  $("choose").classList.toggle("many", tiles > 6);
+  grid.classList.toggle("many", services.length > 6);
+  $("choose").classList.toggle("many", services.length > 6);
   grid.replaceChildren(...services.map((s) => el("button", {
     class: "service", "data-service": s.id, onclick: () => take(s),
-  }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))),
-  site.services.some((s) => s.appointments) ? el("button", { class: "service appointment", id: "rdv-open", onclick: openRdv },
-    t(R.tile), el("span", { class: "wait" }, t(R.tileHelp))) : null);
+  }, `${s.letter} — ${s.name}`, el("span", { class: "wait" }, waitLine(s)))));
   if (focused) grid.querySelector(`[data-service="${CSS.escape(focused)}"]`)?.focus();
-  if (wasRdv) $("rdv-open")?.focus();
   fit();
 }
 
@@ -352,6 +346,9 @@ function showRefusal(e, service) {
 const KEY_ROWS = ["1234567890", "AZERTYUIOP", "QSDFGHJKLM", "WXCVBN-:"];
 
 function makeRdv() {
+  $("rdv-open").hidden = !site.services.some((s) => s.appointments);  // a site that books some
+  $("rdv-open").textContent = t(R.tile);
+  $("rdv-open").onclick = openRdv;
   $("rdv-title").textContent = t(R.title);
   $("rdv-label").textContent = t(R.label);
   $("rdv-help").textContent = t(R.help);
