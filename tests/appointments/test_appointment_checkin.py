@@ -15,14 +15,16 @@ from host_bridge.appointments.model import Status
 from host_bridge.appointments.runtime import build as build_runtime
 from host_bridge.bootstrap import build
 from host_bridge.domain.site import AppointmentRules
+from host_bridge.service.clock import ManualClock
+from host_bridge.site_config import load
+from support import EXAMPLE
 
 from appointment_support import DAY, at, booked
 
 SOURCE = "api"
 
 
-@pytest.fixture
-def desk(appointments):
+def today(appointments):
     appointments.store.replace_day(SOURCE, DAY, [
         booked("1", "10:30", "P7K2QX", ants="AB12CD34EF", initials="DJ"),
         booked("2", "09:42", "H4M9TR", initials="MP"),
@@ -30,6 +32,25 @@ def desk(appointments):
         booked("4", "11:00", "R2D6KP", initials="DJ", service="etat-civil"),
         booked("5", "11:00", "T9F4XB", initials="DJ")])
     return appointments.checkin
+
+
+@pytest.fixture
+def desk(appointments):
+    return today(appointments)
+
+
+@pytest.fixture(scope="module")
+def finder(tmp_path_factory):
+    """Today's list on one bridge for the module's look-ups, which change nothing."""
+    folder = tmp_path_factory.mktemp("finder")
+    base = load(EXAMPLE)
+    settings = dataclasses.replace(base, db_path=str(folder / "queue.db"),
+                                   devices_path=str(folder / "devices.db"))
+    bridge = build(settings, ManualClock(at("10:00")))
+    appointments = build_runtime(settings, bridge.service)
+    yield today(appointments)
+    appointments.stop()
+    bridge.close()
 
 
 def tickets_of(bridge):
@@ -44,8 +65,8 @@ def tickets_of(bridge):
     "QB&éCD\"'EF",                                 # typed by a US-layout scanner on AZERTY
     "DJ 10:30", "dj10h30",                         # initials and time
 ])
-def test_every_kind_of_key_finds_the_appointment(desk, key):
-    assert desk.find(key).external_id == "1"
+def test_every_kind_of_key_finds_the_appointment(finder, key):
+    assert finder.find(key).external_id == "1"
 
 
 def test_an_on_time_check_in_issues_an_appointment_ticket(desk, bridge):
@@ -105,15 +126,15 @@ def test_an_ended_appointment_is_refused_and_issues_nothing(desk, bridge, status
 
 
 @pytest.mark.parametrize("key", ["ZZZZZZ", "DJ 10:45", "AB12CD34EX", "", "   "])
-def test_an_unknown_key_is_refused(desk, key):
+def test_an_unknown_key_is_refused(finder, key):
     with pytest.raises(ck.UnknownAppointment):
-        desk.check_in(key, "kiosk")
+        finder.check_in(key, "kiosk")
 
 
-def test_initials_and_time_of_two_appointments_are_ambiguous_unless_the_service_is_given(desk):
+def test_initials_and_time_of_two_appointments_are_ambiguous_unless_the_service_is_given(finder):
     with pytest.raises(ck.AmbiguousKey):
-        desk.find("DJ 11:00")
-    assert desk.find("DJ 11:00", service="etat-civil").external_id == "4"
+        finder.find("DJ 11:00")
+    assert finder.find("DJ 11:00", service="etat-civil").external_id == "4"
 
 
 def test_another_days_appointment_is_not_found(desk, clock):
