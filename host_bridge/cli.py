@@ -13,8 +13,10 @@ import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
@@ -162,6 +164,11 @@ def cmd_demo(args) -> int:
     # writes its changes there, never into the example
     doc = read_toml(args.config)
     doc.setdefault("rules", {})["refuse_outside_hours"] = False
+    # the example's appointments are at 09:00-11:45: the demo books the same citizens from now on
+    from simulators.demo_appointments import demo_calendars, visitor_lines
+    booked = demo_calendars(doc, Path(args.config).resolve().parent, folder,
+                            datetime.now(ZoneInfo(doc.get("site", {}).get("timezone",
+                                                                            "Europe/Paris"))))
     copy = folder / "site.toml"
     copy.write_text(dumps(doc, f"The demo's copy of {args.config}"), encoding="utf-8")
     settings = load(copy)
@@ -195,6 +202,7 @@ def cmd_demo(args) -> int:
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/open",
         f"        curl -X POST -H 'Authorization: Bearer demo-agent' {base}/api/counters/1/next",
         f"  boards (virtual): curl -H 'Authorization: Bearer demo-superviseur' {base}/api/devices",
+        *visitor_lines(booked),
         "  Ctrl-C stops the demo.",
     ])
     desk_port = _free_port(args.host, args.desk_port, "the desk view's")
@@ -202,7 +210,7 @@ def cmd_demo(args) -> int:
     def boards(bridge: Any) -> list[str]:
         from simulators.demo import start_demo
         return start_demo(bridge, args.host, desk_port, base,
-                          pace=None if args.no_traffic else args.pace)
+                          pace=None if args.no_traffic else args.pace, booked=booked)
     return _serve(settings, args.host, port, banner, extras=boards)
 
 

@@ -119,9 +119,10 @@ class DemoTraffic:
 
 
 def start_demo(bridge: Any, host: str, desk_port: int, api_url: str,
-               pace: float | None = 10.0) -> list[str]:
+               pace: float | None = 10.0, booked: list | None = None) -> list[str]:
     """pace: how many times quicker than life the traffic is (10: a service lasts about a
-    minute); None: no traffic."""
+    minute); None: no traffic. booked: demo_appointments' appointments, checked in by the
+    traffic (in real time: an appointment's time is the bridge's clock)."""
     mqtt, site = bridge.settings.mqtt, bridge.settings.site
     farm = start_demo_boards(bridge.registry, site, (mqtt.host, mqtt.port))
     bridge.links.append(farm)  # the bridge stops its links last first: the view, then the boards
@@ -135,4 +136,8 @@ def start_demo(bridge: Any, host: str, desk_port: int, api_url: str,
         lines.append(f"  traffic ({pace:g}x life): citizens arrive and agents work every "
                      f"counter but guichet {demo.visitor_counter}, which is yours "
                      "(--no-traffic: none)")
+        if booked:
+            from host_bridge.cli import DEMO_TOKENS
+            from .demo_appointments import DemoCheckIns
+            bridge.links.append(DemoCheckIns(api_url, booked, DEMO_TOKENS["kiosk"]).start())
     return lines

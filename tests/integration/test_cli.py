@@ -316,6 +316,17 @@ def test_demo_on_a_taken_port_picks_another_says_so_answers_and_stops_on_ctrl_c(
     r = httpx.post(f"{base}/api/counters/2/next", headers={"Authorization": "Bearer demo-agent"})
     assert r.json()["counter"]["ticket"]["label"] == "C001"
 
+    # « Passeports / CNI » by appointment: the example's citizens booked from now on; the
+    # visitor's code, given in the banner, checks in at the kiosk
+    code, when = demo.wait_for(r"appointments: .*« J'ai un rendez-vous »\): (\w+) \((\d\d:\d\d)\)"
+                               ).groups()
+    assert demo.wait_healthy(base)["appointments"]["feeds"][0]["appointments"] == 12
+    r = httpx.post(f"{base}/api/appointments/check-in", json={"key": code},
+                   headers={"Authorization": "Bearer demo-borne"})
+    assert r.status_code == 201, r.text
+    ticket = r.json()["ticket"]
+    assert (ticket["label"], ticket["appointment_at"][11:16]) == ("P001", when)
+
     # « Ctrl-C stops the demo »: by itself (no SIGKILL needed), as a normal stop
     assert demo.stop(signal.SIGINT) in (0, 130)
     assert "Traceback" not in demo.output("stderr")
