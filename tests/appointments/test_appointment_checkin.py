@@ -216,3 +216,23 @@ def test_one_appointment_never_gets_two_tickets(appointments, bridge, clock, off
             [False] + [True] * (len(answers) - 1)  # checked in: never refused after
         assert (answers[0]["ticket"]["appointment_at"] is None) == (late > timedelta(minutes=15))
     clock.current = start
+
+
+def test_simultaneous_check_ins_of_one_appointment_make_one_ticket(desk, bridge):
+    """Two taps at the kiosk and reception at once (8 threads): one ticket, answered to all."""
+    import threading
+    start = threading.Barrier(8)
+    answers = []
+
+    def tap():
+        start.wait()
+        answers.append(desk.check_in("P7K2QX", "kiosk"))
+
+    threads = [threading.Thread(target=tap) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(10)
+    assert len({a["ticket"]["id"] for a in answers}) == 1 and len(answers) == 8
+    assert sorted(a["again"] for a in answers) == [False] + [True] * 7
+    assert len(tickets_of(bridge)) == 1
