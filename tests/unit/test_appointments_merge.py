@@ -227,6 +227,8 @@ step = st.one_of(
     st.tuples(st.just("call"), st.just(None)),
     st.tuples(st.just("wait"), st.integers(1, 12)),
     st.tuples(st.just("delay"), st.integers(0, 30)),
+    st.tuples(st.just("absent"), st.just(None)),
+    st.tuples(st.just("comeback"), st.integers(0, 30)),
 )
 
 
@@ -234,7 +236,7 @@ step = st.one_of(
            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(steps=st.lists(step, max_size=60), before=st.sampled_from([0, 5, 10]))
 def test_appointments_and_walk_ins_interleaved_keep_the_rule(make_desk, make_site, steps, before):
-    site = make_site(delay_minutes=3)
+    site = make_site(delay_minutes=3, comeback_minutes=5, comeback_after=2)
     services = tuple(dataclasses.replace(s, appointments=AppointmentRules(
         callable_before_minutes=before)) if s.id == "passeports" else s for s in site.services)
     site: Site = dataclasses.replace(site, services=services)
@@ -253,6 +255,18 @@ def test_appointments_and_walk_ins_interleaved_keep_the_rule(make_desk, make_sit
             ticket = issued[arg % len(issued)]
             if ticket.status is TicketStatus.WAITING and not ticket.delayed:
                 desk.run(c.DelayTicket(ticket.id))
+        elif kind == "absent" and desk.holding(3) is not None:
+            desk.run(c.MarkAbsent(3))
+        elif kind == "comeback" and issued:
+            ticket = issued[arg % len(issued)]
+            try:
+                desk.run(c.ComeBack(ticket.id))
+            except ComeBackRefused:
+                label_taken = any(t.status.live and t.label == ticket.label for t in issued)
+                assert ticket.status is not TicketStatus.ABSENT or ticket.came_back \
+                    or desk.now - ticket.finished_at > timedelta(minutes=5) or label_taken
+                continue
+            assert ticket.status is TicketStatus.WAITING and not ticket.by_appointment
         elif kind == "call":
             now = desk.advance(seconds=rules.guard_seconds)
             waiting = [t for t in issued if t.status is TicketStatus.WAITING
