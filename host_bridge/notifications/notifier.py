@@ -16,14 +16,15 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain.tickets import TicketStatus
-from ..service.views import ticket_view
+from ..service.views import comeback_until, public_ticket, ticket_view
 from .notice import Channel, Notice, called_notice, near_notice
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
 
 MAX_WATCHED = 5000
-TICK_SECONDS = 30.0  # estimates drift with time and absence windows close without an event
+TICK_SECONDS = 30.0
+READ_CHUNK = 250  # tickets read per hold of the queue's lock  # estimates drift with time and absence windows close without an event
 _ALL = "*"
 
 
@@ -151,11 +152,16 @@ class Notifier:
         with self._lock:
             pending, self._pending = self._pending, _Pending()
             everything = everything or _ALL in pending.services
-            ids = [tid for tid, w in self._watched.items()
+            # (id, whether its place and estimate are needed: only until « near » was sent)
+            ids = [(tid, not w.near_sent) for tid, w in self._watched.items()
                    if everything or tid in pending.tickets or w.service is None
                    or w.service in pending.services]
         if ids:
-            views = self.service.read(lambda state: {tid: _read(state, tid) for tid in ids})
+            views: dict[str, Any] = {}
+            for i in range(0, len(ids), READ_CHUNK):  # the lock is let go between chunks
+                chunk = ids[i:i + READ_CHUNK]
+                views.update(self.service.read(
+                    lambda state, chunk=chunk: {tid: _read(state, tid, full) for tid, full in chunk}))
             now = self.service.clock.now()
             for tid, seen in views.items():
                 self._decide(tid, seen, now)
@@ -219,17 +225,19 @@ class Notifier:
                 log.exception("an on_ended callback failed")
 
 
-def _read(state: Any, ticket_id: str) -> tuple[dict[str, Any], datetime | None] | None:
-    """Under the queue's lock: the ticket's view and, if absent, until when it may come back
+def _read(state: Any, ticket_id: str, full: bool
+          ) -> tuple[dict[str, Any], datetime | None] | None:
+    """Under the queue's lock: the ticket's view (`full`: with its place and estimate, the
+    costly part; else only its status and call) and, if absent, until when it may come back
     (the counter's undo, the citizen's « Je suis là »). None: no such ticket today."""
     ticket = state.tickets.get(ticket_id)
     if ticket is None:
         return None
-    view = ticket_view(state, ticket)
+    view = ticket_view(state, ticket) if full else {"id": ticket.id, **public_ticket(ticket)}
     until = None
     if ticket.status is TicketStatus.ABSENT and ticket.finished_at is not None:
         until = ticket.finished_at + timedelta(seconds=state.site.rules.undo_absent_seconds)
-        comeback = view.get("comeback_until")
-        if comeback:
-            until = max(until, datetime.fromisoformat(comeback))
+        comeback = comeback_until(state, ticket)
+        if comeback is not None:
+            until = max(until, comeback)
     return view, until

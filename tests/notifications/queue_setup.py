@@ -13,11 +13,12 @@ from host_bridge.store.sqlite_store import SqliteStore
 from support import EXAMPLE
 
 
-def example_queue(db: Path, clock: ManualClock) -> QueueService:
-    """The example site, open at any hour, no guard between presses (the tests press fast)."""
+def example_queue(db: Path, clock: ManualClock, **rules) -> QueueService:
+    """The example site, open at any hour, no guard between presses (the tests press fast),
+    `rules` changed."""
     base = load(EXAMPLE)
     site = dataclasses.replace(base.site, rules=dataclasses.replace(
-        base.site.rules, refuse_outside_hours=False, guard_seconds=0))
+        base.site.rules, refuse_outside_hours=False, guard_seconds=0, **rules))
     return QueueService(site, SqliteStore(str(db)), clock)
 
 

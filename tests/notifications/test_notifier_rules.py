@@ -116,6 +116,37 @@ def test_an_absent_ticket_is_kept_while_it_may_come_back_then_forgotten(queue, n
     assert notifier.ended == [ticket["id"]]
 
 
+def test_je_suis_la_keeps_an_absent_ticket_watched_and_its_next_call_is_told(tmp_path, clock):
+    queue = example_queue(tmp_path / "comeback.db", clock, comeback_minutes=10, comeback_after=0)
+    try:
+        queue.execute(c.OpenCounter(3), "agent")
+        notifier = Notifier(queue, NotifySettings(ahead=0, minutes=0))
+        notifier.listen()
+        channel, ended = FakeChannel(), []
+        notifier.add_channel("fake", channel)
+        notifier.on_ended(ended.append)
+        ticket = issue(queue)
+        notifier.watch(ticket["id"], "fake")
+        queue.execute(c.CallNext(3), "agent")
+        queue.execute(c.MarkAbsent(3), "agent")
+        clock.advance(queue.site.rules.undo_absent_seconds + 60)  # the undo is over, not « Je suis là »
+        notifier.check(everything=True)
+        assert notifier.watching(ticket["id"]) == {"fake"} and ended == []
+        queue.execute(c.ComeBack(ticket["id"]), "public")
+        notifier.check()  # back in line, first: « near » (it was never told)
+        clock.advance(5)
+        queue.execute(c.CallNext(3), "agent")
+        notifier.check()
+        assert [n.kind for n in channel.notices] == ["near", "called"]
+        clock.advance(3600)
+        queue.execute(c.MarkAbsent(3), "agent")  # absent again: no second « Je suis là »
+        clock.advance(queue.site.rules.undo_absent_seconds + 1)
+        notifier.check(everything=True)
+        assert ended == [ticket["id"]]
+    finally:
+        queue.store.close()
+
+
 def test_the_day_change_forgets_every_ticket(queue, notifier, clock):
     ticket = issue(queue)
     notifier.watch(ticket["id"], "fake")
