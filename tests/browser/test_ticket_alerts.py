@@ -208,3 +208,13 @@ def test_late_back_in_line_and_the_appointment_time(bridge, page):
     page.wait_for_selector("#ahead:not(:empty)")
     assert page.query_selector("#comeback") is None
     assert bridge.http.get(f"/api/tickets/{absent['id']}").json()["ticket"]["status"] == "waiting"
+
+
+def test_the_alerts_speak_english_when_asked(bridge, page):
+    mine = take(bridge, "etat-civil")
+    page.goto(f"{bridge.url}/ticket/{mine['id']}?lang=en")
+    page.wait_for_selector("#push-on:not([hidden])")
+    assert [page.inner_text(s) for s in ("#alerts-title", "#alerts-on", "#alerts-help", "#push-on")] == [
+        "Get alerted", "Turn on alerts", "A sound and a vibration at the call, while this page stays open.",
+        "Notify me"]
+    assert page.is_hidden("#sms-form")  # this site sends no SMS: nothing offered
