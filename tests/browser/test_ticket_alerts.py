@@ -159,6 +159,7 @@ def test_where_the_browser_cannot_push_the_page_says_so_and_offers_an_sms(bridge
     page.click("#sms-send")
     page.wait_for_selector("#sms-status .error")
     assert page.inner_text("#sms-status") == "Seul un mobile (06 ou 07) peut recevoir un SMS."
+    assert page.get_attribute("#phone", "aria-invalid") == "true"
     OUTPUT.mkdir(exist_ok=True)
     page.screenshot(path=str(OUTPUT / f"ticket-alerts-sms-{device}.png"), full_page=True)
     assert serious_violations(page) == []

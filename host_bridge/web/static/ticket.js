@@ -333,10 +333,16 @@ async function smsSend(event) {
     const answer = await api(`/api/tickets/${enc(id)}/sms`, { method: "POST",
       body: { phone: document.getElementById("phone").value } });
     sms = { ...sms, phone: answer.phone, replies: answer.replies };
+    const phone = document.getElementById("phone");
+    phone.removeAttribute("aria-invalid");
+    phone.removeAttribute("aria-describedby");
     smsState();
   } catch (e) {
-    document.getElementById("sms-status").replaceChildren(el("p", { class: "error", role: "alert" }, refused(e)));
-    document.getElementById("phone").focus();
+    document.getElementById("sms-status").replaceChildren(el("p", { class: "error", role: "alert", id: "sms-error" }, refused(e)));
+    const phone = document.getElementById("phone");
+    phone.setAttribute("aria-invalid", "true");  // read with its error when focused again
+    phone.setAttribute("aria-describedby", "sms-error");
+    phone.focus();
   } finally {
     button.disabled = false;
   }
