@@ -14,8 +14,8 @@ from ..appointments.checkin import appointment_view
 from ..appointments.csv_import import MAX_ID
 from ..appointments.ical_import import MAX_CODE
 from ..appointments.model import Appointment
-from ..appointments.runtime import Appointments
-from ..appointments.store import MAX_PER_DAY, TooMany
+from ..appointments.runtime import Appointments, attached
+from ..appointments.store import TooMany
 from ..domain.errors import DomainError, NotFound, UnknownService
 from ..site_config import User
 from .auth import Forbidden
@@ -28,11 +28,6 @@ router = APIRouter(prefix="/api/appointments", tags=["appointments"])
 API_SOURCE = "api"
 WRITERS = ("admin", "supervisor")
 READERS = ("admin", "supervisor", "agent")
-
-
-class AppointmentsOff(DomainError):
-    code = "appointments_off"
-    http_status = 503
 
 
 class AppointmentRefused(DomainError):
@@ -67,16 +62,18 @@ class OneAppointmentBody(AppointmentBody):
     service: ServiceId
 
 
+# What a 64 KiB body (the bridge's cap on any write but the admin's config) holds; a larger
+# day is sent a service at a time
+MAX_PER_REQUEST = 500
+
+
 class DayBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    appointments: list[AppointmentBody] = Field(max_length=MAX_PER_DAY)
+    appointments: list[AppointmentBody] = Field(max_length=MAX_PER_REQUEST)
 
 
 def _runtime(request: Request) -> Appointments:
-    runtime = getattr(request.app.state, "appointments", None)
-    if runtime is None:
-        raise AppointmentsOff("appointments are not running on this bridge")
-    return runtime
+    return attached(request.app)
 
 
 def _may(user: User, roles: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ The API (api/appointments.py) finds it as `app.state.appointments`.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,31 @@ def build(settings: Settings, service: QueueService, app: Any = None,
     return runtime
 
 
+_attaching = threading.Lock()
+
+
+def attached(app: Any) -> Appointments:
+    """The app's appointments; for an app whose links were not started (tests, tools), a
+    store and a check-in desk opened on first use beside the queue's file, as the staff file
+    is (api/deps.py): no feed is read and no sweep runs."""
+    with _attaching:
+        runtime = getattr(app.state, "appointments", None)
+        if runtime is None:
+            service: QueueService = app.state.service
+            store = AppointmentStore(appointments_path(service.store.path), service.tz)
+            outcomes = Outcomes(store)
+            checkin = CheckIn(store, service)
+            runtime = app.state.appointments = Appointments(
+                store, checkin, outcomes, Sweep(store, service, outcomes, lock=checkin.lock),
+                Feeds(store, service.clock, service.tz, Path.cwd(), []))
+        return runtime
+
+
 def start(settings: Settings, service: QueueService, app: Any = None,
           every_s: float = EVERY_S) -> Appointments:
+    earlier = getattr(getattr(app, "state", None), "appointments", None)
+    if earlier is not None:  # opened on first use before the links started
+        earlier.stop()
     runtime = build(settings, service, app, every_s)
     runtime.feeds.start()
     runtime.sweep.start()
