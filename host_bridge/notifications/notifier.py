@@ -127,7 +127,7 @@ class Notifier:
     def _on_events(self, items: list[dict[str, Any]]) -> None:
         if self._stop.is_set() or not self._watched:
             return
-        touched = set()
+        touched: set[str] = set()
         for item in items:
             services = [item[k] for k in ("service", "from_service", "to_service") if k in item]
             touched.update(services if services else (_ALL,))  # a counter, a day: all
@@ -174,9 +174,10 @@ class Notifier:
             if watch is None:
                 return
             notice = None
-            view, absent_until = seen if seen is not None else (None, None)
-            status = view["status"] if view else None
-            if view is not None:
+            view: dict[str, Any] = seen[0] if seen is not None else {}
+            absent_until = seen[1] if seen is not None else None
+            status = view.get("status")  # None: no such ticket today
+            if view:
                 watch.service = view["service"]
             if status == TicketStatus.CALLED.value:
                 key = (view.get("called_at"), view.get("recalls"))
