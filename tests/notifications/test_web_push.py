@@ -191,3 +191,19 @@ def test_a_refused_subscription_keeps_nothing(queue, tmp_path, bridge):
     with pytest.raises(SubscriptionRefused):
         push.subscribe(ticket["id"], Browser("https://evil.example/x").subscription())
     assert push.subs.of(ticket["id"]) == [] and notifier.watching(ticket["id"]) == set()
+
+
+def test_a_full_push_queue_drops_and_counts_instead_of_growing(queue, tmp_path, caplog):
+    from host_bridge.notifications.notice import Notice
+    notifier = Notifier(queue)
+    push = WebPush(str(tmp_path / "queue.db"), notifier, allow_loopback=True, queue_size=2)
+    try:  # workers not started: nothing leaves the queue
+        ticket = issue(queue)
+        push.subscribe(ticket["id"], Browser("http://127.0.0.1:9/a").subscription())
+        notice = Notice(ticket["id"], "near", "P001", "passeports-cni", None, 0, 1, "bientôt")
+        for _ in range(5):
+            push.send(notice)
+        assert (push._jobs.qsize(), push.dropped) == (2, 3)
+        assert "queue full" in caplog.text and "127.0.0.1:9/a" not in caplog.text
+    finally:
+        push.subs.close()
