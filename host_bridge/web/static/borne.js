@@ -294,6 +294,7 @@ function showScreen(kind, children) {
   $("choose").hidden = true;
   $("closed").hidden = true;
   $("rdv").hidden = true;
+  fit();  // unfolded: a folded choice would show through its [hidden]
   $("lang").hidden = true;  // a reload now would lose the ticket
   box.hidden = false;
   $("ticket-title").focus();
@@ -343,7 +344,7 @@ function showRefusal(e, service) {
 
 // --- « J'ai un rendez-vous »: one field, typed into by a QR scanner (fast, then Enter), by a
 // keyboard, or by the big keys on screen (which do not take the focus from the field) --------
-const KEY_ROWS = ["1234567890", "AZERTYUIOP", "QSDFGHJKLM", "WXCVBN-:"];
+const KEY_ROWS = ["1234567890", "AZERTYUIOP", "QSDFGHJKLM", "WXCVBN"];  // then ⌫; - : space, clear
 
 function makeRdv() {
   $("rdv-open").hidden = !site.services.some((s) => s.appointments);  // a site that books some
@@ -372,9 +373,10 @@ function makeRdv() {
       const from = at === end ? Math.max(0, at - 1) : at;
       field.value = field.value.slice(0, from) + field.value.slice(end);
       field.setSelectionRange(from, from);
-    }, { id: "rdv-erase", "aria-label": t(R.eraseLabel), style: "grid-column: span 2" }),
-    key(t(R.space), () => type(" "), { id: "rdv-space", style: "grid-column: span 5" }),
-    key(t(R.clear), () => { field.value = ""; }, { id: "rdv-clear", style: "grid-column: span 5" }));
+    }, { id: "rdv-erase", class: "wide", "aria-label": t(R.eraseLabel), style: "grid-column: span 4" }),
+    ...["-", ":"].map((c) => key(c, () => type(c), { "data-key": c })),
+    key(t(R.space), () => type(" "), { id: "rdv-space", class: "wide", style: "grid-column: span 4" }),
+    key(t(R.clear), () => { field.value = ""; }, { id: "rdv-clear", class: "wide", style: "grid-column: span 4" }));
   $("rdv-form").onsubmit = (ev) => { ev.preventDefault(); checkIn(); };
   // a scanner's characters while the focus is on a key or elsewhere on the screen: into the field
   document.addEventListener("keydown", (ev) => {
@@ -390,6 +392,7 @@ function makeRdv() {
 function openRdv() {
   $("choose").hidden = true;
   $("closed").hidden = true;
+  fit();  // a folded choice (display: flex !important) would show through its [hidden]
   $("rdv").hidden = false;
   $("rdv-key").value = "";
   $("rdv-key").focus();
