@@ -107,7 +107,8 @@ export function newKey() {
 const RETRY_MS = 30000;
 const TYPES = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
   "TicketCancelled", "TicketTransferred", "CounterOpened", "CounterPaused", "CounterClosed",
-  "DayStarted", "FeedbackGiven", "TicketAbsenceUndone"];
+  "DayStarted", "FeedbackGiven", "TicketAbsenceUndone", "TicketDelayed", "TicketCameBack",
+  "AppointmentMissed"];
 export function live(onEvent, onState = () => {}) {
   let last = null;
   const open = () => {
