@@ -114,7 +114,9 @@ def _known_service(request: Request, service: str) -> None:
 
 
 @router.post("/check-in", status_code=201, summary="« J'ai un rendez-vous »: check in for "
-             "today's appointment and get its ticket", responses=responses(404, 409, 422, 429))
+             "today's appointment and get its ticket", responses={
+                 **responses(401, 404, 408, 409, 413, 422, 429, 503),
+                 200: {"description": "Checked in already: the same ticket again"}})
 def check_in(body: CheckInBody, request: Request,
              authorization: Annotated[str | None, Header()] = None):
     runtime = _runtime(request)
@@ -156,7 +158,7 @@ def status(request: Request, user: Staff):
 
 
 @router.put("/{service}", summary="Replace today's list of a service (source \"api\")",
-            responses=responses(401, 403, 404, 413, 422))
+            responses=responses(401, 403, 404, 408, 413, 422))
 def replace(service: ServicePath, body: DayBody, request: Request, user: Staff):
     _may(user, WRITERS)
     runtime = _runtime(request)
@@ -172,7 +174,8 @@ def replace(service: ServicePath, body: DayBody, request: Request, user: Staff):
 
 
 @router.post("", status_code=201, summary="Add or change one of today's appointments",
-             responses=responses(401, 403, 404, 422))
+             responses={**responses(401, 403, 404, 408, 413, 422),
+                        200: {"description": "Changed: it was known"}})
 def add(body: OneAppointmentBody, request: Request, user: Staff):
     _may(user, WRITERS)
     runtime = _runtime(request)
