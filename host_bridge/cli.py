@@ -1,6 +1,6 @@
 """`suivant`: run the bridge, check a site config, run the demo, make staff tokens; the device
 registry and the broker's config (cli_devices.py); the named staff accounts (staff/cli.py);
-the network's central service (central/cli.py)."""
+the network's central service (central/cli.py); today's appointments (appointments/cli.py)."""
 from __future__ import annotations
 
 import argparse
@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load, read_toml
+from .appointments import cli as appointments_cli
 from .central import cli as central_cli
 from .staff import cli as agent_cli
 from .toml_writer import dumps
@@ -310,6 +311,7 @@ def parser() -> argparse.ArgumentParser:
     add_parsers(sub, _port)
     agent_cli.add_parsers(sub)
     central_cli.add_parsers(sub)
+    appointments_cli.add_parsers(sub)
     return p
 
 
@@ -320,7 +322,8 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"invalid config: {exc}", file=sys.stderr)
         return 2
-    except (UsageError, CliError, agent_cli.AgentCliError, central_cli.CentralCliError) as exc:
+    except (UsageError, CliError, agent_cli.AgentCliError, central_cli.CentralCliError,
+            appointments_cli.AppointmentsCliError) as exc:
         print(f"suivant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
