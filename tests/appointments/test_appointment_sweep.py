@@ -56,15 +56,32 @@ def test_a_served_appointment_is_seen(appointments, bridge, clock):
     assert history(bridge, "AppointmentMissed") == []
 
 
-def test_absent_and_not_put_back_is_a_no_show_once_the_undo_is_over(appointments, bridge, clock):
+def test_absent_and_not_put_back_is_a_no_show_once_the_windows_are_over(appointments, bridge,
+                                                                       clock):
+    rules = bridge.service.site.rules  # the example: undo 60 s, « Je suis là » 10 min
+    window = max(rules.undo_absent_seconds, rules.comeback_minutes * 60)
+    assert window == 600
     appointments.store.replace_day(SOURCE, DAY, [booked("1", "10:00", "A1")])
     appointments.checkin.check_in("A1", "kiosk")
     serve_next(bridge, clock, finish=False)
-    assert appointments.sweep.run_once()["noshow"] == 0  # the agent may still undo it (60 s)
-    clock.advance(61)
+    clock.advance(window - 1)
+    assert appointments.sweep.run_once()["noshow"] == 0  # the citizen may still come back
+    clock.advance(2)
     assert appointments.sweep.run_once()["noshow"] == 1
     assert status(appointments, "1") is Status.NOSHOW
     assert history(bridge, "AppointmentMissed") == []  # its TicketAbsent says it already
+
+
+def test_absent_then_back_and_served_is_seen(appointments, bridge, clock):
+    appointments.store.replace_day(SOURCE, DAY, [booked("1", "10:00", "A1")])
+    ticket = appointments.checkin.check_in("A1", "kiosk")["ticket"]
+    serve_next(bridge, clock, finish=False)
+    clock.advance(300)
+    bridge.service.execute(c.ComeBack(ticket["id"]), "public")  # « Je suis là »
+    clock.advance(600)
+    assert appointments.sweep.run_once()["noshow"] == 0
+    serve_next(bridge, clock)
+    assert appointments.sweep.run_once() == {"seen": 1, "noshow": 0}
 
 
 def test_a_served_absent_or_given_up_ticket_wakes_the_sweep(appointments):
