@@ -10,6 +10,8 @@ its DESCRIPTION mentions, and the SUMMARY's initials ("Durand Jeanne" -> "DJ"), 
 """
 from __future__ import annotations
 
+import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -35,6 +37,15 @@ def source_of(service: str) -> str:
     return f"ical:{service}"
 
 
+def shown(location: str) -> str:
+    """A feed's address as messages and logs name it: a booking tool's export URL often holds
+    its secret in the query or the user part, which stay out."""
+    if not location.startswith(("https://", "http://")):
+        return location
+    parts = urllib.parse.urlsplit(location)
+    return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+
+
 def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
           cap: int = MAX_BYTES) -> bytes:
     """The feed's bytes: an http(s) URL fetched within `timeout` seconds, or a file (relative
@@ -49,9 +60,12 @@ def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
             with open(path if path.is_absolute() else base / path, "rb") as f:
                 data = f.read(cap + 1)
     except OSError as exc:  # URLError, HTTPError, timeouts and missing files are all OSErrors
-        raise CalendarRefused(f"{location}: cannot be read ({exc})") from None
+        why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        if isinstance(exc, urllib.error.HTTPError):
+            why = f"HTTP {exc.code}"
+        raise CalendarRefused(f"{shown(location)}: cannot be read ({why})") from None
     if len(data) > cap:
-        raise CalendarRefused(f"{location}: over {cap // 1024} KB, the most taken")
+        raise CalendarRefused(f"{shown(location)}: over {cap // 1024} KB, the most taken")
     return data
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import http.server
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -77,6 +78,14 @@ def test_a_malformed_calendar_is_refused_and_says_where(data, message):
         ical_import.parse(data, "passeports-cni", DAY, PARIS)
 
 
+def test_a_feeds_secret_stays_out_of_its_messages():
+    with pytest.raises(ical_import.CalendarRefused) as refused:
+        ical_import.fetch("http://user:pw@127.0.0.1:9/export.ics?token=s3cret", Path("."),
+                          timeout=2)
+    assert "s3cret" not in str(refused.value) and "pw" not in str(refused.value)
+    assert str(refused.value).startswith("http://127.0.0.1/export.ics: cannot be read")
+
+
 def test_a_feed_is_bounded_in_size(tmp_path):
     (tmp_path / "big.ics").write_bytes(b"x" * 2048)
     with pytest.raises(ical_import.CalendarRefused, match="over 1 KB"):
@@ -127,7 +136,7 @@ def test_a_feed_over_http_is_refreshed_and_a_failed_read_keeps_the_list(tmp_path
     _Feed.status, _Feed.body = 500, b"oops"
     feeds.run_once()
     status = feeds.status()[0]
-    assert not status["ok"] and "cannot be read" in status["error"]
+    assert not status["ok"] and status["error"].endswith("cannot be read (HTTP 500)")
     assert len([a for a in store.day(DAY) if a.status is Status.BOOKED]) == 2  # kept
     clock.advance(600)
     _Feed.status, _Feed.body = 200, calendar(event("a", ":20261126T090000", X_SUIVANT_CODE="A1"))
