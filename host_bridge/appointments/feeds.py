@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +38,9 @@ class Feed:
 
 class Feeds:
     def __init__(self, store: AppointmentStore, clock: Clock, tz, base: Path,
-                 feeds: list[Feed]):
+                 feeds: list[Feed], imported: Callable[[], None] = lambda: None):
         self.store, self.clock, self.tz, self.base, self.feeds = store, clock, tz, base, feeds
+        self.imported = imported  # after each import (the sweep looks at the new list at once)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -57,6 +59,7 @@ class Feeds:
                         feed.service, exc)
             return
         feed.last_ok, feed.last_error, feed.count = now.isoformat(), None, len(items)
+        self.imported()
 
     def run_once(self) -> None:
         now = self.clock.now().timestamp()

@@ -39,6 +39,10 @@ class Sweep:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
+    def wake(self) -> None:
+        """Run a round now (a feed brought a new list)."""
+        self._wake.set()
+
     def on_events(self, items: list[dict[str, Any]]) -> None:
         """A bus listener (the committing thread, under the queue's lock): only a flag."""
         if any(item.get("type") in _WAKE for item in items):

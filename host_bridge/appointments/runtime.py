@@ -58,10 +58,10 @@ def build(settings: Settings, service: QueueService, app: Any = None,
     store = AppointmentStore(appointments_path(settings.db_path), service.tz)
     outcomes = Outcomes(store)
     checkin = CheckIn(store, service)
-    runtime = Appointments(store, checkin, outcomes,
-                           Sweep(store, service, outcomes, every_s, checkin.lock),
+    sweep = Sweep(store, service, outcomes, every_s, checkin.lock)
+    runtime = Appointments(store, checkin, outcomes, sweep,
                            Feeds(store, service.clock, service.tz, config_folder(settings),
-                                 feeds_of(settings)))
+                                 feeds_of(settings), sweep.wake))
     if app is not None:
         app.state.appointments = runtime
     return runtime

@@ -123,7 +123,8 @@ def test_a_feed_over_http_is_refreshed_and_a_failed_read_keeps_the_list(tmp_path
     store = AppointmentStore(str(tmp_path / "a.db"), PARIS)
     clock = ManualClock(at("08:00"))
     feed = Feed("passeports-cni", feed_server, refresh_minutes=10)
-    feeds = Feeds(store, clock, PARIS, tmp_path, [feed])
+    imports = []
+    feeds = Feeds(store, clock, PARIS, tmp_path, [feed], lambda: imports.append(clock.now()))
     _Feed.status, _Feed.body = 200, calendar(event("a", ":20261126T090000", X_SUIVANT_CODE="A1"),
                                              event("b", ":20261126T091500", X_SUIVANT_CODE="B2"))
     feeds.run_once()
@@ -144,6 +145,7 @@ def test_a_feed_over_http_is_refreshed_and_a_failed_read_keeps_the_list(tmp_path
     assert {a.code: a.status for a in store.day(DAY)} == {"A1": Status.BOOKED,
                                                           "B2": Status.CANCELLED}
     assert feeds.status()[0]["ok"]
+    assert len(imports) == 2  # the sweep is woken after each import, not after a failed read
     store.close()
 
 
