@@ -19,6 +19,7 @@ _ANTS_IN_TEXT = re.compile(
     r"(?:ANTS|PRE[\s_-]?DEMANDE)[^A-Z0-9]{0,12}(?:N[O°]?\b[^A-Z0-9]{0,4})?"
     r"([A-Z0-9]{10})(?![A-Z0-9])")
 _INITIALS_TIME = re.compile(r"^\s*([A-Za-z]{1,3})[\s.,;-]*(\d{1,2})\s*[:hH.]\s*(\d{2})\s*$")
+_TIME_INITIALS = re.compile(r"^\s*(\d{1,2})\s*[:hH.]\s*(\d{2})[\s.,;-]+([A-Za-z]{1,3})\s*$")
 MAX_KEY = 200  # a scanned QR code's text; a typed key is far shorter
 
 # The unshifted digit row and the letters that move, AZERTY as typed -> the US key pressed
@@ -65,14 +66,18 @@ def initials_of(name: str | None) -> str | None:
 
 
 def initials_and_time(key: str) -> tuple[str, time] | None:
-    """"DJ 10:30", "dj10h30", "D.J. 9.05" -> ("DJ", 10:30); None for a key of another form."""
-    m = _INITIALS_TIME.match(re.sub(r"(?<=[A-Za-z])\.", "", key))  # "D.J." -> "DJ"
-    if not m:
+    """"DJ 10:30", "dj10h30", "D.J. 9.05", "10:30 DJ" -> ("DJ", 10:30); None for a key of
+    another form."""
+    key = re.sub(r"(?<=[A-Za-z])\.", "", key)  # "D.J." -> "DJ"
+    if m := _INITIALS_TIME.match(key):
+        initials, hour, minute = m.group(1), int(m.group(2)), int(m.group(3))
+    elif m := _TIME_INITIALS.match(key):  # "10:30 DJ"
+        initials, hour, minute = m.group(3), int(m.group(1)), int(m.group(2))
+    else:
         return None
-    hour, minute = int(m.group(2)), int(m.group(3))
     if hour > 23 or minute > 59:
         return None
-    return m.group(1).upper(), time(hour, minute)
+    return initials.upper(), time(hour, minute)
 
 
 def from_us_scanner(text: str) -> str:

@@ -47,6 +47,7 @@ def test_only_initials_are_kept_of_a_name(name, initials):
 @pytest.mark.parametrize("typed, expected", [
     ("DJ 10:30", ("DJ", time(10, 30))), ("dj10h30", ("DJ", time(10, 30))),
     ("D.J. 9.05", ("DJ", time(9, 5))), ("mlg 09:00", ("MLG", time(9, 0))),
+    ("10:30 DJ", ("DJ", time(10, 30))), ("10h30", None),
     ("DJ 25:00", None), ("P7K2QX", None), ("10:30", None), ("ABCD 10:30", None),
 ])
 def test_initials_and_time(typed, expected):
