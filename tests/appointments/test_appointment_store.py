@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from host_bridge.appointments import store as store_module
 from host_bridge.appointments.model import Appointment, Status
@@ -101,3 +102,34 @@ def test_nothing_is_kept_of_past_days(store):
     assert store.purge_before(DAY) == 1
     assert store.day(yesterday) == []
     assert [a.external_id for a in store.day(DAY)] == ["new"]
+
+
+STEPS = st.lists(st.one_of(
+    st.tuples(st.just("feed"), st.frozensets(st.integers(0, 5))),
+    st.tuples(st.just("check_in"), st.integers(0, 5))), max_size=12)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(STEPS)
+def test_imports_and_check_ins_against_a_reference(tmp_path_factory, steps):
+    """Whatever the order of feeds and check-ins: an id in the last feed is booked, unless
+    checked in; one that left it is cancelled, unless checked in; a check-in is never undone."""
+    store = AppointmentStore(str(tmp_path_factory.mktemp("ref") / "a.db"), PARIS)
+    expected: dict[str, Status] = {}
+    try:
+        for kind, arg in steps:
+            if kind == "feed":
+                store.replace_day("api", DAY, [booked(str(i), "09:00", f"C{i}") for i in arg])
+                for i in map(str, arg):
+                    if expected.get(i) is not Status.CHECKED_IN:
+                        expected[i] = Status.BOOKED
+                for i, s in expected.items():
+                    if int(i) not in arg and s is Status.BOOKED:
+                        expected[i] = Status.CANCELLED
+            elif (a := store.get("api", str(arg))) is not None and a.status is Status.BOOKED:
+                store.mark(a, Status.CHECKED_IN)
+                expected[str(arg)] = Status.CHECKED_IN
+        assert {a.external_id: a.status for a in store.day(DAY)} == expected
+    finally:
+        store.close()
