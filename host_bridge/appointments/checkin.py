@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..domain import commands as c
-from ..domain.errors import Conflict, NotFound
+from ..domain.errors import Conflict, DomainError, NotFound
 from ..domain.site import AppointmentRules
 from ..service.queue_service import QueueService, new_ticket_id
 from ..service.views import ticket_view
@@ -44,6 +44,13 @@ class AppointmentDone(Conflict):
 class AppointmentTooLate(Conflict):
     """Checked in after rules.late_minutes where the site refuses late arrivals."""
     code = "appointment_too_late"
+
+
+class KeyNotHere(DomainError):
+    """Initials and time from an anonymous client: anyone could guess them and take the
+    citizen's ticket (and so cancel it); the kiosk signed in and reception may use them."""
+    code = "appointment_key_not_here"
+    http_status = 403
 
 
 class AmbiguousKey(Conflict):
@@ -84,9 +91,14 @@ class CheckIn:
         # while the sweep decides an appointment's outcome (noshow.py takes it too)
         self.lock = threading.Lock()
 
-    def find(self, key: str, service: str | None = None) -> Appointment:
-        """Today's appointment for `key`. Raises UnknownAppointment or AmbiguousKey."""
+    def find(self, key: str, service: str | None = None, trusted: bool = True) -> Appointment:
+        """Today's appointment for `key`. Raises UnknownAppointment or AmbiguousKey, or
+        KeyNotHere for initials and time when not `trusted` (an anonymous client)."""
         key = key[:keys.MAX_KEY]
+        if not trusted and (keys.initials_and_time(key) is not None
+                            or keys.initials_and_time(keys.from_us_scanner(key)) is not None):
+            raise KeyNotHere("initials and time are accepted at the kiosk and at reception "
+                             "only: give the booking code or the ANTS pre-demande number")
         today = self.service.clock.now().astimezone(self.service.tz).date()
         found = self._matches(key, today) or self._matches(keys.from_us_scanner(key), today)
         if service is not None:
@@ -121,7 +133,7 @@ class CheckIn:
         """-> {"ticket", "appointment", "again"}: the ticket view and the appointment. Raises
         the refusals above (404/409 at the edge), or the queue's own (closed site...)."""
         with self.lock:
-            a = self.find(key, service)
+            a = self.find(key, service, trusted=source != "public")
             again = self._ticket_of(a)
             if again is not None and again[0]["status"] != "cancelled":
                 view, by_appointment = again

@@ -4,6 +4,7 @@ the API and the live event stream. Nothing is fetched from the internet.
     /               the list of pages
     /borne          the kiosk: take a ticket (touch screen)
     /ticket/{id}    the citizen's ticket page (the kiosk's QR code)
+    /rdv/{code}     « J'ai un rendez-vous » from the phone (the booking confirmation's link)
     /salle          the hall screen: calls, spoken
     /guichet        the agent console
     /supervision    the supervisor's live board and indicators
@@ -68,6 +69,12 @@ def ticket(ticket_id: str) -> FileResponse:
     except ValidationError:
         page.status_code = 404
     return page
+
+
+@router.get("/rdv/{code:path}")
+def appointment(code: str) -> FileResponse:
+    """The page reads the booking code from its address; the check-in API judges it."""
+    return _page("rdv")
 
 
 def install(app: FastAPI) -> None:

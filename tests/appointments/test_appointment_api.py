@@ -97,13 +97,22 @@ def test_a_check_in_answers_like_taking_a_ticket(listed):
     ("MP 09:42", 201, None),  # 18 min late: a walk-in ticket
 ])
 def test_check_in_answers(listed, key, status, code):
-    r = listed.post("/api/appointments/check-in", json={"key": key})
+    r = listed.post("/api/appointments/check-in", json={"key": key}, headers=KIOSK)
     assert r.status_code == status, r.text
     if code:
         assert r.json()["error"] == code
     else:
         assert r.json()["ticket"]["appointment_at"] is None
         assert r.json()["appointment"]["status"] == "late_walk_in"
+
+
+@pytest.mark.parametrize("key", ["MP 09:42", "09:42 MP"])
+def test_initials_and_time_are_for_the_kiosk_and_reception_not_anonymous_clients(listed, key):
+    """Anyone could guess them, check the citizen in and get their ticket's id (and cancel it)."""
+    r = listed.post("/api/appointments/check-in", json={"key": key})
+    assert (r.status_code, r.json()["error"]) == (403, "appointment_key_not_here"), r.text
+    assert "booking code" in r.json()["message"]
+    assert reception(listed)["rdv-3"]["status"] == "booked"  # nothing changed
 
 
 def test_past_the_no_show_window_a_check_in_is_refused(listed):

@@ -59,6 +59,20 @@ const ERRORS = {
   undo_expired: { fr: "Trop tard pour annuler l'absence (plus d'une minute).", en: "Too late to undo the no-show (over a minute)." },
   undo_refused: { fr: "L'absence ne peut plus être annulée : son numéro a été redonné.",
     en: "The no-show can no longer be undone: its number was given again." },
+  unknown_appointment: { fr: "Aucun rendez-vous aujourd'hui avec ce code : vérifiez-le, ou adressez-vous à l'accueil.",
+    en: "No appointment today with this code: check it, or ask at reception." },
+  appointment_too_late: { fr: "L'heure de votre rendez-vous est trop loin passée : adressez-vous à l'accueil.",
+    en: "Your appointment's time is too long past: ask at reception." },
+  appointment_noshow: { fr: "Ce rendez-vous a été noté comme manqué : vous pouvez prendre un ticket sans rendez-vous à la borne.",
+    en: "This appointment was marked as missed: you can take a ticket without appointment at the kiosk." },
+  appointment_cancelled: { fr: "Ce rendez-vous a été annulé.", en: "This appointment was cancelled." },
+  appointment_seen: { fr: "Ce rendez-vous a déjà eu lieu aujourd'hui.", en: "This appointment already took place today." },
+  appointment_key_not_here: { fr: "Les initiales et l'heure ne sont acceptées qu'à la borne ou à l'accueil : donnez votre code de réservation ou votre numéro de pré-demande.",
+    en: "Initials and time are accepted only at the kiosk or at reception: give your booking code or your pre-application number." },
+  delay_refused: { fr: "Ce n'est plus possible pour ce ticket (une seule fois, et seulement en attente).",
+    en: "This is no longer possible for this ticket (once, and only while waiting)." },
+  comeback_refused: { fr: "Ce n'est plus possible pour ce ticket : adressez-vous à l'accueil.",
+    en: "This is no longer possible for this ticket: ask at reception." },
 };
 
 // Every refusal in the page's words: a code the pages know, else a plain sentence with the
