@@ -8,12 +8,11 @@ transaction: an import replaces a source's day whole or not at all.
 from __future__ import annotations
 
 import sqlite3
-import threading
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 
+from ..store.side_file import SideFile
 from .model import Appointment, Status
 
 MAX_PER_DAY = 5000  # per source: a busy préfecture books a few hundred a day
@@ -54,30 +53,10 @@ def _day(a: Appointment, tz) -> str:
     return a.at.astimezone(tz).date().isoformat()
 
 
-class AppointmentStore:
+class AppointmentStore(SideFile):
     def __init__(self, path: str, tz):
-        self.path, self.tz = path, tz
-        self._lock = threading.Lock()
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")  # an import is redone by the next refresh
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        super().__init__(path, _SCHEMA)  # no fsync per write: an import is redone by the next refresh
+        self.tz = tz
 
     def _select(self, where: str, args: Iterable = ()) -> list[Appointment]:
         with self._lock:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ..store.side_file import SideFile
 from .accounts import Account
 from .lockout import Tries
 
@@ -39,33 +38,10 @@ def _account(row: tuple) -> Account:
     return Account(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]), row[5])
 
 
-class StaffStore:
+class StaffStore(SideFile):
     def __init__(self, path: str):
-        self.path = path
-        self._lock = threading.Lock()
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        # NORMAL: no fsync per audit batch or sign-in (they would compete with the queue's own
-        # commits); a power cut may lose the last of them, never corrupt the file
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(_SCHEMA)
-
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """Under the lock, all or nothing (a failed statement must not leave BEGIN open)."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        # no fsync per audit batch or sign-in (SideFile): a power cut may lose the last of them
+        super().__init__(path, _SCHEMA)
 
     # ----- accounts ----------------------------------------------------------------------------
     def account(self, login: str) -> tuple[Account, str, int] | None:

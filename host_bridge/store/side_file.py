@@ -1,0 +1,37 @@
+"""A small SQLite file of a capability's own beside the queue's (staff accounts, today's
+appointments): WAL, no fsync per commit, one connection shared by threads under a lock."""
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+
+class SideFile:
+    def __init__(self, path: str, schema: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        # NORMAL: no fsync per write (it would compete with the queue's own commits); a power
+        # cut may lose the last of them, never corrupt the file
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.executescript(schema)
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """Under the lock, all or nothing (a failed statement must not leave BEGIN open)."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
