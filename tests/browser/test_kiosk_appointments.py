@@ -29,7 +29,7 @@ from axe import serious_violations
 from chromium import OUTPUT, browser_page
 from kiosk_checks import fit_problems, measure, readable_problems
 from live_server import running_server
-from support import ADMIN, AGENT, EXAMPLE, PARIS
+from support import ADMIN, AGENT, EXAMPLE, PARIS, SUPERVISOR
 from test_console_agent import current_is, sign_in
 from test_kiosk_screens import check_every_size
 
@@ -74,8 +74,10 @@ def waiting(server) -> int:
     return server.http.get(f"/api/services/{SERVICE}").json()["waiting"]
 
 
-def open_rdv(page, server) -> None:
-    page.goto(server.url + "/borne")
+def open_rdv(page, server, signed_in: bool = True) -> None:
+    """The appointment screen of a kiosk signed in with its account (initials and time are
+    taken only from it and from reception), or of an anonymous browser."""
+    page.goto(server.url + "/borne" + ("#kiosk=demo-borne" if signed_in else ""))
     page.wait_for_selector("#rdv-open")
     page.click("#rdv-open")
     page.wait_for_selector("#rdv-key:focus")
@@ -137,7 +139,14 @@ def test_initials_and_time_on_the_big_keys(bridge):
 def test_a_refusal_in_words_then_see_reception_and_nothing_changed(bridge):
     before = waiting(bridge)
     with browser_page(1280, 800) as page:
-        open_rdv(page, bridge)
+        # a browser that is not the kiosk: initials and time refused (anyone could guess them)
+        open_rdv(page, bridge, signed_in=False)
+        page.keyboard.type("JD 09:40\n")
+        page.wait_for_selector("#ticket-error")
+        assert page.inner_text("#ticket-error").startswith(
+            "Cette borne n'enregistre pas un rendez-vous par les initiales et l'heure")
+        page.click("#rdv-retry")
+        page.wait_for_selector("#rdv-key:focus")
         page.keyboard.type("ZZ9999\n")
         page.wait_for_selector("#ticket-error")
         assert page.inner_text("#ticket-title") == "Rendez-vous non enregistré"
@@ -179,7 +188,7 @@ def test_every_appointment_screen_fits_each_kiosk_size(bridge, contrast):
     suffix = "-contrast" if contrast else ""
     problems: dict = {}
     with browser_page(1024, 768) as page:
-        page.goto(bridge.url + "/borne")
+        page.goto(bridge.url + "/borne#kiosk=demo-borne")
         page.wait_for_selector("#rdv-open")
         if contrast:
             page.click("#contrast")
@@ -269,3 +278,39 @@ def test_the_console_marks_the_appointment_and_reception_checks_one_in(bridge):
         page.click("button#finish")
         current_is(page, "—")
         page.wait_for_selector("#current-appointment", state="hidden")
+
+
+def test_the_supervisor_reads_the_appointments_figures_in_words_and_a_table(bridge):
+    """After the tests above (appointments checked in, one late, one called): the page says
+    what /api/indicators says, and the CSV has the appointments' columns."""
+    day = NOW.date().isoformat()
+    figures = bridge.http.get(f"/api/indicators?from={day}&to={day}", headers=SUPERVISOR).json()
+    p = figures["services"][SERVICE]
+    assert p["appointments"] >= 3 and p["walk_ins"] >= 1 and p["punctuality_median"] is not None
+    with browser_page(1280, 1400) as page:
+        page.goto(bridge.url + "/supervision")
+        page.fill("#token", "demo-superviseur")
+        page.click("#login-button")
+        page.fill("#from", day)
+        page.fill("#to", day)
+        page.click("#show")
+        page.wait_for_function("() => document.querySelector('#rdv-text').textContent.includes("
+                               f"'{p['appointments']} tickets de rendez-vous')")
+        total = figures["total"]
+        sentence = page.inner_text("#rdv-text")
+        assert sentence.startswith(f"Sur la période, {total['appointments']} tickets de "
+                                   f"rendez-vous sur {total['issued']} (")
+        assert "min après l'heure" in sentence
+        row = next(r for r in page.locator("#rdv tbody tr").all_inner_texts()
+                   if r.startswith("Passeports"))
+        cells = row.split("\t")
+        assert cells[1:3] == [str(p["appointments"]), str(p["walk_ins"])]
+        assert cells[3] == f"{round(p['appointment_share'] * 100)} %"
+        minutes = f"{p['punctuality_median']:.1f}".replace(".", ",")
+        assert cells[7] == f"{minutes} min après l'heure"
+        assert serious_violations(page) == []
+        page.screenshot(path=str(OUTPUT / "supervision-rdv.png"), full_page=True)
+        with page.expect_download() as download:
+            page.click("#csv")
+        header = open(download.value.path(), encoding="utf-8-sig").readline()
+        assert "rendez-vous;sans rendez-vous;part de rendez-vous (%)" in header

@@ -210,6 +210,8 @@ function lacks(needs) {
 
 async function refresh() {
   const [k, { services }] = await Promise.all([api(`/api/counters/${number}`), api("/api/services")]);
+  // every answer in before the page changes: a test (or an agent) never sees half of it
+  const lines = await Promise.all(k.services.map((id) => appointmentsWaiting(id).catch(() => null)));
   $("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
   const current = $("current"), ticket = k.ticket;
   const category = ticket && ticket.category &&
@@ -233,7 +235,6 @@ async function refresh() {
   $("current-detail").textContent = ticket ?
     t(T.calledAt)(new Date(ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
       { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";
-  const lines = await Promise.all(k.services.map((id) => appointmentsWaiting(id).catch(() => null)));
   $("waiting").replaceChildren(...k.services.flatMap((id, i) => {
     const s = services.find((x) => x.id === id);
     return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, t(T.waiting)(s.waiting, s.priority_waiting),
