@@ -49,6 +49,16 @@ const LABELS = {  // the config's keys, as people call them
   refuse_outside_hours: "Refuser les tickets hors des horaires",
   undo_absent_seconds: "« Absent » annulable pendant (s)",
   offers: "Accueil adapté, séparé par des virgules (hearing_loop : boucle magnétique, sign_language : interprète LSF, seated : guichet assis ou bas)",
+  comeback_minutes: "« Je suis là » : un absent peut revenir dans la file pendant (min, 0 : jamais)",
+  comeback_after: "…derrière ce nombre de tickets",
+  delay_minutes: "« Je serai en retard » : place gardée sans appel pendant (min, 0 : non proposé)",
+  appointments: "Rendez-vous",
+  ical: "Agenda iCal des rendez-vous (fichier ou adresse https)",
+  refresh_minutes: "Agenda relu toutes les (min)",
+  callable_before_minutes: "Appelable avant l'heure du rendez-vous (min)",
+  late_minutes: "En retard au-delà de (min)",
+  late: "En retard : walk_in (avec les tickets sans rendez-vous) ou refuse (voir l'accueil)",
+  no_show_minutes: "Noté absent s'il n'est pas arrivé après (min)",
 };
 const LABELS_EN = {
   site: "Site", services: "Services", counters: "Counters", priority_categories: "Priority categories",
@@ -66,6 +76,16 @@ const LABELS_EN = {
   refuse_outside_hours: "Refuse tickets outside opening hours",
   undo_absent_seconds: "« No-show » can be undone for (s)",
   offers: "Adapted reception, separated by commas (hearing_loop: hearing loop, sign_language: LSF interpreter, seated: seated or low counter)",
+  comeback_minutes: "« I am here »: a no-show may go back in line for (min, 0: never)",
+  comeback_after: "…behind this many tickets",
+  delay_minutes: "« I will be late »: place kept without a call for (min, 0: not offered)",
+  appointments: "Appointments",
+  ical: "Appointments' iCal calendar (a file or an https address)",
+  refresh_minutes: "Calendar read again every (min)",
+  callable_before_minutes: "Callable before the appointment's time (min)",
+  late_minutes: "Late beyond (min)",
+  late: "Late: walk_in (with the tickets without appointment) or refuse (see reception)",
+  no_show_minutes: "Marked missed when not arrived after (min)",
 };
 const label = (k) => (lang === "en" && LABELS_EN[k]) || LABELS[k] || k;
 const ITEM = { fr: { services: "Service", counters: "Guichet", priority_categories: "Catégorie", faq: "Question" },
