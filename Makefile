@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.day_size
 	$(BIN)/python -m bench.http_latency
 	$(BIN)/python -m bench.estimate_cost
+	$(BIN)/python -m bench.appointment_cost
 	$(BIN)/python -m bench.page_load
 	$(BIN)/python -m bench.stream_readers
 	$(BIN)/python -m bench.firmware_memory
