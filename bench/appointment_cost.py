@@ -6,16 +6,20 @@
 Issue 15 gave each service a third line (appointment tickets, in appointment-time order),
 passes over tickets held by « RETARD », and counts appointments in `people_ahead` with a walk
 over the line in front of a walk-in when the service has appointment tickets. For one service
-of N walk-ins served by 4 counters, this times, per call, the CPU of this thread:
+of N walk-ins (1 in 20 with a priority category) served by 4 counters, this times, per call, the CPU of this thread:
 
   suivant   « Suivant »: decide + apply of CallNext (the counter's ticket served, the next
             called); then, untimed, a ticket of the same kind issued, so the line keeps its size
-  ticket    ticket_view of the last walk-in in line (the longest walk; what its page, the
+  ticket    ticket_view of the last ordinary walk-in in line (the longest walk; what its page, the
             notifier and an answer compute)
   ahead     state.ahead_of of that walk-in alone (people_ahead: the walk issue 15 added; the
             rest of a ticket view is mostly the wait estimate, which grows with the people
             ahead up to 64)
-  list      waiting_list_view of the service (the reception console's list)
+  list      waiting_list_view of the service (the agent console's list: guichet.js reads it
+            for the appointments waiting, on every event)
+  one pass  the same list made in one walk of the line (one_pass_waiting_list below, checked
+            equal to waiting_list_view first): what the view would cost if it counted the
+            tickets ahead as it walks instead of asking people_ahead for each ticket
 
 in these variants, interleaved in turns of --block calls (20; a list: 1) in each round, so a
 neighbour's load hits them alike:
@@ -38,6 +42,7 @@ baseline, round by round.
 from __future__ import annotations
 
 import argparse
+import bisect
 import dataclasses
 import importlib
 import os
@@ -61,11 +66,12 @@ NOW = T0 + timedelta(minutes=30)
 SERVICE = "cni"
 COUNTERS = (1, 2, 3, 4)
 APPOINTMENTS, HELD = 40, 5
+PRIORITY_EVERY = 20  # 5 % of the walk-ins have a priority category, as in bench.queue_throughput
 BASELINE_FILES = ("domain", "service/views.py", "store/event_codec.py")
 VARIANTS = ("before", "walk-ins", "+40 rdv", "+5 held")
-KINDS = ("suivant", "ticket", "ahead", "list")
+KINDS = ("suivant", "ticket", "ahead", "list", "one pass")
 METHODS = {"suivant": "call_next", "ticket": "ticket_view", "ahead": "ahead",
-           "list": "waiting_list"}
+           "list": "waiting_list", "one pass": "one_pass_list"}
 
 
 # ----- the code: now, or before issue 15 from git ----------------------------------------------
@@ -117,7 +123,7 @@ class Line:
             "bench", "Mairie (bench)", "Europe/Paris",
             (site_mod.Service(SERVICE, "P", "Passeports / CNI", **extra),),
             tuple(site_mod.Counter(k, f"Guichet {k}", (SERVICE,)) for k in COUNTERS),
-            rules=rules)
+            categories=(site_mod.PriorityCategory("pmr", "Mobilité réduite"),), rules=rules)
         self.state = code.queue.QueueState(site)
         self.ids = count()
         self.now = T0
@@ -127,7 +133,7 @@ class Line:
         step = timedelta(minutes=20) / walk_ins  # the walk-ins arrive over 20 minutes
         for i in range(walk_ins):
             self.now = T0 + i * step
-            self.issue(None)
+            self.issue(None, "pmr" if i % PRIORITY_EVERY == PRIORITY_EVERY - 1 else None)
         self.now = NOW - timedelta(minutes=5)
         for i in range(appointments):  # checked in over the last 5 minutes
             self.now += timedelta(minutes=5) / appointments
@@ -148,9 +154,9 @@ class Line:
             self.state.apply(event)
         return events
 
-    def issue(self, appointment_at: datetime | None) -> None:
+    def issue(self, appointment_at: datetime | None, category: str | None = None) -> None:
         extra = {"appointment_at": appointment_at} if appointment_at is not None else {}
-        self.do(self.code.c.IssueTicket(SERVICE, f"t{next(self.ids):015d}", **extra))
+        self.do(self.code.c.IssueTicket(SERVICE, f"t{next(self.ids):015d}", category, **extra))
 
     def call_next(self) -> int:
         """One « Suivant », timed (ns of this thread's CPU), then, untimed, a ticket like the
@@ -161,12 +167,13 @@ class Line:
         events = self.do(command)
         spent = time.thread_time_ns() - t
         called = next(ev for ev in events if type(ev).__name__ == "TicketCalled")
-        self.issue(getattr(self.state.tickets[called.ticket_id], "appointment_at", None))
+        ticket = self.state.tickets[called.ticket_id]
+        self.issue(getattr(ticket, "appointment_at", None), ticket.category)
         return spent
 
     def last_walk_in(self):
         return next(t for t in reversed(self.state.waiting[SERVICE])
-                    if getattr(t, "appointment_at", None) is None)
+                    if getattr(t, "appointment_at", None) is None and t.category is None)
 
     def ticket_view(self) -> int:
         ticket, view = self.last_walk_in(), self.code.views.ticket_view
@@ -185,6 +192,48 @@ class Line:
         t = time.thread_time_ns()
         view(self.state, SERVICE)
         return time.thread_time_ns() - t
+
+    def one_pass_list(self) -> int:
+        views = self.code.views
+        t = time.thread_time_ns()
+        one_pass_waiting_list(self.state, views, SERVICE)
+        return time.thread_time_ns() - t
+
+    def check_one_pass(self) -> None:
+        if hasattr(self.state, "appointment_waiting"):
+            self.state.observe(self.now)
+            mine = one_pass_waiting_list(self.state, self.code.views, SERVICE)
+            if mine != self.code.views.waiting_list_view(self.state, SERVICE):
+                raise AssertionError("one_pass_waiting_list differs from waiting_list_view")
+
+
+def one_pass_waiting_list(state, views, service_id: str) -> dict:
+    """waiting_list_view's answer with the people ahead counted in one walk of the line, not
+    one people_ahead (itself a walk, with appointments) per ticket: O(n log n), not O(n²)."""
+    from host_bridge.domain.selection import index_in_appointments
+    state.service_config(service_id)
+    line = state.waiting.get(service_id, [])
+    priority = state.priority_waiting.get(service_id, ())
+    appointments = state.appointment_waiting.get(service_id, ())
+    due = 0
+    if appointments and state.as_of is not None:
+        due_by = state.as_of + state._callable_before(service_id)
+        due = bisect.bisect_right(appointments, (due_by, float("inf")),
+                                  key=lambda t: t.appointment_key)
+    ranked, earlier_priority, earlier_appointments = [], 0, 0
+    for i, t in enumerate(line):  # arrival order: the counts so far are the earlier ones
+        if t.by_appointment:
+            ahead = index_in_appointments(appointments, t)
+            earlier_appointments += 1
+        elif t.category is not None:
+            ahead = earlier_priority + due
+            earlier_priority += 1
+        else:
+            ahead = i - earlier_priority - earlier_appointments + len(priority) + due
+        ranked.append((ahead, t.arrival_key, t))
+    ranked.sort(key=lambda r: r[:2])
+    return {"service": service_id,
+            "waiting": [{**views.public_ticket(t), "ahead": ahead} for ahead, _, t in ranked]}
 
 
 def timer_cost() -> int:
@@ -232,52 +281,62 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"baseline: unavailable ({exc}); the walk-ins variant is the baseline")
         lines = {(n, v): Line(code, n, rdv, held) for n in args.sizes
                  for v, (code, rdv, held) in variants.items()}
+        for line in lines.values():
+            line.check_one_pass()
         overhead = timer_cost()
         samples: dict[tuple[int, str, str], list[list[int]]] = {
             (n, v, k): [] for n, v in lines for k in KINDS}
         for _ in range(args.rounds):
-            for kind, ops in (("suivant", args.ops), ("ticket", args.ops), ("ahead", args.ops),
-                              ("list", args.list_ops)):
+            for kind in KINDS:
+                lists = kind in ("list", "one pass")
                 calls = [(samples[key + (kind,)], getattr(line, METHODS[kind]))
-                         for key, line in lines.items()]
+                         for key, line in lines.items()
+                         if not (kind == "one pass" and key[1] == "before")]
                 for got, _ in calls:
                     got.append([])
-                block = args.block if kind != "list" else 1
-                for _ in range(-(-ops // block)):  # interleaved in short turns: a neighbour's
-                    for got, call in calls:        # load hits every variant alike
+                block = 1 if lists else args.block
+                for _ in range(-(-(args.list_ops if lists else args.ops) // block)):
+                    for got, call in calls:  # in short turns: a neighbour's load hits all alike
                         got[-1].extend(call() for _ in range(block))
+        for line in lines.values():
+            line.check_one_pass()  # still equal after the run's calls and issues
     print(f"timer:    {overhead} ns a pair, taken off; {time.monotonic() - started:.1f} s in all")
     print(f"\nCPU per call, median of {args.rounds} rounds [range of the rounds' p50s] "
-          f"({args.ops} « Suivant » and ticket views in turns of {args.block}, "
-          f"{args.list_ops} lists a round):")
+          f"({args.ops} « Suivant », ticket views and ahead_of in turns of {args.block}, "
+          f"{args.list_ops} lists a round); µs, lists in ms:")
+    heads = ("« Suivant » p50/p95", "ticket view", "ahead_of", "waiting list", "one pass")
+    widths = (24, 26, 22, 26, 24)
     print(f"{'walk-ins':>8} {'variant':>9} {'waiting':>7} "
-          f"{'suivant µs p50 / p95':>24} {'ticket view µs p50 / p95':>26} "
-          f"{'ahead_of µs p50 / p95':>24} "
-          f"{'waiting list ms p50 / p95':>27}")
+          + " ".join(f"{h:>{w}}" for h, w in zip(heads, widths)))
     for (n, v), line in lines.items():
         cells = []
-        for kind, scale, digits in (("suivant", 1e3, 1), ("ticket", 1e3, 1), ("ahead", 1e3, 1),
-                                    ("list", 1e6, 2)):
+        for kind, w in zip(KINDS, widths):
+            scale, digits = (1e6, 2) if kind in ("list", "one pass") else (1e3, 1)
+            if not samples[n, v, kind]:
+                cells.append(f"{'—':>{w}}")
+                continue
             p50s, p95s = [], []
             for one in samples[n, v, kind]:
                 ordered = sorted(max(0, x - overhead) for x in one)
                 p50s.append(percentile(ordered, 50) / scale)
                 p95s.append(percentile(ordered, 95) / scale)
-            cells.append(f"{statistics.median(p50s):.{digits}f} / {statistics.median(p95s):.{digits}f}"
-                         f" [{min(p50s):.{digits}f}-{max(p50s):.{digits}f}]")
-        print(f"{n:>8} {v:>9} {line.size:>7} {cells[0]:>24} {cells[1]:>26} {cells[2]:>24} "
-              f"{cells[3]:>27}")
+            cell = (f"{statistics.median(p50s):.{digits}f} / {statistics.median(p95s):.{digits}f}"
+                    f" [{min(p50s):.{digits}f}-{max(p50s):.{digits}f}]")
+            cells.append(f"{cell:>{w}}")
+        print(f"{n:>8} {v:>9} {line.size:>7} " + " ".join(cells))
     base = "before" if "before" in variants else "walk-ins"
-    print(f"\nAgainst {base} at the same size: median of the rounds' ratios of the p50s")
+    print(f"\nAgainst {base} at the same size (one pass: against its waiting list): median of "
+          "the rounds' ratios of the p50s")
     print(f"{'walk-ins':>8} {'variant':>9} " + " ".join(f"{k:>9}" for k in KINDS))
     for (n, v) in lines:
         if v == base:
             continue
         ratios = []
         for kind in KINDS:
-            pairs = zip(samples[n, v, kind], samples[n, base, kind])
+            theirs = samples[n, base, "list" if kind == "one pass" else kind]
             ratios.append(statistics.median(
-                _p50(mine, overhead) / max(1.0, _p50(theirs, overhead)) for mine, theirs in pairs))
+                _p50(a, overhead) / max(1.0, _p50(b, overhead))
+                for a, b in zip(samples[n, v, kind], theirs)))
         print(f"{n:>8} {v:>9} " + " ".join(f"{r:>8.2f}×" for r in ratios))
     return 0
 
