@@ -6,7 +6,8 @@ November 2026 at 09:30 in Paris) with today's appointments sent through its REST
   stays in the field, even after a touch on a key); a citizen types initials and time on the
   big keys; the ticket says « Rendez-vous à 9 h 40 » and, checked in early, from when it may be
   called; a late one says it goes with the walk-ins; a refusal says why, then « Voir
-  l'accueil », and changes nothing;
+  l'accueil », and changes nothing; a printer that fails checks nothing in and offers the
+  ticket unprinted;
 - the console: « RDV 9 h 40 » on the ticket in service with how late or early it was called,
   the appointments named in the waiting list, and reception's own check-in;
 - every appointment screen fits each kiosk size, normal and large text, and stays readable
@@ -170,6 +171,28 @@ def test_a_refusal_in_words_then_see_reception_and_nothing_changed(bridge):
         assert page.inner_text("#ticket-appointment").startswith(
             "Votre rendez-vous était à 9 h 12 : arrivé(e) trop tard")
         assert shown_ticket(page, bridge)["appointment_at"] is None
+
+
+def test_a_printer_that_fails_checks_nothing_in_and_offers_the_ticket_unprinted(bridge):
+    asked = []
+
+    def printer_down(route):  # the bridge's answer when its kiosk printer does not answer
+        asked.append(json.loads(route.request.post_data))
+        if asked[-1]["print"]:
+            route.fulfill(status=503, json={"error": "printer_failed", "message": "no printer"})
+        else:
+            route.continue_()
+    with browser_page(1280, 800) as page:
+        page.route("**/api/appointments/check-in", printer_down)
+        open_rdv(page, bridge)
+        page.keyboard.type("SHOT02\n")
+        page.wait_for_selector("#ticket-error")
+        assert page.inner_text("#ticket-error").startswith("L'imprimante ne répond pas")
+        assert page.input_value("#rdv-key") == ""  # the code is on no screen meanwhile
+        page.click("#no-print")
+        page.wait_for_selector("#ticket-appointment")
+        assert page.inner_text("#ticket-appointment") == "Rendez-vous à 10 h 45"
+        assert [a["print"] for a in asked] == [True, False] and asked[1]["key"] == "SHOT02"
 
 
 def test_the_kiosk_goes_back_to_the_start_left_alone_on_the_code(bridge):

@@ -88,6 +88,8 @@ const R = {
   failed: { fr: "Rendez-vous non enregistré", en: "Appointment not checked in" },
   reception: { fr: "Voir l'accueil : un agent vous aidera.", en: "Please see the reception desk: an agent will help you." },
   retry: { fr: "Retaper le code", en: "Type the code again" },
+  unprinted: { fr: "L'imprimante ne répond pas : votre rendez-vous n'est pas encore enregistré. Vous pouvez l'enregistrer sans imprimer le ticket (notez son numéro ou scannez son code), ou vous adresser à l'accueil.",
+    en: "The printer does not answer: your appointment is not checked in yet. You can check it in without printing the ticket (note its number or scan its code), or ask at the reception desk." },
 };
 // The check-in's refusals (POST /api/appointments/check-in), in the citizen's words
 const REFUSED = {
@@ -407,8 +409,9 @@ function closeRdv() {
   $("rdv-key").value = "";  // a booking code is the citizen's: gone with them
 }
 
-async function checkIn() {
-  const field = $("rdv-key"), key = field.value.trim();
+// given: the key again, after a printer that failed (the field is emptied after each try)
+async function checkIn(given = null, print = true) {
+  const field = $("rdv-key"), key = given ?? field.value.trim();
   if (!key) {
     $("rdv-help").textContent = t(R.empty);
     field.focus();
@@ -417,12 +420,12 @@ async function checkIn() {
   if (busy) return;
   busy = true;
   try {
-    const answer = await api("/api/appointments/check-in", { method: "POST", body: { key, print: true }, key: newKey(),
+    const answer = await api("/api/appointments/check-in", { method: "POST", body: { key, print }, key: newKey(),
       token: localStorage.getItem(KIOSK_KEY) || undefined });
     const service = site.services.find((s) => s.id === answer.ticket.service) || { name: answer.ticket.service };
     showTicket(answer.ticket, service, answer.printed, answer.appointment);
   } catch (e) {
-    showRdvRefusal(e);
+    showRdvRefusal(e, key);
   } finally {
     closeRdv();
     $("rdv-help").textContent = t(R.help);
@@ -430,14 +433,16 @@ async function checkIn() {
   }
 }
 
-function showRdvRefusal(e) {
-  const words = REFUSED[e.code] ? t(REFUSED[e.code]) : e.code ? explain(e) : t(T.unreachable);
+function showRdvRefusal(e, key) {
+  const unprinted = e.code === "printer_failed";  // nothing checked in: again, without printing
+  const words = unprinted ? t(R.unprinted) : REFUSED[e.code] ? t(REFUSED[e.code]) : e.code ? explain(e) : t(T.unreachable);
   showScreen("refusal", [
     el("h2", { id: "ticket-title", tabindex: "-1" }, t(R.failed)),
     el("p", { class: "error", role: "alert", id: "ticket-error" }, words),
-    el("p", { class: "reception", id: "ticket-reception" }, t(R.reception)),
+    unprinted ? null : el("p", { class: "reception", id: "ticket-reception" }, t(R.reception)),
     el("div", { class: "actions" },
-      el("button", { id: "rdv-retry", onclick: () => { $("ticket").hidden = true; openRdv(); } }, t(R.retry)),
+      unprinted ? el("button", { id: "no-print", onclick: () => checkIn(key, false) }, t(T.noPrint))
+        : el("button", { id: "rdv-retry", onclick: () => { $("ticket").hidden = true; openRdv(); } }, t(R.retry)),
       el("button", { id: "done", class: "secondary", onclick: nextCitizen }, t(T.done)))]);
 }
 
