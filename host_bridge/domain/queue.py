@@ -45,8 +45,10 @@ class QueueState:
         self.tickets: dict[str, Ticket] = {}
         self.waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}  # arrival order
         self.priority_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
-        # appointment tickets, in appointment-time order (they are in `waiting` too)
+        # appointment tickets, in appointment-time order (they are in `waiting` too), and again
+        # in arrival order: how many stand before a walk-in is then a binary search
         self.appointment_waiting: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
+        self.appointment_arrivals: dict[str, list[Ticket]] = {s.id: [] for s in site.services}
         self.last_number: dict[str, int] = {s.id: 0 for s in site.services}
         # letter -> number -> how many live (waiting or called) tickets hold that label today,
         # transferred ones included (they keep their label). A count, not a set: a day recorded
@@ -97,7 +99,8 @@ class QueueState:
         if appointments and self.as_of is not None:
             due_by = self.as_of + self._callable_before(ticket.service)
         return people_ahead(ticket, self.waiting.get(ticket.service, ()),
-                            self.priority_waiting.get(ticket.service, ()), appointments, due_by)
+                            self.priority_waiting.get(ticket.service, ()), appointments, due_by,
+                            self.appointment_arrivals.get(ticket.service, ()))
 
     def _callable_before(self, service_id: str) -> timedelta:
         service = self.site.service(service_id)
@@ -434,6 +437,7 @@ class QueueState:
             self.waiting.setdefault(sid, [])
             self.priority_waiting.setdefault(sid, [])
             self.appointment_waiting.setdefault(sid, [])
+            self.appointment_arrivals.setdefault(sid, [])
             self.last_number.setdefault(sid, 0)
             self.priority_in_row.setdefault(sid, 0)
             self.recent_minutes.setdefault(sid, deque(maxlen=RECENT_SERVICE_TIMES))
@@ -443,35 +447,35 @@ class QueueState:
         for n in set(self.counters) - kept_counters:
             del self.counters[n]
 
-    def _lines(self, ticket: Ticket) -> list[list[Ticket]]:
-        lines = [self.waiting.setdefault(ticket.service, [])]
+    def _lines(self, ticket: Ticket) -> list[tuple[list[Ticket], bool]]:
+        """The lines the ticket waits in, each with whether it is in appointment-time order
+        (else arrival order)."""
+        service = ticket.service
+        lines = [(self.waiting.setdefault(service, []), False)]
         if ticket.by_appointment:
-            lines.append(self.appointment_waiting.setdefault(ticket.service, []))
+            lines.append((self.appointment_waiting.setdefault(service, []), True))
+            lines.append((self.appointment_arrivals.setdefault(service, []), False))
         elif ticket.category is not None:
-            lines.append(self.priority_waiting.setdefault(ticket.service, []))
+            lines.append((self.priority_waiting.setdefault(service, []), False))
         return lines
-
-    @staticmethod
-    def _index(line: list[Ticket], ticket: Ticket, appointments: bool) -> int:
-        return index_in_appointments(line, ticket) if appointments else index_in(line, ticket)
 
     def _unqueue(self, ticket: Ticket) -> None:
         if ticket.status is not TicketStatus.WAITING:
             return
-        for n, line in enumerate(self._lines(ticket)):
-            appointments = n == 1 and ticket.by_appointment
-            i = self._index(line, ticket, appointments)
+        for line, by_time in self._lines(ticket):
+            i = index_in_appointments(line, ticket) if by_time else index_in(line, ticket)
             # equal keys can happen (a ticket put back twice at one place): look among them
-            key = ticket.appointment_key if appointments else ticket.arrival_key
+            key = ticket.appointment_key if by_time else ticket.arrival_key
             while i < len(line) and line[i] is not ticket and \
-                    (line[i].appointment_key if appointments else line[i].arrival_key) == key:
+                    (line[i].appointment_key if by_time else line[i].arrival_key) == key:
                 i += 1
             if i < len(line) and line[i] is ticket:
                 del line[i]
 
     def _enqueue(self, ticket: Ticket) -> None:
-        for n, line in enumerate(self._lines(ticket)):
-            line.insert(self._index(line, ticket, n == 1 and ticket.by_appointment), ticket)
+        for line, by_time in self._lines(ticket):
+            line.insert(index_in_appointments(line, ticket) if by_time
+                        else index_in(line, ticket), ticket)
 
     def _release_counter(self, ticket: Ticket) -> None:
         if ticket.counter is not None and ticket.counter in self.counters:
@@ -483,7 +487,7 @@ class QueueState:
         self.day = ev.day
         self.tickets.clear()
         for line in (*self.waiting.values(), *self.priority_waiting.values(),
-                     *self.appointment_waiting.values()):
+                     *self.appointment_waiting.values(), *self.appointment_arrivals.values()):
             line.clear()
         self.last_number = {k: 0 for k in self.last_number}
         self.live_numbers.clear()

@@ -143,13 +143,16 @@ def pick_next(counter: Counter, waiting: dict[str, list[Ticket]],
 
 
 def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence[Ticket],
-                 appointment_line: Sequence[Ticket] = (), due_by: datetime | None = None) -> int:
+                 appointment_line: Sequence[Ticket] = (), due_by: datetime | None = None,
+                 appointment_arrivals: Sequence[Ticket] = ()) -> int:
     """Tickets of the same service expected to be called before this one.
 
     An appointment ticket waits behind earlier appointments. A priority ticket waits behind
     earlier priority tickets and the appointments due (callable) by `due_by`; an ordinary one
     also behind every waiting priority ticket and earlier ordinary ones (the anti-starvation
     bound can only help it). Appointments due later are not counted: they may never come.
+    `appointment_arrivals`: the appointment tickets again, in arrival order. Binary searches
+    only: the waiting list of a service asks this of each of its tickets.
     """
     if ticket.by_appointment:
         return index_in_appointments(appointment_line, ticket)
@@ -160,6 +163,5 @@ def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence
     if ticket.category is not None:
         return earlier_priority + due
     earlier = index_in(line, ticket)
-    earlier_appointments = sum(1 for t in line[:earlier] if t.by_appointment) \
-        if appointment_line else 0
+    earlier_appointments = index_in(appointment_arrivals, ticket) if appointment_line else 0
     return (earlier - earlier_priority - earlier_appointments) + len(priority_line) + due

@@ -88,6 +88,8 @@ def snapshot(state: QueueState) -> dict[str, Any]:
                             for sid, q in state.waiting.items()},
         "appointment_waiting": {sid: [t.id for t in q]
                                 for sid, q in state.appointment_waiting.items()},
+        "appointment_arrivals": {sid: [t.id for t in q]
+                                 for sid, q in state.appointment_arrivals.items()},
         "last_number": dict(state.last_number),
         "issued_today": state.issued_today,
         "priority_in_row": dict(state.priority_in_row),

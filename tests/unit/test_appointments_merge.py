@@ -298,3 +298,20 @@ def test_appointments_and_walk_ins_interleaved_keep_the_rule(make_desk, make_sit
             [t.id for t in desk.state.appointment_waiting[sid]]
     assert {t.id: t.status for t in replay.tickets.values()} == \
         {t.id: t.status for t in desk.state.tickets.values()}
+    # people ahead: the binary searches agree with a walk down the line
+    state = desk.state
+    state.observe(desk.now)
+    line = state.waiting["passeports"]
+    due_by = desk.now + timedelta(minutes=before)
+    due = sum(1 for t in state.appointment_waiting["passeports"] if t.appointment_at <= due_by)
+    priority = [t for t in line if t.category is not None and not t.by_appointment]
+    for i, t in enumerate(line):
+        if t.by_appointment:
+            expected = sum(1 for u in line if u.by_appointment and u.appointment_key <
+                           t.appointment_key)
+        elif t.category is not None:
+            expected = sum(1 for u in priority if u.arrival_key < t.arrival_key) + due
+        else:
+            expected = sum(1 for u in line[:i] if not u.by_appointment and u.category is None) \
+                + len(priority) + due
+        assert state.ahead_of(t) == expected, (t.label, i)

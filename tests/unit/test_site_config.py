@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from host_bridge.domain.site import Rules
+from host_bridge.domain.site import AppointmentRules, Rules
 from host_bridge.site_config import ConfigError, load
 
 from support import EXAMPLE, example_refusal
@@ -103,7 +103,9 @@ def test_the_example_mairie_file_loads():
     assert [k.id for k in site.categories] == ["cmi", "famille"]
     assert site.rules == Rules(guard_seconds=2.0, max_recalls=3, recall_min_delay_seconds=10.0,
                                priority_max_in_row=3, priority_starvation_minutes=20.0,
-                               refuse_outside_hours=True, undo_absent_seconds=60.0)
+                               refuse_outside_hours=True, undo_absent_seconds=60.0,
+                               comeback_minutes=10.0, comeback_after=2, delay_minutes=10.0)
+    assert site.service("passeports-cni").appointments == AppointmentRules(ical="passeports-cni.ics")
     assert site.hours.days[3] == ((time(8, 30), time(12, 0)), (time(13, 30), time(19, 0)))
     assert site.hours.is_open(5, time(9, 0)) and not site.hours.is_open(6, time(10, 0))
     assert [(u.name, u.role) for u in settings.users] == [
