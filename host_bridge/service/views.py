@@ -114,13 +114,22 @@ def waiting_list_view(state: QueueState, service_id: str) -> dict[str, Any]:
             "waiting": [{**public_ticket(t), "ahead": ahead} for ahead, _, t in ranked]}
 
 
+NEXT_APPOINTMENTS = 5
+
+
 def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
     service = state.service_config(service_id)
     waiting = state.waiting.get(service_id, [])
+    appointments = state.appointment_waiting.get(service_id, [])
     return {"id": service.id, "letter": service.letter, "name": service.name,
             "target_wait_minutes": service.target_wait_minutes,
             "waiting": len(waiting), "counters_open": state.counters_open_for(service_id),
             "priority_waiting": len(state.priority_waiting.get(service_id, ())),  # among `waiting`
+            # appointments among `waiting`, and the first few in call order (the console names
+            # them): from their own line, so no walk of the whole queue after every event
+            "appointments_waiting": len(appointments),
+            "next_appointments": [{"label": t.label, "appointment_at": _iso(t.appointment_at)}
+                                  for t in appointments[:NEXT_APPOINTMENTS]],
             "estimate_for_new_ticket": estimate_view(state, service_id, len(waiting))}
 
 

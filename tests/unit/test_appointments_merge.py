@@ -315,3 +315,15 @@ def test_appointments_and_walk_ins_interleaved_keep_the_rule(make_desk, make_sit
             expected = sum(1 for u in line[:i] if not u.by_appointment and u.category is None) \
                 + len(priority) + due
         assert state.ahead_of(t) == expected, (t.label, i)
+
+
+def test_a_service_says_how_many_appointments_wait_and_names_the_next_in_time_order(hall):
+    from host_bridge.service.views import service_view
+    hall.set_time(at(9, 0))
+    hall.issue("passeports")
+    late = book(hall, "passeports", 11, 0)
+    soon = book(hall, "passeports", 9, 15)
+    view = service_view(hall.state, "passeports")
+    assert (view["waiting"], view["appointments_waiting"]) == (3, 2)
+    assert [a["label"] for a in view["next_appointments"]] == [soon.label, late.label]
+    assert view["next_appointments"][0]["appointment_at"] == at(9, 15).isoformat()
