@@ -278,6 +278,12 @@ def test_the_console_marks_the_appointment_and_reception_checks_one_in(bridge):
         page.wait_for_function(f"""() => (document.querySelector('[data-appointments="{SERVICE}"]')
             || {{}}).textContent?.includes('{named}')""")
         assert page.inner_text(f'[data-appointments="{SERVICE}"]').startswith("Rendez-vous : ")
+        # the same code again: its ticket, not a second one
+        page.fill("#checkin-key", "DESK42")
+        page.click("#checkin-go")
+        page.wait_for_function("() => document.querySelector('#checkin-result').textContent"
+                               ".startsWith('Déjà enregistré')")
+        assert page.inner_text("#checkin-result") == f"Déjà enregistré : son ticket est {desk_label}."
         # a refusal, in words
         page.fill("#checkin-key", "NOPE")
         page.click("#checkin-go")

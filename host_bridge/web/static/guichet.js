@@ -1,6 +1,6 @@
 // The agent console: the terminal's actions for desks without a board (or beside one: both
 // go to the same queue, so they stay in step). The staff token stays in this tab only.
-import { api, el, explain, langLink, live, needName, newKey, staffSignIn, t, lang } from "./suivant.js";
+import { api, ApiError, el, explain, langLink, live, needName, newKey, staffSignIn, t, lang } from "./suivant.js";
 
 const T = {
   counter: { fr: "Guichet", en: "Counter" },
@@ -286,7 +286,12 @@ async function checkIn(ev) {
   if (!key) { field.focus(); return; }
   out.className = "";
   try {
-    const a = await api("/api/appointments/check-in", { method: "POST", token, key: newKey(), body: { key } });
+    // by hand, not api(): its status says whether it was checked in before (200) or now (201)
+    const r = await fetch("/api/appointments/check-in", { method: "POST", body: JSON.stringify({ key }),
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": newKey() } });
+    const a = await r.json().catch(() => null);
+    if (!r.ok) throw new ApiError(r.status, a);
+    a.again = r.status === 200;
     const name = (site.services.find((s) => s.id === a.ticket.service) || { name: a.ticket.service }).name;
     const at = clock(a.appointment.at);
     out.textContent = a.again ? t(T.checkedAgain)(a.ticket.label)
