@@ -378,10 +378,10 @@ function makeRdv() {
       const from = at === end ? Math.max(0, at - 1) : at;
       field.value = field.value.slice(0, from) + field.value.slice(end);
       field.setSelectionRange(from, from);
-    }, { id: "rdv-erase", class: "wide", "aria-label": t(R.eraseLabel), style: "grid-column: span 4" }),
+    }, { id: "rdv-erase", class: "wide", "aria-label": t(R.eraseLabel) }),
     ...["-", ":"].map((c) => key(c, () => type(c), { "data-key": c })),
-    key(t(R.space), () => type(" "), { id: "rdv-space", class: "wide", style: "grid-column: span 4" }),
-    key(t(R.clear), () => { field.value = ""; }, { id: "rdv-clear", class: "wide", style: "grid-column: span 4" }));
+    key(t(R.space), () => type(" "), { id: "rdv-space", class: "wide" }),
+    key(t(R.clear), () => { field.value = ""; }, { id: "rdv-clear", class: "wide" }));
   $("rdv-form").onsubmit = (ev) => { ev.preventDefault(); checkIn(); };
   // a scanner's characters while the focus is on a key or elsewhere on the screen: into the field
   document.addEventListener("keydown", (ev) => {
