@@ -235,10 +235,15 @@ def _read(state: Any, ticket_id: str, full: bool
     if ticket is None:
         return None
     view = ticket_view(state, ticket) if full else {"id": ticket.id, **public_ticket(ticket)}
-    until = None
-    if ticket.status is TicketStatus.ABSENT and ticket.finished_at is not None:
-        until = ticket.finished_at + timedelta(seconds=state.site.rules.undo_absent_seconds)
-        comeback = comeback_until(state, ticket)
-        if comeback is not None:
-            until = max(until, comeback)
-    return view, until
+    return view, absent_until(state, ticket)
+
+
+def absent_until(state: Any, ticket: Any) -> datetime | None:
+    """Until when an absent ticket may still be back in line: the counter's undo window or
+    the citizen's « Je suis là », whichever ends later (None: not absent). The notifier keeps
+    its watch and the SMS hub its number until then: one rule for both."""
+    if ticket.status is not TicketStatus.ABSENT or ticket.finished_at is None:
+        return None
+    until = ticket.finished_at + timedelta(seconds=state.site.rules.undo_absent_seconds)
+    comeback = comeback_until(state, ticket)
+    return until if comeback is None else max(until, comeback)

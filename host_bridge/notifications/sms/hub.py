@@ -9,9 +9,9 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.queue import QueueState
-from ...domain.tickets import Ticket, TicketStatus
+from ...domain.tickets import Ticket
 from ...service.queue_service import QueueService
-from ...service.views import ticket_view
+from ..notifier import TooManyWatched, absent_until
 from .channel import SmsChannel
 from .inbound import Deliveries, offers_delay
 from .numbers import mask
@@ -49,11 +49,21 @@ class SmsHub:
 
     def attach(self, notifier: Any) -> None:
         """Join the notifier: its notices go out by SMS too, its « ended » forgets the number,
-        and the tickets whose numbers survived a restart are watched again."""
+        and the tickets whose numbers survived a restart are watched again. A full notifier
+        (MAX_WATCHED) does not stop the bridge: the numbers it cannot watch are forgotten."""
         notifier.add_channel(CHANNEL, self.channel)
         notifier.on_ended(self.store.forget)
+        self.sweep()  # the tickets that ended while the bridge was down take no place
+        unwatched = []
         for ticket_id in self.store.ticket_ids():  # numbers kept across a restart
-            notifier.watch(ticket_id, CHANNEL)
+            try:
+                notifier.watch(ticket_id, CHANNEL)
+            except TooManyWatched:
+                unwatched.append(ticket_id)
+        for ticket_id in unwatched:  # no notice would reach it: a number kept for nothing
+            log.warning("SMS: the notifier is full after the restart; %s forgotten, no SMS "
+                        "will follow its ticket", mask(self.store.number_of(ticket_id) or ""))
+        self.store.forget(unwatched)
 
     def start(self) -> "SmsHub":
         self.sender.start()
@@ -116,16 +126,12 @@ class SmsHub:
 
 
 def _kept(state: QueueState, ticket: Ticket, now: datetime) -> bool:
-    """Live, or absent with « Je suis là » still open (it may be called again)."""
+    """Live, or absent while it may still be back in line (the counter's undo, « Je suis
+    là »): the notifier's own rule, so the number lasts exactly as long as its watch."""
     if ticket.status.live:
         return True
-    if ticket.status is not TicketStatus.ABSENT:
-        return False
-    until = ticket_view(state, ticket).get("comeback_until")
-    try:
-        return until is not None and datetime.fromisoformat(until) > now
-    except (TypeError, ValueError):
-        return False
+    until = absent_until(state, ticket)
+    return until is not None and now < until
 
 
 def install(app: Any, service: QueueService, settings: SmsSettings, db_path: str,
