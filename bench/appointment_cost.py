@@ -217,7 +217,7 @@ def one_pass_waiting_list(state, views, service_id: str) -> dict:
     appointments = state.appointment_waiting.get(service_id, ())
     due = 0
     if appointments and state.as_of is not None:
-        due_by = state.as_of + state._callable_before(service_id)
+        due_by = state.as_of + state.callable_before(service_id)
         due = bisect.bisect_right(appointments, (due_by, float("inf")),
                                   key=lambda t: t.appointment_key)
     ranked, earlier_priority, earlier_appointments = [], 0, 0

@@ -97,12 +97,12 @@ class QueueState:
         appointments = self.appointment_waiting.get(ticket.service, ())
         due_by = None
         if appointments and self.as_of is not None:
-            due_by = self.as_of + self._callable_before(ticket.service)
+            due_by = self.as_of + self.callable_before(ticket.service)
         return people_ahead(ticket, self.waiting.get(ticket.service, ()),
                             self.priority_waiting.get(ticket.service, ()), appointments, due_by,
                             self.appointment_arrivals.get(ticket.service, ()))
 
-    def _callable_before(self, service_id: str) -> timedelta:
+    def callable_before(self, service_id: str) -> timedelta:
         service = self.site.service(service_id)
         rules = service.appointment_rules if service else None
         return timedelta(minutes=rules.callable_before_minutes if rules else 5.0)
@@ -231,7 +231,7 @@ class QueueState:
             out.append(e.CounterOpened(state.number, now))
         out += self._finish_current(state, now)
         counter = self.counter_config(command.counter)
-        due = {sid: self._callable_before(sid) for sid in counter.services
+        due = {sid: self.callable_before(sid) for sid in counter.services
                if self.appointment_waiting.get(sid)}
         ticket = pick_next(counter, self.waiting, self.priority_waiting, self.priority_in_row,
                            self.site.rules, now, self._offered_elsewhere(counter),

@@ -6,11 +6,12 @@ answer carries it; counters, queues and the public stream show labels.
 from __future__ import annotations
 
 import dataclasses
+import math
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from ..domain import events as e
-from ..domain.elapsed import elapsed
+from ..domain.elapsed import elapsed, minutes
 from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..domain.tickets import Ticket, TicketStatus
@@ -40,7 +41,7 @@ def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
     """The citizen's own ticket (its id is the capability): with the needs they asked for."""
     view = {"id": ticket.id, **public_ticket(ticket), "needs": list(ticket.needs),
             "ahead": None, "estimate": None, "held_until": None, "comeback_until": None,
-            "can_delay": False}
+            "can_delay": False, "callable_from": None}
     if ticket.status is TicketStatus.WAITING:
         ahead = state.ahead_of(ticket)
         view["ahead"] = ahead
@@ -48,10 +49,32 @@ def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
         if ticket.held_until is not None and state.as_of is not None \
                 and ticket.held_until > state.as_of:
             view["held_until"] = _iso(ticket.held_until)
+        not_before = not_called_before(state, ticket)
+        view["callable_from"] = _iso(not_before)
+        if not_before is not None and view["estimate"] is not None:
+            # an early appointment, a held ticket: its wait counts from when it may be called
+            until = math.ceil(minutes(state.as_of, not_before))  # type: ignore[arg-type]
+            est = view["estimate"]
+            view["estimate"] = {**est, "low_minutes": est["low_minutes"] + until,
+                                "high_minutes": est["high_minutes"] + until}
         view["can_delay"] = state.site.rules.delay_minutes > 0 and not ticket.delayed
     elif ticket.status is TicketStatus.ABSENT:
         view["comeback_until"] = _iso(comeback_until(state, ticket))
     return view
+
+
+def not_called_before(state: QueueState, ticket: Ticket) -> datetime | None:
+    """When a waiting ticket may first be called, if later than now: an appointment checked in
+    early (callable a few minutes before its time), a ticket held by « RETARD »."""
+    if state.as_of is None:
+        return None
+    times = []
+    if ticket.by_appointment and ticket.appointment_at is not None:
+        times.append(ticket.appointment_at - state.callable_before(ticket.service))
+    if ticket.held_until is not None:
+        times.append(ticket.held_until)
+    later = max(times, default=None)
+    return later if later is not None and later > state.as_of else None
 
 
 def comeback_until(state: QueueState, ticket: Ticket) -> datetime | None:

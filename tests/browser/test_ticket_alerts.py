@@ -105,8 +105,14 @@ def test_me_prevenir_pushes_to_the_service_worker_which_shows_the_call(bridge, p
            lambda event: registrations.extend(event["registrations"]))
     cdp.send("ServiceWorker.enable")
     page.wait_for_function("navigator.serviceWorker.ready.then(() => true)")
-    [registration] = [r for r in registrations if r["scopeURL"] == bridge.url + "/"
-                      and not r["isDeleted"]]
+
+    def ours() -> list[dict]:
+        return [r for r in registrations if r["scopeURL"] == bridge.url + "/" and not r["isDeleted"]]
+    for _ in range(100):  # the DevTools event reaches Python on its own time: wait for it
+        if ours():
+            break
+        page.wait_for_timeout(50)
+    [registration] = ours()
     for pushed in (near, called):
         cdp.send("ServiceWorker.deliverPushMessage", {
             "origin": bridge.url, "registrationId": registration["registrationId"],
@@ -180,7 +186,10 @@ def test_late_back_in_line_and_the_appointment_time(bridge, page):
     late = take(bridge, "urbanisme")
     page.goto(f"{bridge.url}/ticket/{appointment['id']}")
     page.wait_for_selector("#appointment:not([hidden])")
-    assert page.inner_text("#appointment") == "Rendez-vous à 10 h 30"
+    # checked in at 10:00 for 10:30: not called before 10:25, and not « bientôt » before then
+    assert page.inner_text("#appointment") == \
+        "Rendez-vous à 10 h 30 — Vous serez appelé(e) à partir de 10 h 25."
+    assert "bientôt" not in page.inner_text("#status")
 
     page.goto(f"{bridge.url}/ticket/{late['id']}")
     page.click("#delay")  # « Je serai en retard »

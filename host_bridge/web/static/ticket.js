@@ -27,6 +27,7 @@ const T = {
   moved: { fr: (s, l) => `Votre ticket a été transféré vers le service ${s}. Vous gardez votre numéro ${l} et votre heure d'arrivée : seules les personnes arrivées avant vous dans ce service passent avant vous.`,
     en: (s, l) => `Your ticket was transferred to the service ${s}. You keep your number ${l} and your arrival time: only people who arrived before you in this service go before you.` },
   appointment: { fr: (h) => `Rendez-vous à ${h}`, en: (h) => `Appointment at ${h}` },
+  callableFrom: { fr: (h) => `Vous serez appelé(e) à partir de ${h}.`, en: (h) => `You will be called from ${h} on.` },
   delay: { fr: "Je serai en retard", en: "I will be late" },
   delayHelp: { fr: "On ne vous appellera pas pendant quelques minutes et vous gardez votre place (une seule fois).",
     en: "You will not be called for a few minutes and you keep your place (once)." },
@@ -168,7 +169,10 @@ function render(before) {
   document.title = `${ticket.label} — ${site.name}`;
   const appointment = document.getElementById("appointment");
   appointment.hidden = !ticket.appointment_at;
-  appointment.textContent = ticket.appointment_at ? t(T.appointment)(hm(ticket.appointment_at)) : "";
+  // checked in early: not called before a little before its time (held tickets say it below)
+  const early = ticket.status === "waiting" && ticket.appointment_at && ticket.callable_from && !ticket.held_until;
+  appointment.textContent = ticket.appointment_at ? t(T.appointment)(hm(ticket.appointment_at)) +
+    (early ? ` — ${t(T.callableFrom)(hm(ticket.callable_from))}` : "") : "";
   const asked = askedFor(ticket.needs);  // what they asked for at the kiosk: the agent sees it too
   document.getElementById("needs").hidden = !asked;
   document.getElementById("needs").textContent = asked || "";
@@ -177,7 +181,7 @@ function render(before) {
   document.getElementById("ahead").textContent = waiting ? ahead(ticket.ahead) : "";
   document.getElementById("wait").textContent = waiting ? t(T.wait) + range(ticket.estimate) : "";
   let message = null, cls = "alert";
-  if (waiting && ticket.ahead <= 2) {
+  if (waiting && ticket.ahead <= 2 && !ticket.callable_from) {  // not before it may be called
     message = t(T.near);
     if (!nearShown) buzz([200, 100, 200]);
     nearShown = true;
