@@ -283,7 +283,8 @@ def test_the_console_marks_the_appointment_and_reception_checks_one_in(bridge):
         page.click("#checkin-go")
         page.wait_for_function("() => document.querySelector('#checkin-result').textContent"
                                ".startsWith('Déjà enregistré')")
-        assert page.inner_text("#checkin-result") == f"Déjà enregistré : son ticket est {desk_label}."
+        assert page.inner_text("#checkin-result") == \
+            f"Déjà enregistré : son ticket est {desk_label}."
         # a refusal, in words
         page.fill("#checkin-key", "NOPE")
         page.click("#checkin-go")
@@ -297,10 +298,12 @@ def test_the_console_marks_the_appointment_and_reception_checks_one_in(bridge):
         current_is(page, ticket["label"])
         at = datetime.fromisoformat(ticket["appointment_at"]).astimezone(PARIS)
         late = round((NOW - at).total_seconds() / 60)
-        words = "appelé à l'heure" if late == 0 else (
-            f"appelé {late} min après l'heure" if late > 0 else f"appelé {-late} min avant l'heure")
-        assert page.inner_text("#current-appointment") == f"RDV {at.hour} h {at.minute:02} · {words}"
-        assert page.inner_text("#current-appointment") in page.get_attribute("#current", "aria-label")
+        words = "appelé à l'heure" if late == 0 else (f"appelé {late} min après l'heure"
+                                                       if late > 0 else
+                                                       f"appelé {-late} min avant l'heure")
+        marker = page.inner_text("#current-appointment")
+        assert marker == f"RDV {at.hour} h {at.minute:02} · {words}"
+        assert marker in page.get_attribute("#current", "aria-label")
         assert serious_violations(page) == []
         OUTPUT.mkdir(exist_ok=True)
         page.screenshot(path=str(OUTPUT / "console-rdv.png"), full_page=True)
