@@ -46,6 +46,9 @@ class AppointmentTooLate(Conflict):
     code = "appointment_too_late"
 
 
+GUESSABLE = 10  # digits: a number shorter than this is a sequence someone could walk
+
+
 class KeyNotHere(DomainError):
     """Initials and time from an anonymous client: anyone could guess them and take the
     citizen's ticket (and so cancel it); the kiosk signed in and reception may use them."""
@@ -99,6 +102,10 @@ class CheckIn:
                             or keys.initials_and_time(keys.from_us_scanner(key)) is not None):
             raise KeyNotHere("initials and time are accepted at the kiosk and at reception "
                              "only: give the booking code or the ANTS pre-demande number")
+        if not trusted and keys.compact(key).isdigit() and len(keys.compact(key)) < GUESSABLE:
+            # a booking tool's sequential number (RDV Service Public's rdv id by default)
+            raise KeyNotHere("a short number could be guessed: it is accepted at the kiosk and "
+                             "at reception only; give the booking code or the ANTS number")
         today = self.service.clock.now().astimezone(self.service.tz).date()
         found = self._matches(key, today) or self._matches(keys.from_us_scanner(key), today)
         if service is not None:

@@ -106,9 +106,10 @@ def test_check_in_answers(listed, key, status, code):
         assert r.json()["appointment"]["status"] == "late_walk_in"
 
 
-@pytest.mark.parametrize("key", ["MP 09:42", "09:42 MP"])
-def test_initials_and_time_are_for_the_kiosk_and_reception_not_anonymous_clients(listed, key):
-    """Anyone could guess them, check the citizen in and get their ticket's id (and cancel it)."""
+@pytest.mark.parametrize("key", ["MP 09:42", "09:42 MP", "184213"])  # the last: an rdv id
+def test_guessable_keys_are_for_the_kiosk_and_reception_not_anonymous_clients(listed, key):
+    """Initials and time, a short number: anyone could guess them, check the citizen in and get
+    their ticket's id (and cancel it)."""
     r = listed.post("/api/appointments/check-in", json={"key": key})
     assert (r.status_code, r.json()["error"]) == (403, "appointment_key_not_here"), r.text
     assert "booking code" in r.json()["message"]
