@@ -3,11 +3,13 @@
 `HttpProvider` is generic (URL, method, headers, a body template with {number} and {text});
 `brevo()` is the same thing filled in with Brevo's transactional SMS API. `send` raises
 ProviderError on any failure, with a message that never holds the number or the text.
-Plain `urllib`: one POST with a timeout needs no client library.
+Plain `urllib`: one POST with a timeout needs no client library (deadline.py bounds the
+whole call, not each read).
 """
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import re
 import urllib.error
@@ -15,6 +17,8 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
+
+from .deadline import Deadline
 
 BodyKind = Literal["json", "form", "query"]
 MAX_ANSWER = 64 * 1024  # what is read of a provider's answer (only its status matters)
@@ -44,7 +48,7 @@ class HttpProvider:
     template: dict[str, Any] = field(default_factory=dict)
     headers: dict[str, str] = field(default_factory=dict)  # auth included (settings.py)
     sender: str = ""
-    timeout: float = 10.0
+    timeout: float = 10.0  # each try, whole: connection to answer, however it trickles
 
     def request(self, number: str, text: str) -> urllib.request.Request:
         values = {"number": number, "digits": number.lstrip("+"), "text": text,
@@ -65,17 +69,25 @@ class HttpProvider:
         return urllib.request.Request(url, data, headers, method=self.method)
 
     def send(self, number: str, text: str) -> None:
-        try:
-            with urllib.request.urlopen(self.request(number, text), timeout=self.timeout) as answer:
-                answer.read(MAX_ANSWER)
-                status = answer.status
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            raise ProviderError(f"the SMS provider answered HTTP {exc.code}") from None
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            # the reason's text may quote the URL, which may hold the number: its kind only
-            reason = getattr(exc, "reason", exc)
-            raise ProviderError(f"the SMS provider did not answer ({type(reason).__name__})") from None
+        with Deadline(self.timeout) as deadline:
+            try:
+                with deadline.opener().open(self.request(number, text), timeout=self.timeout) \
+                        as answer:
+                    status = answer.status
+                    try:
+                        answer.read(MAX_ANSWER)
+                    except (OSError, ValueError, http.client.HTTPException):
+                        pass  # the status is the answer: a 2xx was accepted, resending would repeat it
+            except urllib.error.HTTPError as exc:
+                exc.close()
+                raise ProviderError(f"the SMS provider answered HTTP {exc.code}") from None
+            except (urllib.error.URLError, OSError, ValueError, http.client.HTTPException) as exc:
+                if deadline.expired:
+                    raise ProviderError(f"the SMS provider did not answer within "
+                                        f"{self.timeout:g} s") from None
+                # the reason's text may quote the URL, which may hold the number: its kind only
+                reason = getattr(exc, "reason", exc)
+                raise ProviderError(f"the SMS provider did not answer ({type(reason).__name__})") from None
         if not 200 <= status < 300:
             raise ProviderError(f"the SMS provider answered HTTP {status}")
 
