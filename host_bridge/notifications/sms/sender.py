@@ -3,7 +3,8 @@
 `submit` only enqueues (a full queue drops the message, counted and logged): a command, a
 page or the notifier never waits on the network. Each message is tried `1 + retries` times
 with a doubling pause, each try ended at the provider's timeout (the whole call, however the
-provider trickles: deadline.py), and given up when it has become too old to be true (« c'est bientôt à vous » ten minutes late is worse than nothing).
+provider trickles: deadline.py), and given up when it has become too old to be true
+(« c'est bientôt à vous » ten minutes late is worse than nothing).
 """
 from __future__ import annotations
 
