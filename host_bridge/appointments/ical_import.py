@@ -10,6 +10,7 @@ its DESCRIPTION mentions, and the SUMMARY's initials ("Durand Jeanne" -> "DJ"), 
 """
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -19,7 +20,7 @@ from pathlib import Path
 import icalendar
 import recurring_ical_events
 
-from . import keys
+from . import http_read, ical_repeats, keys
 from .model import Appointment
 from .store import MAX_PER_DAY, TooMany
 
@@ -42,28 +43,43 @@ def shown(location: str) -> str:
     its secret in the query or the user part, which stay out."""
     if not location.startswith(("https://", "http://")):
         return location
-    parts = urllib.parse.urlsplit(location)
-    return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    try:
+        parts = urllib.parse.urlsplit(location)
+        return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
+    except ValueError:  # a bad port or IPv6 literal
+        return _host(location)
+
+
+def _host(location: str) -> str:
+    """Only the scheme and host of a URL: for errors that may come of its path or query."""
+    scheme, _, rest = location.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
+    host = host.partition("]")[0] + "]" if host.startswith("[") else host.split(":", 1)[0]
+    return f"{scheme}://{host}" if scheme in ("http", "https") else "the feed"
 
 
 def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
           cap: int = MAX_BYTES) -> bytes:
     """The feed's bytes: an http(s) URL fetched within `timeout` seconds, or a file (relative
     to `base`, the config file's folder); at most `cap` bytes. Raises CalendarRefused."""
+    started = time.monotonic()
     try:
         if location.startswith(("https://", "http://")):
             request = urllib.request.Request(location, headers={"Accept": "text/calendar"})
             with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-                data = answer.read(cap + 1)
+                data = http_read.read_within(answer, cap, timeout, started)
         else:
             path = Path(location)
             with open(path if path.is_absolute() else base / path, "rb") as f:
                 data = f.read(cap + 1)
     except OSError as exc:  # URLError, HTTPError, timeouts and missing files are all OSErrors
-        why = getattr(exc, "reason", None) or exc.strerror or type(exc).__name__
+        why = getattr(exc, "reason", None) or exc.strerror or str(exc) or type(exc).__name__
         if isinstance(exc, urllib.error.HTTPError):
             why = f"HTTP {exc.code}"
         raise CalendarRefused(f"{shown(location)}: cannot be read ({why})") from None
+    except Exception as exc:  # noqa: BLE001 - InvalidURL and the like quote the whole URL
+        raise CalendarRefused(f"{_host(location)}: cannot be read ({type(exc).__name__}: "
+                              "a malformed address?)") from None
     if len(data) > cap:
         raise CalendarRefused(f"{shown(location)}: over {cap // 1024} KB, the most taken")
     return data
@@ -80,6 +96,10 @@ def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT
     if getattr(calendar, "name", None) != "VCALENDAR":
         raise CalendarRefused("not an iCalendar file: it does not start with BEGIN:VCALENDAR")
     start = datetime.combine(day, datetime.min.time(), tzinfo=tz)
+    try:  # before any expansion: dateutil's walk is unbounded in time (see ical_repeats)
+        ical_repeats.check(calendar.walk("VEVENT"), day + timedelta(days=2))
+    except ical_repeats.RuleRefused as exc:
+        raise CalendarRefused(str(exc)) from None
     try:
         # a day either side: floating and all-day events are compared in local time below
         found = recurring_ical_events.of(calendar, keep_recurrence_attributes=True).between(

@@ -17,8 +17,10 @@ import urllib.error
 import urllib.request
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
+from time import monotonic as time_now  # `time` is datetime's here
 from urllib.parse import urlencode
 
+from ..http_read import read_within
 from ..model import Appointment
 from ..store import MAX_PER_DAY
 from . import webhook as w
@@ -60,9 +62,10 @@ def fetch_day(settings: Settings, day: date, tz: tzinfo) -> list[dict[str, Any]]
 def _get(opener: urllib.request.OpenerDirector, settings: Settings, url: str) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={
         "Accept": "application/json", "User-Agent": "Suivant", **dict(settings.credentials)})
+    started = time_now()
     try:
         with opener.open(request, timeout=settings.timeout_seconds) as answer:
-            body = answer.read(MAX_PAGE_BYTES + 1)
+            body = read_within(answer, MAX_PAGE_BYTES, settings.timeout_seconds, started)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise PullFailed(f"HTTP {exc.code}") from None

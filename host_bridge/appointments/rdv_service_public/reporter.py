@@ -6,16 +6,18 @@ rdvs_controller.rb#update_status, agent_auth_base_controller.rb): an OAuth beare
 (`Authorization: Bearer ...`), or on RDV Solidarités' historical instance the deprecated
 `access-token` / `client` / `uid` headers. The headers come from the credentials file.
 
-Blocking (urllib, bounded by the timeout): called from the outcome reporter's own thread,
+Blocking (urllib, bounded by the timeout, the whole answer's read too): called from the outcome reporter's own thread,
 never a request's. False on any failure, so that caller retries (a bounded number of times).
 """
 from __future__ import annotations
 
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 
+from ..http_read import read_within
 from ..model import OUTCOMES, Appointment, Status
 from .settings import Settings
 from .webhook import SOURCE
@@ -46,9 +48,10 @@ class Reporter:
             data=json.dumps({"status": status.value}).encode(), method="PATCH",
             headers={"Content-Type": "application/json", "Accept": "application/json",
                      "User-Agent": "Suivant", **dict(self.settings.credentials)})
+        started = time.monotonic()
         try:
             with self._opener.open(request, timeout=self.settings.timeout_seconds) as answer:
-                answer.read(MAX_ANSWER)
+                read_within(answer, MAX_ANSWER, self.settings.timeout_seconds, started)
                 return 200 <= answer.status < 300
         except urllib.error.HTTPError as exc:
             # 401/403: the token expired or lacks the right; 404: the rdv was deleted; 422:
