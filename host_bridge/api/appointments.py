@@ -93,7 +93,11 @@ def _appointment(body: AppointmentBody, service: str, runtime: Appointments) -> 
     except ValueError:
         raise AppointmentRefused(f"appointment {body.id!r}: at {body.at!r} is neither "
                                  "HH:MM nor ISO 8601") from None
-    if at.astimezone(tz).date() != today:
+    try:
+        local = at.astimezone(tz).date()
+    except OverflowError:  # an offset that takes it past year 1 or 9999: not today either
+        local = None
+    if local != today:
         raise AppointmentRefused(f"appointment {body.id!r}: {body.at} is not today "
                                  f"({today.isoformat()}): only today's appointments are kept")
     a = Appointment(API_SOURCE, body.id, service, at, code=keys.compact(body.code or "") or None,

@@ -42,7 +42,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             parsed = csv_import.parse(data, day, clock.tz,
                                       {s.id for s in settings.site.services})
             counts = store.replace_day(csv_import.SOURCE, day, parsed.items)
-        except (csv_import.CsvRefused, TooMany) as exc:
+        except (csv_import.CsvRefused, TooMany, ValueError) as exc:  # all refusals
             raise AppointmentsCliError(f"{path}: {exc}; nothing was imported") from None
     finally:
         store.close()

@@ -46,7 +46,8 @@ def parse(data: bytes, day: date, tz, services: frozenset[str] | set[str]) -> Cs
         raise CsvRefused(f"not UTF-8 text (byte {exc.start})") from None
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    rows = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    rows = _rows(reader)
     header = tuple(h.strip().lower() for h in next(rows, ()))
     if header != HEADER:
         raise CsvRefused(f"line 1: the header must be {','.join(HEADER)} (got {','.join(header)})")
@@ -54,7 +55,7 @@ def parse(data: bytes, day: date, tz, services: frozenset[str] | set[str]) -> Cs
     ids: dict[str, int] = {}
     other_days = 0
     for row in rows:
-        n = rows.line_num
+        n = reader.line_num
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(HEADER):
@@ -87,6 +88,19 @@ def parse(data: bytes, day: date, tz, services: frozenset[str] | set[str]) -> Cs
     return CsvDay(items, other_days)
 
 
+def _rows(reader):
+    """The reader's rows; its own refusals (a field over csv's 128 KB limit, a NUL) as
+    CsvRefused naming the line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise CsvRefused(f"line {reader.line_num}: {exc}") from None
+        yield row
+
+
 def _time(text: str, day: date, tz, n: int) -> datetime:
     try:
         if len(text) <= 5 and ":" in text:
@@ -94,4 +108,9 @@ def _time(text: str, day: date, tz, n: int) -> datetime:
         at = datetime.fromisoformat(text)
     except ValueError:
         raise CsvRefused(f"line {n}: time {text[:40]!r} is neither HH:MM nor ISO 8601") from None
-    return at.replace(tzinfo=tz) if at.tzinfo is None else at
+    at = at.replace(tzinfo=tz) if at.tzinfo is None else at
+    try:
+        at.astimezone(tz)
+    except OverflowError:  # an offset that takes it past year 1 or 9999
+        raise CsvRefused(f"line {n}: time {text[:40]!r} is out of range") from None
+    return at

@@ -14,7 +14,7 @@ import hmac
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from .. import keys
@@ -105,7 +105,15 @@ def sent_at(payload: dict[str, Any]) -> datetime:
         raise Refused(422, "invalid_payload", f"meta.timestamp is not ISO 8601 ({value!r})") from None
     if at.tzinfo is None:
         raise Refused(422, "invalid_payload", f"meta.timestamp has no UTC offset ({value!r})")
-    return at
+    return _in(at, timezone.utc, "meta.timestamp")  # its age is then always computable
+
+
+def _in(at: datetime, tz: tzinfo | None, where: str) -> datetime:
+    """`at` in `tz`; Refused 422 when its offset takes it past year 1 or 9999."""
+    try:
+        return at.astimezone(tz)
+    except OverflowError:
+        raise Refused(422, "invalid_payload", f"{where} is out of range ({at.isoformat()})") from None
 
 
 def rdv_id(payload: dict[str, Any]) -> str:
@@ -124,7 +132,7 @@ def parse(payload: dict[str, Any], settings: Settings, now: datetime) -> Change:
     external_id = _id(data.get("id"), "data.id")
     motif = _id(_object(data, "motif").get("id"), "data.motif.id")
     lieu = data.get("lieu")
-    at = _aware(data.get("starts_at"), "data.starts_at").astimezone(now.tzinfo)
+    at = _in(_aware(data.get("starts_at"), "data.starts_at"), now.tzinfo, "data.starts_at")
     forget = None if event == "created" else external_id
     if settings.lieux:
         place = _id(lieu.get("id"), "data.lieu.id") if isinstance(lieu, dict) else None
