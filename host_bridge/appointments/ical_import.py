@@ -10,7 +10,6 @@ its DESCRIPTION mentions, and the SUMMARY's initials ("Durand Jeanne" -> "DJ"), 
 """
 from __future__ import annotations
 
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -60,14 +59,12 @@ def _host(location: str) -> str:
 
 def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
           cap: int = MAX_BYTES) -> bytes:
-    """The feed's bytes: an http(s) URL fetched within `timeout` seconds, or a file (relative
+    """The feed's bytes: an http(s) URL fetched within `timeout` seconds in all, or a file (relative
     to `base`, the config file's folder); at most `cap` bytes. Raises CalendarRefused."""
-    started = time.monotonic()
     try:
         if location.startswith(("https://", "http://")):
             request = urllib.request.Request(location, headers={"Accept": "text/calendar"})
-            with urllib.request.urlopen(request, timeout=timeout) as answer:  # noqa: S310
-                data = http_read.read_within(answer, cap, timeout, started)
+            _, data = http_read.fetch(request, cap, timeout)  # within `timeout` in all
         else:
             path = Path(location)
             with open(path if path.is_absolute() else base / path, "rb") as f:
@@ -78,8 +75,8 @@ def fetch(location: str, base: Path, timeout: float = FETCH_TIMEOUT_S,
             why = f"HTTP {exc.code}"
         raise CalendarRefused(f"{shown(location)}: cannot be read ({why})") from None
     except Exception as exc:  # noqa: BLE001 - InvalidURL and the like quote the whole URL
-        raise CalendarRefused(f"{_host(location)}: cannot be read ({type(exc).__name__}: "
-                              "a malformed address?)") from None
+        raise CalendarRefused(f"{_host(location)}: cannot be read ({type(exc).__name__})"
+                              ) from None
     if len(data) > cap:
         raise CalendarRefused(f"{shown(location)}: over {cap // 1024} KB, the most taken")
     return data

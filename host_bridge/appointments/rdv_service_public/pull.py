@@ -17,10 +17,9 @@ import urllib.error
 import urllib.request
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
-from time import monotonic as time_now  # `time` is datetime's here
 from urllib.parse import urlencode
 
-from ..http_read import read_within
+from ..http_read import fetch
 from ..model import Appointment
 from ..store import MAX_PER_DAY
 from . import webhook as w
@@ -40,14 +39,13 @@ class PullFailed(Exception):
 def fetch_day(settings: Settings, day: date, tz: tzinfo) -> list[dict[str, Any]]:
     if settings.api_url is None:
         raise PullFailed("no api_url")
-    opener = urllib.request.build_opener(NoRedirect)
     start = datetime.combine(day, time(0), tz)
     # the filter is strict (starts_at > starts_after): a second before midnight includes it
     query = {"starts_after": (start - timedelta(seconds=1)).isoformat(),
              "starts_before": (start + timedelta(days=1)).isoformat()}
     rdvs: list[dict[str, Any]] = []
     for page in range(1, MAX_PAGES + 1):
-        answer = _get(opener, settings, f"{settings.api_url}/api/v1/rdvs?"
+        answer = _get(settings, f"{settings.api_url}/api/v1/rdvs?"
                       + urlencode({**query, "page": page}))
         items, meta = answer.get("rdvs"), answer.get("meta")
         if not isinstance(items, list) or not isinstance(meta, dict):
@@ -59,13 +57,11 @@ def fetch_day(settings: Settings, day: date, tz: tzinfo) -> list[dict[str, Any]]
     raise PullFailed(f"more than {MAX_PAGES} pages of rdvs in a day")
 
 
-def _get(opener: urllib.request.OpenerDirector, settings: Settings, url: str) -> dict[str, Any]:
+def _get(settings: Settings, url: str) -> dict[str, Any]:
     request = urllib.request.Request(url, headers={
         "Accept": "application/json", "User-Agent": "Suivant", **dict(settings.credentials)})
-    started = time_now()
-    try:
-        with opener.open(request, timeout=settings.timeout_seconds) as answer:
-            body = read_within(answer, MAX_PAGE_BYTES, settings.timeout_seconds, started)
+    try:  # within timeout_seconds in all (a page sent a byte at a time is given up)
+        _, body = fetch(request, MAX_PAGE_BYTES, settings.timeout_seconds, NoRedirect)
     except urllib.error.HTTPError as exc:
         exc.close()
         raise PullFailed(f"HTTP {exc.code}") from None

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 import urllib.error
 import urllib.request
 
-from ..http_read import read_within
+from ..http_read import fetch
 from ..model import OUTCOMES, Appointment, Status
 from .settings import Settings
 from .webhook import SOURCE
@@ -35,8 +34,6 @@ class Reporter:
         if settings.api_url is None:
             raise ValueError("no api_url: RDV Service Public's outcomes cannot be reported")
         self.settings = settings
-        # no redirects followed: the token would go wherever a redirect points
-        self._opener = urllib.request.build_opener(NoRedirect)
 
     def report(self, appointment: Appointment, status: Status) -> bool:
         if appointment.source != SOURCE:
@@ -48,11 +45,9 @@ class Reporter:
             data=json.dumps({"status": status.value}).encode(), method="PATCH",
             headers={"Content-Type": "application/json", "Accept": "application/json",
                      "User-Agent": "Suivant", **dict(self.settings.credentials)})
-        started = time.monotonic()
-        try:
-            with self._opener.open(request, timeout=self.settings.timeout_seconds) as answer:
-                read_within(answer, MAX_ANSWER, self.settings.timeout_seconds, started)
-                return 200 <= answer.status < 300
+        try:  # no redirects followed: the token would go wherever a redirect points
+            status, _ = fetch(request, MAX_ANSWER, self.settings.timeout_seconds, NoRedirect)
+            return 200 <= status < 300
         except urllib.error.HTTPError as exc:
             # 401/403: the token expired or lacks the right; 404: the rdv was deleted; 422:
             # RDV-SP refused the status. Said once per attempt, without the token.
