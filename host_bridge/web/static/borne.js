@@ -101,8 +101,8 @@ const REFUSED = {
     en: "This appointment can no longer be checked in: it already took place, was cancelled, or was marked as missed." },
   appointment_cancelled: { fr: "Ce rendez-vous a été annulé.", en: "This appointment was cancelled." },
   // a kiosk not signed in with its account (/borne#kiosk=…) is anyone's browser to the bridge
-  appointment_key_not_here: { fr: "Cette borne n'enregistre pas un rendez-vous par les initiales et l'heure : tapez votre code de réservation ou votre numéro de pré-demande.",
-    en: "This kiosk does not check in by initials and time: type your booking code or your pre-application number." },
+  appointment_key_not_here: { fr: "Cette borne n'enregistre pas un rendez-vous par les initiales et l'heure, ni par un numéro court : tapez votre code de réservation ou votre numéro de pré-demande.",
+    en: "This kiosk does not check in by initials and time, nor by a short number: type your booking code or your pre-application number." },
   appointment_noshow: { fr: "Ce rendez-vous a été noté comme manqué : vous pouvez prendre un ticket sans rendez-vous.",
     en: "This appointment was marked as missed: you can take a ticket without an appointment." },
   appointment_seen: { fr: "Ce rendez-vous a déjà eu lieu aujourd'hui.", en: "This appointment already took place today." },

@@ -210,8 +210,6 @@ function lacks(needs) {
 
 async function refresh() {
   const [k, { services }] = await Promise.all([api(`/api/counters/${number}`), api("/api/services")]);
-  // every answer in before the page changes: a test (or an agent) never sees half of it
-  const lines = await Promise.all(k.services.map((id) => appointmentsWaiting(id).catch(() => null)));
   $("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
   const current = $("current"), ticket = k.ticket;
   const category = ticket && ticket.category &&
@@ -235,10 +233,10 @@ async function refresh() {
   $("current-detail").textContent = ticket ?
     t(T.calledAt)(new Date(ticket.called_at).toLocaleTimeString(lang === "fr" ? "fr-FR" : "en-GB",
       { hour: "2-digit", minute: "2-digit", timeZone: site.timezone }), ticket.recalls) : "";
-  $("waiting").replaceChildren(...k.services.flatMap((id, i) => {
-    const s = services.find((x) => x.id === id);
+  $("waiting").replaceChildren(...k.services.flatMap((id) => {
+    const s = services.find((x) => x.id === id), rdv = appointmentsWaiting(s);
     return [el("dt", {}, s.name), el("dd", { "data-waiting": id }, t(T.waiting)(s.waiting, s.priority_waiting),
-      lines[i] ? el("span", { class: "rdv-list", "data-appointments": id }, lines[i]) : null)];
+      rdv ? el("span", { class: "rdv-list", "data-appointments": id }, rdv) : null)];
   }));
   const serving = !!ticket;
   for (const id of ["recall", "absent", "finish"]) $(id).disabled = !serving;
@@ -269,14 +267,13 @@ function appointmentText(ticket) {
   return t(T.rdv)(clock(ticket.appointment_at)) + (late === null ? "" : ` · ${t(T.rdvCall)(late)}`);
 }
 
-// The appointments waiting in a service, in call order (at most five named): text or null
-const SHOWN = 5;
-async function appointmentsWaiting(service) {
-  const { waiting } = await api(`/api/services/${encodeURIComponent(service)}/queue`);
-  const rdv = waiting.filter((x) => x.appointment_at);
-  if (!rdv.length) return null;
-  return t(T.rdvWaiting)(rdv.slice(0, SHOWN).map((x) => t(T.rdvItem)(x.label, clock(x.appointment_at))).join(", "),
-    Math.max(0, rdv.length - SHOWN));
+// The appointments waiting in a service, the next ones named in call order (the service's
+// view has them: no waiting list read after every event): text or null
+function appointmentsWaiting(s) {
+  const next = s.next_appointments || [];
+  if (!s.appointments_waiting || !next.length) return null;
+  return t(T.rdvWaiting)(next.map((x) => t(T.rdvItem)(x.label, clock(x.appointment_at))).join(", "),
+    Math.max(0, s.appointments_waiting - next.length));
 }
 
 // Reception's check-in: the same endpoint as the kiosk's, with the agent's token
