@@ -112,9 +112,22 @@ def undo_absent_view(state: QueueState, number: int) -> dict[str, Any] | None:
     return {"label": ticket.label, "until": _iso(until), "seconds_left": int(left)}
 
 
+# where a service's appointments come from is the site's business (an iCal URL often holds a
+# private token): public reads get the rules only
+_PRIVATE_APPOINTMENT_KEYS = ("ical", "refresh_minutes")
+
+
+def _public_service(service) -> dict[str, Any]:
+    out = dataclasses.asdict(service)
+    if out.get("appointments"):
+        for key in _PRIVATE_APPOINTMENT_KEYS:
+            out["appointments"].pop(key, None)
+    return out
+
+
 def site_view(site: Site) -> dict[str, Any]:
     return {"id": site.id, "name": site.name, "timezone": site.timezone,
-            "services": [dataclasses.asdict(x) for x in site.services],
+            "services": [_public_service(x) for x in site.services],
             "counters": [dataclasses.asdict(k) for k in site.counters],
             "priority_categories": [dataclasses.asdict(k) for k in site.categories]}
 

@@ -42,6 +42,8 @@ def test_kiosk_ticket_page_console_and_hall_screen_tell_the_same_story(demo: Dem
         assert kiosk.inner_text("#ticket-ahead") == "Vous êtes le prochain."
         qr = kiosk.get_attribute("#ticket img", "src")
         assert qr and qr.endswith("/qr.svg")
+        # loaded first: its size is 0 until then (a race under load)
+        kiosk.wait_for_function("() => document.querySelector('#ticket img').complete")
         assert kiosk.evaluate("document.querySelector('#ticket img').naturalWidth") > 50
         shot(kiosk, "kiosk-ticket")
 
