@@ -35,3 +35,19 @@ def example_refusal(change: Callable[[dict[str, Any]], None]) -> Any:
     with pytest.raises(ConfigError) as refused:
         parse(document, "site.toml")
     return refused.value
+
+
+def example_settings(folder: Path) -> Any:
+    """The example town hall on fresh files in `folder`, open at any hour (a test's clock may
+    stand on a Sunday): the settings `suivant serve` would build, its config file copied there
+    (the administration page writes it back)."""
+    import dataclasses
+
+    from host_bridge.site_config import load
+    base = load(EXAMPLE)
+    (folder / "mairie.toml").write_bytes(EXAMPLE.read_bytes())
+    site = dataclasses.replace(base.site, rules=dataclasses.replace(
+        base.site.rules, refuse_outside_hours=False))
+    return dataclasses.replace(base, site=site, db_path=str(folder / "queue.db"),
+                               devices_path=str(folder / "devices.db"),
+                               source=str(folder / "mairie.toml"))

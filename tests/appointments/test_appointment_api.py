@@ -3,7 +3,6 @@ tool's list in, reception's view out, check-in answered like POST /api/tickets; 
 and refusals that change nothing."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 import pytest
@@ -12,8 +11,7 @@ from fastapi.testclient import TestClient
 from host_bridge.appointments import runtime
 from host_bridge.bootstrap import build
 from host_bridge.service.clock import ManualClock
-from host_bridge.site_config import load
-from support import ADMIN, AGENT, EXAMPLE, PARIS, SUPERVISOR
+from support import ADMIN, AGENT, PARIS, SUPERVISOR, example_settings
 
 from appointment_support import at
 
@@ -29,12 +27,7 @@ def served(tmp_path_factory):
     """One bridge for the module (Thursday 26 November 2026, 10:00, its clock still): each
     test starts from an empty list of appointments; the queue's tickets add up."""
     folder = tmp_path_factory.mktemp("appointments-api")
-    base = load(EXAMPLE)
-    site = dataclasses.replace(base.site, rules=dataclasses.replace(
-        base.site.rules, refuse_outside_hours=False))
-    settings = dataclasses.replace(base, site=site, db_path=str(folder / "queue.db"),
-                                   devices_path=str(folder / "devices.db"),
-                                   source=str(folder / "mairie.toml"))
+    settings = example_settings(folder)
     bridge = build(settings, ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)))
     appointments = runtime.build(settings, bridge.service, bridge.app)
     with TestClient(bridge.app) as c:

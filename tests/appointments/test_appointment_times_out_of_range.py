@@ -5,7 +5,6 @@ year 1 or 9999: the REST list (PUT /api/appointments/{service}) and POST /api/ap
 answer 500 with nothing said of which appointment is wrong."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 import pytest
@@ -14,19 +13,13 @@ from fastapi.testclient import TestClient
 from host_bridge.appointments import runtime
 from host_bridge.bootstrap import build
 from host_bridge.service.clock import ManualClock
-from host_bridge.site_config import load
-from support import EXAMPLE, PARIS, SUPERVISOR
+from support import PARIS, SUPERVISOR, example_settings
 
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     folder = tmp_path_factory.mktemp("review-appointment-times")
-    base = load(EXAMPLE)
-    site = dataclasses.replace(base.site, rules=dataclasses.replace(
-        base.site.rules, refuse_outside_hours=False))
-    settings = dataclasses.replace(base, site=site, db_path=str(folder / "queue.db"),
-                                   devices_path=str(folder / "devices.db"),
-                                   source=str(folder / "mairie.toml"))
+    settings = example_settings(folder)
     bridge = build(settings, ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)))
     appointments = runtime.build(settings, bridge.service, bridge.app)
     with TestClient(bridge.app, raise_server_exceptions=False) as c:

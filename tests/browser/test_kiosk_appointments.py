@@ -15,7 +15,6 @@ November 2026 at 09:30 in Paris) with today's appointments sent through its REST
 Screenshots: test-output/kiosk-rdv-*.png, test-output/console-rdv-*.png."""
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import datetime
 from types import SimpleNamespace
@@ -24,13 +23,12 @@ import pytest
 
 from host_bridge.appointments import runtime as appointments
 from host_bridge.service.clock import ManualClock
-from host_bridge.site_config import load
 
 from axe import serious_violations
 from chromium import OUTPUT, browser_page
-from kiosk_checks import fit_problems, measure, readable_problems
+from kiosk_checks import measure, readable_problems
 from live_server import running_server
-from support import ADMIN, AGENT, EXAMPLE, PARIS, SUPERVISOR
+from support import ADMIN, AGENT, PARIS, SUPERVISOR, example_settings
 from test_console_agent import current_is, sign_in
 from test_kiosk_screens import check_every_size
 
@@ -51,13 +49,7 @@ BOOKED = [
 def bridge(tmp_path_factory):
     """One bridge for the module: the example site on a fresh database, open at any hour."""
     folder = tmp_path_factory.mktemp("rdv")
-    base = load(EXAMPLE)
-    site = dataclasses.replace(base.site, rules=dataclasses.replace(
-        base.site.rules, refuse_outside_hours=False))
-    (folder / "mairie.toml").write_bytes(EXAMPLE.read_bytes())
-    settings = dataclasses.replace(base, site=site, db_path=str(folder / "queue.db"),
-                                   devices_path=str(folder / "devices.db"),
-                                   source=str(folder / "mairie.toml"))
+    settings = example_settings(folder)
     with running_server(settings, ManualClock(NOW)) as server:
         # the bridge's appointments, as `suivant serve` wires them, their rounds (iCal
         # refreshes, the no-show sweep) not started: the clock stands still, nothing races

@@ -6,19 +6,17 @@ example town hall, a clock stopped at 09:30) with today's appointments sent by i
 Screenshots: test-output/rdv-*.png."""
 from __future__ import annotations
 
-import dataclasses
 from datetime import datetime
 
 import pytest
 
 from host_bridge.appointments import runtime as appointments
 from host_bridge.service.clock import ManualClock
-from host_bridge.site_config import load
 
 from axe import serious_violations
 from chromium import OUTPUT, browser_page
 from live_server import running_server
-from support import ADMIN, EXAMPLE, PARIS
+from support import ADMIN, PARIS, example_settings
 
 SERVICE = "passeports-cni"
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=PARIS)
@@ -30,13 +28,7 @@ PHONE = {"width": 390, "height": 844}
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory):
     folder = tmp_path_factory.mktemp("rdv-page")
-    base = load(EXAMPLE)
-    site = dataclasses.replace(base.site, rules=dataclasses.replace(
-        base.site.rules, refuse_outside_hours=False))
-    settings = dataclasses.replace(base, site=site, db_path=str(folder / "queue.db"),
-                                   devices_path=str(folder / "devices.db"),
-                                   source=str(folder / "mairie.toml"))
-    (folder / "mairie.toml").write_bytes(EXAMPLE.read_bytes())
+    settings = example_settings(folder)
     with running_server(settings, ManualClock(NOW)) as server:
         booked = appointments.build(settings, server.bridge.service, server.bridge.app)
         try:
