@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +39,20 @@ class Booked:
 
 def demo_calendar(source: Path, dest: Path, service: str, start: datetime
                   ) -> list[Booked]:
-    """`source`'s appointments, once each, at `start` + i × EVERY (aware), written to `dest`."""
+    """`source`'s appointments, once each, at `start` + i × EVERY (aware), written to `dest`;
+    closer together late in the evening, so that all are today's (a bridge imports only today's)."""
     calendar = icalendar.Calendar.from_ical(source.read_bytes())
+    count = len(calendar.walk("VEVENT"))
+    last = datetime.combine(start.date() + timedelta(days=1), time(0), tzinfo=start.tzinfo) \
+        - timedelta(minutes=1)
+    start = min(start, last)
+    every = EVERY if start + (count - 1) * EVERY <= last else (last - start) / max(1, count - 1)
     out = icalendar.Calendar()
     out.add("prodid", "-//Suivant//demo appointments//FR")
     out.add("version", "2.0")
     booked = []
     for i, event in enumerate(calendar.walk("VEVENT")):
-        at = start + i * EVERY
+        at = start + i * every
         moved = icalendar.Event()
         for key in KEPT:
             if key in event:

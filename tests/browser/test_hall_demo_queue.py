@@ -56,8 +56,13 @@ def test_the_demo_traffic_builds_queues_a_visitor_sees_at_once_and_that_last():
                 break
             time.sleep(0.5)
         assert len(seen) >= 3, (waiting(api), "".join(lines[-20:]))
-        estimates = [high for _, high in waiting(api).values() if high is not None]
-        assert sum(1 for h in estimates if h >= 5) >= 2, waiting(api)  # minutes, not seconds
+        # minutes, not seconds, once the agents' boards have opened their counters (a few
+        # seconds after the crowd's tickets; more on a loaded machine: no counter, no estimate)
+        def long_waits() -> int:
+            return sum(1 for _, high in waiting(api).values() if high is not None and high >= 5)
+        while long_waits() < 2 and time.monotonic() - start < 60:
+            time.sleep(0.5)
+        assert long_waits() >= 2, waiting(api)
         with browser_page(1280, 720) as page:  # the hall screen shows them in turn
             page.add_init_script("window.suivantHallTiming = {fresh: 0, calls: 500, results: 5000}")
             page.goto(api + "/salle")

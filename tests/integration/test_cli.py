@@ -318,9 +318,9 @@ def test_demo_on_a_taken_port_picks_another_says_so_answers_and_stops_on_ctrl_c(
 
     # « Passeports / CNI » by appointment: the example's citizens booked from now on; the
     # visitor's code, given in the banner, checks in at the kiosk
-    code, when = demo.wait_for(r"appointments: .*« J'ai un rendez-vous »\): (\w+) \((\d\d:\d\d)\)"
-                               ).groups()
-    assert demo.wait_healthy(base)["appointments"]["feeds"][0]["appointments"] == 12
+    booked, code, when = demo.wait_for(
+        r"appointments: +(\d+) booked.*« J'ai un rendez-vous »\): (\w+) \((\d\d:\d\d)\)").groups()
+    assert demo.wait_healthy(base)["appointments"]["feeds"][0]["appointments"] == int(booked) == 12
     r = httpx.post(f"{base}/api/appointments/check-in", json={"key": code},
                    headers={"Authorization": "Bearer demo-borne"})
     assert r.status_code == 201, r.text

@@ -41,6 +41,18 @@ def test_the_demo_books_the_examples_citizens_from_now_on_and_the_bridge_reads_t
         == "passeports-cni.ics"
 
 
+def test_late_in_the_evening_every_appointment_is_still_today(tmp_path):
+    """A demo started at 23:50 (found when CI ran then: 4 of 12 fell after midnight, and a
+    bridge imports only today's)."""
+    late = datetime(2026, 12, 7, 23, 50, 10, tzinfo=PARIS)
+    booked = demo.demo_calendars(read_toml(EXAMPLES / "mairie.toml"), EXAMPLES, tmp_path, late)
+    read = ical_import.parse((tmp_path / "passeports-cni.ics").read_bytes(), "passeports-cni",
+                             late.date(), PARIS)
+    assert len(read) == len(booked) == 12
+    assert all(late < a.at < datetime(2026, 12, 8, tzinfo=PARIS) for a in read)
+    assert [a.at for a in read] == sorted(a.at for a in read)
+
+
 def test_the_traffic_checks_its_citizens_in_early_with_the_kiosks_token():
     posts: list[tuple[str, str, dict]] = []
 
