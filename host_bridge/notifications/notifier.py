@@ -17,7 +17,7 @@ from typing import Any
 
 from ..domain.tickets import TicketStatus
 from ..service.views import comeback_until, public_ticket, ticket_view
-from .notice import Channel, Notice, called_notice, near_notice
+from .notice import Channel, called_notice, near_notice
 from .settings import NotifySettings
 
 log = logging.getLogger(__name__)
