@@ -150,3 +150,20 @@ class Stream:
         self._thread.join(timeout=WAIT)
         assert not self._thread.is_alive(), "the stream reader did not stop"
         self._client.close()
+
+
+@contextlib.contextmanager
+def appointment_server(settings, clock, service: str, booked: list[dict]) -> Iterator[Server]:
+    """`running_server` with the bridge's appointments wired as `suivant serve` wires them,
+    their rounds (iCal refreshes, the no-show sweep) not started — the clock stands still,
+    nothing races — and today's list of `service` sent through the REST API."""
+    from host_bridge.appointments import runtime
+    with running_server(settings, clock) as server:
+        appointments = runtime.build(settings, server.bridge.service, server.bridge.app)
+        try:
+            r = server.http.put(f"/api/appointments/{service}", json={"appointments": booked},
+                                headers={"Authorization": "Bearer demo-admin"})
+            assert r.status_code == 200, r.text
+            yield server
+        finally:
+            appointments.stop()

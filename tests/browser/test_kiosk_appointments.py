@@ -21,14 +21,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from host_bridge.appointments import runtime as appointments
 from host_bridge.service.clock import ManualClock
 
 from axe import serious_violations
 from chromium import OUTPUT, browser_page
 from kiosk_checks import measure, readable_problems
-from live_server import running_server
-from support import ADMIN, AGENT, PARIS, SUPERVISOR, example_settings
+from live_server import appointment_server
+from support import AGENT, PARIS, SUPERVISOR, example_settings
 from test_console_agent import current_is, sign_in
 from test_kiosk_screens import check_every_size
 
@@ -48,19 +47,9 @@ BOOKED = [
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory):
     """One bridge for the module: the example site on a fresh database, open at any hour."""
-    folder = tmp_path_factory.mktemp("rdv")
-    settings = example_settings(folder)
-    with running_server(settings, ManualClock(NOW)) as server:
-        # the bridge's appointments, as `suivant serve` wires them, their rounds (iCal
-        # refreshes, the no-show sweep) not started: the clock stands still, nothing races
-        booked = appointments.build(settings, server.bridge.service, server.bridge.app)
-        try:
-            r = server.http.put(f"/api/appointments/{SERVICE}", headers=ADMIN,
-                                json={"appointments": BOOKED})
-            assert r.status_code == 200, r.text
-            yield server
-        finally:
-            booked.stop()
+    settings = example_settings(tmp_path_factory.mktemp("rdv"))
+    with appointment_server(settings, ManualClock(NOW), SERVICE, BOOKED) as server:
+        yield server
 
 
 def waiting(server) -> int:

@@ -10,13 +10,12 @@ from datetime import datetime
 
 import pytest
 
-from host_bridge.appointments import runtime as appointments
 from host_bridge.service.clock import ManualClock
 
 from axe import serious_violations
 from chromium import OUTPUT, browser_page
-from live_server import running_server
-from support import ADMIN, PARIS, example_settings
+from live_server import appointment_server
+from support import PARIS, example_settings
 
 SERVICE = "passeports-cni"
 NOW = datetime(2026, 11, 26, 9, 30, tzinfo=PARIS)
@@ -27,17 +26,9 @@ PHONE = {"width": 390, "height": 844}
 
 @pytest.fixture(scope="module")
 def bridge(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("rdv-page")
-    settings = example_settings(folder)
-    with running_server(settings, ManualClock(NOW)) as server:
-        booked = appointments.build(settings, server.bridge.service, server.bridge.app)
-        try:
-            r = server.http.put(f"/api/appointments/{SERVICE}", headers=ADMIN,
-                                json={"appointments": BOOKED})
-            assert r.status_code == 200, r.text
-            yield server
-        finally:
-            booked.stop()
+    settings = example_settings(tmp_path_factory.mktemp("rdv-page"))
+    with appointment_server(settings, ManualClock(NOW), SERVICE, BOOKED) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
