@@ -70,9 +70,10 @@ def test_the_demo_traffic_builds_queues_a_visitor_sees_at_once_and_that_last():
             assert "personnes attendent" in page.inner_text("#results")
             OUTPUT.mkdir(exist_ok=True)
             page.screenshot(path=str(OUTPUT / "hall-demo-queues.png"))
-        # the agents start work (their boards connect in a few seconds): 40 s later (6 minutes
-        # of the demo's time at its 10x pace) people are still waiting at several services
-        time.sleep(40)
+        # the agents start work (their boards connect in a few seconds): 25 s later (4 minutes
+        # of the demo's time at its 10x pace: a few services each) people are still waiting at
+        # several services
+        time.sleep(25)
         assert len(queued(api, 2)) >= 2, (waiting(api), "".join(lines[-20:]))
     finally:
         proc.terminate()
