@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
 import sqlite3
 import threading
@@ -41,7 +42,9 @@ from support import AGENT, EXAMPLE
 pytestmark = pytest.mark.slow
 COUNTERS = 20
 DISPLAYS = 5  # counter displays on counters 1-5 (and every terminal shows its own ticket)
-RUN_S = 50.0
+# 35 s in the test run (the same kills and restarts, closer together); the runs recorded in
+# docs/performance.md took 50 (SUIVANT_FAULT_RUN_S=50)
+RUN_S = float(os.environ.get("SUIVANT_FAULT_RUN_S", 35))
 BRIDGE_KILLS, BROKER_RESTARTS = 5, 3
 BUTTONS = ["next"] * 5 + ["finish"] * 2 + ["absent"] * 2 + ["recall"] * 2
 BRIDGE_USER, BRIDGE_PASSWORD = "suivant-bridge", "bridge-secret-storm"
