@@ -5,13 +5,13 @@ status endpoint), until a read succeeds.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..service.clock import Clock
+from ..service.periodic import Periodic
 from . import ical_import
 from .store import AppointmentStore
 
@@ -41,8 +41,10 @@ class Feeds:
                  feeds: list[Feed], imported: Callable[[], None] = lambda: None):
         self.store, self.clock, self.tz, self.base, self.feeds = store, clock, tz, base, feeds
         self.imported = imported  # after each import (the sweep looks at the new list at once)
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # each feed has its own refresh time; the thread looks every 30 s
+        self._rounds = Periodic("appointments-feeds", self.run_once, 30.0,
+                                failed="reading the iCal feeds failed",
+                                join_s=ical_import.FETCH_TIMEOUT_S + 1)
 
     def refresh(self, feed: Feed) -> None:
         """Read one feed now and replace its service's list (or keep it and say why)."""
@@ -64,7 +66,7 @@ class Feeds:
     def run_once(self) -> None:
         now = self.clock.now().timestamp()
         for feed in self.feeds:
-            if self._stop.is_set():
+            if self._rounds.stopping:
                 return
             if feed.next_at <= now:
                 self.refresh(feed)
@@ -72,23 +74,11 @@ class Feeds:
     def status(self) -> list[dict[str, Any]]:
         return [f.view() for f in self.feeds]
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the thread must live: next round
-                log.exception("appointments: reading the iCal feeds failed")
-            self._stop.wait(30.0)
-
     def start(self) -> Feeds:
         if self.feeds:
-            self._thread = threading.Thread(target=self._run, name="appointments-feeds",
-                                            daemon=True)
-            self._thread.start()
+            self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(ical_import.FETCH_TIMEOUT_S + 1)
+        self._rounds.stop()
 

@@ -18,6 +18,7 @@ from typing import Any
 from ..domain import commands as c
 from ..domain.errors import DomainError
 from ..domain.tickets import TicketStatus
+from ..service.periodic import Periodic
 from ..service.queue_service import SYSTEM, QueueService
 from .model import Appointment, Status
 from .outcomes import Outcomes
@@ -35,18 +36,18 @@ class Sweep:
         self.store, self.service, self.outcomes, self.every_s = store, service, outcomes, every_s
         self.lock = lock or threading.Lock()  # the check-in's: an outcome decided between two
         # of its steps would be overwritten
-        self._stop = threading.Event()
-        self._wake = threading.Event()
-        self._thread: threading.Thread | None = None
+        # a locked file, a full disk: the next round
+        self._rounds = Periodic("appointments-sweep", self.run_once, every_s,
+                                failed="the sweep failed; trying again")
 
     def wake(self) -> None:
         """Run a round now (a feed brought a new list)."""
-        self._wake.set()
+        self._rounds.wake()
 
     def on_events(self, items: list[dict[str, Any]]) -> None:
         """A bus listener (the committing thread, under the queue's lock): only a flag."""
         if any(item.get("type") in _WAKE for item in items):
-            self._wake.set()
+            self._rounds.wake()
 
     def run_once(self) -> dict[str, int]:
         counts = {"seen": 0, "noshow": 0}
@@ -64,7 +65,7 @@ class Sweep:
                     if status is Status.NOSHOW and ticket is None:
                         self._record_missed(a)
         # outside the lock: a slow booking tool must not hold up a check-in
-        self.outcomes.run_once(now.timestamp(), self._stop.is_set)
+        self.outcomes.run_once(now.timestamp(), lambda: self._rounds.stopping)
         return counts
 
     def _tickets(self, ids: set[str]) -> dict[str, tuple[TicketStatus, datetime | None]]:
@@ -97,24 +98,10 @@ class Sweep:
             log.warning("appointments: the no-show of %s at %s not recorded: %s", a.service,
                         a.at.isoformat(), exc.message)
 
-    # ----- the thread ---------------------------------------------------------------------
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a locked file, a full disk: next round
-                log.exception("appointments: the sweep failed; trying again")
-            self._wake.wait(self.every_s)
-            self._wake.clear()
-
     def start(self) -> Sweep:
         self.service.bus.listen(self.on_events)
-        self._thread = threading.Thread(target=self._run, name="appointments-sweep", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(5)
+        self._rounds.stop()

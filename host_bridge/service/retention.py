@@ -7,9 +7,9 @@ so the indicators and the yearly summary still cover it. Runs at start and then 
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
 
+from .periodic import Periodic
 from .queue_service import QueueService
 
 log = logging.getLogger(__name__)
@@ -19,8 +19,9 @@ EVERY_S = 3600.0
 class Retention:
     def __init__(self, service: QueueService, days: int, every_s: float = EVERY_S):
         self.service, self.days, self.every_s = service, days, every_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # a full disk, a locked file: tried again next time
+        self._rounds = Periodic("retention", self.run_once, every_s,
+                                failed="the purge failed; the history is unchanged")
 
     def run_once(self) -> list[str]:
         today = self.service.clock.now().astimezone(self.service.tz).date()
@@ -30,20 +31,9 @@ class Retention:
                      purged[0], purged[-1])
         return purged
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # a full disk, a locked file: try again next time
-                log.exception("retention: the purge failed; the history is unchanged")
-            self._stop.wait(self.every_s)
-
     def start(self) -> Retention:
-        self._thread = threading.Thread(target=self._run, name="retention", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(5)
+        self._rounds.stop()

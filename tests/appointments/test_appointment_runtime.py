@@ -55,7 +55,7 @@ def test_the_demo_day_checks_citizens_in_at_the_kiosk(example):
 def test_started_threads_read_the_feed_and_stop(example):
     settings, bridge = example
     appointments = runtime.start(settings, bridge.service, bridge.app, every_s=0.05)
-    threads = [appointments.feeds._thread, appointments.sweep._thread]
+    threads = [appointments.feeds._rounds._thread, appointments.sweep._rounds._thread]
     try:
         assert bridge.app.state.appointments is appointments
         for _ in range(100):  # the feed's first read happens at once: at most a few ms

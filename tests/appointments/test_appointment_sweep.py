@@ -87,9 +87,9 @@ def test_absent_then_back_and_served_is_seen(appointments, bridge, clock):
 def test_a_served_absent_or_given_up_ticket_wakes_the_sweep(appointments):
     sweep = appointments.sweep
     sweep.on_events([{"type": "TicketCalled"}])
-    assert not sweep._wake.is_set()
+    assert not sweep._rounds._wake.is_set()
     sweep.on_events([{"type": "TicketCalled"}, {"type": "TicketServed"}])
-    assert sweep._wake.is_set()
+    assert sweep._rounds._wake.is_set()
 
 
 def test_yesterdays_appointments_are_purged(appointments):

@@ -327,5 +327,5 @@ def test_the_pulls_thread_pulls_at_start_and_stops_when_told(fake, tmp_path):
     finally:
         puller.stop()
         store.close()
-    assert not puller._thread.is_alive()
+    assert not puller._rounds._thread.is_alive()
     assert puller.status()["error"] is None and fake.requests[0]["method"] == "GET"

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import urllib.error
 import urllib.request
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
 
+from ...service.periodic import Periodic
 from ..http_read import fetch
 from ..model import Appointment
 from ..store import MAX_PER_DAY
@@ -99,8 +99,11 @@ class Puller:
     def __init__(self, store: Any, settings: Settings, clock: Any, tz: tzinfo):
         self.store, self.settings, self.clock, self.tz = store, settings, clock, tz
         self.last: dict[str, Any] = {"at": None, "error": None, "counts": None}
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # PullFailed, ValueError: said in the log and in status(); the next round tries again
+        self._rounds = Periodic("rdvsp-pull", self.run_once, settings.pull_minutes * 60,
+                                failed="RDV Service Public: the pull failed",
+                                expected=(PullFailed, ValueError),
+                                join_s=settings.timeout_seconds + 5)
 
     def run_once(self) -> dict[str, int]:
         now = self.clock.now().astimezone(self.tz)
@@ -119,21 +122,8 @@ class Puller:
         return dict(self.last)
 
     def start(self) -> Puller:
-        self._thread = threading.Thread(target=self._run, name="rdvsp-pull", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=self.settings.timeout_seconds + 5)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except (PullFailed, ValueError):
-                pass  # said in the log and in status(); the next round tries again
-            except Exception:  # noqa: BLE001 - the thread must outlive a bug's one round
-                log.exception("RDV Service Public: the pull failed")
-            self._stop.wait(self.settings.pull_minutes * 60)
+        self._rounds.stop()

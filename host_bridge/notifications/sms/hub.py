@@ -4,12 +4,12 @@ reaches it as app.state.sms)."""
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import datetime
 from typing import Any
 
 from ...domain.queue import QueueState
 from ...domain.tickets import Ticket
+from ...service.periodic import Periodic
 from ...service.queue_service import QueueService
 from ..notifier import TooManyWatched, absent_until
 from .channel import SmsChannel
@@ -38,9 +38,9 @@ class SmsHub:
         self.sender = SmsSender(provider or settings.provider, settings.retries, **sender_options)
         self.channel = SmsChannel(store, self.sender)
         self.deliveries = Deliveries()  # the inbound webhook's redeliveries, applied once
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # the sweeper must outlive a bad moment; start() sweeps once itself
+        self._rounds = Periodic("sms-sweeper", self.sweep, SWEEP_SECONDS, wait_first=True,
+                                failed="sweeping ended tickets failed; trying again later")
         service.bus.listen(self._on_events)
 
     @property
@@ -68,15 +68,11 @@ class SmsHub:
     def start(self) -> "SmsHub":
         self.sender.start()
         self.sweep()  # what ended while the bridge was down
-        self._thread = threading.Thread(target=self._run, name="sms-sweeper", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(5)
+        self._rounds.stop()
         self.sender.stop()
         self.store.close()
 
@@ -94,18 +90,7 @@ class SmsHub:
     def _on_events(self, items: list[dict[str, Any]]) -> None:
         # the committing thread, under the queue's lock: only a flag here
         if any(item.get("type") in _ENDING for item in items):
-            self._wake.set()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(SWEEP_SECONDS)
-            self._wake.clear()
-            if self._stop.is_set():
-                break
-            try:
-                self.sweep()
-            except Exception:  # noqa: BLE001 - the sweeper must outlive a bad moment
-                log.exception("SMS: sweeping ended tickets failed; trying again later")
+            self._rounds.wake()
 
     def sweep(self) -> int:
         """Forget the numbers of tickets that ended (and of earlier days): -> how many."""
