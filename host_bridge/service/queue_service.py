@@ -10,6 +10,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable
+from time import perf_counter
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 from typing import Any, TypeVar
@@ -35,10 +36,32 @@ def new_ticket_id() -> str:
     return secrets.token_urlsafe(12)  # 96 bits: not guessable, short enough for a QR code
 
 
+class Observer:
+    """What the service tells the bridge's metrics (host_bridge/metrics): a command answered
+    or refused, with the time it took (lock wait included), and each commit's time. This one
+    does nothing: a service without metrics pays a call."""
+
+    def answered(self, command: c.Command, seconds: float) -> None:
+        pass
+
+    def refused(self, command: c.Command, error: DomainError, seconds: float) -> None:
+        pass
+
+    def committed(self, seconds: float) -> None:
+        pass
+
+
+def _log_refusal(command: c.Command, error: DomainError, source: str) -> None:
+    # the code, never the message: a message may name a ticket's id, which opens its page
+    log.info("command refused", extra={"event": "command_refused", "kind": type(command).__name__,
+                                       "code": error.code, "source": source})
+
+
 class QueueService:
     def __init__(self, site: Site, store: SqliteStore, clock: Clock, bus: EventBus | None = None):
         self.site, self.store, self.clock = site, store, clock
         self.bus = bus or EventBus()
+        self.observer = Observer()
         self.tz = ZoneInfo(site.timezone)
         self._lock = threading.Lock()
         self.state = self._rebuild()
@@ -73,6 +96,17 @@ class QueueService:
         """Apply a command once per (source, request id): a repeat gets the first answer
         (`replayed`), and a repeat asking for something else is refused (KeyReused). Refusals
         are not recorded here: a person's retried request is decided afresh."""
+        started = perf_counter()
+        try:
+            answer = self._execute(command, source, request_id)
+        except DomainError as exc:
+            self.observer.refused(command, exc, perf_counter() - started)
+            _log_refusal(command, exc, source)
+            raise
+        self.observer.answered(command, perf_counter() - started)
+        return answer
+
+    def _execute(self, command: c.Command, source: str, request_id: str | None) -> dict[str, Any]:
         with self._lock:
             if request_id is not None:
                 earlier = self.store.answer_for(source, request_id)
@@ -92,6 +126,18 @@ class QueueService:
         decided a later position is refused as Stale, never applied: a late resend must not
         act after the presses that followed it. If the commit fails nothing of the batch is
         applied and the exception is raised."""
+        started = perf_counter()
+        results = self._execute_batch(requests)
+        took, observer = perf_counter() - started, self.observer
+        for r, result in zip(requests, results):  # each waited for the whole batch
+            if isinstance(result, DomainError):
+                observer.refused(r.command, result, took)
+                _log_refusal(r.command, result, r.source)
+            else:
+                observer.answered(r.command, took)
+        return results
+
+    def _execute_batch(self, requests: list[Request]) -> list[dict[str, Any] | DomainError]:
         with self._lock:
             now = self._start_day_if_due()
             results: list[dict[str, Any] | DomainError] = []
@@ -119,7 +165,7 @@ class QueueService:
                         if r.request_id is not None:
                             answered[key] = StoredAnswer(record.answer or {}, record.fingerprint)
                     results.append(result)
-                seqs = self.store.commit_many(now.date().isoformat(), records) if records else []
+                seqs = self._commit_many(now.date().isoformat(), records) if records else []
             except BaseException:
                 self.state = self._rebuild()
                 raise
@@ -171,9 +217,11 @@ class QueueService:
             answer = self._answer(command)
             # each event's fields as JSON values, once: the store's row and the public stream's
             bodies = [event_body(ev) for ev in events]
+            started = perf_counter()
             seqs = self.store.commit(now.date().isoformat(), Record(
                 events, answer, source, request_id,
                 fingerprint(command) if request_id is not None else None, bodies=bodies))
+            self.observer.committed(perf_counter() - started)
         except BaseException:
             # the state moved ahead of the disk: put it back to what the disk says
             self.state = self._rebuild()
@@ -182,6 +230,12 @@ class QueueService:
             self.bus.publish([public_event(s, ev, state, body)
                               for s, ev, body in zip(seqs, events, bodies)])
         return answer
+
+    def _commit_many(self, day: str, records: list[Record]) -> list[list[int]]:
+        started = perf_counter()
+        seqs = self.store.commit_many(day, records)
+        self.observer.committed(perf_counter() - started)
+        return seqs
 
     def _answer(self, command: c.Command) -> dict[str, Any]:
         state = self.state
