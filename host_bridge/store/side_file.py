@@ -6,10 +6,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
+
+from .migrations import Schema, upgrade
 
 
 class SideFile:
-    def __init__(self, path: str, schema: str):
+    def __init__(self, path: str, schema: str | Schema):
+        """`schema`: its tables (version 1), or a Schema with its later steps."""
         self.path = path
         self._lock = threading.Lock()
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
@@ -18,7 +22,13 @@ class SideFile:
         # cut may lose the last of them, never corrupt the file
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(schema)
+        if isinstance(schema, str):
+            schema = Schema(f"the {Path(path).name} file", schema)
+        try:
+            self.upgraded = upgrade(self.db, path, schema)  # as the queue's: one mechanism
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         with self._lock:

@@ -14,9 +14,12 @@ from typing import Any
 
 from ..domain.events import Event
 from .event_codec import encode_compact, event_body, event_from_json
+from .migrations import Schema, SchemaMismatch, upgrade
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
+__all__ = ["QUEUE_SCHEMA", "Record", "SchemaMismatch", "SqliteStore", "StoredAnswer",
+           "StoredEvent"]
+
+_BASE = """
 CREATE TABLE IF NOT EXISTS events (
     seq  INTEGER PRIMARY KEY,
     day  TEXT NOT NULL,
@@ -55,6 +58,37 @@ CREATE TABLE IF NOT EXISTS faq_views (
 """
 
 
+def _add_request_column(name: str):
+    def step(db) -> None:  # files of 0.1.0 have it already (it was added ad hoc at open)
+        if name not in {r[1] for r in db.execute("PRAGMA table_info(requests)")}:
+            db.execute(f"ALTER TABLE requests ADD COLUMN {name} TEXT")
+    return step
+
+
+def _meta_version(db) -> int:
+    """Release 0.1.0 kept the version in meta (and knew only 1)."""
+    if db.execute("SELECT 1 FROM sqlite_master WHERE name='meta'").fetchone() is None:
+        return 0
+    row = db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _stamp_meta(db, version: int) -> None:
+    # 0.1.0 reads only this row and refuses anything but 1: a file this Suivant upgraded is
+    # refused there instead of used by code that does not know its schema
+    db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (str(version),))
+
+
+QUEUE_SCHEMA = Schema(
+    "the queue's database", _BASE,
+    steps=(
+        _add_request_column("fingerprint"),  # 2: what a request asked (a reused key refused)
+        _add_request_column("day"),          # 3: the purge takes a day's answers with it
+    ),
+    legacy_version=_meta_version, stamp=_stamp_meta)
+SCHEMA_VERSION = QUEUE_SCHEMA.version
+
+
 _INSERT_EVENT = "INSERT INTO events(seq, day, type, at, body) VALUES (?,?,?,?,?)"
 _INSERT_ANSWER = ("INSERT INTO requests (source, request_id, answer, last_seq, fingerprint, day) "
                   "VALUES (?,?,?,?,?,?)")
@@ -88,10 +122,6 @@ class StoredAnswer:
     fingerprint: str | None
 
 
-class SchemaMismatch(RuntimeError):
-    pass
-
-
 class SqliteStore:
     def __init__(self, path: str, synchronous: str = "FULL", tz: tzinfo | None = None):
         self.tz = tz  # the site's zone, that replayed event times come back in
@@ -101,17 +131,12 @@ class SqliteStore:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous}")
         self.db.execute("PRAGMA busy_timeout=5000")
-        self.db.executescript(_SCHEMA)
-        row = self.db.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
-        if row is None:
-            self.db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise SchemaMismatch(f"{path}: schema {row[0]}, this bridge expects {SCHEMA_VERSION}")
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(requests)")}
-        if "fingerprint" not in columns:  # files written before the fingerprint: NULL = unknown
-            self.db.execute("ALTER TABLE requests ADD COLUMN fingerprint TEXT")
-        if "day" not in columns:  # files written before: their answers go by last_seq
-            self.db.execute("ALTER TABLE requests ADD COLUMN day TEXT")
+        try:
+            # an older file is copied beside itself, then upgraded in one transaction
+            self.upgraded = upgrade(self.db, path, QUEUE_SCHEMA)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()
