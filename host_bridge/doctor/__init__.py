@@ -1,0 +1,1 @@
+"""`suivant doctor`: checks a running site and says, for each failure, what to do about it."""

@@ -1,0 +1,139 @@
+"""The bridge answering, its broker taking its account, and each board heard lately."""
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import datetime, timezone
+
+from ..site_config import Settings
+from .bridge_view import BridgeView
+from .broker_probe import ProbeError, probe
+from .report import Finding, fail, ok, skip, warn
+
+SERVICE = "suivant"  # the systemd unit `suivant init` writes; named in the advice
+
+
+def bridge(settings: Settings, view: BridgeView) -> list[Finding]:
+    if view.health is None:
+        return [fail("bridge", f"nothing answers at {view.url}/api/health ({view.error})",
+                     f"start the bridge: systemctl start {SERVICE}; why it stopped: "
+                     f"journalctl -u {SERVICE} -n 50. If it listens elsewhere, give "
+                     f"doctor --url http://HOST:PORT")]
+    site = view.health.get("site")
+    if site != settings.site.id:
+        return [fail("bridge", f"{view.url} serves site {site!r}, not {settings.site.id!r}",
+                     "doctor is looking at another site's bridge: give the right --url, or "
+                     "the right --config")]
+    day = view.health.get("day") or "no day started yet"
+    return [ok("bridge", f"{view.url} answers: {day}, last event #{view.health.get('last_seq')}")]
+
+
+def broker(settings: Settings, view: BridgeView) -> list[Finding]:
+    mqtt = settings.mqtt
+    where = f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}"
+    kind = "the embedded broker (inside the bridge)" if mqtt.embedded else f"the broker {where}"
+    account = f" as {mqtt.username}" if mqtt.username else ""
+    state = (view.health or {}).get("mqtt")
+    if state == "connected":  # its own connection proves it; a second one would push it off
+        return [ok("broker", f"the bridge is connected to {kind}{account}")]
+    if view.health is not None and state is None:
+        return [warn("broker", f"{view.url} does not say whether it reaches {kind}",
+                     "this bridge is older than this doctor: look for 'MQTT' in its log "
+                     f"(journalctl -u {SERVICE} -n 50)")]
+    if mqtt.embedded:  # it lives in the bridge: whatever else answers there is not it
+        if view.health is None:
+            return [fail("broker", f"{kind} is down with the bridge",
+                         _broker_advice(settings, ""))]
+        return [fail("broker", f"the bridge is not connected to {kind}",
+                     f"restart the bridge (systemctl restart {SERVICE}); its log says why")]
+    try:
+        probe(mqtt, mqtt.client_id or f"suivant-bridge-{settings.site.id}")
+    except ProbeError as exc:
+        return [fail("broker", f"{kind} {exc}", _broker_advice(settings, exc.kind))]
+    if state == "disconnected":
+        return [warn("broker", f"{kind} takes the bridge's account{account}, but the bridge is "
+                     "not connected to it right now",
+                     "it reconnects within 30 s by itself; if this lasts, restart the bridge "
+                     f"(systemctl restart {SERVICE}) and read its log")]
+    return [ok("broker", f"{kind} takes the bridge's account{account}")]
+
+
+def _broker_advice(settings: Settings, kind: str) -> str:
+    mqtt = settings.mqtt
+    if mqtt.embedded:
+        return ("the embedded broker runs inside the bridge: start the bridge (see the bridge "
+                "line); the boards wait for it")
+    if kind == "refused":
+        return ("the user name and password in the site file's [mqtt] must be the ones the "
+                "broker knows: run `suivant broker-config` again with this site file and reload "
+                "Mosquitto (systemctl reload mosquitto)")
+    if kind == "tls":
+        return ("the broker's certificate must be signed by the CA in [mqtt] ca_file, name "
+                f"{mqtt.host}, and be in date (check this server's clock too)")
+    return (f"start Mosquitto (systemctl status mosquitto; journalctl -u mosquitto -n 50), and "
+            f"check that it listens on port {mqtt.port} of {mqtt.host} and that no firewall "
+            f"is in between")
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds / 60:.0f} min ago" if seconds >= 90 else f"{seconds:.0f} s ago"
+
+
+def _name(board: dict) -> str:
+    counter = board.get("counter")
+    return f"{board['id']} ({board.get('role')}{f' {counter}' if counter else ''})"
+
+
+def _never_heard(settings: Settings) -> tuple[list[dict], str | None]:
+    """The registered boards from the registry file (read only), and those never heard at
+    all (no boot ever recorded)."""
+    if not os.path.exists(settings.devices_path):
+        return [], None  # made at the bridge's first start, with the first `device add`
+    try:
+        db = sqlite3.connect(f"file:{settings.devices_path}?mode=ro", uri=True, timeout=1.0)
+        try:
+            rows = db.execute("SELECT id, role, counter, link, boot FROM devices "
+                              "ORDER BY id").fetchall()
+        finally:
+            db.close()
+    except sqlite3.Error as exc:
+        return [], f"{settings.devices_path}: {exc}"
+    return [{"id": r[0], "role": r[1], "counter": r[2], "link": r[3], "never": r[4] is None}
+            for r in rows], None
+
+
+def boards(settings: Settings, view: BridgeView, quiet_after_s: float) -> list[Finding]:
+    registered, error = _never_heard(settings)
+    if error is not None:
+        return [fail("boards", f"cannot read the device registry {error}",
+                     "check [store] devices_path in the site file; `suivant device list "
+                     "--config FILE` reads the same file")]
+    if not registered:
+        return [skip("boards", "no boards registered")]
+    never = {b["id"] for b in registered if b["never"]}
+    if view.devices is None:
+        listed = ", ".join(_name(b) for b in registered if b["never"])
+        why = ("the bridge is not answering" if view.health is None else
+               "give doctor a supervisor's token (--token-file) to see them" if
+               view.devices_error == "no token" else f"the bridge said {view.devices_error}")
+        return [warn("boards", f"{len(registered)} registered; when each was last heard is "
+                     f"unknown: {why}" + (f"; never heard at all: {listed}" if listed else ""),
+                     "docs/operations.md, section 18, says how to make doctor's token")]
+    now = datetime.now(timezone.utc)
+    quiet, wired = [], False
+    for board in view.devices:
+        seen = board.get("last_seen")
+        age = (now - datetime.fromisoformat(seen)).total_seconds() if seen else None
+        if age is not None and board.get("online") and age <= quiet_after_s:
+            continue
+        quiet.append(f"{_name(board)}: " + ("never heard at all" if board["id"] in never else
+                                            "not heard since the bridge started" if age is None
+                                            else f"last heard {_ago(age)}"))
+        wired |= board.get("link") == "serial"
+    if not quiet:
+        return [ok("boards", f"{len(view.devices)} registered, all heard in the last "
+                   f"{quiet_after_s:g} s")]
+    return [fail("boards", f"{len(quiet)} of {len(view.devices)} quiet: {'; '.join(quiet)}",
+                 "check its power and Wi-Fi" + (" (or its cable, for a wired one)" if wired else "")
+                 + "; a board that was never heard needs flashing with this site's settings "
+                   "(suivant device flash), or its broker account (suivant broker-config)")]
