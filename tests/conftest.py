@@ -36,7 +36,10 @@ def _examples_untouched():
     """The example site and traffic are the project's files: no test may write them (the
     administration API writes back to a site's file)."""
     folder = EXAMPLE.parent
-    before = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    def files():  # examples/prometheus/ too
+        return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+                if p.is_file()}
+    before = files()
     yield
-    after = {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    after = files()
     assert after == before, f"a test changed {folder}: {sorted(set(after) ^ set(before)) or 'a file'}"
