@@ -1,0 +1,158 @@
+"""The steps of `suivant init`: everything is checked before the first file is written, and no
+file that exists is replaced (site data never; the others only with --force)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import tempfile
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..site_config import ConfigError, load, parse
+from ..staff.accounts import AccountRefused, check_fields, check_login
+from ..staff.passwords import password_problem
+from . import system_user, templates
+from .layout import InitRefused, Layout, check_site_name, check_user, existing, site_id_from
+
+
+@dataclass(frozen=True)
+class InitRequest:
+    site_name: str
+    layout: Layout
+    user: str
+    site_id: str | None = None
+    public_url: str | None = None
+    mosquitto_url: str | None = None  # the site's Mosquitto, as the boards reach it
+    mosquitto_pid_file: str = "/run/mosquitto/mosquitto.pid"
+    admin_login: str = "admin"
+    admin_name: str = "Administrateur"
+    admin_password: str | None = None  # None: one is made and printed once
+    serve_options: tuple[str, ...] = ("--host", "127.0.0.1", "--port", "8080")
+    force: bool = False
+
+
+def run(req: InitRequest) -> list[str]:
+    """Do it; the lines to print. InitRefused (nothing written) when something is wrong."""
+    name, user, layout = check_site_name(req.site_name), check_user(req.user), req.layout
+    site_id = req.site_id or site_id_from(name)
+    password = req.admin_password or secrets.token_urlsafe(15)  # 20 characters
+    _check_account(req.admin_login, req.admin_name, password)
+    taken = existing(layout.data_files())
+    if taken:
+        raise InitRefused(f"{', '.join(map(str, taken))} already exist: this data folder holds "
+                          "a site; nothing was written (choose another --data-dir, or move "
+                          "them away: init never replaces a site's data)")
+    taken = existing(layout.config_files())
+    if taken and not req.force:
+        raise InitRefused(f"{', '.join(map(str, taken))} already exist; nothing was written "
+                          "(--force replaces them)")
+    mqtt_password = secrets.token_urlsafe(24) if req.mosquitto_url else None
+    site_text = templates.site_file(layout, name, site_id, req.public_url, req.mosquitto_url,
+                                    mqtt_password)
+    try:  # what check-config would say, before anything is written
+        parse(tomllib.loads(site_text), str(layout.site_file))
+    except ConfigError as exc:
+        raise InitRefused(f"{exc.key}: {exc.reason} (from the options given); nothing was "
+                          "written") from None
+    unit_text = templates.unit_file(layout, name, user, list(req.serve_options),
+                                    req.mosquitto_url is not None)
+
+    lines = []
+    owner = None
+    if system_user.is_root():
+        if system_user.ensure_user(user, layout.data_dir):
+            lines.append(f"made the system user {user}")
+        owner = system_user.ids(user)
+    for folder in (layout.config_dir, layout.data_dir):
+        folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+        system_user.hand_over(folder, owner)
+    _write(layout.site_file, site_text, 0o640, owner)
+    lines.append(f"wrote {layout.site_file} (site {site_id!r}; the bridge's broker password is "
+                 "in it: mode 0640)" if mqtt_password else f"wrote {layout.site_file} "
+                 f"(site {site_id!r})")
+    settings = load(layout.site_file)
+    _add_admin(settings, req.admin_login, req.admin_name, password)
+    lines.append(f"made the administrator account {req.admin_login!r} in {layout.data_dir}")
+    if req.mosquitto_url:
+        lines += _mosquitto(layout, req.mosquitto_pid_file)
+    _private(layout.data_dir)  # password hashes, the boards' keys: the service's alone
+    system_user.hand_over(layout.data_dir, owner)
+    layout.unit_dir.mkdir(parents=True, exist_ok=True)
+    _write(layout.unit, unit_text, 0o644, None)
+    lines.append(f"wrote {layout.unit}")
+    if req.admin_password is None:
+        lines.append(f"administrator {req.admin_login!r}, password: {password}   (shown once: "
+                     "keep it; change it with suivant agent reset-password)")
+    return lines
+
+
+def _check_account(login: str, name: str, password: str) -> None:
+    try:
+        check_login(login)
+        check_fields(name, "admin", [], None)
+    except AccountRefused as exc:
+        raise InitRefused(f"the administrator's {exc}; nothing was written") from None
+    problem = password_problem(password)
+    if problem:
+        raise InitRefused(f"the administrator's password: {problem}; nothing was written")
+
+
+def _add_admin(settings, login: str, name: str, password: str) -> None:
+    from ..service.clock import SiteClock
+    from ..staff import StaffDirectory, staff_path
+    clock = SiteClock(settings.site.timezone)
+    staff = StaffDirectory(staff_path(settings.db_path), clock, clock.tz)
+    try:
+        staff.create("init", login, name, "admin", [], password, via="cli")
+    finally:
+        staff.close()
+
+
+def _mosquitto(layout: Layout, pid_file: str) -> list[str]:
+    """Mosquitto's accounts, as `suivant broker-config` writes them (the same command run)."""
+    import argparse
+    import io
+    from contextlib import redirect_stdout
+
+    from ..cli_devices import cmd_broker_config
+    folder = layout.mosquitto_dir
+    assert folder is not None
+    folder.mkdir(parents=True, exist_ok=True, mode=0o750)
+    group = system_user.group_id("mosquitto")
+    if system_user.is_root() and group is not None:  # its files then take the broker's group
+        os.chown(folder, 0, group)
+    said = io.StringIO()
+    with redirect_stdout(said):
+        cmd_broker_config(argparse.Namespace(config=str(layout.site_file), out=str(folder),
+                                             port=_port_of(layout), no_reload=False,
+                                             pid_file=pid_file))
+    return said.getvalue().splitlines()
+
+
+def _private(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.is_file() and not child.is_symlink():
+            child.chmod(child.stat().st_mode & 0o640)
+
+
+def _port_of(layout: Layout) -> int:
+    return load(layout.site_file).mqtt.port
+
+
+def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
+    """All or nothing, `mode` from the start (a secret is never readable by others, even for
+    a moment), then handed to the service user."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, *owner)
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
