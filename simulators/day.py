@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from host_bridge import bundled
 from host_bridge.arg_types import bounded, share
 from host_bridge.links.embedded_broker import EmbeddedBroker
 from host_bridge.links.registry import DeviceRegistry
@@ -46,9 +47,8 @@ from .invariants import check, estimate_accuracy
 from .traffic import Traffic
 from .traffic_profile import ConfigError, load_profile
 
-ROOT = Path(__file__).resolve().parent.parent
-EXAMPLE = ROOT / "examples" / "mairie.toml"
-EXAMPLE_TRAFFIC = ROOT / "examples" / "traffic-mairie.toml"
+EXAMPLE = bundled.example_site()
+EXAMPLE_TRAFFIC = bundled.example_traffic()
 PARIS = ZoneInfo("Europe/Paris")
 DAY = datetime(2026, 11, 26, 8, 30, tzinfo=PARIS)  # a Thursday: open until 19:00
 SERIAL_COUNTER = 4
@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="times faster than real time (default 120)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--traffic", type=Path, default=EXAMPLE_TRAFFIC,
-                   help="the traffic profile (default examples/traffic-mairie.toml)")
+                   help=f"the traffic profile (default {EXAMPLE_TRAFFIC})")
     p.add_argument("--drop", type=share, default=NOISE.drop,
                    help=f"share of MQTT messages dropped (default {NOISE.drop})")
     p.add_argument("--duplicate", type=share, default=NOISE.duplicate,

@@ -15,7 +15,8 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
-from host_bridge.cli import EXAMPLE_CONFIG, demo_accounts
+from host_bridge import bundled
+from host_bridge.cli import demo_accounts
 from host_bridge.site_config import load, read_toml
 from host_bridge.toml_writer import dumps
 
@@ -63,7 +64,7 @@ def central_toml(name: str, nats_url: str, dsn: str, listen: str,
 def site_file(folder: Path, site: DemoSite, nats_url: str, password_file: Path,
               mqtt_port: int) -> Path:
     """`folder/site.toml`: the example town hall as `site`, its store in `folder`."""
-    doc = read_toml(EXAMPLE_CONFIG)
+    doc = read_toml(bundled.example_site())
     doc["site"].update(id=site.id, name=site.name)
     doc.setdefault("rules", {})["refuse_outside_hours"] = False
     doc["store"].update(path=str(folder / "queue.db"), devices_path=str(folder / "devices.db"))
@@ -71,7 +72,7 @@ def site_file(folder: Path, site: DemoSite, nats_url: str, password_file: Path,
     doc["network"] = {"url": nats_url, "password_file": str(password_file),
                       "state_seconds": STATE_SECONDS}
     path = folder / "site.toml"
-    path.write_text(dumps(doc, f"{EXAMPLE_CONFIG.name} as {site.id}, for the network demo"),
+    path.write_text(dumps(doc, f"{bundled.EXAMPLE_SITE} as {site.id}, for the network demo"),
                     encoding="utf-8")
     load(path)  # a ConfigError here names the file, the key and the reason
     return path

