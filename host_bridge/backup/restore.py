@@ -1,0 +1,179 @@
+"""`suivant restore FOLDER --config site.toml`: a backup put back, after checking it.
+
+Checked before anything changes: the manifest, each file's size and SHA-256, each database's
+`PRAGMA integrity_check` and schema (not newer than this Suivant's), the site id (the site
+file's). Refused while a bridge runs on the database (it holds `<database>.lock`, which the
+restore takes for itself meanwhile) or another process has a database open. The files that were
+there are moved aside, whole (with their -wal and -shm), into `replaced-<time>/` beside the
+database; a failure half-way puts them back.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ..network.restore import in_use
+from ..store.bridge_lock import BridgeLock, DatabaseInUse
+from ..store.sqlite_copy import integrity
+from ..store.sqlite_store import SCHEMA_VERSION
+from .site_files import SiteFile, site_files
+from .take import FORMAT, MANIFEST, schema_of, sha256
+
+# The newest schema this Suivant reads, per database (staff and appointments: their
+# SideFile's base, version 1, until they get steps)
+KNOWN_SCHEMA = {"queue": SCHEMA_VERSION, "staff": 1, "appointments": 1}
+_MAX_MANIFEST = 1 << 20
+
+
+class RestoreRefused(Exception):
+    pass
+
+
+@dataclass
+class Restored:
+    source: Path
+    manifest: dict
+    aside: Path | None = None
+    placed: list[str] = field(default_factory=list)
+    moved: list[str] = field(default_factory=list)  # present here, absent from the backup
+    events: int = 0
+    last_day: str | None = None
+    network: bool = False
+
+    def lines(self) -> list[str]:
+        m = self.manifest
+        out = [f"restored the backup of {m['site']} taken {m['taken_at']} by Suivant "
+               f"{m['suivant']} ({self.source})"]
+        out += [f"  {p}" for p in self.placed]
+        out.append(f"  the queue: {self.events} events"
+                   + (f", the last day {self.last_day}" if self.last_day else ""))
+        if self.aside:
+            out.append(f"  the files that were there are kept in {self.aside}"
+                       + (f" (with {', '.join(self.moved)}, which the backup does not have)"
+                          if self.moved else ""))
+        for f in m["files"]:
+            if not f.get("restored", True):
+                out.append(f"  not put back: {f['role']} ({f['name']} in the backup): the site "
+                           "file stays yours; compare it by hand if it changed")
+        out += [f"  not in the backup: {role}: {why}" for role, why in m["left_out"].items()]
+        if self.network:
+            out.append("  this site is in a network: central has the events made since the "
+                       "backup; `suivant restore --from-central` gets them back instead")
+        out.append("start the bridge again (sudo systemctl start suivant): it replays the "
+                   "queue from the restored history")
+        return out
+
+
+def read_manifest(source: Path) -> tuple[Path, dict]:
+    folder = source.parent if source.name == MANIFEST else source
+    path = folder / MANIFEST
+    if not folder.is_dir() or not path.is_file():
+        raise RestoreRefused(f"{source} is not a Suivant backup folder (no {MANIFEST} in it)")
+    if path.stat().st_size > _MAX_MANIFEST:
+        raise RestoreRefused(f"{path} is too large to be a backup's manifest")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        files = manifest["files"]
+        if manifest["format"] != FORMAT or not isinstance(files, list):
+            raise ValueError(f"format {manifest['format']!r}")
+        for f in files:
+            if Path(f["name"]).name != f["name"] or not isinstance(f["size"], int):
+                raise ValueError(f"a file named {f['name']!r}")
+        str(manifest["site"]), str(manifest["taken_at"]), manifest["left_out"].items()
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
+        raise RestoreRefused(f"{path} is not a manifest this Suivant reads ({exc})") from None
+    return folder, manifest
+
+
+def check(folder: Path, manifest: dict, site_id: str) -> None:
+    """RestoreRefused naming the first problem."""
+    if manifest["site"] != site_id:
+        raise RestoreRefused(f"the backup is of site {manifest['site']!r}, the site file's is "
+                             f"{site_id!r}: give the site file of that site")
+    if not any(f["role"] == "queue" for f in manifest["files"]):
+        raise RestoreRefused("the backup holds no queue database")
+    for f in manifest["files"]:
+        path = folder / f["name"]
+        if not path.is_file() or path.stat().st_size != f["size"] or sha256(path) != f["sha256"]:
+            raise RestoreRefused(f"{path} is missing or not the file the backup wrote (its "
+                                 "size or SHA-256 differs): the backup is damaged")
+        if f["name"].endswith(".db"):
+            found = integrity(path)
+            if found != "ok":
+                raise RestoreRefused(f"{path} fails SQLite's integrity check: {found}")
+            known = KNOWN_SCHEMA.get(f["role"])
+            if known is not None and schema_of(path) > known:
+                raise RestoreRefused(
+                    f"{path} has schema {schema_of(path)}, newer than this Suivant's {known} "
+                    f"(the backup was taken by Suivant {manifest['suivant']}): install that "
+                    "version to restore it")
+
+
+def restore_backup(settings, source: Path) -> Restored:
+    folder, manifest = read_manifest(source)
+    check(folder, manifest, settings.site.id)
+    by_role = {f.role: f for f in site_files(settings) if f.restored}
+    entries = {f["role"]: f for f in manifest["files"] if f["role"] in by_role
+               and f.get("restored", True)}
+    lock = BridgeLock(settings.db_path, "suivant restore")
+    try:
+        lock.acquire()
+    except DatabaseInUse as exc:
+        raise RestoreRefused(f"{exc}: stop the bridge first (sudo systemctl stop suivant), "
+                             "then restore") from None
+    try:
+        for f in by_role.values():
+            if f.sqlite and in_use(f.path):
+                raise RestoreRefused(f"a process has {f.path} open (a bridge, a `suivant` "
+                                     "command): stop it first, then restore")
+        done = Restored(folder, manifest, network=settings.network is not None)
+        _swap(folder, entries, by_role, done)
+    finally:
+        lock.release()
+    _count(by_role["queue"].path, done)
+    return done
+
+
+def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Restored) -> None:
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
+    aside = by_role["queue"].path.parent / f"replaced-{stamp}"
+    moved: list[tuple[Path, Path]] = []
+    placed: list[Path] = []
+    try:
+        for role, f in by_role.items():
+            for path in (f.path, Path(f"{f.path}-wal"), Path(f"{f.path}-shm")):
+                if path.exists():
+                    aside.mkdir(mode=0o700, exist_ok=True)
+                    target = aside / path.name
+                    shutil.move(path, target)
+                    moved.append((path, target))
+                    if path == f.path and role not in entries:
+                        done.moved.append(path.name)
+        for role, entry in entries.items():
+            dest = by_role[role].path
+            partial = dest.with_name(dest.name + ".partial")
+            shutil.copyfile(folder / entry["name"], partial)
+            os.chmod(partial, 0o600)
+            os.replace(partial, dest)
+            placed.append(dest)
+            done.placed.append(f"{role:<15} -> {dest}")
+    except BaseException:
+        for dest in placed:
+            dest.unlink(missing_ok=True)
+        for path, target in reversed(moved):
+            shutil.move(target, path)
+        raise
+    done.aside = aside if moved else None
+
+
+def _count(queue: Path, done: Restored) -> None:
+    db = sqlite3.connect(f"file:{queue}?mode=ro", uri=True)
+    try:
+        done.events, done.last_day = db.execute("SELECT count(*), max(day) FROM events").fetchone()
+    finally:
+        db.close()

@@ -1,0 +1,152 @@
+"""The bridge's scheduled backups ([backup] of the site file): a thread that takes one when due,
+removes the copies beyond `keep`, and says how the last one went — on `app.state.backups.last`
+for /metrics, and in `<folder>/last-backup.json` for `suivant doctor` (another process).
+
+Due: daily at `at` (site time) or every `every_hours`; and ten minutes after the start when the
+last one is older than that (a server switched off at night still gets its copy).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import threading
+import time as clock
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from .take import MANIFEST, BackupFailed, take_backup
+
+log = logging.getLogger(__name__)
+STATUS = "last-backup.json"
+CATCH_UP = timedelta(minutes=10)
+_STALE_PARTIAL = 24 * 3600  # a `.partial` folder this old is a killed backup's
+
+
+@dataclass(frozen=True)
+class LastBackup:
+    at: str  # ISO 8601, UTC
+    ok: bool
+    folder: str | None  # the backup's folder, when it worked
+    error: str | None
+    seconds: float
+    removed: int = 0  # old copies removed after it
+
+
+def read_status(folder: Path) -> LastBackup | None:
+    try:
+        return LastBackup(**json.loads((folder / STATUS).read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_status(folder: Path, last: LastBackup) -> None:
+    tmp = folder / (STATUS + ".tmp")
+    tmp.write_text(json.dumps(asdict(last)), encoding="utf-8")
+    os.replace(tmp, folder / STATUS)
+
+
+def prune(folder: Path, site_id: str, keep: int) -> int:
+    """Remove this site's backups beyond the `keep` newest (the folder may hold others' files:
+    only `<site>-<time>` folders with a manifest are counted). -> how many were removed."""
+    name = re.compile(re.escape(site_id) + r"-\d{4}-\d\d-\d\dT\d{6}Z(-\d+)?")
+    ours = sorted(p for p in folder.iterdir()
+                  if p.is_dir() and name.fullmatch(p.name) and (p / MANIFEST).is_file())
+    old = ours[:-keep] if keep else ours
+    for p in old:
+        shutil.rmtree(p)
+    for p in folder.glob(f"{site_id}-*.partial"):
+        if clock.time() - p.stat().st_mtime > _STALE_PARTIAL:
+            shutil.rmtree(p, ignore_errors=True)
+    return len(old)
+
+
+def backup_now(settings, folder: Path) -> LastBackup:
+    """One backup into `folder`, the old ones pruned, the result written there. Never raises
+    for a failed backup: it is the result."""
+    started = clock.monotonic()
+    at = datetime.now(timezone.utc)
+    try:
+        taken = take_backup(settings, folder, at)
+        removed = prune(folder, settings.site.id, settings.backup.keep)
+        last = LastBackup(at.isoformat(timespec="seconds"), True, str(taken.folder), None,
+                          round(clock.monotonic() - started, 3), removed)
+    except (BackupFailed, OSError) as exc:
+        last = LastBackup(at.isoformat(timespec="seconds"), False, None, str(exc),
+                          round(clock.monotonic() - started, 3))
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        write_status(folder, last)
+    except OSError as exc:
+        log.error("cannot write %s in %s: %s", STATUS, folder, exc)
+    return last
+
+
+class ScheduledBackups:
+    def __init__(self, settings):
+        self.settings = settings
+        self.config = settings.backup
+        self.folder = self.config.folder_for(settings.db_path)
+        self.tz = ZoneInfo(settings.site.timezone)
+        self.last = read_status(self.folder)  # the latest one, even from before a restart
+        self.next_at = self.first_due(datetime.now(timezone.utc))
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def period(self) -> timedelta:
+        return timedelta(hours=self.config.every_hours or 24)
+
+    def due_after(self, moment: datetime) -> datetime:
+        if self.config.every_hours:
+            return moment + self.period()
+        local = moment.astimezone(self.tz)
+        at = datetime.combine(local.date(), self.config.at, self.tz)
+        if at <= local:
+            at = datetime.combine(local.date() + timedelta(days=1), self.config.at, self.tz)
+        return at.astimezone(timezone.utc)
+
+    def first_due(self, now: datetime) -> datetime:
+        last_ok = self.last is not None and self.last.ok
+        if not last_ok or now - datetime.fromisoformat(self.last.at) > self.period():
+            return now + CATCH_UP
+        if self.config.every_hours:
+            return max(datetime.fromisoformat(self.last.at) + self.period(), now)
+        return self.due_after(now)
+
+    def run_once(self) -> LastBackup:
+        last = backup_now(self.settings, self.folder)
+        if last.ok:
+            log.info("backup: %s (%.1f s, %d old removed)", last.folder, last.seconds,
+                     last.removed)
+        else:
+            log.error("backup failed: %s", last.error)
+        self.last = last
+        return last
+
+    def start(self) -> ScheduledBackups:
+        self._thread = threading.Thread(target=self._run, name="scheduled-backups", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(30)
+
+    def _run(self) -> None:
+        # the wall clock looked at again every minute: a changed clock (NTP, DST) is followed
+        while not self._stop.wait(min(60.0, max(0.0, self._seconds_left()))):
+            if self._seconds_left() > 0:
+                continue
+            try:
+                self.run_once()
+            except Exception:  # noqa: BLE001 - the next one must still happen
+                log.exception("backup")
+            self.next_at = self.due_after(datetime.now(timezone.utc))
+
+    def _seconds_left(self) -> float:
+        return (self.next_at - datetime.now(timezone.utc)).total_seconds()

@@ -1,0 +1,42 @@
+"""The files of a site a backup carries, by role, and where each goes back on restore (from
+the site file of the machine restored to: its paths may differ from the backed-up one's)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..appointments.store import appointments_path
+from ..staff import staff_path
+
+# What a backup leaves out, and why (in the manifest, and said by restore)
+LEFT_OUT = {
+    "sms": "the citizens' phone numbers (<database>.sms.db) are personal data kept only for "
+           "today's tickets and deleted daily: a backup would keep them for as long as the "
+           "backups are kept; after a restore, today's waiting citizens may not get their SMS",
+}
+
+
+@dataclass(frozen=True)
+class SiteFile:
+    role: str
+    path: Path
+    sqlite: bool  # copied with SQLite's online backup (else: a plain copy)
+    restored: bool = True  # the site file is carried for reference only
+
+
+def site_files(settings) -> list[SiteFile]:
+    """Every file of the site a backup carries (present or not)."""
+    db = settings.db_path
+    files = [
+        SiteFile("queue", Path(db), True),
+        SiteFile("staff", Path(staff_path(db)), True),
+        SiteFile("appointments", Path(appointments_path(db)), True),
+        SiteFile("push", Path(f"{db}.push.db"), True),
+        SiteFile("devices", Path(settings.devices_path), True),  # keys, and OTA builds
+        SiteFile("vapid-key", Path(f"{db}.vapid.pem"), False),  # lost: every phone's push too
+        SiteFile("network-cursor", Path(f"{db}.network.json"), False),
+        SiteFile("central-config", Path(f"{db}.config.json"), False),
+    ]
+    if settings.source and Path(settings.source).is_file():
+        files.append(SiteFile("site-file", Path(settings.source), False, restored=False))
+    return files
