@@ -19,8 +19,10 @@ from ..site_config import MqttSettings
 
 TIMEOUT_S = 2.0
 _REFUSED = {1: "refused the protocol version", 2: "refused the client id",
-            3: "said it is unavailable", 4: "refused the bridge's user name or password",
-            5: "refused the bridge's account (not authorised)"}
+            3: "said it is unavailable",
+            4: "refused the bridge's user name or password (bad user name or password)",
+            # Mosquitto 2 answers a wrong password so
+            5: "refused the bridge's user name or password (not authorised)"}
 
 
 class ProbeError(Exception):

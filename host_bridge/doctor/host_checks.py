@@ -5,7 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
-import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -97,27 +97,28 @@ def clock(_settings: Settings) -> list[Finding]:
 
 
 def backup(settings: Settings) -> list[Finding]:
-    """[backup] is being added by the backup work: its folder and its period, if it has them."""
+    """The bridge's scheduled backups ([backup]): how the last one went, from the status file
+    the bridge and `suivant backup` leave in the backup folder."""
+    from ..backup.schedule import read_status
     table: Any = getattr(settings, "backup", None)
-    if table is None:
-        return [skip("backup", "no [backup] in the site file (docs/operations.md, section 17)")]
-    folder = next((getattr(table, a) for a in ("folder", "path", "dir", "directory")
-                   if getattr(table, a, None)), None)
-    if folder is None:
-        return [warn("backup", "cannot tell where the backups go", "see section 17")]
-    hours = next((float(getattr(table, a)) for a in ("every_hours", "interval_hours")
-                  if getattr(table, a, None)), 24.0)
-    try:
-        copies = [p for p in Path(folder).iterdir() if p.is_file()][:10_000]
-    except OSError as exc:
-        return [fail("backup", f"{folder}: {exc.strerror or exc}",
-                     "the backup folder is missing or unreadable: check [backup] and the disk")]
-    if not copies:
-        return [fail("backup", f"no backup in {folder} yet",
-                     "take one now (suivant backup) and check the scheduled one's log")]
-    age_h = (time.time() - max(p.stat().st_mtime for p in copies)) / 3600
-    found = f"the latest in {folder} is {age_h:.0f} h old"
-    if age_h > 2 * hours:
-        return [fail("backup", found, "the scheduled backup has stopped: read its log "
-                     "(journalctl -u 'suivant-backup*'), then take one now (suivant backup)")]
-    return [ok("backup", found)]
+    if table is None or not table.enabled:
+        return [skip("backup", "scheduled backups are off in the site file ([backup] enabled)")]
+    folder = table.folder_for(settings.db_path)
+    hours = table.every_hours or 24
+    now_one = f"suivant backup --config {settings.source}"
+    last = read_status(folder)
+    if last is None:
+        return [warn("backup", f"no backup taken yet in {folder}",
+                     f"the bridge takes the first 10 minutes after it starts, then one every "
+                     f"{hours} h; to take one now: {now_one}")]
+    age_h = (datetime.now(timezone.utc) - datetime.fromisoformat(last.at)).total_seconds() / 3600
+    if not last.ok:
+        return [fail("backup", f"the last backup, {age_h:.0f} h ago, failed: {last.error}",
+                     f"check that {folder} has room and that the bridge's user can write "
+                     f"there, then take one: {now_one}")]
+    if age_h > hours + 2:  # the period, and room for a start's 10-minute catch-up
+        return [fail("backup", f"the latest backup is {age_h:.0f} h old (one is due every "
+                     f"{hours} h)", f"the bridge takes them while it runs: is it running? "
+                     f"Its log says why (journalctl -u suivant | grep backup); take one now: "
+                     f"{now_one}")]
+    return [ok("backup", f"the latest, {age_h:.1f} h ago, went well ({last.folder})")]

@@ -135,8 +135,8 @@ def disk(settings: Settings) -> list[Finding]:
         return [fail("disk", f"{folder}: {exc.strerror or exc}",
                      "the database's folder is missing: check [store] path and the disks")]
     found = f"{_size(free)} free where the database is ({folder})"
-    advice = (f"make room on that disk (old logs: journalctl --vacuum-size=200M; old backups), "
-              f"or move the data to a larger disk")
+    advice = ("make room on that disk (old logs: journalctl --vacuum-size=200M; old backups), "
+              "or move the data to a larger disk")
     if free < FAIL_FREE_BYTES:
         return [fail("disk", found, f"the bridge will soon stop recording tickets: {advice}")]
     if free < WARN_FREE_BYTES:
