@@ -136,7 +136,8 @@ class DeviceGateway:
         health.last_seen = self.clock()
         health.via = via
         health.boot = msg.boot
-        health.online = True  # it speaks; offline again by its last will (MQTT) or silence
+        if not health.online:  # it speaks; offline again by its last will (MQTT) or silence
+            self.presence(dev.id, True, via)
         getattr(self, "_on_" + msg.kind)(dev, msg)
 
     def _on_hello(self, dev: Device, msg: Message) -> None:
@@ -230,11 +231,15 @@ class DeviceGateway:
             else:
                 self._ack(dev, msg, "ok", _served(result))
 
-    def presence(self, device_id: str, online: bool) -> None:
-        """From the retained MQTT status (the device's own, or its last will)."""
+    def presence(self, device_id: str, online: bool, via: str = "mqtt") -> None:
+        """From the retained MQTT status (the device's own, or its last will), a line heard,
+        or a serial board's silence. A change is logged, once."""
         health = self.registry.health.get(device_id)
-        if health is not None:
+        if health is not None and health.online != online:
             health.online = online
+            log.info("device %s", "online" if online else "offline", extra={
+                "event": "device_online" if online else "device_offline", "device": device_id,
+                "via": via})
 
     # -- lines out ---------------------------------------------------------------------------
     def _ack(self, dev: Device, msg: Message, result: str, text: str) -> None:
@@ -264,8 +269,9 @@ class DeviceGateway:
         key = (device_id, reason)
         if now - self._logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
             self._logged[key] = now
-            log.warning("refused a line from %s on %s: %s (counted; logged once a minute)",
-                        device_id, via, reason)
+            log.warning("refused a line from a board (counted; logged once a minute)",
+                        extra={"event": "bad_device_message", "device": device_id, "via": via,
+                               "reason": reason})
 
     def link_stats(self) -> dict[str, Any]:
         """What the links counted that no device answers for: refusals by reason, and the

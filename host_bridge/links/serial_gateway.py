@@ -235,7 +235,7 @@ class SerialPortLink:
             health = self.registry.health.get(dev.id)
             if health is not None and health.online and health.last_seen is not None \
                     and health.last_seen.timestamp() < limit:
-                health.online = False
+                self.gateway.presence(dev.id, False, self.settings.port)
 
 
 class SerialLinks:

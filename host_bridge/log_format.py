@@ -1,0 +1,85 @@
+"""The bridge's log lines: one line per event, `key=value` text by default (what `journalctl -u
+suivant` shows, and what grep and the journal's own filters read), JSON lines on request
+(`suivant serve --log-format json`, or SUIVANT_LOG_FORMAT=json) for a log collector.
+
+A line carries the logger's message and the record's `extra` fields (`event=device_offline
+device=board-1`). What may go in them: codes, ids of boards and services, ticket labels (A012
+names nobody). Never a phone number, a push endpoint, a token, a password, a session cookie,
+an SMS text or an appointment's name or reference: tests/integration/test_logs_keep_secrets.py
+runs a whole scenario at debug level and looks for them.
+
+The standard library's logging and json are enough here: two formatters of a few lines each,
+where python-json-logger or structlog would add a dependency and a second way to log.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+FORMATS = ("text", "json")
+LEVELS = ("debug", "info", "warning", "error")
+# the attributes every LogRecord has: anything else on a record came from `extra`
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_BARE = re.compile(r'^[^\s"=\\]{1,200}$')  # a value written without quotes
+# libraries that log requests' URLs and headers at debug (a push endpoint, a provider's
+# token): they stay at warning whatever level the bridge's own loggers get
+_QUIET = ("urllib3", "requests", "httpx", "httpcore", "asyncio", "amqtt", "transitions",
+          "multipart", "uvicorn.access")
+
+
+def fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+        "level": record.levelname.lower(), "logger": record.name, "msg": record.getMessage()}
+    for key, value in vars(record).items():
+        if key not in _STANDARD and not key.startswith("_") and key not in out:
+            out[key] = value
+    if record.exc_info:
+        out["exc"] = formatter.formatException(record.exc_info)
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return "-"
+    value = value if isinstance(value, str) else str(value)
+    # quoted with JSON's escapes: a newline or a quote in a value cannot forge another line
+    return value if _BARE.match(value) else json.dumps(value, ensure_ascii=False)
+
+
+class KeyValueFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return " ".join(f"{k}={_text(v)}" for k, v in fields(record, self).items())
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(fields(record, self), ensure_ascii=False, default=str)
+
+
+def configure(fmt: str | None = None, level: str | None = None, stream: Any = None) -> None:
+    """Once, in the entry point: one handler on the root logger, to stderr (systemd sends it
+    to the journal). `fmt` and `level` default to SUIVANT_LOG_FORMAT and SUIVANT_LOG_LEVEL,
+    then text and info. ValueError names the choices for anything else."""
+    fmt = (fmt or os.environ.get("SUIVANT_LOG_FORMAT") or "text").lower()
+    level = (level or os.environ.get("SUIVANT_LOG_LEVEL") or "info").lower()
+    if fmt not in FORMATS:
+        raise ValueError(f"log format {fmt!r}: choose {' or '.join(FORMATS)}")
+    if level not in LEVELS:
+        raise ValueError(f"log level {level!r}: choose one of {', '.join(LEVELS)}")
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(max(logging.INFO, getattr(logging, level.upper())))  # libraries: info at most
+    for name in ("host_bridge", "simulators"):
+        logging.getLogger(name).setLevel(level.upper())
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
