@@ -5,6 +5,7 @@ why (`reason`), the pages keep the words (host_bridge/web/static)."""
 from __future__ import annotations
 
 import re
+from html import escape
 
 from pydantic import BaseModel
 from fastapi import FastAPI, Request
@@ -103,16 +104,16 @@ def _validation_message(exc: RequestValidationError) -> str:
 _NOT_FOUND_PAGE = (
     '<!doctype html><html lang="fr"><head><meta charset="utf-8">'
     '<meta name="viewport" content="width=device-width, initial-scale=1">'
-    '<title>Page introuvable — Suivant</title><link rel="stylesheet" href="/static/suivant.css">'
+    '<title>Page introuvable — Suivant</title><link rel="stylesheet" href="static/suivant.css">'
     '</head><body><header class="bar"><h1>Suivant</h1></header><main>'
     '<h2>Page introuvable</h2><p>Cette adresse ne correspond à aucune page. '
-    '<a href="/">Retour à l\'accueil</a></p>'
+    '<a href="./">Retour à l\'accueil</a></p>'
     '<div lang="en"><h2>Page not found</h2><p>This address matches no page. '
-    '<a href="/">Back to the home page</a></p></div></main></body></html>')
+    '<a href="./">Back to the home page</a></p></div></main></body></html>')
 
 
 def _wants_a_page(request: Request) -> bool:
-    path = request.url.path
+    path = request.url.path.removeprefix(request.scope.get("root_path", ""))  # behind a proxy
     return ("text/html" in request.headers.get("accept", "")
             and not path.startswith(("/api/", "/static/")) and path != "/api")
 
@@ -164,7 +165,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
         if exc.status_code == 404 and _wants_a_page(request):
-            return HTMLResponse(_NOT_FOUND_PAGE, 404)
+            root = escape(request.scope.get("root_path", "").rstrip("/") + "/")
+            return HTMLResponse(_NOT_FOUND_PAGE.replace("<head>", f'<head><base href="{root}">',
+                                                        1), 404)
         if exc.status_code == 400:  # a body FastAPI could not even parse (bad JSON, not UTF-8)
             return _answer(422, "invalid_request", "the body is not valid JSON in UTF-8")
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "invalid_request")

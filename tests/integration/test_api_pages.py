@@ -25,7 +25,7 @@ def client(settings, clock):
 @pytest.mark.parametrize("path, marker", [("/borne", "borne.js"), ("/salle", "salle.js"),
                                           ("/guichet", "guichet.js"),
                                           ("/ticket/abcdefgh12345678", "ticket.js"),
-                                          ("/", 'href="/borne"')])
+                                          ("/", 'href="borne"')])
 def test_each_page_is_served_as_french_html_that_never_goes_stale(client, path, marker):
     r = client.get(path)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")

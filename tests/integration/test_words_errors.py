@@ -101,7 +101,7 @@ def test_a_malformed_ticket_address_is_the_ticket_page_not_json(admin, address):
     r = admin.get(address)
     assert r.status_code == 404
     assert r.headers["content-type"].startswith("text/html")
-    assert 'src="/static/ticket.js"' in r.text
+    assert 'src="static/ticket.js"' in r.text
 
 
 def test_an_unknown_page_in_a_browser_is_a_page_with_a_way_back(admin):

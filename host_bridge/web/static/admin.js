@@ -338,7 +338,7 @@ function editor(key, value, path, into) {
 let read = null, sent = null;
 
 async function load() {
-  config = await api("/api/admin/config", { token });
+  config = await api("api/admin/config", { token });
   const box = document.getElementById("sections");
   box.replaceChildren();
   uid = 0;
@@ -352,7 +352,7 @@ async function save(ev) {
   document.getElementById("saved").textContent = "";
   try {
     sent = read();
-    const answer = await api("/api/admin/config", { method: "PUT", token, body: sent });
+    const answer = await api("api/admin/config", { method: "PUT", token, body: sent });
     document.getElementById("saved").textContent = t(T.saved)(answer.backup);
     say("");
     await load();
@@ -364,7 +364,7 @@ async function save(ev) {
 }
 
 async function devices() {
-  const { devices, rollout } = await api("/api/devices", { token });
+  const { devices, rollout } = await api("api/devices", { token });
   const update = (u) => {
     if (!u) return "—";
     const word = t(T.update)[u.state] || u.state;
@@ -382,7 +382,7 @@ async function devices() {
 }
 
 async function start() {
-  const site = await api("/api/site");
+  const site = await api("api/site");
   langLink();
   document.getElementById("title").textContent = `${site.name} — administration`;
   for (const [id, key] of [["save", "save"], ["devices-title", "devices"]]) {

@@ -7,7 +7,7 @@
 const LANG_KEY = "suivant-lang";  // suivant.js's key
 const query = new URLSearchParams(location.search);
 if (query.get("lang") !== "en") localStorage.removeItem(LANG_KEY);
-const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, t } = await import("./suivant.js");
+const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, root, t } = await import("./suivant.js");
 
 // Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1&warn=1. Past IDLE_MS without
 // a touch (TICKET_MS on a ticket), whoever is there is asked, and has WARN_MS to say so with a
@@ -146,7 +146,7 @@ function waitLine(s) {
 }
 
 async function load() {
-  site = await api("/api/site");
+  site = await api("api/site");
   $("site").textContent = site.name;
   document.title = `${t(T.choose)} — ${site.name}`;
   $("lang").textContent = lang === "fr" ? "English" : "Français";
@@ -196,7 +196,7 @@ function showOpening(open) {
 
 async function checkOpening() {
   try {
-    site.open = (await api("/api/site")).open;
+    site.open = (await api("api/site")).open;
   } catch (e) {
     return;  // the live link says when the bridge is away
   }
@@ -257,7 +257,7 @@ function choose(id) {
 }
 
 async function refresh() {
-  const { services } = await api("/api/services");
+  const { services } = await api("api/services");
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
   grid.classList.toggle("many", services.length > 6);
@@ -287,7 +287,7 @@ async function take(service, print = true) {
 
 // A token the site no longer has counts as none: the kiosk goes on, as an anonymous client.
 function issue(body) {
-  return api("/api/tickets", { method: "POST", body, key: newKey(),
+  return api("api/tickets", { method: "POST", body, key: newKey(),
     token: localStorage.getItem(KIOSK_KEY) || undefined });
 }
 
@@ -308,7 +308,7 @@ function showScreen(kind, children) {
 
 function showTicket(ticket, service, printed, appointment = null) {
   const late = appointment && !ticket.appointment_at;  // checked in too late: a walk-in ticket
-  const page = `/ticket/${encodeURIComponent(ticket.id)}`;
+  const page = `${root}ticket/${encodeURIComponent(ticket.id)}`;
   const category = ticket.category &&
     (site.priority_categories.find((c) => c.id === ticket.category)?.name ?? ticket.category);
   // two of needs, a priority and a print: the screen's fullest; « imprimé » then goes by the QR code
@@ -331,7 +331,7 @@ function showTicket(ticket, service, printed, appointment = null) {
       callableFrom(ticket) ? null : el("p", { id: "ticket-wait" }, t(T.wait)(wait(ticket.estimate)))),
     el("div", { class: "ticket-qr" },
       crowded ? note : null,
-      el("img", { src: `/api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
+      el("img", { src: `api/tickets/${encodeURIComponent(ticket.id)}/qr.svg`, alt: t(T.qr) }),
       el("p", {}, t(T.follow), " ", el("a", { href: page, id: "ticket-link" }, page.slice(0, 16) + "…"))),
     el("div", { class: "actions" }, el("button", { id: "done", onclick: nextCitizen }, t(T.done)))]);
 }
@@ -420,7 +420,7 @@ async function checkIn(given = null, print = true) {
   if (busy) return;
   busy = true;
   try {
-    const answer = await api("/api/appointments/check-in", { method: "POST", body: { key, print }, key: newKey(),
+    const answer = await api("api/appointments/check-in", { method: "POST", body: { key, print }, key: newKey(),
       token: localStorage.getItem(KIOSK_KEY) || undefined });
     const service = site.services.find((s) => s.id === answer.ticket.service) || { name: answer.ticket.service };
     showTicket(answer.ticket, service, answer.printed, answer.appointment);

@@ -110,7 +110,7 @@ async function showDesk(account, staffToken) {
 async function seat() {
   if (!me.session) return;
   try {
-    await api("/api/staff/counter", { method: "POST", token, body: { counter: number } });
+    await api("api/staff/counter", { method: "POST", token, body: { counter: number } });
   } catch (e) {
     say(refusal(e));
   }
@@ -121,7 +121,7 @@ async function act(action, body) {
   say("");
   let answer = null;
   try {
-    answer = (await api(`/api/counters/${number}/${action}`, { method: "POST", token, key: newKey(), body })).counter;
+    answer = (await api(`api/counters/${number}/${action}`, { method: "POST", token, key: newKey(), body })).counter;
   } catch (e) {
     say(refusal(e));
   }
@@ -209,7 +209,7 @@ function lacks(needs) {
 }
 
 async function refresh() {
-  const [k, { services }] = await Promise.all([api(`/api/counters/${number}`), api("/api/services")]);
+  const [k, { services }] = await Promise.all([api(`api/counters/${number}`), api("api/services")]);
   $("desk-title").textContent = `${k.name} — ${t(T.status[k.status])}`;
   const current = $("current"), ticket = k.ticket;
   const category = ticket && ticket.category &&
@@ -284,7 +284,7 @@ async function checkIn(ev) {
   out.className = "";
   try {
     // by hand, not api(): its status says whether it was checked in before (200) or now (201)
-    const r = await fetch("/api/appointments/check-in", { method: "POST", body: JSON.stringify({ key }),
+    const r = await fetch("api/appointments/check-in", { method: "POST", body: JSON.stringify({ key }),
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}`, "Idempotency-Key": newKey() } });
     const a = await r.json().catch(() => null);
     if (!r.ok) throw new ApiError(r.status, a);
@@ -304,7 +304,7 @@ async function checkIn(ev) {
 }
 
 async function start() {
-  site = await api("/api/site");
+  site = await api("api/site");
   $("title").textContent = `${site.name} — ${t(T.counter).toLowerCase()}`;
   langLink();
   $("counter-label").textContent = t(T.counter) + " ";

@@ -1,7 +1,7 @@
 // The link in a booking confirmation (/rdv/<code>): the citizen, once at the town hall, checks
 // in from their phone and gets their ticket page. A button, not a check-in on load: mail
 // clients open links to preview them, and a citizen may open it at home hours before.
-import { api, el, explain, lang, langLink, newKey, t } from "./suivant.js";
+import { api, el, explain, lang, langLink, newKey, root, t } from "./suivant.js";
 
 const T = {
   title: { fr: "Votre rendez-vous", en: "Your appointment" },
@@ -34,8 +34,8 @@ if (!code) {
     button.disabled = true;
     status.textContent = t(T.working);
     try {
-      const answer = await api("/api/appointments/check-in", { method: "POST", body: { key: code }, key });
-      location.replace(`/ticket/${encodeURIComponent(answer.ticket.id)}${lang === "en" ? "?lang=en" : ""}`);
+      const answer = await api("api/appointments/check-in", { method: "POST", body: { key: code }, key });
+      location.replace(`${root}ticket/${encodeURIComponent(answer.ticket.id)}${lang === "en" ? "?lang=en" : ""}`);
     } catch (e) {
       status.textContent = explain(e);
       button.disabled = false;

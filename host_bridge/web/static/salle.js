@@ -157,7 +157,7 @@ function voiceFor(text) {
       speechSynthesis.speak(u);
     }) };
   }
-  const sound = new Audio(`/api/announce.wav?lang=${lang}&text=${encodeURIComponent(text)}`);
+  const sound = new Audio(`api/announce.wav?lang=${lang}&text=${encodeURIComponent(text)}`);
   sound.preload = "auto";
   sound.addEventListener("playing", begun, { once: true });
   const ready = new Promise((done) => {
@@ -266,7 +266,7 @@ function estimateText(s) {
 async function resultSlides() {
   const slides = [];
   try {
-    const { services: live } = await api("/api/services");
+    const { services: live } = await api("api/services");
     for (let i = 0; i < live.length; i += ROWS) {
       const rows = live.slice(i, i + ROWS).map((s) => el("tr", {},
         el("th", { scope: "row" }, s.name),
@@ -278,7 +278,7 @@ async function resultSlides() {
   } catch (e) { /* the bridge is away: the history stays */ }
   if (performance.now() - resultsAt > RESULTS_EVERY_MS) {
     resultsAt = performance.now();
-    try { results = await api("/api/results"); } catch (e) { results = null; }  // not published here
+    try { results = await api("api/results"); } catch (e) { results = null; }  // not published here
   }
   if (results && results.total) slides.push(resultsSlide(results));
   return slides;
@@ -325,13 +325,13 @@ function tick() {
 }
 
 async function start() {
-  site = await api("/api/site");
+  site = await api("api/site");
   document.getElementById("site").textContent = site.name;
   zone = site.timezone;  // the hall's clock shows the site's time, whatever the TV's setting
   services = Object.fromEntries(site.services.map((s) => [s.id, s]));
   document.getElementById("history").setAttribute("aria-label", t(T.last));
   // the calls standing now: each counter's current ticket, newest first
-  const { counters } = await api("/api/counters");
+  const { counters } = await api("api/counters");
   for (const k of counters.filter((k) => k.ticket && k.ticket.called_at)
     .sort((a, b) => b.ticket.called_at.localeCompare(a.ticket.called_at))) {
     calls.push({ label: k.ticket.label, counter: k.number, at: k.ticket.called_at, service: k.ticket.service });

@@ -2,6 +2,11 @@
 // No framework, no build step, no asset from the internet: the pages work on a site's LAN
 // and on cheap hardware (a kiosk PC, a TV stick, a phone on 3G).
 
+// Where the site starts ("/", or "/suivant/" behind a proxy's prefix): the bridge gives every
+// page a <base href> (web/pages.py), so "api/..." is relative to it; paths shown or compared
+// whole are built from it.
+export const root = new URL(document.baseURI).pathname;
+
 export const lang = (() => {
   const asked = new URLSearchParams(location.search).get("lang");
   if (asked === "en" || asked === "fr") {
@@ -126,7 +131,7 @@ const TYPES = ["TicketIssued", "TicketCalled", "TicketRecalled", "TicketServed",
 export function live(onEvent, onState = () => {}) {
   let last = null;
   const open = () => {
-    const source = new EventSource(last === null ? "/api/events" : `/api/events?since=${last}`);
+    const source = new EventSource(last === null ? "api/events" : `api/events?since=${last}`);
     for (const type of TYPES) {
       source.addEventListener(type, (m) => {
         if (/^\d+$/.test(m.lastEventId)) last = m.lastEventId;
@@ -156,7 +161,7 @@ export function range(estimate) {
 // this tab only (sessionStorage): -> the account ({name, full_name, role, counters, session})
 // when its role is one of `roles`, else throws with a clear message.
 export async function signIn(token, roles) {
-  const me = await api("/api/me", { token });
+  const me = await api("api/me", { token });
   if (!roles.includes(me.role)) {
     throw new Error(t({ fr: "Ce compte n'a pas accès à cette page.", en: "This account has no access to this page." }));
   }
@@ -194,7 +199,7 @@ export async function staffSignIn(title, roles, onReady, say) {
   document.getElementById("message").after(form);
   let me = null;
   const endSession = async (token) => {
-    try { await api("/api/staff/sign-out", { method: "POST", token }); } catch { /* ended already */ }
+    try { await api("api/staff/sign-out", { method: "POST", token }); } catch { /* ended already */ }
   };
   const logout = document.getElementById("logout");
   logout.textContent = t({ fr: "Se déconnecter", en: "Sign out" });
@@ -230,7 +235,7 @@ export async function staffSignIn(title, roles, onReady, say) {
     }
     const asked = Number(new URLSearchParams(location.search).get("guichet") || sessionStorage.getItem("suivant-counter"));
     try {
-      const { token } = await api("/api/staff/sign-in", { method: "POST", body: { login, password: secret.value,
+      const { token } = await api("api/staff/sign-in", { method: "POST", body: { login, password: secret.value,
         counter: roles.includes("agent") && asked > 0 ? asked : undefined } });
       secret.value = "";  // the password stays in no field once used
       await open(token, true);

@@ -106,7 +106,7 @@ function table(id, head, rows) {
 }
 
 async function refreshLive() {
-  const [{ services }, { counters }] = await Promise.all([api("/api/services"), api("/api/counters")]);
+  const [{ services }, { counters }] = await Promise.all([api("api/services"), api("api/counters")]);
   table("live-services", [t(T.service), t(T.waiting), t(T.open), t(T.estimate), t(A.longest)],
     services.map((s) => [s.name, String(s.waiting), String(s.counters_open), range(s.estimate_for_new_ticket),
       el("span", { "data-longest": s.id })]));
@@ -149,7 +149,7 @@ async function refreshIndicators() {
   const from = document.getElementById("from").value, to = document.getElementById("to").value;
   let figures;
   try {
-    figures = await api(`/api/indicators?from=${from}&to=${to}`, { token });
+    figures = await api(`api/indicators?from=${from}&to=${to}`, { token });
   } catch (e) {
     say(periodRefused(e, from, to));
     return;
@@ -183,7 +183,7 @@ async function refreshIndicators() {
   document.getElementById("satisfaction").textContent = s.votes
     ? t(T.satText)(s.votes, pct(s.satisfied), s.net === null ? "—" : `${Math.round(s.net * 100)}`) : t(T.noVotes);
   const year = Number(to.slice(0, 4));
-  const y = await api(`/api/indicators/annual?year=${year}`, { token });
+  const y = await api(`api/indicators/annual?year=${year}`, { token });
   document.getElementById("year-title").textContent = t(T.year)(year);
   const values = [String(y.days_open), String(y.tickets), String(y.received), min(y.wait_mean_minutes),
     pct(y.received_within_target), pct(y.satisfaction), String(y.opinions)];
@@ -219,7 +219,7 @@ function appointments(figures) {
 
 // --- the alert: each service's longest wait, counted on by the page between events ---------
 async function refreshToday() {
-  today = await api("/api/indicators/today", { token });
+  today = await api("api/indicators/today", { token });
   fetchedAt = Date.now();
   checkAlert();
   charts();
@@ -338,7 +338,7 @@ function charts() {
 
 async function downloadCsv() {
   const from = document.getElementById("from").value, to = document.getElementById("to").value;
-  const r = await fetch(`/api/indicators.csv?from=${from}&to=${to}`, { headers: { Authorization: `Bearer ${token}` } });
+  const r = await fetch(`api/indicators.csv?from=${from}&to=${to}`, { headers: { Authorization: `Bearer ${token}` } });
   if (!r.ok) {
     let body = null;
     try { body = await r.json(); } catch (e) { /* a proxy's page: the status says enough */ }
@@ -366,7 +366,7 @@ async function showBoard(me, staffToken) {
 }
 
 async function start() {
-  site = await api("/api/site");
+  site = await api("api/site");
   langLink();
   document.getElementById("title").textContent = `${site.name} — supervision`;
   for (const [id, key] of [["live-title", "live"], ["ind-title", "indicators"], ["from-label", "from"],

@@ -4,7 +4,8 @@
 self.addEventListener("install", () => self.skipWaiting());
 self.addEventListener("activate", (event) => event.waitUntil(self.clients.claim()));
 
-// only the site's own ticket pages: a push names a path, never another site
+// only the site's own ticket pages: a push names a path, never another site; the path is
+// the site's, under the worker's scope (the site's root, behind a proxy's prefix too)
 const page = (url) => (typeof url === "string" && url.startsWith("/ticket/") ? url : "/");
 
 self.addEventListener("push", (event) => {
@@ -28,7 +29,7 @@ self.addEventListener("push", (event) => {
 
 self.addEventListener("notificationclick", (event) => {
   event.notification.close();
-  const url = new URL(page(event.notification.data && event.notification.data.url), self.location.origin).href;
+  const url = new URL(`.${page(event.notification.data && event.notification.data.url)}`, self.registration.scope).href;
   event.waitUntil((async () => {
     const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
     const open = windows.find((w) => w.url.split("?")[0] === url);

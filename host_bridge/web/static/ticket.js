@@ -3,7 +3,7 @@
 // vibration once « Activer les alertes » was tapped: browsers allow neither before a tap);
 // « Me prévenir » (Web Push, or an SMS where the browser cannot); « Je serai en retard » and
 // « Je suis là » where the site offers them; give up the ticket; the service's FAQ.
-import { ahead, api, ApiError, askedFor, el, explain, lang, langLink, live, newKey, range, t } from "./suivant.js";
+import { ahead, api, ApiError, askedFor, el, explain, lang, langLink, live, newKey, range, root, t } from "./suivant.js";
 
 const T = {
   unknown: { fr: "Ce ticket n'existe pas (ou plus : les tickets d'un jour s'effacent le lendemain).",
@@ -94,7 +94,7 @@ const refused = (e) => {
 
 // everything after /ticket/ (a malformed address is still this page: the bridge says 404)
 const id = (() => {
-  try { return decodeURIComponent(location.pathname.slice("/ticket/".length)); } catch (e) { return ""; }
+  try { return decodeURIComponent(location.pathname.slice(`${root}ticket/`.length)); } catch (e) { return ""; }
 })();
 let ticket = null, nearShown = false, calls = 0, site = null, faqOf = null, movedTo = null;
 let audio = null, actionError = null;  // a WebAudio context once the alerts are on
@@ -144,7 +144,7 @@ async function refresh() {
   let answer;
   try {
     if (!id) throw new ApiError(422, null);
-    answer = await api(`/api/tickets/${encodeURIComponent(id)}`);
+    answer = await api(`api/tickets/${encodeURIComponent(id)}`);
   } catch (e) {
     if (e.status === 404 || e.status === 422) {
       document.getElementById("status").replaceChildren(
@@ -236,7 +236,7 @@ function renderActions(waiting) {
 async function act(what) {
   actionError = null;
   try {
-    await api(`/api/tickets/${enc(id)}/${what}`, { method: "POST", key: newKey() });
+    await api(`api/tickets/${enc(id)}/${what}`, { method: "POST", key: newKey() });
   } catch (e) {
     actionError = refused(e);
   }
@@ -292,7 +292,7 @@ async function pushOn() {
   const asked = Notification.requestPermission();
   button.disabled = true;
   try {
-    const registration = await navigator.serviceWorker.register("/sw.js");
+    const registration = await navigator.serviceWorker.register(`${root}sw.js`);
     if (await asked !== "granted") {
       say("push-status", t(T.denied));
       offerSms(true);
@@ -301,7 +301,7 @@ async function pushOn() {
     await navigator.serviceWorker.ready;
     const subscription = await registration.pushManager.getSubscription()
       || await registration.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: fromBase64url(pushKey) });
-    await api(`/api/tickets/${enc(id)}/push`, { method: "POST", body: subscription.toJSON() });
+    await api(`api/tickets/${enc(id)}/push`, { method: "POST", body: subscription.toJSON() });
     localStorage.setItem(PUSHED, id);
     say("push-status", t(T.pushDone));
     pushButton(true);
@@ -315,7 +315,7 @@ async function pushOn() {
 
 async function pushOff() {
   try {
-    await api(`/api/tickets/${enc(id)}/push`, { method: "DELETE" });
+    await api(`api/tickets/${enc(id)}/push`, { method: "DELETE" });
     localStorage.removeItem(PUSHED);
     say("push-status", t(T.pushStopped));
     pushButton(false);
@@ -334,7 +334,7 @@ async function smsSend(event) {
   const button = document.getElementById("sms-send");
   button.disabled = true;
   try {
-    const answer = await api(`/api/tickets/${enc(id)}/sms`, { method: "POST",
+    const answer = await api(`api/tickets/${enc(id)}/sms`, { method: "POST",
       body: { phone: document.getElementById("phone").value } });
     sms = { ...sms, phone: answer.phone, replies: answer.replies };
     const phone = document.getElementById("phone");
@@ -354,7 +354,7 @@ async function smsSend(event) {
 
 async function smsStop() {
   try {
-    await api(`/api/tickets/${enc(id)}/sms`, { method: "DELETE" });
+    await api(`api/tickets/${enc(id)}/sms`, { method: "DELETE" });
     sms = { ...sms, phone: null };
     say("sms-status", t(T.smsStopped));
     offerSms(pushSupport() !== "ok" || !pushKey);
@@ -374,13 +374,13 @@ async function setupAlerts() {
   document.getElementById("sms-form").onsubmit = smsSend;
   const support = pushSupport();
   const [key, smsAnswer] = await Promise.all([
-    support === "ok" ? api("/api/push/key").then((a) => a.key, () => null) : null,
-    api(`/api/tickets/${enc(id)}/sms`).catch(() => null)]);
+    support === "ok" ? api("api/push/key").then((a) => a.key, () => null) : null,
+    api(`api/tickets/${enc(id)}/sms`).catch(() => null)]);
   pushKey = key;
   if (smsAnswer) sms = smsAnswer;
   let subscribed = false;
   if (pushKey && localStorage.getItem(PUSHED) === id && Notification.permission === "granted") {
-    const registration = await navigator.serviceWorker.getRegistration("/ticket/");
+    const registration = await navigator.serviceWorker.getRegistration(`${root}ticket/`);
     subscribed = !!(registration && await registration.pushManager.getSubscription());
   }
   pushButton(subscribed);
@@ -393,14 +393,14 @@ async function setupAlerts() {
 async function giveUp() {
   if (!confirm(t(T.sure))) return;
   try {
-    await api(`/api/tickets/${encodeURIComponent(id)}/cancel`, { method: "POST", key: newKey() });
+    await api(`api/tickets/${encodeURIComponent(id)}/cancel`, { method: "POST", key: newKey() });
   } catch (e) { /* already called or gone: the refresh shows what is true */ }
   await refresh();
 }
 
 async function loadFaq() {
   const of = faqOf = ticket.service;
-  const { faq } = await api(`/api/services/${encodeURIComponent(of)}/faq`);
+  const { faq } = await api(`api/services/${encodeURIComponent(of)}/faq`);
   if (of !== faqOf) return;  // moved again meanwhile: the newer list is on its way
   const section = document.getElementById("faq");
   section.hidden = !faq.length;
@@ -413,7 +413,7 @@ async function loadFaq() {
     d.addEventListener("toggle", () => {
       if (!d.open || counted) return;
       counted = true;  // the bridge counts one view per ticket and entry anyway
-      api(`/api/services/${encodeURIComponent(of)}/faq/${entry.id}/view`
+      api(`api/services/${encodeURIComponent(of)}/faq/${entry.id}/view`
         + `?ticket=${encodeURIComponent(ticket.id)}`, { method: "POST" })
         .catch(() => {});
     });
@@ -423,7 +423,7 @@ async function loadFaq() {
 }
 
 async function start() {
-  site = await api("/api/site");
+  site = await api("api/site");
   document.getElementById("site").textContent = site.name;
   langLink();
   if (!(await refresh())) return;
