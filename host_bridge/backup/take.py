@@ -75,7 +75,11 @@ def folder_name(site_id: str, at: datetime) -> str:
 def take_backup(settings, to: Path, now: datetime | None = None) -> Taken:
     """-> the folder made in `to`. BackupFailed (and nothing left behind) if a copy fails."""
     now = now or datetime.now(timezone.utc)
-    to.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        to.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise BackupFailed(f"backup into {to} failed: cannot make that folder "
+                           f"({exc.strerror or exc})") from exc
     name = folder_name(settings.site.id, now)
     final = to / name
     n = 1
