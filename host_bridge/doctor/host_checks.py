@@ -109,16 +109,22 @@ def backup(settings: Settings) -> list[Finding]:
     last = read_status(folder)
     if last is None:
         return [warn("backup", f"no backup taken yet in {folder}",
-                     f"the bridge takes the first 10 minutes after it starts, then one every "
-                     f"{hours} h; to take one now: {now_one}")]
+                     f"the bridge takes the first 10 minutes after it starts, then "
+                     f"{_period(table)}; to take one now: {now_one}")]
     age_h = (datetime.now(timezone.utc) - datetime.fromisoformat(last.at)).total_seconds() / 3600
     if not last.ok:
         return [fail("backup", f"the last backup, {age_h:.0f} h ago, failed: {last.error}",
                      f"check that {folder} has room and that the bridge's user can write "
                      f"there, then take one: {now_one}")]
     if age_h > hours + 2:  # the period, and room for a start's 10-minute catch-up
-        return [fail("backup", f"the latest backup is {age_h:.0f} h old (one is due every "
-                     f"{hours} h)", f"the bridge takes them while it runs: is it running? "
+        return [fail("backup", f"the latest backup is {age_h:.0f} h old (one is due "
+                     f"{_period(table)})", f"the bridge takes them while it runs: is it running? "
                      f"Its log says why (journalctl -u suivant | grep backup); take one now: "
                      f"{now_one}")]
     return [ok("backup", f"the latest, {age_h:.1f} h ago, went well ({last.folder})")]
+
+
+def _period(table: Any) -> str:
+    if table.every_hours:
+        return f"every {table.every_hours} h"
+    return f"every day at {table.at.strftime('%H:%M')}"

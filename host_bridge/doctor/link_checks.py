@@ -102,6 +102,19 @@ def _never_heard(settings: Settings) -> tuple[list[dict], str | None]:
             for r in rows], None
 
 
+def _advice(settings: Settings, heard_once: bool, never: bool, wired: bool) -> str:
+    out = []
+    if heard_once:
+        out.append("check its power and Wi-Fi" + (" (or its cable, for a wired one)"
+                                                  if wired else ""))
+    if never:
+        account = "" if settings.mqtt.embedded else (", and that the broker knows its account "
+                                                     "(suivant broker-config)")
+        out.append("a board never heard needs flashing with this site's settings (suivant "
+                   f"device flash){account}")
+    return "; ".join(out)
+
+
 def boards(settings: Settings, view: BridgeView, quiet_after_s: float) -> list[Finding]:
     registered, error = _never_heard(settings)
     if error is not None:
@@ -112,28 +125,35 @@ def boards(settings: Settings, view: BridgeView, quiet_after_s: float) -> list[F
         return [skip("boards", "no boards registered")]
     never = {b["id"] for b in registered if b["never"]}
     if view.devices is None:
-        listed = ", ".join(_name(b) for b in registered if b["never"])
+        no_token = view.health is not None and view.devices_error == "no token"
         why = ("the bridge is not answering" if view.health is None else
-               "give doctor a supervisor's token (--token-file) to see them" if
-               view.devices_error == "no token" else f"the bridge said {view.devices_error}")
-        return [warn("boards", f"{len(registered)} registered; when each was last heard is "
-                     f"unknown: {why}" + (f"; never heard at all: {listed}" if listed else ""),
-                     "docs/operations.md, section 18, says how to make doctor's token")]
+               "give doctor a supervisor's token (--token-file)" if no_token else
+               f"the bridge said {view.devices_error}")
+        found = f"{len(registered)} registered; when each was last heard is unknown: {why}"
+        how = "docs/operations.md, section 18, says how to make doctor's token" if no_token \
+            else "see the bridge line"
+        if never:  # the registry file says so by itself: no boot ever recorded
+            listed = ", ".join(_name(b) for b in registered if b["never"])
+            return [fail("boards", f"{found}; never heard at all: {listed}",
+                         _advice(settings, False, True, False) + f"; {how}")]
+        return [warn("boards", found, how)]
     now = datetime.now(timezone.utc)
-    quiet, wired = [], False
+    quiet, heard_once, unheard, wired = [], False, False, False
     for board in view.devices:
         seen = board.get("last_seen")
         age = (now - datetime.fromisoformat(seen)).total_seconds() if seen else None
         if age is not None and board.get("online") and age <= quiet_after_s:
             continue
-        quiet.append(f"{_name(board)}: " + ("never heard at all" if board["id"] in never else
-                                            "not heard since the bridge started" if age is None
+        if board["id"] in never:
+            quiet.append(f"{_name(board)}: never heard at all")
+            unheard = True
+            continue
+        quiet.append(f"{_name(board)}: " + ("not heard since the bridge started" if age is None
                                             else f"last heard {_ago(age)}"))
+        heard_once = True
         wired |= board.get("link") == "serial"
     if not quiet:
         return [ok("boards", f"{len(view.devices)} registered, all heard in the last "
                    f"{quiet_after_s:g} s")]
     return [fail("boards", f"{len(quiet)} of {len(view.devices)} quiet: {'; '.join(quiet)}",
-                 "check its power and Wi-Fi" + (" (or its cable, for a wired one)" if wired else "")
-                 + "; a board that was never heard needs flashing with this site's settings "
-                   "(suivant device flash), or its broker account (suivant broker-config)")]
+                 _advice(settings, heard_once, unheard, wired))]

@@ -178,13 +178,14 @@ def site(tmp_path_factory):
             s.close()
 
 
-def doctor(site: Site, *options: str, config: Path | None = None) -> tuple[int, str, dict]:
+def doctor(site: Site, *options: str, config: Path | None = None,
+           token: bool = True) -> tuple[int, str, dict]:
     """An in-process run: (exit code, what it printed, each check's status), within its bound."""
     out = io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stdout(out):
         code = main(["doctor", "--config", str(config or site.config), "--url", site.bridge.url,
-                     "--token-file", str(site.token_file), *options])
+                     *(("--token-file", str(site.token_file)) if token else ()), *options])
     elapsed = time.monotonic() - started
     assert elapsed < DEADLINE_S, f"doctor took {elapsed:.1f} s"
     text = out.getvalue()
@@ -219,6 +220,14 @@ def test_a_healthy_site_is_all_ok_and_exits_0(site: Site):
     assert "1 registered, all heard in the last 180 s" in done.stdout
     assert f"tcp://127.0.0.1:{site.printer.port} answers" in done.stdout
     assert "the bridge is connected to the broker" in done.stdout
+
+
+def test_without_a_token_the_boards_last_heard_is_unknown_and_it_says_how_to_see_it(site: Site):
+    code, text, found = doctor(site, token=False)
+    assert found == {**HEALTHY, "boards": "WARN"}, text
+    assert "1 registered; when each was last heard is unknown: give doctor a supervisor's " \
+           "token (--token-file)" in text
+    assert code == 1
 
 
 def test_a_database_that_cannot_be_written_fails_with_what_to_check(site: Site):
@@ -259,6 +268,7 @@ def test_a_board_registered_and_never_heard_is_named(site: Site):
     assert found == {**HEALTHY, "boards": "FAIL"}, text
     assert "1 of 2 quiet: board-2 (counter 2): never heard at all" in text
     assert "suivant device flash" in line_of(text, "boards")
+    assert "power" not in line_of(text, "boards")  # board-1 is heard: board-2 needs flashing
     assert code == 2
 
 
@@ -305,7 +315,7 @@ def test_a_backup_that_stopped_being_taken_fails_with_what_to_do(site: Site):
     finally:
         write_status(folder, taken)
     assert found == {**HEALTHY, "backup": "FAIL"}, text
-    assert "the latest backup is 48 h old (one is due every 24 h)" in text
+    assert "the latest backup is 48 h old (one is due every day at 03:00)" in text
     assert f"suivant backup --config {site.config}" in line_of(text, "backup")
     assert code == 2
 
