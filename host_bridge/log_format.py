@@ -52,14 +52,44 @@ def _text(value: Any) -> str:
     return value if _BARE.match(value) else json.dumps(value, ensure_ascii=False)
 
 
-class KeyValueFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return " ".join(f"{k}={_text(v)}" for k, v in fields(record, self).items())
+# syslog priorities: under systemd a line starting with <N> is kept at priority N (the prefix
+# removed), so `journalctl -p warning` finds the warnings; without it every line is "info"
+_PRIORITY = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+             logging.CRITICAL: 2}
 
 
-class JsonFormatter(logging.Formatter):
+class _Formatter(logging.Formatter):
+    def __init__(self, journal: bool = False):
+        super().__init__()
+        self.journal = journal
+
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(fields(record, self), ensure_ascii=False, default=str)
+        line = self.line(fields(record, self))
+        return f"<{_PRIORITY.get(record.levelno, 6)}>{line}" if self.journal else line
+
+    def line(self, values: dict[str, Any]) -> str:
+        raise NotImplementedError
+
+
+class KeyValueFormatter(_Formatter):
+    def line(self, values: dict[str, Any]) -> str:
+        return " ".join(f"{k}={_text(v)}" for k, v in values.items())
+
+
+class JsonFormatter(_Formatter):
+    def line(self, values: dict[str, Any]) -> str:
+        return json.dumps(values, ensure_ascii=False, default=str)
+
+
+def to_journal(stream: Any) -> bool:
+    """Whether `stream` is the journal systemd gave the service (JOURNAL_STREAM names its
+    device and inode: a redirection to a file in the unit does not count)."""
+    try:
+        device, inode = (int(v) for v in os.environ.get("JOURNAL_STREAM", "").split(":"))
+        st = os.fstat(stream.fileno())
+    except (ValueError, OSError, AttributeError):
+        return False
+    return (st.st_dev, st.st_ino) == (device, inode)
 
 
 def configure(fmt: str | None = None, level: str | None = None, stream: Any = None) -> None:
@@ -72,8 +102,10 @@ def configure(fmt: str | None = None, level: str | None = None, stream: Any = No
         raise ValueError(f"log format {fmt!r}: choose {' or '.join(FORMATS)}")
     if level not in LEVELS:
         raise ValueError(f"log level {level!r}: choose one of {', '.join(LEVELS)}")
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter() if fmt == "json" else KeyValueFormatter())
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    formatter = JsonFormatter if fmt == "json" else KeyValueFormatter
+    handler.setFormatter(formatter(journal=to_journal(stream)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

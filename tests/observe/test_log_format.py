@@ -105,3 +105,21 @@ def test_serve_with_a_bad_log_format_in_the_environment_says_so_and_starts_nothi
     assert main(["serve", "--config", str(EXAMPLE), "--port", "0"]) == 2
     assert "suivant: log format 'xml': choose text or json" in capsys.readouterr().err
     assert root.handlers == before
+
+
+def test_to_the_journal_each_line_carries_its_priority(configured, tmp_path, monkeypatch):
+    """systemd names its stream in JOURNAL_STREAM; `<4>` makes a warning a warning there."""
+    import os
+    with open(tmp_path / "journal", "w") as stream:
+        st = os.fstat(stream.fileno())
+        monkeypatch.setenv("JOURNAL_STREAM", f"{st.st_dev}:{st.st_ino}")
+        log_format.configure("text", "info", stream=stream)
+        logging.getLogger("host_bridge").warning("disk slow")
+        logging.getLogger("host_bridge").info("fine")
+        monkeypatch.setenv("JOURNAL_STREAM", f"{st.st_dev}:{st.st_ino + 1}")  # not this file
+        log_format.configure("json", "info", stream=stream)
+        logging.getLogger("host_bridge").info("elsewhere")
+    lines = (tmp_path / "journal").read_text().splitlines()
+    assert lines[0].startswith("<4>ts=") and "disk slow" in lines[0]
+    assert lines[1].startswith("<6>ts=")
+    assert lines[2].startswith('{"ts"')
