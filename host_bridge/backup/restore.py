@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -66,7 +67,7 @@ class Restored:
                        "backup; `suivant restore --from-central` gets them back instead")
         out.append("start the bridge again (sudo systemctl start suivant): it replays the "
                    "queue from the restored history")
-        return out
+        return [textwrap.fill(line, 100, subsequent_indent="    ") for line in out]
 
 
 def read_manifest(source: Path) -> tuple[Path, dict]:
@@ -126,6 +127,9 @@ def restore_backup(settings, source: Path) -> Restored:
     except DatabaseInUse as exc:
         raise RestoreRefused(f"{exc}: stop the bridge first (sudo systemctl stop suivant), "
                              "then restore") from None
+    except OSError as exc:  # the bridge's user made it, 0600
+        raise RestoreRefused(f"cannot open {lock.path} ({exc.strerror}): run the restore as "
+                             "the bridge's user (sudo -u suivant …)") from None
     try:
         for f in by_role.values():
             if f.sqlite and in_use(f.path):

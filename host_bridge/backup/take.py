@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import sqlite3
+import textwrap
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -40,9 +41,10 @@ class Taken:
         out = [f"backup of {self.manifest['site']} in {self.folder} ({len(files)} files, "
                f"{size / 1e6:.1f} MB), each checked"]
         out += [f"  {f['role']:<15} {f['name']:<20} {f['size']:>12,} bytes"
-                + (f"  schema {f['schema']}" if f.get("schema") is not None else "")
+                + (f"  schema {f['schema']}" if f.get("schema") else "")
                 for f in files]
-        out += [f"  not in it: {role}: {why}" for role, why in self.manifest["left_out"].items()]
+        out += [textwrap.fill(f"  not in it: {role}: {why}", 100, subsequent_indent="    ")
+                for role, why in self.manifest["left_out"].items()]
         return out
 
 

@@ -14,6 +14,7 @@ CREATE ... IF NOT EXISTS reaches older files without a step, as before versions 
 """
 from __future__ import annotations
 
+import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from .sqlite_copy import copy_database
 
+log = logging.getLogger(__name__)
 Step = Callable[[sqlite3.Connection], None]
 
 _LOG = ("CREATE TABLE IF NOT EXISTS schema_upgrades (version INTEGER PRIMARY KEY, "
@@ -131,7 +133,12 @@ def upgrade(db: sqlite3.Connection, path: str, schema: Schema) -> Upgraded | Non
     except BaseException:
         db.execute("ROLLBACK")
         raise
-    return Upgraded(path, old, schema.version, kept) if old < schema.version else None
+    if old >= schema.version:
+        return None
+    if kept is not None:  # a new file is no news
+        log.info("%s (%s) upgraded from schema %d to %d by Suivant %s; the file as it was: %s",
+                 path, schema.name, old, schema.version, release(), kept)
+    return Upgraded(path, old, schema.version, kept)
 
 
 def _refuse_newer(db: sqlite3.Connection, path: str, schema: Schema, found: int) -> None:

@@ -6,7 +6,6 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from .migrations import Schema, upgrade
 
@@ -23,7 +22,7 @@ class SideFile:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         if isinstance(schema, str):
-            schema = Schema(f"the {Path(path).name} file", schema)
+            schema = Schema("beside the queue's database", schema)
         try:
             self.upgraded = upgrade(self.db, path, schema)  # as the queue's: one mechanism
         except BaseException:
