@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from datetime import datetime
 
 import pytest
 
 from host_bridge.service.clock import ManualClock
 from host_bridge.site_config import Settings, load
+from log_secrets import SecretWatch
 from support import EXAMPLE, PARIS
 
 
@@ -29,6 +31,17 @@ def settings(tmp_path) -> Settings:
 def clock() -> ManualClock:
     """Thursday 26 November 2026, 10:00 in Paris: inside opening hours."""
     return ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_secret_logged():
+    """No log record of the whole run holds a test's secret or phone number (log_secrets.py)."""
+    watch = SecretWatch()
+    root = logging.getLogger()
+    root.addHandler(watch)
+    yield
+    root.removeHandler(watch)
+    assert not watch.found, f"secrets in log records of this run: {watch.found}"
 
 
 @pytest.fixture(autouse=True, scope="session")

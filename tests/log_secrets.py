@@ -1,0 +1,49 @@
+"""Every log record of a test run searched for the secrets and phone numbers the tests use
+(issue 16: "grepping the logs of a full test run"): tests/conftest.py installs the watch on the
+root logger for the session and fails the run if one was logged.
+
+It sees what reaches the root logger at the levels the tests leave (warnings and errors, and
+everything a test lowers with caplog.set_level): their message, their `extra` fields and their
+exception's text. Cheap: one regular-expression search a record. A subprocess's logs are not
+records here: tests/observe/test_logs_keep_secrets.py reads a real bridge's.
+"""
+from __future__ import annotations
+
+import logging
+import re
+
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+# Values that are secrets wherever they appear: the tests' passwords, tokens and shared secrets,
+# and the phone numbers they give, in the forms a person types them.
+KNOWN = (
+    # staff tokens of the example site and the demo (examples/mairie.toml)
+    "demo-agent", "demo-superviseur", "demo-admin", "demo-borne",
+    # passwords: staff accounts, central's accounts, MQTT broker accounts, Wi-Fi
+    "cheval-agrafe-42", "claire-au-guichet-2", "un mot de passe sûr", "correct horse battery",
+    "bridge-secret-1", "bridge-secret-2", "bridge-secret-3", "mot-de-passe-wifi",
+    # SMS providers' keys and webhook secrets
+    "s3cret-for-the-webhook-0123456789", "un-secret-partage-de-32-caracteres", "brevo-api-key",
+    # phone numbers (tests/notifications): E.164, national, spaced, dotted
+    "+33612345678", "33612345678", "0612345678", "06 12 34 56 78", "06.12.34.56.78",
+    "+33712345678", "0712345678", "07.12.34.56.78", "+33698765432", "0698765432",
+)
+
+
+class SecretWatch(logging.Handler):
+    def __init__(self, known: tuple[str, ...] = KNOWN):
+        super().__init__(logging.NOTSET)
+        self._pattern = re.compile("|".join(re.escape(k) for k in known))
+        self.found: list[str] = []  # the first 20: "logger: secret"
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            parts = [record.getMessage()]
+        except Exception:  # noqa: BLE001 - a record that cannot format is logging's to report
+            return
+        parts += [str(v) for k, v in vars(record).items() if k not in _STANDARD]
+        if record.exc_info and record.exc_info[1] is not None:
+            parts.append(str(record.exc_info[1]))
+        hit = self._pattern.search("\n".join(parts))
+        if hit and len(self.found) < 20:
+            self.found.append(f"{record.name}: {hit.group(0)!r}")
