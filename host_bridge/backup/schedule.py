@@ -38,10 +38,14 @@ class LastBackup:
 
 
 def read_status(folder: Path) -> LastBackup | None:
+    """The last result written there; None when there is none or it is not one of ours."""
     try:
-        return LastBackup(**json.loads((folder / STATUS).read_text(encoding="utf-8")))
+        last = LastBackup(**json.loads((folder / STATUS).read_text(encoding="utf-8")))
+        if datetime.fromisoformat(last.at).tzinfo is None:
+            return None
     except (OSError, ValueError, TypeError):
         return None
+    return last
 
 
 def write_status(folder: Path, last: LastBackup) -> None:

@@ -138,3 +138,15 @@ def test_backup_now_writes_nothing_but_the_result_when_the_database_is_unreadabl
     last = backup_now(settings, tmp_path / "backups")
     assert not last.ok
     assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [STATUS]
+
+
+@pytest.mark.parametrize("text", ['{"at": "yesterday", "ok": true, "folder": null, '
+                                  '"error": null, "seconds": 1}',
+                                  '{"at": "2026-01-01T03:00:00", "ok": true, "folder": null, '
+                                  '"error": null, "seconds": 1}', "[]", "\xff"])
+def test_a_garbled_result_file_does_not_stop_the_bridge_it_only_brings_a_backup_sooner(
+        tmp_path, text):
+    (tmp_path / "backups").mkdir()
+    (tmp_path / "backups" / STATUS).write_text(text)
+    s = schedule(tmp_path)
+    assert s.last is None and s.next_at <= datetime.now(timezone.utc) + CATCH_UP
