@@ -34,7 +34,11 @@ class Bridge:
     def start_links(self) -> None:
         """The staff file, the embedded broker (when the site names none), the MQTT and serial
         links, the display worker, the retention purge. Raises OSError when the embedded broker
-        cannot listen."""
+        cannot listen; DatabaseInUse when another bridge serves the database."""
+        if self.settings.db_path != ":memory:":
+            # first taken, last let go: `suivant restore` knows the bridge runs by it
+            from .store.bridge_lock import BridgeLock
+            self.links.append(BridgeLock(self.settings.db_path).start())
         # open before the boards speak: their presses go to the audit log as the seated agent's,
         # and sessions from before a restart are known to the rate limiter at once
         from .api.deps import staff_of
@@ -63,6 +67,10 @@ class Bridge:
         self.links.append(updates)
         from .service.retention import Retention
         self.links.append(Retention(self.service, self.settings.retention_days).start())
+        if self.settings.backup.enabled and self.settings.db_path != ":memory:":
+            from .backup.schedule import ScheduledBackups  # .last: how the latest one went
+            self.app.state.backups = ScheduledBackups(self.settings).start()
+            self.links.append(self.app.state.backups)
         self._start_citizens_links()
         if self.settings.network is not None:
             from .network.publisher import Publisher
@@ -124,4 +132,6 @@ def build(settings: Settings, clock: Clock | None = None) -> Bridge:
     app.state.registry = registry
     app.state.gateway = gateway
     update_store = app.state.update_store = UpdateStore(settings.devices_path)
+    from .metrics import install as install_metrics
+    install_metrics(app, registry, gateway)  # /metrics, and the service's observer
     return Bridge(settings, service, app, registry, gateway, update_store)

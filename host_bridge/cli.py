@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import errno
 import hashlib
+import os
 import secrets
 import socket
 import sqlite3
@@ -18,15 +19,19 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from . import bundled, cli_files
 from .arg_types import bounded
 from .cli_devices import CliError, add_parsers
 from .site_config import ConfigError, Settings, load, read_toml
 from .appointments import cli as appointments_cli
+from .backup import cli as backup_cli
 from .central import cli as central_cli
+from .doctor import cli as doctor_cli
+from .install import cli as install_cli
+from .install.proxy import root_path as proxy_root_path
 from .staff import cli as agent_cli
 from .toml_writer import dumps
 
-EXAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "examples" / "mairie.toml"
 DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin",
                "kiosk": "demo-borne"}
 # The demo's named accounts (login, name, role), all with DEMO_PASSWORD: printed in its banner
@@ -71,12 +76,14 @@ def _free_port(host: str, wanted: int, what: str = "") -> int:
 
 
 def _serve(settings: Settings, host: str, port: int, banner: str = "",
-           extras: Callable[[Any], list[str]] | None = None, clock: Any = None) -> int:
+           extras: Callable[[Any], list[str]] | None = None, clock: Any = None,
+           proxy: dict[str, Any] | None = None) -> int:
     """Build, start the links, then `extras(bridge)` (the demo's boards and desk view: it
     returns lines for the banner), then serve HTTP until stopped."""
     import uvicorn  # imported here: check-config stays fast and needs no server
 
     from .bootstrap import build
+    from .store.bridge_lock import DatabaseInUse
     from .store.sqlite_store import SchemaMismatch
 
     try:
@@ -86,6 +93,10 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
     try:
         try:
             bridge.start_links()
+        except DatabaseInUse as exc:
+            raise UsageError(f"{exc}: one bridge per database; stop that one first") from None
+        except SchemaMismatch as exc:  # a side file (staff, appointments) from a newer Suivant
+            raise UsageError(str(exc)) from None
         except OSError as exc:
             raise UsageError(f"{exc}: set [mqtt] embedded_port, or url to use a running "
                              "broker") from None
@@ -104,15 +115,27 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
         if banner:
             print(banner)
         from .api.limits import server_options  # connections and request heads bounded
-        uvicorn.run(bridge.app, host=host, port=port, log_level="warning",
-                    **server_options(bridge.app.state.limits))
+        # uvicorn's loggers go to the handler log_format set (log_config=None); no access
+        # log: a request's path can hold a ticket's id, which opens its page
+        uvicorn.run(bridge.app, host=host, port=port, log_level="warning", log_config=None,
+                    access_log=False, **server_options(bridge.app.state.limits),
+                    **(proxy or {}))
     finally:
         bridge.close()
     return 0
 
 
+def _logging(fmt: str | None = None, level: str | None = None) -> None:
+    from . import log_format
+    try:
+        log_format.configure(fmt, level)
+    except ValueError as exc:  # from SUIVANT_LOG_FORMAT / SUIVANT_LOG_LEVEL
+        raise UsageError(str(exc)) from None
+
+
 def cmd_serve(args) -> int:
     settings = load(args.config)
+    _logging(args.log_format, args.log_level)
     if args.db:  # the queue only: the registry stays the site file's, which `suivant device
         settings = dataclasses.replace(settings, db_path=args.db)  # --config` changes
     _bind_check(args.host, args.port)  # fail with a clear message before building anything
@@ -128,9 +151,11 @@ def cmd_serve(args) -> int:
                                      args.sim_epoch)
         except ValueError as exc:
             raise UsageError(f"simulated clock: {exc}") from None
-    for line in shared_agent_tokens(settings, args.config):
+    for line in [*settings.warnings, *shared_agent_tokens(settings, args.config)]:
         print(line, file=sys.stderr)
-    return _serve(settings, args.host, args.port, clock=clock)
+    from .install.proxy import uvicorn_options  # behind a reverse proxy (install/proxy.py)
+    return _serve(settings, args.host, args.port, clock=clock,
+                  proxy=uvicorn_options(args.root_path, args.forwarded_allow_ips))
 
 
 def shared_agent_tokens(settings: Settings, file: str) -> list[str]:
@@ -153,13 +178,14 @@ def cmd_check_config(args) -> int:
     print(f"{args.file}: valid — {site.name}: {len(site.services)} services, "
           f"{len(site.counters)} counters, {len(site.categories)} priority categories, "
           f"{len(settings.users)} staff accounts")
-    for line in shared_agent_tokens(settings, args.file):
+    for line in [*settings.warnings, *shared_agent_tokens(settings, args.file)]:
         print(line)  # on stdout: the file is valid; stderr is for what stops it
     return 0
 
 
 def cmd_demo(args) -> int:
     load(args.config)  # refused here, with its file: key: reason, before anything is made
+    _logging(None, os.environ.get("SUIVANT_LOG_LEVEL") or "warning")  # the banner stays readable
     folder = Path(tempfile.mkdtemp(prefix="suivant-demo-"))
     # the demo runs on a copy of the config, open at any hour: the administration page
     # writes its changes there, never into the example
@@ -236,7 +262,17 @@ def demo_accounts(settings: Settings, actor: str = "demo") -> None:
 
 
 def cmd_restore(args) -> int:
-    """The site's database made again from central (network/restore.py does the work)."""
+    """The site's database made again from central (network/restore.py does the work), or a
+    backup folder put back (backup/restore.py)."""
+    if args.source is not None and args.from_central:
+        raise UsageError("restore from a backup folder or --from-central, not both")
+    if args.source is not None:
+        if args.force or args.allow_gaps:
+            raise UsageError("--force and --allow-gaps go with --from-central only")
+        return backup_cli.cmd_restore_backup(args)
+    if not args.from_central:
+        raise UsageError("say what to restore from: a backup folder (suivant restore FOLDER "
+                         "--config SITE.toml) or --from-central")
     from .network.restore import RestoreError, restore
     settings = load(args.config)
     if settings.network is None:
@@ -267,9 +303,19 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--config", required=True, help="site TOML file")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port (default 8080)")
+    s.add_argument("--root-path", default="", type=proxy_root_path,
+                   help="behind a reverse proxy under a prefix "
+                   "(e.g. /suivant): the prefix the proxy strips; pages and links use it")
+    s.add_argument("--forwarded-allow-ips", default="127.0.0.1",
+                   help="addresses of the proxies whose X-Forwarded-Proto/For are trusted "
+                        "(default 127.0.0.1; '*' trusts anyone)")
     s.add_argument("--db", help="SQLite file of the queue (default: [store] path of the config); "
                                 "the device registry stays [store] devices_path of the config, "
                                 "the one `suivant device --config` uses")
+    s.add_argument("--log-format", choices=("text", "json"),
+                   help="log lines as key=value text (default) or JSON (SUIVANT_LOG_FORMAT)")
+    s.add_argument("--log-level", choices=("debug", "info", "warning", "error"),
+                   help="the bridge's own log level (default info; SUIVANT_LOG_LEVEL)")
     sim = s.add_argument_group("simulated time (an accelerated day: python -m simulators.day)")
     sim.add_argument("--sim-start", help="the simulated time at --sim-epoch, ISO 8601 with offset")
     sim.add_argument("--sim-speed", type=float, help="how many times faster than real time")
@@ -281,7 +327,10 @@ def parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_check_config)
 
     s = sub.add_parser("demo", help="the example town hall on a temporary database: virtual boards, traffic, the pages")
-    s.add_argument("--config", default=str(EXAMPLE_CONFIG), help="site TOML (default: examples/mairie.toml)")
+    s.add_argument("--config", default=str(bundled.example_site()),
+                   help=f"site TOML (default: the example town hall shipped with Suivant, "
+                        f"{bundled.example_site()}; `suivant files --copy-examples DIR` copies "
+                        "it to edit)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=_port, default=8080, help="HTTP port; a free one if taken (default 8080)")
     s.add_argument("--desk-port", type=_port, default=8090,
@@ -297,11 +346,13 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("token", nargs="?", help="hash this token instead of making a new one")
     s.set_defaults(func=cmd_hash_token)
 
-    s = sub.add_parser("restore", help="make the site's database again from central's copy of "
-                                       "its history (the disk was lost)")
-    s.add_argument("--from-central", action="store_true", required=True,
-                   help="from the network's central (its [network] table); the only source")
-    s.add_argument("--config", required=True, help="site TOML file (with [network])")
+    s = sub.add_parser("restore", help="put a backup back (suivant backup), or make the site's "
+                                       "database again from central's copy of its history")
+    s.add_argument("source", nargs="?", help="a backup folder `suivant backup` made (or its "
+                                             "manifest.json); checked before anything changes")
+    s.add_argument("--from-central", action="store_true",
+                   help="from the network's central (its [network] table) instead")
+    s.add_argument("--config", required=True, help="site TOML file")
     s.add_argument("--db", help="the database to write (default: [store] path of the config)")
     s.add_argument("--force", action="store_true",
                    help="replace a database that holds events (it is kept aside, renamed)")
@@ -309,9 +360,13 @@ def parser() -> argparse.ArgumentParser:
                    help="restore even if central misses events in the middle of the history")
     s.set_defaults(func=cmd_restore)
     add_parsers(sub, _port)
+    cli_files.add_parsers(sub)
+    backup_cli.add_parsers(sub)
     agent_cli.add_parsers(sub)
     central_cli.add_parsers(sub)
     appointments_cli.add_parsers(sub)
+    doctor_cli.add_parsers(sub)
+    install_cli.add_parsers(sub, _port)
     return p
 
 
@@ -323,7 +378,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"invalid config: {exc}", file=sys.stderr)
         return 2
     except (UsageError, CliError, agent_cli.AgentCliError, central_cli.CentralCliError,
-            appointments_cli.AppointmentsCliError) as exc:
+            appointments_cli.AppointmentsCliError, install_cli.InitRefused,
+            backup_cli.BackupCliError) as exc:
         print(f"suivant: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .domain.site import (
     LATE_POLICIES, NEEDS, AppointmentRules, Counter, FaqEntry, OpeningHours, PriorityCategory, Rules, Service, Site,
 )
+from .backup.settings import BackupSettings, parse_backup
 from .network.settings import parse_network
+from . import site_versions
 from .printing.addresses import valid_url as valid_printer_url
 
 ROLES = ("agent", "supervisor", "admin", "kiosk")  # kiosk: takes tickets, unlimited; acts nowhere
@@ -88,6 +90,8 @@ class Settings:
     notify: Any = None  # notifications.settings.NotifySettings from [notifications]
     sms: Any = None  # notifications.sms.settings.SmsSettings from [notifications.sms]; None: no SMS
     rdv_service_public: Any = None  # appointments.rdv_service_public.settings.Settings, if any
+    warnings: tuple[str, ...] = ()  # deprecated keys, each with its replacement (site_versions)
+    backup: BackupSettings = BackupSettings()  # [backup]: the bridge's scheduled backups
 
 
 class TomlReader:
@@ -350,6 +354,27 @@ def _notifications_and_appointments(root: TomlReader, site: Site, folder: Path
 
 
 def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
+    """The settings, or a ConfigError. A key unknown here in a file written for a newer Suivant
+    is said to be one; renamed keys are read under their new name, with a warning."""
+    version, refused = site_versions.written_for(data)
+    if refused:
+        raise ConfigError(file, site_versions.VERSION_KEY, refused)
+    data, renamed = site_versions.rename_keys(data)
+    for old, warning in renamed:
+        if warning is None:
+            raise ConfigError(file, old, f"deprecated name of {site_versions.RENAMED[old][0]}, "
+                                         "which the file has too: keep only the new one")
+    try:
+        settings = _parse({k: v for k, v in data.items() if k != site_versions.VERSION_KEY}, file)
+    except ConfigError as exc:
+        if "unknown key" in exc.reason and site_versions.newer_than_running(version):
+            raise ConfigError(file, exc.key, site_versions.unknown_key_reason(
+                version, exc.reason)) from None
+        raise
+    return replace(settings, warnings=tuple(w for _, w in renamed if w))
+
+
+def _parse(data: dict[str, Any], file: str) -> Settings:
     root = TomlReader(file, data)
     site_r = root.child("site", root.get("site", dict))
     rules_r = root.child("rules", root.get("rules", dict, {}))
@@ -453,6 +478,7 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
     mqtt_table = root.get("mqtt", dict, None)
     limits_table = root.get("limits", dict, None)
     network_table = root.get("network", dict, None)
+    backup_table = root.get("backup", dict, None)
     settings = Settings(
         site=site, users=tuple(users),
         db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
@@ -478,6 +504,8 @@ def parse(data: dict[str, Any], file: str = "<config>") -> Settings:
             printer_r.get("footer", str, "", check=lambda v: len(v) <= 200,
                           why="at most 200 characters")),
         notify=notify, sms=sms, rdv_service_public=rdv,
+        backup=BackupSettings() if backup_table is None else parse_backup(
+            root.child("backup", backup_table), Path(file).parent),
     )
     store_r.done()
     web_r.done()

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import fastapi_offline
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -71,19 +71,21 @@ def _offline_docs(app: FastAPI) -> None:
     app.mount("/static/docs", StaticFiles(directory=_DOCS), name="docs-assets")
 
     @app.get("/docs", include_in_schema=False)
-    def swagger_ui() -> HTMLResponse:
+    def swagger_ui(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")  # behind a proxy's prefix (install/proxy.py)
         return _no_outside(get_swagger_ui_html(
-            openapi_url=app.openapi_url, title=f"{app.title} — Swagger UI",
-            swagger_js_url="/static/docs/swagger-ui-bundle.js",
-            swagger_css_url="/static/docs/swagger-ui.css",
-            swagger_favicon_url="/static/docs/favicon.png"))
+            openapi_url=root + app.openapi_url, title=f"{app.title} — Swagger UI",
+            swagger_js_url=f"{root}/static/docs/swagger-ui-bundle.js",
+            swagger_css_url=f"{root}/static/docs/swagger-ui.css",
+            swagger_favicon_url=f"{root}/static/docs/favicon.png"))
 
     @app.get("/redoc", include_in_schema=False)
-    def redoc() -> HTMLResponse:
+    def redoc(request: Request) -> HTMLResponse:
+        root = request.scope.get("root_path", "")
         return _no_outside(get_redoc_html(
-            openapi_url=app.openapi_url, title=f"{app.title} — ReDoc",
-            redoc_js_url="/static/docs/redoc.standalone.js",
-            redoc_favicon_url="/static/docs/favicon.png", with_google_fonts=False))
+            openapi_url=root + app.openapi_url, title=f"{app.title} — ReDoc",
+            redoc_js_url=f"{root}/static/docs/redoc.standalone.js",
+            redoc_favicon_url=f"{root}/static/docs/favicon.png", with_google_fonts=False))
 
 
 def _no_outside(page: HTMLResponse) -> HTMLResponse:
