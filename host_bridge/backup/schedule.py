@@ -82,11 +82,11 @@ def backup_now(settings, folder: Path) -> LastBackup:
     except (BackupFailed, OSError) as exc:
         last = LastBackup(at.isoformat(timespec="seconds"), False, None, str(exc),
                           round(clock.monotonic() - started, 3))
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        write_status(folder, last)
-    except OSError as exc:
-        log.error("cannot write %s in %s: %s", STATUS, folder, exc)
+    if folder.is_dir():  # else the failure says why (no folder to write in)
+        try:
+            write_status(folder, last)
+        except OSError as exc:
+            log.error("cannot write %s in %s: %s", STATUS, folder, exc)
     return last
 
 
