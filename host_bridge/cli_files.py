@@ -1,5 +1,6 @@
 """`suivant files`: where the files shipped with Suivant are (the example site, the firmware,
-the pin maps), and a copy of the example site to read, edit or run (`--copy-examples DIR`)."""
+the pin maps), one of them alone for scripts (`--where examples`), and a copy of the example
+site to read, edit or run (`--copy-examples DIR`)."""
 from __future__ import annotations
 
 import argparse
@@ -9,19 +10,28 @@ from pathlib import Path
 from . import bundled
 from .cli_devices import CliError
 
+FOLDERS = {"example-site": bundled.example_site, "examples": bundled.examples,
+           "firmware": bundled.firmware, "hardware": bundled.hardware}
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     s = sub.add_parser("files", help="where the example site, the firmware and the pin maps "
                                      "shipped with Suivant are")
-    s.add_argument("--copy-examples", metavar="DIR",
-                   help="copy the example town hall (its site file, traffic profile, calendar "
-                        "and Prometheus alerts) into DIR, a new or empty folder")
+    what = s.add_mutually_exclusive_group()
+    what.add_argument("--copy-examples", metavar="DIR",
+                      help="copy the example town hall (its site file, traffic profile, "
+                           "calendar and Prometheus alerts) into DIR, a new or empty folder")
+    what.add_argument("--where", choices=sorted(FOLDERS),
+                      help="print that one path alone (for scripts)")
     s.set_defaults(func=cmd_files)
 
 
 def cmd_files(args: argparse.Namespace) -> int:
     if args.copy_examples:
         return copy_examples(Path(args.copy_examples))
+    if args.where:
+        print(FOLDERS[args.where]())
+        return 0
     print(f"example site:  {bundled.example_site()}   (what `suivant demo` runs)")
     print(f"examples:      {bundled.examples()}   (its traffic profile, calendar, alerts)")
     print(f"firmware:      {bundled.firmware()}   (what `suivant device flash` compiles; "

@@ -60,6 +60,15 @@ def test_files_says_where_the_example_site_the_firmware_and_the_pin_maps_are(cap
         assert f"{path}   (" in out
 
 
+@pytest.mark.parametrize("what, path", [("example-site", bundled.example_site()),
+                                        ("examples", ROOT / "examples"),
+                                        ("firmware", ROOT / "firmware"),
+                                        ("hardware", ROOT / "hardware")])
+def test_files_where_prints_the_one_path_for_scripts(capsys, what, path):
+    assert main(["files", "--where", what]) == 0
+    assert capsys.readouterr().out == f"{path}\n"
+
+
 def test_files_copies_the_example_site_to_edit_and_run(tmp_path, capsys):
     dest = tmp_path / "mon-site"
     assert main(["files", "--copy-examples", str(dest)]) == 0

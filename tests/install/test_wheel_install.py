@@ -147,8 +147,7 @@ def test_the_installed_suivant_runs_from_site_packages_not_the_checkout(installe
 
 
 def example_site(installed: Installed) -> Path:
-    out = installed.suivant("files").stdout
-    return Path(re.search(r"example site:\s+(\S+)", out).group(1))
+    return Path(installed.suivant("files", "--where", "example-site").stdout.strip())
 
 
 def test_check_config_passes_on_the_example_site_it_carries(installed):
