@@ -13,9 +13,30 @@ from .report import Finding, fail, ok, skip, warn
 SERVICE = "suivant"  # the systemd unit `suivant init` writes; named in the advice
 
 
+def serving_pid(db_path: str) -> int | None:
+    """The pid of a live `suivant serve` holding this database's lock (store/bridge_lock.py),
+    from what the bridge wrote in the lock file: read, never locked (a bridge starting at
+    that moment would find it taken)."""
+    try:
+        with open(f"{db_path}.lock", "rb") as f:
+            said = f.read(200).decode("utf-8", "replace")
+        pid = int(said.rsplit("(pid ", 1)[1].rstrip(")"))
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return pid if b"serve" in f.read(4096).split(b"\0") else None
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def bridge(settings: Settings, view: BridgeView) -> list[Finding]:
     if view.health is None:
-        return [fail("bridge", f"nothing answers at {view.url}/api/health ({view.error})",
+        found = f"nothing answers at {view.url}/api/health ({view.error})"
+        pid = serving_pid(settings.db_path)
+        if pid is not None:
+            return [fail("bridge", f"{found}, yet a bridge (pid {pid}) serves this database",
+                         f"it listens elsewhere (give doctor its address: --url http://HOST:PORT,"
+                         f" as in its unit's --host and --port), or it hangs: systemctl restart "
+                         f"{SERVICE}")]
+        return [fail("bridge", found,
                      f"start the bridge: systemctl start {SERVICE}; why it stopped: "
                      f"journalctl -u {SERVICE} -n 50. If it listens elsewhere, give "
                      f"doctor --url http://HOST:PORT")]

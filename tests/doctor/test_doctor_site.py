@@ -321,6 +321,16 @@ def test_a_backup_that_stopped_being_taken_fails_with_what_to_do(site: Site):
     assert code == 2
 
 
+def test_a_bridge_listening_elsewhere_is_told_from_a_stopped_one(site: Site):
+    elsewhere = f"http://127.0.0.1:{free_port()}"
+    code, text, found = doctor(site, url=elsewhere)
+    assert found["bridge"] == "FAIL", text
+    assert (f"nothing answers at {elsewhere}/api/health (Connection refused), yet a bridge "
+            f"(pid {site.bridge.pid}) serves this database" in line_of(text, "bridge"))
+    assert "--url" in line_of(text, "bridge")
+    assert code == 2
+
+
 # ----- the bridge stopped from here on ------------------------------------------------------
 
 def test_a_stopped_bridge_fails_and_the_broker_is_tried_with_its_account(site: Site):
@@ -329,7 +339,7 @@ def test_a_stopped_bridge_fails_and_the_broker_is_tried_with_its_account(site: S
     assert found == {**HEALTHY, "bridge": "FAIL", "boards": "WARN"}, text
     assert (f"nothing answers at {site.bridge.url}/api/health (Connection refused)"
             in line_of(text, "bridge"))
-    assert "systemctl start suivant" in line_of(text, "bridge")
+    assert "systemctl start suivant" in line_of(text, "bridge")  # not "listens elsewhere"
     # the bridge gone, doctor connects as it would (its own account): the broker takes it
     assert "takes the bridge's account as suivant-bridge" in line_of(text, "broker")
     assert "the bridge is not answering" in line_of(text, "boards")
