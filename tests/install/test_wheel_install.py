@@ -166,15 +166,17 @@ def test_the_demo_serves_the_kiosk_and_the_site_as_a_service_user(installed):
          "--desk-port", "0"], cwd="/", env={**installed.env, "HOME": "/tmp"},
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)  # type: ignore[arg-type]
+    # read as it comes: a full pipe would stall the demo
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout or ()), daemon=True)
     reader.start()
     try:
         deadline = time.monotonic() + 60
         base = ""
         while not base:
             assert proc.poll() is None and time.monotonic() < deadline, "".join(lines)
-            found = [m for line in list(lines) if (m := re.search(r"bridge for .*: (http://[\d.:]+)/", line))]
-            base = found[0].group(1) if found else ""
+            found = [m.group(1) for line in list(lines)
+                     if (m := re.search(r"bridge for .*: (http://[\d.:]+)/", line))]
+            base = found[0] if found else ""
             time.sleep(0.05)
         kiosk = site = b""
         while not site:  # the banner comes before the HTTP server listens
