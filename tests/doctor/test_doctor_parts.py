@@ -1,6 +1,6 @@
 """`suivant doctor`'s parts without a running site: where it finds the bridge, what it refuses
 before checking anything, the clock's sources, a damaged or newer database, the printers that
-are not a TCP port, and the exit status."""
+are not a TCP port, the embedded broker, and the exit status."""
 from __future__ import annotations
 
 import contextlib
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from host_bridge.cli import main
-from host_bridge.doctor import host_checks, store_checks
-from host_bridge.doctor.bridge_view import unit_url
+from host_bridge.doctor import host_checks, link_checks, store_checks
+from host_bridge.doctor.bridge_view import BridgeView, unit_url
 from host_bridge.doctor.report import Status, exit_code, fail, ok, render, skip, warn
 from host_bridge.site_config import PrinterSettings
 from host_bridge.store.sqlite_store import SqliteStore
@@ -181,3 +181,21 @@ def test_the_report_puts_the_advice_under_its_finding():
         "FAIL  printer  does not answer",
         "               -> switch it on",
         "1 OK, 0 warning(s), 1 failure(s): something is broken: see the advice above"]
+
+
+# ----- the embedded broker: it lives in the bridge ------------------------------------------
+
+@pytest.mark.parametrize("health, status, said", [
+    ({"site": "mairie-villeneuve", "mqtt": "connected"}, Status.OK,
+     "the bridge is connected to the embedded broker (inside the bridge)"),
+    (None, Status.FAIL, "the embedded broker (inside the bridge) is down with the bridge"),
+    ({"site": "mairie-villeneuve", "mqtt": "disconnected"}, Status.FAIL,
+     "the bridge is not connected to the embedded broker"),
+    ({"site": "mairie-villeneuve"}, Status.WARN, "does not say whether it reaches"),
+])
+def test_the_embedded_broker_is_judged_from_the_bridge_without_connecting(settings, health,
+                                                                          status, said):
+    assert settings.mqtt.embedded  # the example site names no broker
+    view = BridgeView("http://127.0.0.1:9", health, None if health else "Connection refused")
+    [finding] = link_checks.broker(settings, view)
+    assert finding.status is status and said in finding.found
