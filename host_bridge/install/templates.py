@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from string import Template
 
+from .. import bundled
 from ..site_versions import running_version
 from .layout import InitRefused, Layout
 
@@ -41,6 +42,7 @@ def site_file(layout: Layout, name: str, site_id: str, public_url: str | None,
                 "the QR codes' links")
     return Template(template("site.toml")).substitute(
         name=name, date=date.today().isoformat(), version=running_version(),
+        example=bundled.example_site(),
         config=layout.site_file, site_id=site_id, site_name=toml_string(name),
         db_path=layout.db, devices_path=layout.devices, public_url_line=url_line,
         mqtt_table=mqtt)
@@ -61,6 +63,7 @@ def unit_file(layout: Layout, name: str, user: str, serve_options: list[str],
             raise InitRefused(f"{part!r}: a systemd unit needs paths of letters, digits and "
                               "._/+- only (no spaces): choose another folder")
     return Template(template("suivant.service")).substitute(
-        name=name, user=user, exec_start=" ".join(command), data_dir=layout.data_dir,
+        name=name.replace("%", "%%"),  # systemd expands %x in Description
+        user=user, exec_start=" ".join(command), data_dir=layout.data_dir,
         config_dir=layout.config_dir,
         after_broker=" mosquitto.service" if with_mosquitto else "")

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from host_bridge.cli import main
+from host_bridge.install import templates
+from host_bridge.install.layout import Layout
 from host_bridge.service.clock import SiteClock
 from host_bridge.site_config import load
 from host_bridge.staff import StaffDirectory, staff_path
@@ -113,6 +115,12 @@ def test_the_unit_runs_the_site_as_its_user_hardened(folder):
                                                                 "suivant.service")],
                               capture_output=True, text=True, timeout=30)
     assert verified.returncode == 0, verified.stderr
+
+
+def test_a_percent_sign_in_the_site_s_name_is_not_a_systemd_specifier(tmp_path):
+    layout = Layout(tmp_path / "etc", tmp_path / "lib", tmp_path / "unit", None)
+    unit = templates.unit_file(layout, "Mairie 100% accueil", "suivant", [], False)
+    assert "Description=Suivant queue management for Mairie 100%% accueil" in unit.splitlines()
 
 
 def test_an_existing_site_is_refused_and_left_as_it_was(folder):
