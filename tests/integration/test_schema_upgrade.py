@@ -193,3 +193,18 @@ def test_an_upgrade_killed_mid_way_is_done_again_at_the_next_start_with_nothing_
     store.close()
     assert header(db) == (SCHEMA_VERSION, str(SCHEMA_VERSION), 64, 60)
     assert replayed_state(db) == json.loads((RELEASE / "state.json").read_text())
+
+
+def test_going_back_restores_the_files_in_the_old_schema_from_a_backup_taken_before(old_site):
+    import dataclasses
+
+    from host_bridge.backup.restore import restore_backup
+    from host_bridge.backup.take import take_backup
+    from support import example_settings
+    db = str(old_site / "suivant.db")
+    settings = dataclasses.replace(example_settings(old_site), db_path=db)
+    before = take_backup(settings, old_site / "backups")  # step 4: the files not yet upgraded
+    assert {f["role"]: f["schema"] for f in before.manifest["files"]}["queue"] == 0
+    SqliteStore(db).close()  # the new version's start
+    restore_backup(settings, before.folder)
+    assert header(db) == (0, "1", 64, 60)  # what 0.1.0 reads, as it was
