@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import sqlite3
 import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -20,7 +19,7 @@ from pathlib import Path
 
 from ..network.restore import in_use
 from ..store.bridge_lock import BridgeLock, DatabaseInUse
-from ..store.sqlite_copy import integrity
+from ..store.sqlite_copy import integrity, read_only
 from ..store.sqlite_store import SCHEMA_VERSION
 from .site_files import SiteFile, site_files
 from .take import FORMAT, MANIFEST, schema_of, sha256
@@ -176,7 +175,7 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
 
 
 def _count(queue: Path, done: Restored) -> None:
-    db = sqlite3.connect(f"file:{queue}?mode=ro", uri=True)
+    db = read_only(queue)
     try:
         done.events, done.last_day = db.execute("SELECT count(*), max(day) FROM events").fetchone()
     finally:

@@ -19,7 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..store.migrations import release
-from ..store.sqlite_copy import copy_database
+from ..store.sqlite_copy import copy_database, read_only
 from .site_files import LEFT_OUT, SiteFile, site_files
 
 MANIFEST = "manifest.json"
@@ -63,7 +63,7 @@ def stored_name(f: SiteFile) -> str:
 
 
 def schema_of(path: Path) -> int:
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = read_only(path)
     try:
         return db.execute("PRAGMA user_version").fetchone()[0]
     finally:
@@ -110,7 +110,7 @@ def _copy(f: SiteFile, folder: Path) -> dict | None:
     dest = folder / stored_name(f)
     schema = None
     if f.sqlite:
-        source = sqlite3.connect(f"file:{f.path}?mode=ro", uri=True)
+        source = read_only(f.path)
         try:
             copy_database(source, dest)
         finally:

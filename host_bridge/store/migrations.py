@@ -106,6 +106,9 @@ def upgrade(db: sqlite3.Connection, path: str, schema: Schema) -> Upgraded | Non
     -> what was done, None when it was current. SchemaMismatch when it is newer."""
     found = version_of(db, schema)
     _refuse_newer(db, path, schema, found)
+    if found == schema.version:  # the usual start: no write lock taken, nothing copied
+        run_script(schema.base)(db)  # CREATE ... IF NOT EXISTS: a new table, if any
+        return None
     kept = None
     if found < schema.version:
         has_tables = db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] > 0

@@ -12,9 +12,14 @@ class CopyFailed(RuntimeError):
     pass
 
 
+def read_only(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection (a file name with '?', '#' or '%' escaped in its URI)."""
+    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+
+
 def integrity(path: str | Path) -> str:
     """'ok', or what PRAGMA integrity_check found (its first lines)."""
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    db = read_only(path)
     try:
         rows = db.execute("PRAGMA integrity_check(5)").fetchall()
     except sqlite3.DatabaseError as exc:
