@@ -2,18 +2,15 @@
 file that exists is replaced (site data never; the others only with --force)."""
 from __future__ import annotations
 
-import contextlib
 import os
 import secrets
-import tempfile
 import tomllib
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..site_config import ConfigError, load, parse
 from ..staff.accounts import AccountRefused, check_fields, check_login
 from ..staff.passwords import password_problem
-from . import system_user, templates
+from . import files, system_user, templates
 from .layout import InitRefused, Layout, check_site_name, check_user, existing, site_id_from
 
 
@@ -58,8 +55,34 @@ def run(req: InitRequest) -> list[str]:
                           "written") from None
     unit_text = templates.unit_file(layout, name, user, list(req.serve_options),
                                     req.mosquitto_url is not None)
+    folders = [layout.config_dir, layout.data_dir, layout.unit_dir, layout.mosquitto_dir]
+    closed = [str(f) for f in folders if f is not None and not files.writable(f)]
+    if closed:
+        raise InitRefused(f"cannot write in {', '.join(closed)}: run it as root, or give "
+                          "folders of your own (--config-dir, --data-dir, --unit-dir, "
+                          "--mosquitto-dir); nothing was written")
+    try:
+        return _write_all(req, _Prepared(name, user, site_id, password, site_text, unit_text,
+                                         mqtt_password))
+    except OSError as exc:  # a full disk, a folder changed meanwhile: say it, no traceback
+        raise InitRefused(f"stopped: {exc.filename or ''}: {exc.strerror or exc}; what was "
+                          "written before stays (run it again with --force once fixed)") from None
 
-    lines = []
+
+@dataclass(frozen=True)
+class _Prepared:
+    """What init writes, made and checked before the first file is."""
+    name: str
+    user: str
+    site_id: str
+    password: str
+    site_text: str
+    unit_text: str
+    mqtt_password: str | None
+
+
+def _write_all(req: InitRequest, p: _Prepared) -> list[str]:
+    layout, user, lines = req.layout, p.user, []
     owner = None
     if system_user.is_root():
         if system_user.ensure_user(user, layout.data_dir):
@@ -68,22 +91,22 @@ def run(req: InitRequest) -> list[str]:
     for folder in (layout.config_dir, layout.data_dir):
         folder.mkdir(parents=True, exist_ok=True, mode=0o750)
         system_user.hand_over(folder, owner)
-    _write(layout.site_file, site_text, 0o640, owner)
-    lines.append(f"wrote {layout.site_file} (site {site_id!r}; the bridge's broker password is "
-                 "in it: mode 0640)" if mqtt_password else f"wrote {layout.site_file} "
-                 f"(site {site_id!r})")
+    files.write(layout.site_file, p.site_text, 0o640, owner)
+    lines.append(f"wrote {layout.site_file} (site {p.site_id!r}; the bridge's broker password is "
+                 "in it: mode 0640)" if p.mqtt_password else f"wrote {layout.site_file} "
+                 f"(site {p.site_id!r})")
     settings = load(layout.site_file)
-    _add_admin(settings, req.admin_login, req.admin_name, password)
+    _add_admin(settings, req.admin_login, req.admin_name, p.password)
     lines.append(f"made the administrator account {req.admin_login!r} in {layout.data_dir}")
     if req.mosquitto_url:
         lines += _mosquitto(layout, req.mosquitto_pid_file)
-    _private(layout.data_dir)  # password hashes, the boards' keys: the service's alone
+    files.make_private(layout.data_dir)  # password hashes, the boards' keys: the service's alone
     system_user.hand_over(layout.data_dir, owner)
     layout.unit_dir.mkdir(parents=True, exist_ok=True)
-    _write(layout.unit, unit_text, 0o644, None)
+    files.write(layout.unit, p.unit_text, 0o644, None)
     lines.append(f"wrote {layout.unit}")
     if req.admin_password is None:
-        lines.append(f"administrator {req.admin_login!r}, password: {password}   (shown once: "
+        lines.append(f"administrator {req.admin_login!r}, password: {p.password}   (shown once: "
                      "keep it; change it with suivant agent reset-password)")
     return lines
 
@@ -131,28 +154,7 @@ def _mosquitto(layout: Layout, pid_file: str) -> list[str]:
     return said.getvalue().splitlines()
 
 
-def _private(folder: Path) -> None:
-    for child in folder.iterdir():
-        if child.is_file() and not child.is_symlink():
-            child.chmod(child.stat().st_mode & 0o640)
-
-
 def _port_of(layout: Layout) -> int:
     return load(layout.site_file).mqtt.port
 
 
-def _write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
-    """All or nothing, `mode` from the start (a secret is never readable by others, even for
-    a moment), then handed to the service user."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(fd, mode)
-            if owner is not None:
-                os.fchown(fd, *owner)
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise

@@ -172,6 +172,15 @@ def test_bad_options_are_refused_and_nothing_is_written(folder, change, said, mo
     assert list(folder.iterdir()) == []
 
 
+def test_folders_it_may_not_write_are_refused_before_anything_is_written(folder):
+    args = init_args(folder)
+    args[args.index("--unit-dir") + 1] = "/etc/systemd/suivant-test"  # root's
+    done = suivant(*args, stdin=PASSWORD + "\n")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "cannot write in /etc/systemd/suivant-test: run it as root" in done.stderr
+    assert list(folder.iterdir()) == [] and not Path("/etc/systemd/suivant-test").exists()
+
+
 def test_a_short_password_is_refused_and_nothing_is_written(folder):
     done = suivant(*init_args(folder), stdin="court\n")
     assert done.returncode == 2

@@ -1,0 +1,37 @@
+"""Writing an installed site's files: all or nothing, private from the first byte."""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+
+def writable(folder: Path) -> bool:
+    """Whether init may make or write in `folder` (its nearest existing ancestor)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
+
+
+def make_private(folder: Path) -> None:
+    for child in folder.iterdir():
+        if child.is_file() and not child.is_symlink():
+            child.chmod(child.stat().st_mode & 0o640)
+
+
+def write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
+    """All or nothing, `mode` from the start (a secret is never readable by others, even for
+    a moment), then handed to the service user."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, *owner)
+            out.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
