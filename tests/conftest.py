@@ -33,6 +33,23 @@ def clock() -> ManualClock:
     return ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS))
 
 
+@pytest.fixture
+def bridge(settings, clock):
+    """The example site's bridge, built in process (its links not started)."""
+    from host_bridge.bootstrap import build
+    b = build(settings, clock)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def client(bridge):
+    """An HTTP client on the bridge's app: what most API tests start from."""
+    from fastapi.testclient import TestClient
+    with TestClient(bridge.app) as c:
+        yield c
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _no_secret_logged():
     """No log record of the whole run holds a test's secret or phone number (log_secrets.py)."""

@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram, disable_cre
 
 from ..domain import commands as c
 from ..domain.errors import DomainError
-from ..service import requests  # noqa: F401 - its refusals (stale, key reused) join the list
+from ..service.requests import KeyReused, Stale
 from ..service.queue_service import Observer
 
 # a command is a lock, a decision and an fsync: tenths of a millisecond to a slow disk's second
@@ -24,7 +24,7 @@ KINDS = tuple(sorted(n for n, v in vars(c).items() if dataclasses.is_dataclass(v
 
 def refusal_codes() -> frozenset[str]:
     """Every DomainError subclass's code, as the domain and the service layer define them."""
-    codes, todo = set(), [DomainError]
+    codes, todo = set(), [DomainError, Stale, KeyReused]  # the service layer's own refusals
     while todo:
         cls = todo.pop()
         codes.add(cls.code)

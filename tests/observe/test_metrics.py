@@ -14,19 +14,6 @@ from support import ADMIN, AGENT, SUPERVISOR
 KIOSK = {"Authorization": "Bearer demo-borne"}
 
 
-@pytest.fixture
-def bridge(settings, clock):
-    b = build(settings, clock)
-    yield b
-    b.close()
-
-
-@pytest.fixture
-def client(bridge):
-    with TestClient(bridge.app) as c:
-        yield c
-
-
 def scrape(client, headers=None) -> dict[tuple[str, tuple], float]:
     """(sample name, sorted labels) -> value."""
     r = client.get("/metrics", headers=headers or {})
