@@ -119,7 +119,7 @@ def _known_service(request: Request, service: str) -> None:
 
 @router.post("/check-in", status_code=201, summary="« J'ai un rendez-vous »: check in for "
              "today's appointment and get its ticket", responses={
-                 **responses(401, 404, 408, 409, 413, 422, 429, 503),
+                 **responses(401, 403, 404, 408, 409, 413, 422, 429, 503),
                  200: {"description": "Checked in already: the same ticket again"}})
 def check_in(body: CheckInBody, request: Request,
              authorization: Annotated[str | None, Header()] = None):

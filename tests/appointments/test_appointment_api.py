@@ -107,6 +107,9 @@ def test_guessable_keys_are_for_the_kiosk_and_reception_not_anonymous_clients(li
     assert (r.status_code, r.json()["error"]) == (403, "appointment_key_not_here"), r.text
     assert "booking code" in r.json()["message"]
     assert reception(listed)["rdv-3"]["status"] == "booked"  # nothing changed
+    # and the API's document says it can happen (a client written from it expects it)
+    documented = listed.get("/openapi.json").json()["paths"]["/api/appointments/check-in"]
+    assert "403" in documented["post"]["responses"]
 
 
 def test_past_the_no_show_window_a_check_in_is_refused(listed):
