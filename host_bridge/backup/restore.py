@@ -120,6 +120,7 @@ def restore_backup(settings, source: Path) -> Restored:
     by_role = {f.role: f for f in site_files(settings) if f.restored}
     entries = {f["role"]: f for f in manifest["files"] if f["role"] in by_role
                and f.get("restored", True)}
+    Path(settings.db_path).parent.mkdir(parents=True, exist_ok=True)  # a new machine's
     lock = BridgeLock(settings.db_path, "suivant restore")
     try:
         lock.acquire()
@@ -135,7 +136,11 @@ def restore_backup(settings, source: Path) -> Restored:
                 raise RestoreRefused(f"a process has {f.path} open (a bridge, a `suivant` "
                                      "command): stop it first, then restore")
         done = Restored(folder, manifest, network=settings.network is not None)
-        _swap(folder, entries, by_role, done)
+        try:
+            _swap(folder, entries, by_role, done)
+        except OSError as exc:  # disk full, a folder not writable: put back as it was
+            raise RestoreRefused(f"could not put the files in place ({exc}); the files that "
+                                 "were there are back where they were") from None
     finally:
         lock.release()
     _count(by_role["queue"].path, done)
@@ -159,6 +164,7 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
                         done.moved.append(path.name)
         for role, entry in entries.items():
             dest = by_role[role].path
+            dest.parent.mkdir(parents=True, exist_ok=True)  # a new machine's data folder
             partial = dest.with_name(dest.name + ".partial")
             shutil.copyfile(folder / entry["name"], partial)
             os.chmod(partial, 0o600)
@@ -170,6 +176,8 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
             dest.unlink(missing_ok=True)
         for path, target in reversed(moved):
             shutil.move(target, path)
+        if aside.is_dir() and not any(aside.iterdir()):
+            aside.rmdir()
         raise
     done.aside = aside if moved else None
 

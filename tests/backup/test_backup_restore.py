@@ -292,3 +292,33 @@ def test_a_bridge_lock_is_refused_to_a_second_holder_and_freed_on_release(tmp_pa
         BridgeLock(db, "suivant restore").acquire()
     first.release()
     BridgeLock(db).acquire().release()
+
+
+def files_of(folder: Path) -> dict[str, bytes]:
+    """The files, but the lock and SQLite's own -wal/-shm (the restore's look at whether a
+    process has a database open may checkpoint a WAL into its database: the same data)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()
+            and not p.name.endswith(("-wal", "-shm", ".lock"))}
+
+
+def test_a_restore_that_cannot_write_puts_everything_back(site, tmp_path):
+    settings, taken, _ = site
+    before = files_of(Path(settings.db_path).parent)
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the registry's folder should be")
+    settings = dataclasses.replace(settings, devices_path=str(blocked / "devices.db"))
+    with pytest.raises(RestoreRefused, match="are back where they were"):
+        restore_backup(settings, taken.folder)
+    assert files_of(Path(settings.db_path).parent) == before
+    assert not [p for p in Path(settings.db_path).parent.iterdir()
+                if p.name.startswith("replaced-")]
+
+
+def test_a_backup_restores_into_a_data_folder_not_made_yet(site, tmp_path):
+    settings, taken, state = site
+    fresh = dataclasses.replace(settings, db_path=str(tmp_path / "new" / "data" / "queue.db"),
+                                devices_path=str(tmp_path / "new" / "data" / "devices.db"))
+    restore_backup(fresh, taken.folder)
+    again = queue_of(fresh)
+    assert snapshot(again) == state
+    again.store.close()
