@@ -14,6 +14,9 @@ def health(service: Service, request: Request):
     day = service.read(lambda s: s.day.isoformat() if s.day else None)
     answer = {"status": "ok", "site": service.site.id, "day": day,
               "last_seq": service.store_last_seq()}
+    mqtt = mqtt_state(request.app.state)
+    if mqtt is not None:
+        answer["mqtt"] = mqtt
     publisher = getattr(request.app.state, "publisher", None)
     if publisher is not None:
         answer["network"] = publisher.status()
@@ -21,6 +24,17 @@ def health(service: Service, request: Request):
     if booked is not None:
         answer["appointments"] = booked
     return answer
+
+
+def mqtt_state(state) -> str | None:
+    """Whether the bridge is connected to its broker ("connected" / "disconnected"): what
+    `suivant doctor` reads rather than connect with the bridge's own account itself (the
+    broker takes the user name as client id: a second connection would push the bridge off)."""
+    gateway = getattr(state, "gateway", None)
+    link = gateway.links.get("mqtt") if gateway is not None else None
+    if link is None:
+        return None
+    return "connected" if link.connected.is_set() else "disconnected"
 
 
 def appointments_health(state) -> dict | None:
