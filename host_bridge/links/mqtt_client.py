@@ -48,6 +48,7 @@ from suivant_fw.mqtt import (DISCONNECT_PACKET, PINGREQ_PACKET, connect_packet, 
 from ..site_config import MqttSettings
 
 log = logging.getLogger(__name__)
+_LINK = {"event": "link_error"}  # the line's field: journalctl | grep event=link_error
 RECONNECT_MIN_S = 1.0
 RECONNECT_MAX_S = 30.0
 KEEPALIVE_S = 30
@@ -159,7 +160,7 @@ class MqttClient:
                 conn = await self._connect()
             except (OSError, asyncio.TimeoutError, ConnectionError, ssl.SSLError) as e:
                 log.warning("MQTT broker %s:%s: %s; again in %.0f s", self.settings.host,
-                            self.settings.port, e or type(e).__name__, delay)
+                            self.settings.port, e or type(e).__name__, delay, extra=_LINK)
             else:
                 delay = RECONNECT_MIN_S
                 await self._serve(conn)
@@ -203,7 +204,8 @@ class MqttClient:
                                              timeout=self.keepalive_s / 2,
                                              return_when=asyncio.FIRST_COMPLETED)
                 if conn.lost in done:
-                    log.warning("MQTT connection lost (%s); reconnecting", conn.lost.result())
+                    log.warning("MQTT connection lost (%s); reconnecting", conn.lost.result(),
+                                extra=_LINK)
                     return
                 if stopping in done:
                     self._goodbye(conn)
@@ -211,7 +213,7 @@ class MqttClient:
                 loop_time = asyncio.get_running_loop().time()
                 if loop_time - conn.heard_at > 1.5 * self.keepalive_s:
                     log.warning("MQTT broker silent for %.0f s; reconnecting",
-                                loop_time - conn.heard_at)
+                                loop_time - conn.heard_at, extra=_LINK)
                     conn.transport.abort()
                     return
                 conn.transport.write(PINGREQ_PACKET)
@@ -337,6 +339,6 @@ class _Connection(asyncio.Protocol):
                 log.exception("MQTT messages could not be handled")
 
     def _broken(self, what: str) -> None:
-        log.error("MQTT broker sent %s; reconnecting", what)
+        log.error("MQTT broker sent %s; reconnecting", what, extra=_LINK)
         self.buf.clear()
         self.transport.abort()

@@ -38,6 +38,7 @@ from .device_gateway import DeviceGateway
 from .registry import Device, DeviceRegistry
 
 log = logging.getLogger(__name__)
+_LINK = {"event": "link_error"}  # the line's field: journalctl | grep event=link_error
 POLL_S = 1.0  # at most every 2 s per protocol.md §6.1: twice as often, for margin
 ANSWER_S = 0.05  # a bus device answers a poll within this (its loop runs every 10 ms)
 SILENCE_S = 6.0
@@ -109,7 +110,8 @@ class SerialPortLink:
                 self._mark_silent()
             except (serial.SerialException, OSError, ValueError) as exc:  # ValueError: pyserial
                 self.failures += 1                                         # reconfiguring
-                log.warning("serial %s failed (%s); reopening", self.settings.port, exc)
+                log.warning("serial %s failed (%s); reopening", self.settings.port, exc,
+                            extra=_LINK)
                 self._close()
 
     def _open(self) -> bool:
@@ -119,7 +121,7 @@ class SerialPortLink:
         except (serial.SerialException, OSError, ValueError) as exc:
             if self.opens == 0 and self.failures == 0:
                 log.warning("serial %s cannot be opened (%s); retrying every %s s",
-                            self.settings.port, exc, REOPEN_S)
+                            self.settings.port, exc, REOPEN_S, extra=_LINK)
             self.failures += 1
             return False
         if self.settings.rs485:

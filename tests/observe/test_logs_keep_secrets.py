@@ -1,7 +1,8 @@
 """The logs never hold a citizen's data or a secret (issue 16): a real `suivant serve` at debug
 level, JSON lines, through a whole scenario — tickets over HTTP, a staff sign-in with a
 password, an SMS number, a push subscription whose push fails, a board on a real Mosquitto
-with accounts that says hello and then sends a line with a bad MAC, refused commands — then
+with accounts that says hello and then sends a line with a bad MAC, refused commands, the
+broker lost — then
 everything it wrote is searched for each secret and number the scenario used."""
 from __future__ import annotations
 
@@ -197,6 +198,9 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
             _until(lambda: (_http(url, "GET", "/api/devices", token="demo-superviseur")[1]
                             ["devices"][0]["bad_messages"]), "the bad line counted")
             provider.wait(2)  # the confirmation and the call reached the provider
+            broker.stop()  # the bridge's link to it breaks: a link error
+            _until(lambda: '"link_error"' in bridge.log_path.read_text(encoding="utf-8"),
+                   "the lost broker logged")
         finally:
             if board is not None:
                 board.loop_stop()
@@ -207,7 +211,8 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
     records = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
     events = {r.get("event") for r in records}
     # the scenario's events are there, as JSON lines: the search below reads a real log
-    assert {"command_refused", "device_online", "bad_device_message"} <= events, events
+    assert {"command_refused", "device_online", "bad_device_message", "link_error"} <= events, \
+        events
     assert not [line for line in log.splitlines() if line.startswith("Traceback")]
     found = [s for s in secrets if s in log]
     assert not found, f"in the bridge's log: {found}"
