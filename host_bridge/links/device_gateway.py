@@ -266,7 +266,9 @@ class DeviceGateway:
             health.bad_messages += 1
             self.refusals.setdefault(device_id, Counter())[reason] += 1
         now = time.monotonic()
-        key = (device_id, reason)
+        # per registered board, or one for every stranger: ids a stranger makes up would grow
+        # this dict and the log without bound
+        key = (device_id if health is not None else "", reason)
         if now - self._logged.get(key, -LOG_EVERY_S) >= LOG_EVERY_S:
             self._logged[key] = now
             log.warning("refused a line from a board (counted; logged once a minute)",

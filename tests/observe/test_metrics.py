@@ -154,3 +154,14 @@ def test_two_bridges_in_one_process_count_apart(settings, clock, tmp_path):
     finally:
         a.close()
         b.close()
+
+
+def test_strangers_inventing_board_ids_are_logged_once_a_minute_not_once_an_id(bridge, caplog):
+    caplog.set_level("WARNING", logger="host_bridge.links.device_gateway")
+    for i in range(200):
+        bridge.gateway.handle_line(f"SV1|hello|ghost-{i}|0badf00d|1|x|0000000000000000".encode(),
+                                   "mqtt", f"ghost-{i}")
+    lines = [r for r in caplog.records if getattr(r, "event", None) == "bad_device_message"]
+    assert len(lines) == 1 and lines[0].reason == "unknown_device"
+    assert len(bridge.gateway._logged) == 1
+    assert bridge.gateway.rejected["unknown_device"] == 200  # all counted all the same
