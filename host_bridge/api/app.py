@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from ..service.queue_service import QueueService
 from ..site_config import Settings
+from ..site_versions import running_version
 from ..printing.kiosk import KioskPrinter
 from ..printing.ticket_printer import TicketPrinter
 from ..web import pages
@@ -28,7 +29,7 @@ def create_app(settings: Settings, service: QueueService, limits: Limits | None 
     # No store close in a lifespan: test clients and ASGI tools run the lifespan once per
     # request. Every answered command is already committed; closing the store at exit only
     # checkpoints the WAL, which the next start does anyway.
-    app = FastAPI(title="Suivant host bridge", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="Suivant host bridge", version=running_version(), docs_url=None, redoc_url=None,
                   description=f"Queue of {settings.site.name}: tickets, counters, services, live events.")
     _offline_docs(app)
     app.state.service = service

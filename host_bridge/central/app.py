@@ -24,6 +24,7 @@ from pydantic import BaseModel, Field
 from ..api.auth import Unauthorized
 from ..api.errors import install as install_errors
 from ..api.errors import responses
+from ..site_versions import running_version
 from ..api.indicators import check_period
 from ..api.limits import InputLimits, Limits
 from ..api.limits import configure as configure_limits
@@ -135,7 +136,7 @@ User = Annotated[accounts.CentralUser, Depends(_signed_in)]
 
 def create_app(config: CentralConfig, runner: Any = None, prepare: bool = True) -> FastAPI:
     """`prepare`: make central's tables (when no runner made them) and the accounts' tables."""
-    app = FastAPI(title="Suivant central", version="0.1.0", docs_url=None, redoc_url=None,
+    app = FastAPI(title="Suivant central", version=running_version(), docs_url=None, redoc_url=None,
                   description=f"The network {config.name}: every site's state and figures.")
     app.state.config = config
     app.state.runner = runner
