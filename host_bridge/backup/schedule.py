@@ -12,13 +12,13 @@ import logging
 import os
 import re
 import shutil
-import threading
 import time as clock
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from ..service.periodic import Periodic
 from .take import MANIFEST, BackupFailed, take_backup
 
 log = logging.getLogger(__name__)
@@ -98,8 +98,9 @@ class ScheduledBackups:
         self.tz = ZoneInfo(settings.site.timezone)
         self.last = read_status(self.folder)  # the latest one, even from before a restart
         self.next_at = self.first_due(datetime.now(timezone.utc))
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        # the wall clock looked at every minute: a changed clock (NTP, DST) is followed
+        self._rounds = Periodic("scheduled-backups", self.tick, 60.0, join_s=30,
+                                failed="the backup failed; the next one is still planned")
 
     def period(self) -> timedelta:
         return timedelta(hours=self.config.every_hours or 24)
@@ -131,26 +132,21 @@ class ScheduledBackups:
         self.last = last
         return last
 
+    def tick(self) -> None:
+        """A round of the thread: the backup, if it is due."""
+        if self._seconds_left() > 0:
+            return
+        try:
+            self.run_once()
+        finally:  # a backup that raised (a bug) still leaves the next one planned
+            self.next_at = self.due_after(datetime.now(timezone.utc))
+
     def start(self) -> ScheduledBackups:
-        self._thread = threading.Thread(target=self._run, name="scheduled-backups", daemon=True)
-        self._thread.start()
+        self._rounds.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(30)
-
-    def _run(self) -> None:
-        # the wall clock looked at again every minute: a changed clock (NTP, DST) is followed
-        while not self._stop.wait(min(60.0, max(0.0, self._seconds_left()))):
-            if self._seconds_left() > 0:
-                continue
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the next one must still happen
-                log.exception("backup")
-            self.next_at = self.due_after(datetime.now(timezone.utc))
+        self._rounds.stop()
 
     def _seconds_left(self) -> float:
         return (self.next_at - datetime.now(timezone.utc)).total_seconds()
