@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from .collectors import DevicesCollector, QueueCollector, StreamsCollector
+from .collectors import BackupsCollector, DevicesCollector, QueueCollector, StreamsCollector
 from .commands import CommandMetrics
 
 
@@ -30,6 +30,7 @@ def install(app: FastAPI, registry: Any, gateway: Any) -> Registries:
     service.observer = CommandMetrics(staff)
     staff.register(DevicesCollector(registry, gateway))
     staff.register(StreamsCollector(app.state.stream_slots))
+    staff.register(BackupsCollector(app.state))
     app.state.metrics = Registries(public, staff)
     app.include_router(router)
     return app.state.metrics

@@ -102,3 +102,30 @@ class StreamsCollector(Collector):
                                     "Event streams (/api/events) open now")
         readers.add_metric([], self.slots.open)
         yield readers
+
+
+class BackupsCollector(Collector):
+    """Staff: how the latest scheduled backup went ([backup] of the site file), and how often
+    one is due; nothing while the bridge takes none."""
+
+    def __init__(self, state: Any):
+        self.state = state  # the app's state: the bridge sets .backups once its links start
+
+    def collect(self) -> Iterator[Metric]:
+        backups = getattr(self.state, "backups", None)
+        last = getattr(backups, "last", None)
+        if backups is None:
+            return
+        period = GaugeMetricFamily("suivant_backup_period_seconds",
+                                   "How often the bridge takes a backup ([backup])")
+        period.add_metric([], backups.period().total_seconds())
+        yield period
+        if last is None:
+            return
+        at = GaugeMetricFamily("suivant_backup_last_timestamp_seconds",
+                               "When the latest scheduled backup was taken (Unix time)")
+        at.add_metric([], datetime.fromisoformat(last.at).timestamp())
+        ok = GaugeMetricFamily("suivant_backup_last_ok", "1 if the latest backup worked, else 0")
+        ok.add_metric([], 1.0 if last.ok else 0.0)
+        yield at
+        yield ok

@@ -45,7 +45,8 @@ def rules() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> set[str]:
-    """Every name a staff scrape shows, a board registered so its series exist."""
+    """Every name a staff scrape shows, a board registered and a backup taken so that their
+    series exist."""
     from datetime import datetime
 
     from host_bridge.service.clock import ManualClock
@@ -54,6 +55,9 @@ def exported(tmp_path_factory) -> set[str]:
     bridge = build(example_settings(folder), ManualClock(datetime(2026, 11, 26, 10, 0, tzinfo=PARIS)))
     try:
         bridge.registry.add("term-1", "counter", 1)
+        from host_bridge.backup.schedule import ScheduledBackups
+        bridge.app.state.backups = ScheduledBackups(bridge.settings)  # as start_links does
+        bridge.app.state.backups.run_once()
         with TestClient(bridge.app) as client:
             text = client.get("/metrics", headers=SUPERVISOR).text
     finally:
@@ -76,7 +80,7 @@ def test_the_parser_finds_the_names_and_only_them():
 def test_the_alert_file_covers_the_four_cases_the_issue_names():
     names = {r["alert"] for r in rules()}
     assert {"SuivantBoardOffline", "SuivantServicePastTarget", "SuivantBridgeDown",
-            "SuivantDiskNearlyFull"} <= names
+            "SuivantDiskNearlyFull", "SuivantBackupFailed", "SuivantBackupLate"} <= names
     assert all({"summary", "description"} <= set(r["annotations"]) for r in rules())
     board = next(r for r in rules() if r["alert"] == "SuivantBoardOffline")
     assert board["for"] == "2m" and "suivant_site_open" in board["expr"]
@@ -98,6 +102,10 @@ INPUT = [
     ("suivant_device_online", {"device": "hall", "role": "hall", "counter": ""}, "1x15"),
     ("suivant_longest_wait_seconds", {"service": "accueil"}, "0+60x15"),
     ("suivant_wait_target_seconds", {"service": "accueil"}, "600x15"),
+    # a backup at time 0 that worked, daily in name (60 s here); then one fails at minute 5
+    ("suivant_backup_last_timestamp_seconds", {}, "0x80"),
+    ("suivant_backup_period_seconds", {}, "60x80"),
+    ("suivant_backup_last_ok", {}, "1x4 0x20"),
 ]
 # (alert, minute, the labels of the one alert expected then, or None: none, {{ $value }} shown)
 EXPECTED = [
@@ -105,6 +113,10 @@ EXPECTED = [
     ("SuivantBoardOffline", 4, {"device": "term-1", "role": "counter", "counter": "1"}, ""),
     ("SuivantServicePastTarget", 11, None, ""),
     ("SuivantServicePastTarget", 13, {"service": "accueil"}, "13m 0s"),
+    ("SuivantBackupFailed", 8, None, ""),
+    ("SuivantBackupFailed", 11, {}, ""),
+    ("SuivantBackupLate", 65, None, ""),  # 3,660 s old from minute 61, then 10 minutes
+    ("SuivantBackupLate", 75, {}, ""),
 ]
 
 

@@ -3,6 +3,8 @@ supervisor's or administrator's token; gauges read from the queue and the boards
 time; the command path's counts; labels from closed lists only."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
@@ -165,3 +167,18 @@ def test_strangers_inventing_board_ids_are_logged_once_a_minute_not_once_an_id(b
     assert len(lines) == 1 and lines[0].reason == "unknown_device"
     assert len(bridge.gateway._logged) == 1
     assert bridge.gateway.rejected["unknown_device"] == 200  # all counted all the same
+
+
+def test_the_latest_scheduled_backup_and_its_period_are_shown(bridge, client, settings):
+    from host_bridge.backup.schedule import ScheduledBackups
+    assert not any(n.startswith("suivant_backup") for n in names(scrape(client, SUPERVISOR)))
+    backups = bridge.app.state.backups = ScheduledBackups(settings)  # as start_links does
+    m = scrape(client, SUPERVISOR)
+    assert m[("suivant_backup_period_seconds", ())] == 24 * 3600  # daily, the default
+    assert ("suivant_backup_last_ok", ()) not in m  # none taken yet
+    client.post("/api/tickets", json={"service": "accueil"})
+    backups.run_once()  # a real copy of the live database
+    m = scrape(client, SUPERVISOR)
+    assert m[("suivant_backup_last_ok", ())] == 1
+    assert abs(m[("suivant_backup_last_timestamp_seconds", ())] - time.time()) < 60
+    assert not any(n.startswith("suivant_backup") for n in names(scrape(client)))  # staff's
