@@ -34,12 +34,14 @@ from support import ROOT
 pytestmark = pytest.mark.slow
 
 # what the checkout holds that is no part of a release (a developer's caches and builds)
-NOT_SOURCES = {".git", ".venv", ".cache", ".ci", ".pytest_cache", ".hypothesis", "build", "dist",
-               "test-output", "__pycache__"}
+NOT_SOURCES_AT_TOP = {".git", ".venv", ".cache", ".ci", "build", "dist", "test-output"}
+NOT_SOURCES = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 
 def not_sources(folder: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in NOT_SOURCES or n.endswith((".egg-info", ".pyc", ".db"))}
+    top = Path(folder) == ROOT
+    return {n for n in names if n in NOT_SOURCES or (top and n in NOT_SOURCES_AT_TOP)
+            or n.endswith((".egg-info", ".pyc", ".db", ".db-wal", ".db-shm"))}
 
 
 def run(*command: str | Path, timeout: float = 300, **kw) -> subprocess.CompletedProcess[str]:
