@@ -1,6 +1,7 @@
 """The logs never hold a citizen's data or a secret (issue 16): a real `suivant serve` at debug
 level, JSON lines, through a whole scenario — tickets over HTTP, a staff sign-in with a
-password, an SMS number, a push subscription whose push fails, a board on a real Mosquitto
+password, an SMS number, a push subscription whose push fails, appointments checked in by
+their code and ANTS number, a board on a real Mosquitto
 with accounts that says hello and then sends a line with a bad MAC, refused commands, the
 broker lost — then
 everything it wrote is searched for each secret and number the scenario used."""
@@ -158,7 +159,8 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
     broker.start()
     _staff_account(tmp_path)
     secrets = [BRIDGE_PASSWORD, SMS_KEY, INBOUND_SECRET, STAFF_PASSWORD, PUSH_PATH,
-               term.key.hex(), term.broker_password, *forms(PHONE), "demo-agent"]
+               term.key.hex(), term.broker_password, *forms(PHONE), "demo-agent", "demo-borne",
+               "P7K2QX", "ZZ9ZZ9", "AB12CD34EF", "Durand Jeanne", "Martin Paul", "Jeanne"]
     with FakeProvider() as provider:
         config = _config(tmp_path, broker.port, int(provider.url.rsplit(":", 1)[1]))
         bridge = BridgeProcess(config, tmp_path / "queue.db",
@@ -194,6 +196,11 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
                 assert _http(url, "POST", "/api/counters/1/next", token=session)[0] == 200
             assert _http(url, "POST", f"/api/tickets/{tickets[0]}/cancel")[0] == 409
             assert _http(url, "GET", "/api/devices", token="demo-agent")[0] == 403
+            # appointments (examples/passeports-cni.ics): a code, a wrong one, an ANTS number;
+            # checked in or refused as late or missed, whatever the hour
+            for key in ("P7K2QX", "ZZ9ZZ9", "AB12CD34EF"):
+                assert _http(url, "POST", "/api/appointments/check-in", {"key": key},
+                             token="demo-borne")[0] in (200, 201, 404, 409, 422)
             board = _board(broker.port, term, ("counter", "1.0.0", "0"))
             _until(lambda: (_http(url, "GET", "/api/devices", token="demo-superviseur")[1]
                             ["devices"][0]["bad_messages"]), "the bad line counted")
