@@ -501,6 +501,8 @@ def test_a_refused_request_the_next_morning_does_not_expire_yesterdays_tickets(d
 def test_the_home_page_lists_the_pages_and_leads_to_the_api_documentation(client):
     response = client.get("/", follow_redirects=False)
     assert response.status_code == 200
-    for page in ("/borne", "/salle", "/guichet", "/supervision", "/docs"):
+    # relative to the page's <base href>, the site's root (behind a proxy's prefix too)
+    assert '<base href="/">' in response.text
+    for page in ("borne", "salle", "guichet", "supervision", "docs"):
         assert f'href="{page}"' in response.text
     assert "Suivant host bridge" in client.get("/openapi.json").text
