@@ -177,10 +177,28 @@ def cmd_check_config(args) -> int:
     site = settings.site
     print(f"{args.file}: valid — {site.name}: {len(site.services)} services, "
           f"{len(site.counters)} counters, {len(site.categories)} priority categories, "
-          f"{len(settings.users)} staff accounts")
+          f"{len(settings.users)} staff tokens{_named_accounts(settings)}")
     for line in [*settings.warnings, *shared_agent_tokens(settings, args.file)]:
         print(line)  # on stdout: the file is valid; stderr is for what stops it
     return 0
+
+
+def _named_accounts(settings: Settings) -> str:
+    """", N named accounts" from the staff file beside the database (`suivant agent`, `suivant
+    init`), when it exists and this user may read it; "" otherwise (a file checked elsewhere)."""
+    from .staff import staff_path
+    path = Path(staff_path(settings.db_path))
+    if not path.is_file():
+        return ""
+    try:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            (count,) = db.execute("SELECT count(*) FROM accounts WHERE disabled = 0").fetchone()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return ""
+    return f", {count} named account{'s' if count != 1 else ''}"
 
 
 def cmd_demo(args) -> int:

@@ -133,8 +133,23 @@ def test_check_config_on_the_example_exits_0_and_says_valid():
     assert r.returncode == 0, r.stderr
     assert "valid" in r.stdout
     assert "Mairie de Villeneuve-sur-Lot" in r.stdout
-    assert "4 services, 4 counters, 2 priority categories, 4 staff accounts" in r.stdout
+    assert "4 services, 4 counters, 2 priority categories, 4 staff tokens" in r.stdout
     assert r.stderr == ""
+
+
+def test_check_config_counts_the_named_accounts_of_the_staff_file_beside_the_database(tmp_path):
+    """A site from `suivant init` has its administrator in the staff file, not in [[users]]:
+    check-config said "0 staff accounts" there."""
+    from host_bridge.cli import demo_accounts
+    from host_bridge.site_config import load
+    config = tmp_path / "site.toml"
+    config.write_text(example_with('path = "mairie.db"', f'path = "{tmp_path / "q.db"}"'),
+                      encoding="utf-8")
+    assert "named account" not in run("check-config", str(config)).stdout  # no file yet
+    demo_accounts(load(config))
+    r = run("check-config", str(config))
+    assert r.returncode == 0, r.stderr
+    assert "4 staff tokens, 4 named accounts" in r.stdout
 
 
 def example_with(old: str, new: str) -> str:
