@@ -20,6 +20,11 @@ document.documentElement.lang = lang;
 for (const a of document.querySelectorAll("a.skip")) {
   a.textContent = lang === "en" ? "Skip to content" : "Aller au contenu";
 }
+// In-page links ("#main") resolve against the <base href> like any other: they would load the
+// site's home page. Written as this page's own address, they move within it, as they should.
+for (const a of document.querySelectorAll('a[href^="#"]')) {
+  a.setAttribute("href", location.pathname + location.search + a.getAttribute("href"));
+}
 
 // t({fr: "...", en: "..."}) or t(table, key): French first, English when asked
 export function t(strings, key) {
