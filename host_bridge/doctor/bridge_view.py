@@ -18,6 +18,8 @@ HTTP_TIMEOUT_S = 1.5
 MAX_ANSWER = 4 * 1024 * 1024  # /api/devices for hundreds of boards is well under this
 UNIT_DIRS = ("/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system")
 DEFAULT_URL = "http://127.0.0.1:8080"  # `suivant serve`'s --host and --port defaults
+NO_TOKEN = "no token"
+NOT_THIS_SITE = "not this site's bridge"
 _ANY = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}
 
 
@@ -26,6 +28,7 @@ class BridgeView:
     url: str
     health: dict[str, Any] | None = None
     error: str | None = None  # why health did not come
+    stranger: bool = False  # something answered, but not as a Suivant bridge
     devices: list[dict[str, Any]] | None = None
     devices_error: str | None = None  # why the boards' health did not come
 
@@ -46,19 +49,28 @@ def _why(exc: Exception) -> str:
 
 
 def look(url: str) -> BridgeView:
-    """GET /api/health."""
+    """GET /api/health: the bridge's answer is a JSON object naming its site."""
     try:
-        return BridgeView(url, _get(url.rstrip("/") + "/api/health"))
-    except (OSError, ValueError) as exc:  # URLError, timeouts, refused; not JSON
+        health = _get(url.rstrip("/") + "/api/health")
+    except ValueError as exc:  # an HTML page, another program's API
+        return BridgeView(url, error=f"its answer is not JSON: {exc}", stranger=True)
+    except OSError as exc:  # URLError, timeouts, refused
         return BridgeView(url, error=_why(exc))
+    if not isinstance(health, dict) or not isinstance(health.get("site"), str):
+        return BridgeView(url, error=f"its answer names no site: {str(health)[:80]}",
+                          stranger=True)
+    return BridgeView(url, health)
 
 
-def with_devices(view: BridgeView, token: str | None) -> BridgeView:
-    """The view with the boards' health from GET /api/devices, when the bridge answers."""
+def with_devices(view: BridgeView, token: str | None, site_id: str) -> BridgeView:
+    """The view with the boards' health from GET /api/devices, when this site's bridge
+    answers: the token goes to no other server (a wrong --url, a neighbour's bridge)."""
     if view.health is None:
         return view
+    if view.health.get("site") != site_id:
+        return replace(view, devices_error=NOT_THIS_SITE)
     if not token:
-        return replace(view, devices_error="no token")
+        return replace(view, devices_error=NO_TOKEN)
     try:
         devices = _get(view.url.rstrip("/") + "/api/devices", token)["devices"]
     except (OSError, ValueError, KeyError, TypeError) as exc:

@@ -62,7 +62,8 @@ def run_all(path: str, url: str, token: str | None, quiet_after_s: float) -> lis
         return [first]
     until = time.monotonic() + DEADLINE_S
     health = _Later(lambda: look(url))
-    full = _Later(lambda: with_devices(_result(health, until, url), token))
+    full = _Later(lambda: with_devices(_result(health, until, url), token,
+                                            settings.site.id))
 
     def view(later: _Later = health) -> BridgeView:
         return _result(later, until, url)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import stat
 import sys
-from pathlib import Path
 
 from ..arg_types import bounded
 from .bridge_view import DEFAULT_URL, unit_url
@@ -22,8 +23,14 @@ class DoctorError(Exception):
 def _token(path: str | None) -> str | None:
     if path is None:
         return None
-    try:
-        text = Path(path).read_text(encoding="utf-8")[:MAX_TOKEN + 1].strip()
+    try:  # O_NONBLOCK: a FIFO given by mistake must not hold doctor before the check below
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        with os.fdopen(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise DoctorError(f"{path} is not a regular file: give the file holding "
+                                  "the token")
+            data = f.read(MAX_TOKEN + 65)  # a token, a newline; no more
+        text = "" if len(data) > MAX_TOKEN + 64 else data.decode("utf-8").strip()
     except (OSError, UnicodeDecodeError) as exc:
         raise DoctorError(f"cannot read the token file {path}: "
                           f"{getattr(exc, 'strerror', None) or exc}") from None

@@ -6,7 +6,8 @@ import sqlite3
 from datetime import datetime, timezone
 
 from ..site_config import Settings
-from .bridge_view import BridgeView
+from ..store.sqlite_copy import file_uri
+from .bridge_view import NO_TOKEN, NOT_THIS_SITE, BridgeView
 from .broker_probe import ProbeError, probe
 from .report import Finding, fail, ok, skip, warn
 
@@ -28,6 +29,11 @@ def serving_pid(db_path: str) -> int | None:
 
 
 def bridge(settings: Settings, view: BridgeView) -> list[Finding]:
+    if view.stranger:
+        return [fail("bridge", f"something answers at {view.url}/api/health but it is not a "
+                     f"Suivant bridge ({view.error})",
+                     "another program listens there: give doctor the bridge's address "
+                     "(--url http://HOST:PORT, as in its unit's --host and --port)")]
     if view.health is None:
         found = f"nothing answers at {view.url}/api/health ({view.error})"
         pid = serving_pid(settings.db_path)
@@ -62,6 +68,9 @@ def broker(settings: Settings, view: BridgeView) -> list[Finding]:
                      "this bridge is older than this doctor: look for 'MQTT' in its log "
                      f"(journalctl -u {SERVICE} -n 50)")]
     if mqtt.embedded:  # it lives in the bridge: whatever else answers there is not it
+        if view.stranger:
+            return [warn("broker", f"{kind} cannot be checked: no bridge found",
+                         "see the bridge line")]
         if view.health is None:
             return [fail("broker", f"{kind} is down with the bridge",
                          _broker_advice(settings, ""))]
@@ -111,7 +120,7 @@ def _never_heard(settings: Settings) -> tuple[list[dict], str | None]:
     if not os.path.exists(settings.devices_path):
         return [], None  # made at the bridge's first start, with the first `device add`
     try:
-        db = sqlite3.connect(f"file:{settings.devices_path}?mode=ro", uri=True, timeout=1.0)
+        db = sqlite3.connect(file_uri(settings.devices_path, "ro"), uri=True, timeout=1.0)
         try:
             rows = db.execute("SELECT id, role, counter, link, boot FROM devices "
                               "ORDER BY id").fetchall()
@@ -146,10 +155,11 @@ def boards(settings: Settings, view: BridgeView, quiet_after_s: float) -> list[F
         return [skip("boards", "no boards registered")]
     never = {b["id"] for b in registered if b["never"]}
     if view.devices is None:
-        no_token = view.health is not None and view.devices_error == "no token"
+        no_token = view.health is not None and view.devices_error == NO_TOKEN
         why = ("the bridge is not answering" if view.health is None else
                "give doctor a supervisor's token (--token-file)" if no_token else
-               f"the bridge said {view.devices_error}")
+               "what answers is not this site's bridge" if view.devices_error == NOT_THIS_SITE
+               else f"the bridge said {view.devices_error}")
         found = f"{len(registered)} registered; when each was last heard is unknown: {why}"
         how = "docs/operations.md, section 18, says how to make doctor's token" if no_token \
             else "see the bridge line"

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 from ..site_config import Settings
+from ..store.sqlite_copy import file_uri
 from .report import Finding, fail, ok, warn
 
 BUSY_S = 1.0  # the bridge holds its write lock for one commit: far less than this
@@ -43,7 +44,7 @@ def database(settings: Settings) -> list[Finding]:
                      "in the site file names the wrong file, or the disk holding it is not "
                      "mounted")]
     try:
-        db = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=BUSY_S,
+        db = sqlite3.connect(file_uri(path, "rw"), uri=True, timeout=BUSY_S,
                              isolation_level=None)
     except sqlite3.Error as exc:
         return [fail("database", f"{path} cannot be opened ({exc})", _fix_rights(path))]

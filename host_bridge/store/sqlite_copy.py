@@ -12,9 +12,15 @@ class CopyFailed(RuntimeError):
     pass
 
 
+def file_uri(path: str | Path, mode: str) -> str:
+    """SQLite's URI of a file opened in `mode` ('ro', 'rw'): a '?', '#' or '%' in its name
+    escaped (unescaped, they end the path and SQLite opens, or makes, another file)."""
+    return Path(path).resolve().as_uri() + f"?mode={mode}"
+
+
 def read_only(path: str | Path) -> sqlite3.Connection:
-    """A read-only connection (a file name with '?', '#' or '%' escaped in its URI)."""
-    return sqlite3.connect(Path(path).resolve().as_uri() + "?mode=ro", uri=True)
+    """A read-only connection."""
+    return sqlite3.connect(file_uri(path, "ro"), uri=True)
 
 
 def integrity(path: str | Path) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from ..domain.events import Event
 from .event_codec import encode_compact, event_body, event_from_json
 from .migrations import Schema, SchemaMismatch, upgrade
+from .sqlite_copy import read_only
 
 __all__ = ["QUEUE_SCHEMA", "Record", "SchemaMismatch", "SqliteStore", "StoredAnswer",
            "StoredEvent"]
@@ -261,7 +262,7 @@ class SqliteStore:
     def events_of_days(self, first: str, last: str) -> Iterator[Event]:
         """The history of the business days first..last (ISO dates), on a connection of its
         own: a year's report reads while the queue keeps committing (WAL)."""
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        db = read_only(self.path)
         try:
             for kind, body in db.execute("SELECT type, body FROM events WHERE day BETWEEN ? AND ? "
                                          "ORDER BY seq", (first, last)):
@@ -301,7 +302,7 @@ class SqliteStore:
             raise
 
     def tallies_of_days(self, first: str, last: str) -> list[dict[str, Any]]:
-        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+        db = read_only(self.path)
         try:
             return [json.loads(body) for (body,) in db.execute(
                 "SELECT body FROM daily_tallies WHERE day BETWEEN ? AND ? ORDER BY day",
