@@ -5,11 +5,12 @@ Checked before anything changes: the manifest, each file's size and SHA-256, eac
 file's). Refused while a bridge runs on the database (it holds `<database>.lock`, which the
 restore takes for itself meanwhile) or another process has a database open. The files that were
 there are moved aside, whole (with their -wal and -shm), into `replaced-<time>/` beside the
-database; a failure half-way puts them back.
+database; a failure half-way puts them back, and removes what it had begun to write. Run as
+root (without `sudo -u suivant`), the restored files and the lock get the owner of the files
+they replace (else the data folder's): the bridge must still open them.
 """
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import textwrap
@@ -21,13 +22,13 @@ from ..network.restore import in_use
 from ..store.bridge_lock import BridgeLock, DatabaseInUse
 from ..store.sqlite_copy import integrity, read_only
 from ..store.sqlite_store import SCHEMA_VERSION
+from . import manifest as manifest_file
 from .site_files import SiteFile, site_files
-from .take import FORMAT, MANIFEST, schema_of, sha256
+from .take import MANIFEST, schema_of, sha256
 
 # The newest schema this Suivant reads, per database (staff and appointments: their
 # SideFile's base, version 1, until they get steps)
 KNOWN_SCHEMA = {"queue": SCHEMA_VERSION, "staff": 1, "appointments": 1}
-_MAX_MANIFEST = 1 << 20
 
 
 class RestoreRefused(Exception):
@@ -71,23 +72,13 @@ class Restored:
 
 def read_manifest(source: Path) -> tuple[Path, dict]:
     folder = source.parent if source.name == MANIFEST else source
-    path = folder / MANIFEST
-    if not folder.is_dir() or not path.is_file():
+    if not folder.is_dir() or not (folder / MANIFEST).is_file():
         raise RestoreRefused(f"{source} is not a Suivant backup folder (no {MANIFEST} in it)")
-    if path.stat().st_size > _MAX_MANIFEST:
-        raise RestoreRefused(f"{path} is too large to be a backup's manifest")
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-        files = manifest["files"]
-        if manifest["format"] != FORMAT or not isinstance(files, list):
-            raise ValueError(f"format {manifest['format']!r}")
-        for f in files:
-            if Path(f["name"]).name != f["name"] or not isinstance(f["size"], int):
-                raise ValueError(f"a file named {f['name']!r}")
-        str(manifest["site"]), str(manifest["taken_at"]), manifest["left_out"].items()
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError) as exc:
-        raise RestoreRefused(f"{path} is not a manifest this Suivant reads ({exc})") from None
-    return folder, manifest
+        return folder, manifest_file.read_manifest(folder)
+    except manifest_file.ManifestRefused as exc:
+        raise RestoreRefused(f"{folder / MANIFEST} is not a manifest this Suivant reads "
+                             f"({exc})") from None
 
 
 def check(folder: Path, manifest: dict, site_id: str) -> None:
@@ -131,6 +122,9 @@ def restore_backup(settings, source: Path) -> Restored:
         raise RestoreRefused(f"cannot open {lock.path} ({exc.strerror}): run the restore as "
                              "the bridge's user (sudo -u suivant …)") from None
     try:
+        owner = owner_for(Path(settings.db_path).parent)
+        if owner is not None:  # a lock made by root would keep the bridge out
+            os.chown(lock.path, *owner)
         for f in by_role.values():
             if f.sqlite and in_use(f.path):
                 raise RestoreRefused(f"a process has {f.path} open (a bridge, a `suivant` "
@@ -152,6 +146,8 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
     aside = by_role["queue"].path.parent / f"replaced-{stamp}"
     moved: list[tuple[Path, Path]] = []
     placed: list[Path] = []
+    partial: Path | None = None  # being written: as large as the disk had room for
+    owners = {role: owner_for(f.path) for role, f in by_role.items()}  # before moving them
     try:
         for role, f in by_role.items():
             for path in (f.path, Path(f"{f.path}-wal"), Path(f"{f.path}-shm")):
@@ -168,10 +164,15 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
             partial = dest.with_name(dest.name + ".partial")
             shutil.copyfile(folder / entry["name"], partial)
             os.chmod(partial, 0o600)
+            if owners[role] is not None:
+                os.chown(partial, *owners[role])
             os.replace(partial, dest)
+            partial = None
             placed.append(dest)
             done.placed.append(f"{role:<15} -> {dest}")
     except BaseException:
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         for dest in placed:
             dest.unlink(missing_ok=True)
         for path, target in reversed(moved):
@@ -180,6 +181,18 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
             aside.rmdir()
         raise
     done.aside = aside if moved else None
+
+
+def owner_for(path: Path) -> tuple[int, int] | None:
+    """Run as root (without `sudo -u suivant`), the owner a restored file must have for the
+    bridge to open it: the file's it replaces, else the data folder's. None: not root."""
+    if os.geteuid() != 0:
+        return None
+    for known in (path, path.parent):
+        if known.exists():
+            st = known.stat()
+            return st.st_uid, st.st_gid
+    return None
 
 
 def _count(queue: Path, done: Restored) -> None:
