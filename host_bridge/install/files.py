@@ -14,10 +14,15 @@ def writable(folder: Path) -> bool:
     return folder.is_dir() and os.access(folder, os.W_OK | os.X_OK)
 
 
-def make_private(folder: Path) -> None:
-    for child in folder.iterdir():
-        if child.is_file() and not child.is_symlink():
-            child.chmod(child.stat().st_mode & 0o640)
+def names(folder: Path) -> set[str]:
+    return set(os.listdir(folder)) if folder.is_dir() else set()
+
+
+def make_private(paths: list[Path]) -> None:
+    """The files among `paths` (those init made) readable by the service's group at most."""
+    for path in paths:
+        if path.is_file() and not path.is_symlink():
+            path.chmod(path.stat().st_mode & 0o640)
 
 
 def write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:

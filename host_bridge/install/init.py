@@ -6,11 +6,12 @@ import os
 import secrets
 import tomllib
 from dataclasses import dataclass
+from pathlib import Path
 
 from ..site_config import ConfigError, load, parse
 from ..staff.accounts import AccountRefused, check_fields, check_login
 from ..staff.passwords import password_problem
-from . import files, system_user, templates
+from . import files, leftovers, system_user, templates
 from .layout import InitRefused, Layout, check_site_name, check_user, existing, site_id_from
 
 
@@ -36,15 +37,19 @@ def run(req: InitRequest) -> list[str]:
     site_id = req.site_id or site_id_from(name)
     password = req.admin_password or secrets.token_urlsafe(15)  # 20 characters
     _check_account(req.admin_login, req.admin_name, password)
-    taken = existing(layout.data_files())
+    own = leftovers.of_init(layout)  # an init stopped midway: what it made is replaced
+    taken = [p for p in existing(layout.data_files()) if p not in own]
     if taken:
         raise InitRefused(f"{', '.join(map(str, taken))} already exist: this data folder holds "
                           "a site; nothing was written (choose another --data-dir, or move "
                           "them away: init never replaces a site's data)")
-    taken = existing(layout.config_files())
+    taken = existing(layout.config_files()) + own
     if taken and not req.force:
         raise InitRefused(f"{', '.join(map(str, taken))} already exist; nothing was written "
                           "(--force replaces them)")
+    # first: it refuses the paths systemd cannot take, which the site file's comments name too
+    unit_text = templates.unit_file(layout, name, user, list(req.serve_options),
+                                    req.mosquitto_url is not None)
     mqtt_password = secrets.token_urlsafe(24) if req.mosquitto_url else None
     site_text = templates.site_file(layout, name, site_id, req.public_url, req.mosquitto_url,
                                     mqtt_password)
@@ -53,8 +58,9 @@ def run(req: InitRequest) -> list[str]:
     except ConfigError as exc:
         raise InitRefused(f"{exc.key}: {exc.reason} (from the options given); nothing was "
                           "written") from None
-    unit_text = templates.unit_file(layout, name, user, list(req.serve_options),
-                                    req.mosquitto_url is not None)
+    except tomllib.TOMLDecodeError as exc:  # a value templates.site_file did not escape
+        raise InitRefused(f"the site file made from the options given is not valid TOML "
+                          f"({exc}): please report it; nothing was written") from None
     folders = [layout.config_dir, layout.data_dir, layout.unit_dir, layout.mosquitto_dir]
     closed = [str(f) for f in folders if f is not None and not files.writable(f)]
     if closed:
@@ -63,7 +69,7 @@ def run(req: InitRequest) -> list[str]:
                           "--mosquitto-dir); nothing was written")
     try:
         return _write_all(req, _Prepared(name, user, site_id, password, site_text, unit_text,
-                                         mqtt_password))
+                                         mqtt_password, tuple(own)))
     except OSError as exc:  # a full disk, a folder changed meanwhile: say it, no traceback
         raise InitRefused(f"stopped: {exc.filename or ''}: {exc.strerror or exc}; what was "
                           "written before stays (run it again with --force once fixed)") from None
@@ -79,6 +85,7 @@ class _Prepared:
     site_text: str
     unit_text: str
     mqtt_password: str | None
+    leftovers: tuple[Path, ...]  # what an init stopped midway made in the data folder
 
 
 def _write_all(req: InitRequest, p: _Prepared) -> list[str]:
@@ -88,9 +95,20 @@ def _write_all(req: InitRequest, p: _Prepared) -> list[str]:
         if system_user.ensure_user(user, layout.data_dir):
             lines.append(f"made the system user {user}")
         owner = system_user.ids(user)
-    for folder in (layout.config_dir, layout.data_dir):
+    leftovers.remove(list(p.leftovers))
+    # init hands over only what it makes: a folder given that holds other files (/etc, /srv)
+    # keeps its owner, and so do they
+    ours = _names_of_init(layout)
+    theirs = [f for f in (layout.config_dir, layout.data_dir) if files.names(f) - ours]
+    before = files.names(layout.data_dir)
+    for folder in dict.fromkeys((layout.config_dir, layout.data_dir)):
         folder.mkdir(parents=True, exist_ok=True, mode=0o750)
-        system_user.hand_over(folder, owner)
+        if folder not in theirs:
+            system_user.hand_over([folder], owner)
+        elif owner is not None:
+            lines.append(f"{folder} holds other files: init left its owner and theirs as they "
+                         f"were; the bridge writes in it: let {user} write there (setfacl -m "
+                         f"u:{user}:rwx {folder}), or choose a folder of its own")
     files.write(layout.site_file, p.site_text, 0o640, owner)
     lines.append(f"wrote {layout.site_file} (site {p.site_id!r}; the bridge's broker password is "
                  "in it: mode 0640)" if p.mqtt_password else f"wrote {layout.site_file} "
@@ -100,8 +118,9 @@ def _write_all(req: InitRequest, p: _Prepared) -> list[str]:
     lines.append(f"made the administrator account {req.admin_login!r} in {layout.data_dir}")
     if req.mosquitto_url:
         lines += _mosquitto(layout, req.mosquitto_pid_file)
-    files.make_private(layout.data_dir)  # password hashes, the boards' keys: the service's alone
-    system_user.hand_over(layout.data_dir, owner)
+    made = [layout.data_dir / n for n in sorted(files.names(layout.data_dir) - before)]
+    files.make_private(made)  # password hashes, the boards' keys: the service's alone
+    system_user.hand_over(made, owner)
     layout.unit_dir.mkdir(parents=True, exist_ok=True)
     files.write(layout.unit, p.unit_text, 0o644, None)
     lines.append(f"wrote {layout.unit}")
@@ -109,6 +128,12 @@ def _write_all(req: InitRequest, p: _Prepared) -> list[str]:
         lines.append(f"administrator {req.admin_login!r}, password: {p.password}   (shown once: "
                      "keep it; change it with suivant agent reset-password)")
     return lines
+
+
+def _names_of_init(layout: Layout) -> set[str]:
+    """What init writes in the config and data folders (a rerun finds them there)."""
+    made = [layout.site_file, *layout.data_files()]
+    return {p.name + suffix for p in made for suffix in leftovers.COMPANIONS}
 
 
 def _check_account(login: str, name: str, password: str) -> None:

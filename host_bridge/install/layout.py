@@ -23,11 +23,19 @@ def site_id_from(name: str) -> str:
     return slug or "site"
 
 
+def _printable(text: str) -> bool:
+    """No control character nor line break; any space (a non-breaking one too) is fine."""
+    return not any(unicodedata.category(c)[0] == "C" or unicodedata.category(c) in ("Zl", "Zp")
+                   for c in text)
+
+
 def check_site_name(name: str) -> str:
     name = name.strip()
-    if not name or len(name) > MAX_NAME or not name.isprintable():
+    if not name or len(name) > MAX_NAME or not _printable(name):
         raise InitRefused(f"--site: the site's name as people read it, 1 to {MAX_NAME} "
                           "printable characters (e.g. \"Mairie de Villeneuve\")")
+    if name.endswith("\\"):  # systemd would join the unit's next line to its Description
+        raise InitRefused("--site: the site's name cannot end with a backslash (\\)")
     return name
 
 

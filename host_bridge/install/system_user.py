@@ -48,11 +48,10 @@ def group_id(name: str) -> int | None:
         return None
 
 
-def hand_over(path: Path, owner: tuple[int, int] | None) -> None:
-    """`path` (a file, or a folder and what it holds) to the service user, when root."""
+def hand_over(paths: list[Path], owner: tuple[int, int] | None) -> None:
+    """`paths` (files and folders init made, not what a folder holds) to the service user,
+    when root."""
     if owner is None:
         return
-    os.chown(path, *owner, follow_symlinks=False)
-    if path.is_dir() and not path.is_symlink():
-        for child in path.iterdir():
-            os.chown(child, *owner, follow_symlinks=False)
+    for path in paths:
+        os.chown(path, *owner, follow_symlinks=False)

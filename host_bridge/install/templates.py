@@ -43,8 +43,9 @@ def site_file(layout: Layout, name: str, site_id: str, public_url: str | None,
     return Template(template("site.toml")).substitute(
         name=name, date=date.today().isoformat(), version=running_version(),
         example=bundled.example_site(),
-        config=layout.site_file, site_id=site_id, site_name=toml_string(name),
-        db_path=layout.db, devices_path=layout.devices, public_url_line=url_line,
+        config=layout.site_file, site_id=toml_string(site_id), site_name=toml_string(name),
+        db_path=toml_string(str(layout.db)), devices_path=toml_string(str(layout.devices)),
+        public_url_line=url_line,
         mqtt_table=mqtt)
 
 

@@ -159,7 +159,9 @@ def test_bad_options_are_refused_and_nothing_is_written(folder, change, said, mo
                                                        capsys):
     # in this process (quicker): as root, `nobody` exists, so no user is made even if a
     # refusal were missed
-    args = init_args(folder, user="nobody")
+    # Mosquitto's files in the folder too: the host's own /etc/mosquitto/suivant (a trial of
+    # init there) would be refused first
+    args = init_args(folder, "--mosquitto-dir", str(folder / "mosquitto"), user="nobody")
     option, value = change
     if option in args:
         args[args.index(option) + 1] = value
