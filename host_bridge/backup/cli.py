@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from pathlib import Path
 
 from ..site_config import load
@@ -30,6 +31,9 @@ def cmd_backup(args) -> int:
     if last.removed:
         print(f"  {last.removed} older backup{'s' if last.removed > 1 else ''} removed "
               f"([backup] keep = {settings.backup.keep})")
+    if last.prune_error:  # the backup is made all the same
+        print(f"suivant backup: {last.prune_error}: give them to the service's user (sudo "
+              f"chown -R suivant: {folder}) or remove them by hand", file=sys.stderr)
     return 0
 
 

@@ -1,93 +1,110 @@
 """The bridge's scheduled backups ([backup] of the site file): a thread that takes one when due,
 removes the copies beyond `keep`, and says how the last one went — on `app.state.backups.last`
-for /metrics, and in `<folder>/last-backup.json` for `suivant doctor` (another process).
+for /metrics, and in `<folder>/<site id>.last-backup.json` for `suivant doctor` (another process).
 
 Due: daily at `at` (site time) or every `every_hours`; and ten minutes after the start when the
-last one is older than that (a server switched off at night still gets its copy).
+last one is older than that (a server switched off at night still gets its copy), or dated ahead
+of the clock (taken while the clock was wrong).
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
-import re
 import shutil
 import time as clock
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..service.periodic import Periodic
+from .status import LastBackup, copy_name, read_status, stamped_ahead, status_path, write_status
 from .take import MANIFEST, BackupFailed, take_backup
 
+__all__ = ["CATCH_UP", "LastBackup", "ScheduledBackups", "backup_now", "prune", "read_status",
+           "write_status"]
 log = logging.getLogger(__name__)
-STATUS = "last-backup.json"
 CATCH_UP = timedelta(minutes=10)
 _STALE_PARTIAL = 24 * 3600  # a `.partial` folder this old is a killed backup's
+_RETRIES = 20
 
 
-@dataclass(frozen=True)
-class LastBackup:
-    at: str  # ISO 8601, UTC
-    ok: bool
-    folder: str | None  # the backup's folder, when it worked
-    error: str | None
-    seconds: float
-    removed: int = 0  # old copies removed after it
+class Pruned(NamedTuple):
+    removed: int
+    error: str | None  # the copies that could not be removed, and why
 
 
-def read_status(folder: Path) -> LastBackup | None:
-    """The last result written there; None when there is none or it is not one of ours."""
-    try:
-        last = LastBackup(**json.loads((folder / STATUS).read_text(encoding="utf-8")))
-        if datetime.fromisoformat(last.at).tzinfo is None:
-            return None
-    except (OSError, ValueError, TypeError):
-        return None
-    return last
-
-
-def write_status(folder: Path, last: LastBackup) -> None:
-    tmp = folder / (STATUS + ".tmp")
-    tmp.write_text(json.dumps(asdict(last)), encoding="utf-8")
-    os.replace(tmp, folder / STATUS)
-
-
-def prune(folder: Path, site_id: str, keep: int) -> int:
+def prune(folder: Path, site_id: str, keep: int) -> Pruned:
     """Remove this site's backups beyond the `keep` newest (the folder may hold others' files:
-    only `<site>-<time>` folders with a manifest are counted). -> how many were removed."""
-    name = re.compile(re.escape(site_id) + r"-\d{4}-\d\d-\d\dT\d{6}Z(-\d+)?")
+    only `<site>-<time>` folders with a manifest are counted). One that cannot be removed (not
+    the service's: `sudo suivant backup`) is said, and the others are removed all the same."""
+    name = copy_name(site_id)
     ours = sorted(p for p in folder.iterdir()
                   if p.is_dir() and name.fullmatch(p.name) and (p / MANIFEST).is_file())
-    old = ours[:-keep] if keep else ours
-    for p in old:
-        shutil.rmtree(p)
+    removed, failed = 0, []
+    for p in ours[:-keep] if keep else ours:
+        try:
+            _remove(p)
+            removed += 1
+        except OSError as exc:
+            failed.append(f"{p.name} ({exc.strerror or exc})")
     for p in folder.glob(f"{site_id}-*.partial"):
-        if clock.time() - p.stat().st_mtime > _STALE_PARTIAL:
-            shutil.rmtree(p, ignore_errors=True)
-    return len(old)
+        try:
+            if clock.time() - p.stat().st_mtime > _STALE_PARTIAL:
+                shutil.rmtree(p, ignore_errors=True)
+        except FileNotFoundError:
+            pass
+    error = (f"cannot remove {len(failed)} older backup{'s' if len(failed) > 1 else ''}: "
+             f"{', '.join(failed[:3])}" if failed else None)
+    return Pruned(removed, error)
+
+
+def _remove(copy: Path) -> None:
+    for _ in range(_RETRIES):
+        try:
+            shutil.rmtree(copy)
+            return
+        except FileNotFoundError:  # a part removed meanwhile: another prune (two backups at once)
+            if not copy.exists():
+                return
+    shutil.rmtree(copy)
 
 
 def backup_now(settings, folder: Path) -> LastBackup:
     """One backup into `folder`, the old ones pruned, the result written there. Never raises
-    for a failed backup: it is the result."""
+    for a failed backup: it is the result. Old copies that cannot be removed do not make the
+    backup just taken a failed one: they are said apart (`prune_error`)."""
     started = clock.monotonic()
     at = datetime.now(timezone.utc)
+    stamp = at.isoformat(timespec="seconds")
     try:
         taken = take_backup(settings, folder, at)
-        removed = prune(folder, settings.site.id, settings.backup.keep)
-        last = LastBackup(at.isoformat(timespec="seconds"), True, str(taken.folder), None,
-                          round(clock.monotonic() - started, 3), removed)
     except (BackupFailed, OSError) as exc:
-        last = LastBackup(at.isoformat(timespec="seconds"), False, None, str(exc),
-                          round(clock.monotonic() - started, 3))
-    if folder.is_dir():  # else the failure says why (no folder to write in)
+        last = LastBackup(stamp, False, None, str(exc), round(clock.monotonic() - started, 3))
+    else:
         try:
-            write_status(folder, last)
-        except OSError as exc:
-            log.error("cannot write %s in %s: %s", STATUS, folder, exc)
+            pruned = prune(folder, settings.site.id, settings.backup.keep)
+        except OSError as exc:  # the folder unreadable since the backup went in
+            pruned = Pruned(0, f"cannot look for older copies in {folder}: {exc}")
+        if pruned.error:
+            log.error("backup %s made, but %s ([backup] keep = %d): give them to the bridge's "
+                      "user (chown) or remove them", taken.folder, pruned.error,
+                      settings.backup.keep)
+        last = LastBackup(stamp, True, str(taken.folder), None,
+                          round(clock.monotonic() - started, 3), pruned.removed, pruned.error)
+    _record(folder, settings.site.id, last)
     return last
+
+
+def _record(folder: Path, site_id: str, last: LastBackup) -> None:
+    try:
+        write_status(folder, site_id, last)
+    except FileNotFoundError:  # no folder to write in: the failure says why
+        pass
+    except OSError as exc:  # a full disk: doctor goes on reading the result before this one
+        log.error("the result of this backup (%s) could not be written in %s: %s; `suivant "
+                  "doctor` goes on showing the one before",
+                  "made" if last.ok else f"failed: {last.error}",
+                  status_path(folder, site_id), exc)
 
 
 class ScheduledBackups:
@@ -96,7 +113,8 @@ class ScheduledBackups:
         self.config = settings.backup
         self.folder = self.config.folder_for(settings.db_path)
         self.tz = ZoneInfo(settings.site.timezone)
-        self.last = read_status(self.folder)  # the latest one, even from before a restart
+        # the latest one, even from before a restart
+        self.last = read_status(self.folder, settings.site.id)
         self.next_at = self.first_due(datetime.now(timezone.utc))
         # the wall clock looked at every minute: a changed clock (NTP, DST) is followed
         self._rounds = Periodic("scheduled-backups", self.tick, 60.0, join_s=30,
@@ -106,21 +124,28 @@ class ScheduledBackups:
         return timedelta(hours=self.config.every_hours or 24)
 
     def due_after(self, moment: datetime) -> datetime:
+        """The next due time, always after `moment`: compared in UTC, as wall times are not (in
+        the hour the clocks go back, 02:30 of the first pass is gone during the second)."""
         if self.config.every_hours:
             return moment + self.period()
-        local = moment.astimezone(self.tz)
-        at = datetime.combine(local.date(), self.config.at, self.tz)
-        if at <= local:
-            at = datetime.combine(local.date() + timedelta(days=1), self.config.at, self.tz)
-        return at.astimezone(timezone.utc)
+        day = moment.astimezone(self.tz).date()
+        for days in range(3):  # today's, else tomorrow's (a third day: a zone's odd midnight)
+            at = datetime.combine(day + timedelta(days=days), self.config.at, self.tz)
+            if at.astimezone(timezone.utc) > moment.astimezone(timezone.utc):
+                return at.astimezone(timezone.utc)
+        raise AssertionError(f"no {self.config.at} in the three days after {moment}")
 
     def first_due(self, now: datetime) -> datetime:
-        last_ok = self.last is not None and self.last.ok
-        if not last_ok or now - datetime.fromisoformat(self.last.at) > self.period():
+        if not self._recent_success(now):
             return now + CATCH_UP
         if self.config.every_hours:
             return max(datetime.fromisoformat(self.last.at) + self.period(), now)
         return self.due_after(now)
+
+    def _recent_success(self, now: datetime) -> bool:
+        last = self.last
+        return (last is not None and last.ok and not stamped_ahead(last, now)
+                and now - datetime.fromisoformat(last.at) <= self.period())
 
     def run_once(self) -> LastBackup:
         last = backup_now(self.settings, self.folder)
@@ -134,7 +159,12 @@ class ScheduledBackups:
 
     def tick(self) -> None:
         """A round of the thread: the backup, if it is due."""
-        if self._seconds_left() > 0:
+        now = datetime.now(timezone.utc)
+        if self.next_at - now > self.period() + timedelta(hours=1):  # a day may last 25 h
+            log.warning("the clock was put back (the next backup was due %s): planned again",
+                        self.next_at.isoformat(timespec="seconds"))
+            self.next_at = self.first_due(now)
+        if self.next_at > now:
             return
         try:
             self.run_once()
@@ -147,6 +177,3 @@ class ScheduledBackups:
 
     def stop(self) -> None:
         self._rounds.stop()
-
-    def _seconds_left(self) -> float:
-        return (self.next_at - datetime.now(timezone.utc)).total_seconds()

@@ -24,6 +24,7 @@ from .site_files import LEFT_OUT, SiteFile, site_files
 
 MANIFEST = "manifest.json"
 FORMAT = 1
+_SAME_SECOND = 100
 
 
 class BackupFailed(RuntimeError):
@@ -82,14 +83,7 @@ def take_backup(settings, to: Path, now: datetime | None = None) -> Taken:
     except OSError as exc:
         raise BackupFailed(f"backup into {to} failed: cannot make that folder "
                            f"({exc.strerror or exc})") from exc
-    name = folder_name(settings.site.id, now)
-    final = to / name
-    n = 1
-    while final.exists():  # two in the same second: the CLI while the schedule runs
-        n += 1
-        final = to / f"{name}-{n}"
-    partial = final.with_name(final.name + ".partial")
-    partial.mkdir(mode=0o700)
+    final, partial = _claim(to, folder_name(settings.site.id, now))
     try:
         files = [_copy(f, partial) for f in site_files(settings) if f.path.exists()]
         manifest = {"format": FORMAT, "site": settings.site.id, "suivant": release(),
@@ -106,6 +100,24 @@ def take_backup(settings, to: Path, now: datetime | None = None) -> Taken:
     return Taken(final, manifest)
 
 
+def _claim(to: Path, name: str) -> tuple[Path, Path]:
+    """-> (the folder, its `.partial` made): `name`, or `name-2`, … when a backup of the same
+    second is there, finished or still being written (the CLI while the schedule runs)."""
+    for n in range(1, _SAME_SECOND + 1):
+        final = to / (name if n == 1 else f"{name}-{n}")
+        partial = final.with_name(final.name + ".partial")
+        try:
+            if final.exists():
+                continue
+            partial.mkdir(mode=0o700)  # fails if there: only one backup writes in it
+            return final, partial
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            raise BackupFailed(f"backup into {to} failed: {exc}") from exc
+    raise BackupFailed(f"backup into {to} failed: {_SAME_SECOND} backups of {name} already")
+
+
 def _copy(f: SiteFile, folder: Path) -> dict | None:
     dest = folder / stored_name(f)
     schema = None
@@ -118,10 +130,12 @@ def _copy(f: SiteFile, folder: Path) -> dict | None:
         schema = schema_of(dest)
     else:
         try:
-            shutil.copyfile(f.path, dest)
+            source = open(f.path, "rb")
         except FileNotFoundError:  # gone since we looked (the network cursor is rewritten)
             return None
-        os.chmod(dest, 0o600)
+        # made 0600 as it is opened: no chmod after, which a FAT or exFAT stick refuses (EPERM)
+        with source, open(os.open(dest, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            shutil.copyfileobj(source, out)
     return {"role": f.role, "name": dest.name, "original": f.path.name,
             "restored": f.restored, "size": dest.stat().st_size, "sha256": sha256(dest),
             "schema": schema}

@@ -99,19 +99,25 @@ def clock(_settings: Settings) -> list[Finding]:
 def backup(settings: Settings) -> list[Finding]:
     """The bridge's scheduled backups ([backup]): how the last one went, from the status file
     the bridge and `suivant backup` leave in the backup folder."""
-    from ..backup.schedule import read_status
+    from ..backup.status import read_status, stamped_ahead
     table: Any = getattr(settings, "backup", None)
     if table is None or not table.enabled:
         return [skip("backup", "scheduled backups are off in the site file ([backup] enabled)")]
     folder = table.folder_for(settings.db_path)
     hours = table.every_hours or 24
     now_one = f"suivant backup --config {settings.source}"
-    last = read_status(folder)
+    last = read_status(folder, settings.site.id)
     if last is None:
         return [warn("backup", f"no backup taken yet in {folder}",
                      f"the bridge takes the first 10 minutes after it starts, then "
                      f"{_period(table)}; to take one now: {now_one}")]
-    age_h = (datetime.now(timezone.utc) - datetime.fromisoformat(last.at)).total_seconds() / 3600
+    now = datetime.now(timezone.utc)
+    if stamped_ahead(last, now):
+        return [fail("backup", f"the last backup is dated {last.at}, later than this "
+                     f"machine's clock (it was taken while the clock was ahead): its real age "
+                     f"is unknown", f"check the clock (timedatectl status); the bridge takes a "
+                     f"new one within a quarter of an hour; or take one now: {now_one}")]
+    age_h = (now - datetime.fromisoformat(last.at)).total_seconds() / 3600
     if not last.ok:
         return [fail("backup", f"the last backup, {age_h:.0f} h ago, failed: {last.error}",
                      f"check that {folder} has room and that the bridge's user can write "
@@ -121,6 +127,11 @@ def backup(settings: Settings) -> list[Finding]:
                      f"{_period(table)})", f"the bridge takes them while it runs: is it running? "
                      f"Its log says why (journalctl -u suivant | grep backup); take one now: "
                      f"{now_one}")]
+    if last.prune_error:
+        return [warn("backup", f"the latest, {age_h:.1f} h ago, went well ({last.folder}), but "
+                     f"{last.prune_error}", f"the bridge's user must own the copies in {folder} "
+                     f"to remove the old ones ([backup] keep = {table.keep}): sudo chown -R "
+                     f"suivant: {folder}")]
     return [ok("backup", f"the latest, {age_h:.1f} h ago, went well ({last.folder})")]
 
 

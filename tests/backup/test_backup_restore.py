@@ -227,7 +227,8 @@ def test_the_backup_command_writes_a_dated_folder_and_says_what_is_in_it(site, t
     assert code == 0 and "backup of mairie-villeneuve in" in said and "each checked" in said
     (made,) = [p for p in (tmp_path / "usb").iterdir() if p.is_dir()]
     assert (made / MANIFEST).is_file()
-    assert json.loads((tmp_path / "usb" / "last-backup.json").read_text())["ok"] is True
+    status = tmp_path / "usb" / "mairie-villeneuve.last-backup.json"
+    assert json.loads(status.read_text())["ok"] is True
     code = main(["backup", "--config", settings.source, "--db", str(tmp_path / "none.db")])
     assert code == 2 and "nothing to back up" in capsys.readouterr().err
 

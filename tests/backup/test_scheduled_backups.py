@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from host_bridge.backup.schedule import CATCH_UP, STATUS, LastBackup, ScheduledBackups, \
-    backup_now, write_status
+from host_bridge.backup.schedule import CATCH_UP, LastBackup, ScheduledBackups, backup_now, \
+    write_status
+from host_bridge.backup.status import status_path
 from host_bridge.backup.settings import BackupSettings
 from host_bridge.site_config import parse, read_toml
 from host_bridge.store.sqlite_store import SqliteStore
@@ -95,10 +96,11 @@ def test_only_the_newest_backups_of_the_site_are_kept(tmp_path):
     (folder / "mairie-ailleurs-2020-01-01T000000Z").mkdir()  # another site's: not ours
     made = [s.run_once() for _ in range(3)]
     assert all(m.ok for m in made) and made[-1].removed == 1
-    ours = sorted(p.name for p in folder.iterdir() if p.name.startswith("mairie-villeneuve"))
+    ours = sorted(p.name for p in folder.iterdir()
+                  if p.is_dir() and p.name.startswith("mairie-villeneuve"))
     assert ours == sorted(Path(m.folder).name for m in made[1:])
     assert (folder / "notes.txt").exists() and (folder / "mairie-ailleurs-2020-01-01T000000Z").exists()
-    status = json.loads((folder / STATUS).read_text())
+    status = json.loads(status_path(folder, "mairie-villeneuve").read_text())
     assert status["ok"] and status["folder"] == made[-1].folder
     assert ScheduledBackups(s.settings).last == made[-1]  # read again after a restart
 
@@ -114,8 +116,8 @@ def test_a_failed_backup_is_logged_and_said_where_metrics_and_doctor_read(tmp_pa
 
 
 def test_the_result_file_is_replaced_whole(tmp_path):
-    write_status(tmp_path, LastBackup("2026-01-01T03:00:00+00:00", True, "f", None, 1.0))
-    assert sorted(p.name for p in tmp_path.iterdir()) == [STATUS]
+    write_status(tmp_path, "mairie", LastBackup("2026-01-01T03:00:00+00:00", True, "f", None, 1))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mairie.last-backup.json"]
 
 
 def test_the_scheduled_thread_takes_a_due_backup_and_stops_at_once(tmp_path):
@@ -137,7 +139,8 @@ def test_backup_now_writes_nothing_but_the_result_when_the_database_is_unreadabl
     Path(settings.db_path).write_bytes(b"not a database at all, just bytes" * 200)
     last = backup_now(settings, tmp_path / "backups")
     assert not last.ok
-    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [STATUS]
+    assert sorted(p.name for p in (tmp_path / "backups").iterdir()) == [
+        "mairie-villeneuve.last-backup.json"]
 
 
 @pytest.mark.parametrize("text", ['{"at": "yesterday", "ok": true, "folder": null, '
@@ -147,6 +150,6 @@ def test_backup_now_writes_nothing_but_the_result_when_the_database_is_unreadabl
 def test_a_garbled_result_file_does_not_stop_the_bridge_it_only_brings_a_backup_sooner(
         tmp_path, text):
     (tmp_path / "backups").mkdir()
-    (tmp_path / "backups" / STATUS).write_text(text)
+    status_path(tmp_path / "backups", "mairie-villeneuve").write_text(text)
     s = schedule(tmp_path)
     assert s.last is None and s.next_at <= datetime.now(timezone.utc) + CATCH_UP

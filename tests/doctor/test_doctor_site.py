@@ -307,14 +307,15 @@ def test_a_stopped_broker_fails_with_how_to_start_it(site: Site):
 def test_a_backup_that_stopped_being_taken_fails_with_what_to_do(site: Site):
     from host_bridge.backup.schedule import read_status, write_status
     folder = site.settings.backup.folder_for(site.settings.db_path)
-    taken = read_status(folder)
+    site_id = site.settings.site.id
+    taken = read_status(folder, site_id)
     # the bridge's status file, as the scheduler leaves it, from two days ago
-    write_status(folder, dataclasses.replace(taken, at=(datetime.now(timezone.utc)
-                                                        - timedelta(days=2)).isoformat()))
+    write_status(folder, site_id, dataclasses.replace(taken, at=(datetime.now(timezone.utc)
+                                                                 - timedelta(days=2)).isoformat()))
     try:
         code, text, found = doctor(site)
     finally:
-        write_status(folder, taken)
+        write_status(folder, site_id, taken)
     assert found == {**HEALTHY, "backup": "FAIL"}, text
     assert "the latest backup is 48 h old (one is due every day at 03:00)" in text
     assert f"suivant backup --config {site.config}" in line_of(text, "backup")
