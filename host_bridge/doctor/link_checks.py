@@ -76,6 +76,11 @@ def broker(settings: Settings, view: BridgeView) -> list[Finding]:
                          _broker_advice(settings, ""))]
         return [fail("broker", f"the bridge is not connected to {kind}",
                      f"restart the bridge (systemctl restart {SERVICE}); its log says why")]
+    pid = serving_pid(settings.db_path) if view.health is None else None
+    if pid is not None:  # it may be connected: a second connection would push it off
+        return [warn("broker", f"{kind} not checked: the bridge (pid {pid}) runs but does not "
+                     f"answer at {view.url}, and it may be connected with this account",
+                     "see the bridge line; doctor checks the broker once it finds the bridge")]
     try:
         probe(mqtt, mqtt.client_id or f"suivant-bridge-{settings.site.id}")
     except ProbeError as exc:
