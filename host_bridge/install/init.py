@@ -159,27 +159,28 @@ def _add_admin(settings, login: str, name: str, password: str) -> None:
 
 
 def _mosquitto(layout: Layout, pid_file: str) -> list[str]:
-    """Mosquitto's accounts, as `suivant broker-config` writes them (the same command run)."""
-    import argparse
-    import io
-    from contextlib import redirect_stdout
-
-    from ..cli_devices import cmd_broker_config
-    folder = layout.mosquitto_dir
+    """Mosquitto's accounts, as `suivant broker-config` writes them, noted in the registry: the
+    device commands keep them up to date and reload Mosquitto. Not reloaded now: Mosquitto
+    does not read them yet (section 15, step 3 includes them, then restarts it), and the
+    Mosquitto running may serve other sites."""
+    from ..links.mosquitto_config import write_broker_config
+    from ..links.registry import BrokerFiles, DeviceRegistry
+    settings, folder = load(layout.site_file), layout.mosquitto_dir
     assert folder is not None
     folder.mkdir(parents=True, exist_ok=True, mode=0o750)
     group = system_user.group_id("mosquitto")
     if system_user.is_root() and group is not None:  # its files then take the broker's group
         os.chown(folder, 0, group)
-    said = io.StringIO()
-    with redirect_stdout(said):
-        cmd_broker_config(argparse.Namespace(config=str(layout.site_file), out=str(folder),
-                                             port=_port_of(layout), no_reload=False,
-                                             pid_file=pid_file))
-    return said.getvalue().splitlines()
-
-
-def _port_of(layout: Layout) -> int:
-    return load(layout.site_file).mqtt.port
-
-
+    mqtt = settings.mqtt
+    assert mqtt.username is not None and mqtt.password is not None  # init's own [mqtt]
+    registry = DeviceRegistry(settings.devices_path,
+                              frozenset(k.number for k in settings.site.counters))
+    try:
+        written = write_broker_config(folder, settings.site.id, registry.all(), mqtt.username,
+                                      mqtt.password, mqtt.port)
+        registry.set_broker_files(BrokerFiles(str(written.conf.parent), pid_file))
+    finally:
+        registry.close()
+    return [f"wrote {written.passwd}, {written.acl} and {written.conf}: Mosquitto reads them "
+            f"once {written.conf.name} is in its conf.d and it is restarted (docs/operations.md, "
+            "section 15, step 3)"]
