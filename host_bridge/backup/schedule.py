@@ -9,64 +9,20 @@ of the clock (taken while the clock was wrong).
 from __future__ import annotations
 
 import logging
-import shutil
 import time as clock
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from ..service.periodic import Periodic
-from .status import LastBackup, copy_name, read_status, stamped_ahead, status_path, write_status
-from .take import MANIFEST, BackupFailed, take_backup
+from .prune import Pruned, prune
+from .status import LastBackup, read_status, stamped_ahead, status_path, write_status
+from .take import BackupFailed, take_backup
 
-__all__ = ["CATCH_UP", "LastBackup", "ScheduledBackups", "backup_now", "prune", "read_status",
+__all__ = ["CATCH_UP", "LastBackup", "ScheduledBackups", "backup_now", "read_status",
            "write_status"]
 log = logging.getLogger(__name__)
 CATCH_UP = timedelta(minutes=10)
-_STALE_PARTIAL = 24 * 3600  # a `.partial` folder this old is a killed backup's
-_RETRIES = 20
-
-
-class Pruned(NamedTuple):
-    removed: int
-    error: str | None  # the copies that could not be removed, and why
-
-
-def prune(folder: Path, site_id: str, keep: int) -> Pruned:
-    """Remove this site's backups beyond the `keep` newest (the folder may hold others' files:
-    only `<site>-<time>` folders with a manifest are counted). One that cannot be removed (not
-    the service's: `sudo suivant backup`) is said, and the others are removed all the same."""
-    name = copy_name(site_id)
-    ours = sorted(p for p in folder.iterdir()
-                  if p.is_dir() and name.fullmatch(p.name) and (p / MANIFEST).is_file())
-    removed, failed = 0, []
-    for p in ours[:-keep] if keep else ours:
-        try:
-            _remove(p)
-            removed += 1
-        except OSError as exc:
-            failed.append(f"{p.name} ({exc.strerror or exc})")
-    for p in folder.glob(f"{site_id}-*.partial"):
-        try:
-            if clock.time() - p.stat().st_mtime > _STALE_PARTIAL:
-                shutil.rmtree(p, ignore_errors=True)
-        except FileNotFoundError:
-            pass
-    error = (f"cannot remove {len(failed)} older backup{'s' if len(failed) > 1 else ''}: "
-             f"{', '.join(failed[:3])}" if failed else None)
-    return Pruned(removed, error)
-
-
-def _remove(copy: Path) -> None:
-    for _ in range(_RETRIES):
-        try:
-            shutil.rmtree(copy)
-            return
-        except FileNotFoundError:  # a part removed meanwhile: another prune (two backups at once)
-            if not copy.exists():
-                return
-    shutil.rmtree(copy)
 
 
 def backup_now(settings, folder: Path) -> LastBackup:
@@ -160,10 +116,14 @@ class ScheduledBackups:
     def tick(self) -> None:
         """A round of the thread: the backup, if it is due."""
         now = datetime.now(timezone.utc)
-        if self.next_at - now > self.period() + timedelta(hours=1):  # a day may last 25 h
-            log.warning("the clock was put back (the next backup was due %s): planned again",
-                        self.next_at.isoformat(timespec="seconds"))
-            self.next_at = self.first_due(now)
+        put_back = self.next_at - now > self.period() + timedelta(hours=1)  # a day: up to 25 h
+        if put_back or (self.last is not None and stamped_ahead(self.last, now)):
+            planned = min(self.next_at, self.first_due(now))
+            if planned != self.next_at:
+                log.warning("the clock was put back: the next backup, due %s, is planned again "
+                            "at %s", self.next_at.isoformat(timespec="seconds"),
+                            planned.isoformat(timespec="seconds"))
+                self.next_at = planned
         if self.next_at > now:
             return
         try:

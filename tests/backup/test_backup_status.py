@@ -4,7 +4,9 @@ removed said apart from the backup made, a status dated ahead of the clock taken
 the daily due time always ahead of the clock, across the changes of time too."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import logging
 import os
@@ -17,10 +19,12 @@ import pytest
 from hypothesis import given, settings as hypothesis_settings, strategies as st
 
 from host_bridge.backup import take
-from host_bridge.backup.schedule import CATCH_UP, ScheduledBackups, backup_now, prune
+from host_bridge.backup.prune import prune
+from host_bridge.backup.schedule import CATCH_UP, ScheduledBackups, backup_now
 from host_bridge.backup.settings import BackupSettings
 from host_bridge.backup.status import LEGACY, LastBackup, read_status, status_path, write_status
 from host_bridge.backup.take import take_backup
+from host_bridge.cli import main
 from host_bridge.doctor import host_checks
 from host_bridge.doctor.report import Status
 from host_bridge.store.sqlite_store import SqliteStore
@@ -84,7 +88,7 @@ def test_a_prune_failure_leaves_the_backup_made_and_doctor_warns_with_the_fix(
 
     def refused(path, *args, **kwargs):
         raise PermissionError(13, "Permission denied", str(path))
-    monkeypatch.setattr("host_bridge.backup.schedule.shutil.rmtree", refused)
+    monkeypatch.setattr("host_bridge.backup.prune._remove", refused)  # as root, no real refusal
     with caplog.at_level(logging.ERROR, "host_bridge.backup.schedule"):
         last = backup_now(settings, Path(settings.backup.folder))
     assert last.ok and Path(last.folder).is_dir() and last.removed == 0
@@ -92,6 +96,13 @@ def test_a_prune_failure_leaves_the_backup_made_and_doctor_warns_with_the_fix(
     assert any("made, but cannot remove 1 older" in r.getMessage() for r in caplog.records)
     [finding] = host_checks.backup(settings)
     assert finding.status is Status.WARN, finding
+    with open(settings.source, "a", encoding="utf-8") as site_file:
+        site_file.write("\n[backup]\nkeep = 1\n")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["backup", "--config", settings.source, "--db", settings.db_path,
+                     "--to", settings.backup.folder]) == 0
+    assert "cannot remove 2 older backups" in err.getvalue() and "chown" in err.getvalue()
     assert "went well" in finding.found and "cannot remove 1 older" in finding.found
     assert f"sudo chown -R suivant: {settings.backup.folder}" in finding.advice
 
@@ -152,12 +163,16 @@ def test_a_status_dated_ahead_of_the_clock_is_stale_for_the_bridge_and_for_docto
     assert "later than this machine's clock" in finding.found and "timedatectl" in finding.advice
 
 
-def test_a_running_bridge_whose_clock_is_put_back_plans_its_next_backup_again(settings):
+@pytest.mark.parametrize("ahead", [timedelta(days=200), timedelta(minutes=30)])
+def test_a_running_bridge_whose_clock_is_put_back_plans_its_next_backup_again(settings, ahead):
     s = ScheduledBackups(settings)
-    s.last = status(at=(NOW + timedelta(days=200)).isoformat())  # taken while the clock was ahead
-    s.next_at = NOW + timedelta(days=201)
+    s.last = status(at=(NOW + ahead).isoformat())  # taken while the clock was ahead
+    s.next_at = NOW + ahead + timedelta(days=1)
     s.tick()
-    assert s.next_at <= datetime.now(timezone.utc) + CATCH_UP
+    planned = s.next_at
+    assert planned <= datetime.now(timezone.utc) + CATCH_UP
+    s.tick()
+    assert s.next_at == planned  # not put off at each round
 
 
 ZONES = ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "America/Santiago",
