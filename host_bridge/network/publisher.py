@@ -29,6 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..store.sqlite_copy import file_uri
 from . import wire
 from .config_pull import ConfigPull
 from .settings import NetworkSettings
@@ -47,7 +48,7 @@ class HistoryReader:
     """The site's events, read on a connection of the publisher's own."""
 
     def __init__(self, db_path: str):
-        self.db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+        self.db = sqlite3.connect(file_uri(db_path, "ro"), uri=True, check_same_thread=False)
         self.db.execute("PRAGMA busy_timeout=5000")
 
     def after(self, seq: int, limit: int = BATCH) -> list[tuple[int, str, str, str, str]]:

@@ -26,6 +26,7 @@ from typing import Any
 
 from ..domain.events import EVENT_TYPES
 from ..store.event_codec import event_from_json
+from ..store.sqlite_copy import file_uri
 from . import wire
 from .settings import NetworkSettings
 
@@ -88,7 +89,7 @@ def events_in(path: Path) -> int | None:
     if not path.exists():
         return None
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        db = sqlite3.connect(file_uri(path, "ro"), uri=True)
         try:
             return db.execute("SELECT count(*) FROM events").fetchone()[0]
         finally:

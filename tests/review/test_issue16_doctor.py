@@ -147,3 +147,38 @@ def test_a_token_file_that_is_no_regular_file_is_refused_at_once(tmp_path, capsy
     assert main(["doctor", "--config", settings.source, "--url", "http://127.0.0.1:9",
                  "--token-file", str(token)]) == 2
     assert "is not a regular file" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("folder", ["site #2", "site?2"])
+def test_the_other_readers_of_a_site_s_files_take_a_hash_or_question_mark_too(
+        tmp_path, folder, capsys):
+    """The same unescaped `file:{path}?mode=ro` in the network publisher's history reader,
+    `suivant restore --from-central`'s look at the database, and check-config's count of the
+    staff file's accounts."""
+    from host_bridge.network.publisher import HistoryReader
+    from host_bridge.network.restore import events_in
+    from host_bridge.service.clock import SiteClock
+    from host_bridge.staff import StaffDirectory, staff_path
+    from pathlib import Path
+    from host_bridge.site_config import load
+    data = tmp_path / folder
+    data.mkdir()
+    settings = load(example_settings(data).source)  # check-config reads the file's paths
+    SqliteStore(settings.db_path).close()
+    clock = SiteClock(settings.site.timezone)
+    staff = StaffDirectory(staff_path(settings.db_path), clock, clock.tz)
+    try:
+        staff.create("test", "agent1", "Agent Un", "agent", [1], "un mot de passe assez long",
+                     via="cli")
+    finally:
+        staff.close()
+    before = sorted(p.name for p in tmp_path.iterdir())
+    reader = HistoryReader(settings.db_path)
+    try:
+        assert reader.last_seq() == 0
+    finally:
+        reader.close()
+    assert events_in(Path(settings.db_path)) == 0
+    assert main(["check-config", settings.source]) == 0
+    assert "1 named account" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
