@@ -30,15 +30,12 @@ class Bridge:
     update_store: UpdateStore
     links: list[Any] = field(default_factory=list)  # started in start_links, stopped in close
     publisher: Any = None  # network.publisher.Publisher when the site is in a network
+    lock: Any = None  # store.bridge_lock.BridgeLock when built to serve; let go last, in close
 
     def start_links(self) -> None:
         """The staff file, the embedded broker (when the site names none), the MQTT and serial
         links, the display worker, the retention purge. Raises OSError when the embedded broker
-        cannot listen; DatabaseInUse when another bridge serves the database."""
-        if self.settings.db_path != ":memory:":
-            # first taken, last let go: `suivant restore` knows the bridge runs by it
-            from .store.bridge_lock import BridgeLock
-            self.links.append(BridgeLock(self.settings.db_path).start())
+        cannot listen."""
         # open before the boards speak: their presses go to the audit log as the seated agent's,
         # and sessions from before a restart are known to the rate limiter at once
         from .api.deps import staff_of
@@ -120,9 +117,29 @@ class Bridge:
         if staff is not None:
             staff.close()
         self.service.store.close()
+        if self.lock is not None:
+            self.lock.release()
 
 
-def build(settings: Settings, clock: Clock | None = None) -> Bridge:
+def build(settings: Settings, clock: Clock | None = None, *, serving: bool = False) -> Bridge:
+    """serving (`suivant serve`): `<database>.lock` taken first, before the store is opened —
+    opening may upgrade its schema, which must not happen under a running bridge or a restore.
+    DatabaseInUse, or LockNotOpened, when it cannot be taken."""
+    lock = None
+    if serving and settings.db_path != ":memory:":
+        from .store.bridge_lock import BridgeLock
+        lock = BridgeLock(settings.db_path).acquire()  # `suivant restore` knows us by it
+    try:
+        bridge = _wire(settings, clock)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    bridge.lock = lock
+    return bridge
+
+
+def _wire(settings: Settings, clock: Clock | None) -> Bridge:
     store = SqliteStore(settings.db_path, settings.synchronous, ZoneInfo(settings.site.timezone))
     service = QueueService(settings.site, store, clock or SiteClock(settings.site.timezone))
     registry = DeviceRegistry(settings.devices_path,

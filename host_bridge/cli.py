@@ -83,18 +83,20 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
     import uvicorn  # imported here: check-config stays fast and needs no server
 
     from .bootstrap import build
-    from .store.bridge_lock import DatabaseInUse
+    from .store.bridge_lock import DatabaseInUse, LockNotOpened
     from .store.sqlite_store import SchemaMismatch
 
     try:
-        bridge = build(settings, clock)
+        bridge = build(settings, clock, serving=True)
+    except DatabaseInUse as exc:
+        raise UsageError(f"{exc}: one bridge per database; stop that one first") from None
+    except LockNotOpened as exc:
+        raise UsageError(str(exc)) from None
     except (sqlite3.Error, SchemaMismatch) as exc:
         raise UsageError(f"cannot open the store {settings.db_path}: {exc}") from None
     try:
         try:
             bridge.start_links()
-        except DatabaseInUse as exc:
-            raise UsageError(f"{exc}: one bridge per database; stop that one first") from None
         except SchemaMismatch as exc:  # a side file (staff, appointments) from a newer Suivant
             raise UsageError(str(exc)) from None
         except OSError as exc:
@@ -187,11 +189,12 @@ def _named_accounts(settings: Settings) -> str:
     """", N named accounts" from the staff file beside the database (`suivant agent`, `suivant
     init`), when it exists and this user may read it; "" otherwise (a file checked elsewhere)."""
     from .staff import staff_path
+    from .store.sqlite_copy import file_uri
     path = Path(staff_path(settings.db_path))
     if not path.is_file():
         return ""
     try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        db = sqlite3.connect(file_uri(path, "ro"), uri=True, timeout=1)
         try:
             (count,) = db.execute("SELECT count(*) FROM accounts WHERE disabled = 0").fetchone()
         finally:
