@@ -54,6 +54,8 @@ def look(url: str) -> BridgeView:
         health = _get(url.rstrip("/") + "/api/health")
     except ValueError as exc:  # an HTML page, another program's API
         return BridgeView(url, error=f"its answer is not JSON: {exc}", stranger=True)
+    except urllib.error.HTTPError as exc:  # every bridge has this page, open to all
+        return BridgeView(url, error=_why(exc), stranger=exc.code == 404)
     except OSError as exc:  # URLError, timeouts, refused
         return BridgeView(url, error=_why(exc))
     if not isinstance(health, dict) or not isinstance(health.get("site"), str):

@@ -27,6 +27,9 @@ class _Answer(BaseHTTPRequestHandler):
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
         if self.headers.get("Authorization"):
             _Answer.tokens.append(self.headers["Authorization"])
+        if self.body is None:
+            self.send_error(404)
+            return
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(self.body)))
@@ -122,9 +125,12 @@ def test_the_store_reads_a_report_s_days_in_a_folder_with_a_hash_or_question_mar
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
-def test_an_html_page_at_the_url_is_said_to_be_no_suivant_bridge(other_service, tmp_path):
-    """An HTML answer was worded 'nothing answers at … (Expecting value: line 1 column 1)'."""
-    _Answer.body = b"<!doctype html><title>Another program</title>"
+@pytest.mark.parametrize("body", [b"<!doctype html><title>Another program</title>", None])
+def test_an_html_page_at_the_url_is_said_to_be_no_suivant_bridge(other_service, tmp_path,
+                                                                 body):
+    """An HTML answer was worded 'nothing answers at … (Expecting value: line 1 column 1)';
+    a web server without /api/health (404) 'nothing answers at … (HTTP 404 Not Found)'."""
+    _Answer.body = body
     settings = example_settings(tmp_path)
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
