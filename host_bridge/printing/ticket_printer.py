@@ -9,14 +9,58 @@ replugged, works again at the next ticket.
 """
 from __future__ import annotations
 
+import os
+import stat
+import tempfile
+import threading
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import ModuleType
 from typing import Any
-
-from escpos.printer import Dummy, File, Network, Usb
 
 from .addresses import FILE, TCP, USB
 
 TIMEOUT_S = 5.0
+
+
+_escpos_module: ModuleType | None = None
+_escpos_lock = threading.Lock()
+
+
+def _escpos() -> ModuleType:
+    """escpos.printer, imported at the first ticket (not with the bridge: most sites have no
+    printer). At import python-escpos caches its printer profiles in a pickle, and calls
+    mkdtemp() whether told where or not: a new folder in /tmp per process, never removed. Here
+    the cache is one private folder per user, reused, and the folder mkdtemp() made inside it
+    is removed (a folder of that name owned by someone else is not used: escpos's own way)."""
+    global _escpos_module
+    with _escpos_lock:
+        if _escpos_module is None:
+            folder = Path(tempfile.gettempdir()) / f"suivant-escpos-{os.getuid()}"
+            try:
+                folder.mkdir(mode=0o700, exist_ok=True)
+                found = folder.lstat()
+                mine = stat.S_ISDIR(found.st_mode) and found.st_uid == os.getuid()
+            except OSError:
+                mine = False
+            if not mine:
+                from escpos import printer
+            else:
+                os.environ.setdefault("ESCPOS_CAPABILITIES_PICKLE_DIR", str(folder))
+                before = set(folder.iterdir())
+                saved, tempfile.tempdir = tempfile.tempdir, str(folder)
+                try:
+                    from escpos import printer
+                finally:
+                    tempfile.tempdir = saved
+                for made in set(folder.iterdir()) - before:
+                    if made.is_dir():
+                        try:
+                            made.rmdir()  # empty unless the pickle went there
+                        except OSError:
+                            pass
+            _escpos_module = printer
+        return _escpos_module
 
 
 class PrinterError(Exception):
@@ -30,7 +74,7 @@ def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
     in words (a thermal ticket has no colour to say it), the needs asked at the kiosk in
     words, one a line, the people ahead and the wait, a QR code of the ticket's page, then a
     cut."""
-    p = Dummy()
+    p = _escpos().Dummy()
     p.set(align="center", bold=True)
     p.textln(site)
     p.set(align="center", custom_size=True, width=4, height=4)
@@ -66,12 +110,14 @@ def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
 
 
 def _open(url: str) -> Any:
+    printer = _escpos()
     if m := TCP.match(url):
-        return Network(m.group(1), int(m.group(2) or 9100), timeout=TIMEOUT_S)
+        return printer.Network(m.group(1), int(m.group(2) or 9100), timeout=TIMEOUT_S)
     if m := USB.match(url):
-        return Usb(int(m.group(1), 16), int(m.group(2), 16), timeout=int(TIMEOUT_S * 1000))
+        return printer.Usb(int(m.group(1), 16), int(m.group(2), 16),
+                           timeout=int(TIMEOUT_S * 1000))
     if m := FILE.match(url):
-        return File(m.group(1))
+        return printer.File(m.group(1))
     raise PrinterError(f"not a printer address: {url!r}")
 
 
