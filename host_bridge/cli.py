@@ -7,6 +7,7 @@ import argparse
 import dataclasses
 import errno
 import hashlib
+import logging
 import os
 import secrets
 import socket
@@ -30,6 +31,7 @@ from .doctor import cli as doctor_cli
 from .install import cli as install_cli
 from .install.proxy import root_path as proxy_root_path
 from .staff import cli as agent_cli
+from .site_versions import running_version
 from .toml_writer import dumps
 
 DEMO_TOKENS = {"agent": "demo-agent", "supervisor": "demo-superviseur", "admin": "demo-admin",
@@ -104,18 +106,19 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
                              "broker") from None
         mqtt = settings.mqtt
         lines = extras(bridge) if extras else []
-        print(f"Suivant bridge for {settings.site.name}: http://{host}:{port}/  "
-              f"(store: {settings.db_path})")
-        print(f"  devices: MQTT {'embedded broker' if mqtt.embedded else 'broker'} "
-              f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}, "
-              f"{len(bridge.registry.all())} registered ({settings.devices_path})")
+        say = _sayer()
+        say(f"Suivant {running_version()} bridge for {settings.site.name}: "
+            f"http://{host}:{port}/  (store: {settings.db_path})")
+        say(f"  devices: MQTT {'embedded broker' if mqtt.embedded else 'broker'} "
+            f"{'mqtts' if mqtt.tls else 'mqtt'}://{mqtt.host}:{mqtt.port}, "
+            f"{len(bridge.registry.all())} registered ({settings.devices_path})")
         if settings.network is not None:
-            print(f"  network: events and state to central at {', '.join(settings.network.urls)} "
-                  f"as {settings.network.user} (GET /api/health shows the link)")
+            say(f"  network: events and state to central at {', '.join(settings.network.urls)} "
+                f"as {settings.network.user} (GET /api/health shows the link)")
         for line in lines:
-            print(line)
+            say(line)
         if banner:
-            print(banner)
+            say(banner)
         from .api.limits import server_options  # connections and request heads bounded
         # uvicorn's loggers go to the handler log_format set (log_config=None); no access
         # log: a request's path can hold a ticket's id, which opens its page
@@ -125,6 +128,16 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
     finally:
         bridge.close()
     return 0
+
+
+def _sayer(level: int = logging.INFO, file: Any = None) -> Callable[[str], None]:
+    """How `serve` says a line of its own (the banner, a deprecation): printed, or, when the
+    logs are JSON lines, logged (a collector reads every line of the journal as JSON)."""
+    from . import log_format
+    if not log_format.json_lines():
+        return lambda line: print(line, file=file)
+    logger = logging.getLogger("host_bridge.serve")
+    return lambda line: logger.log(level, line.strip(), extra={"event": "start"})
 
 
 def _logging(fmt: str | None = None, level: str | None = None) -> None:
@@ -153,8 +166,9 @@ def cmd_serve(args) -> int:
                                      args.sim_epoch)
         except ValueError as exc:
             raise UsageError(f"simulated clock: {exc}") from None
+    warn = _sayer(logging.WARNING, sys.stderr)
     for line in [*settings.warnings, *shared_agent_tokens(settings, args.config)]:
-        print(line, file=sys.stderr)
+        warn(line)
     from .install.proxy import uvicorn_options  # behind a reverse proxy (install/proxy.py)
     return _serve(settings, args.host, args.port, clock=clock,
                   proxy=uvicorn_options(args.root_path, args.forwarded_allow_ips))
@@ -318,6 +332,7 @@ def cmd_hash_token(args) -> int:
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="suivant", description="Suivant queue-management host bridge.")
+    p.add_argument("--version", action="version", version=f"suivant {running_version()}")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     s = sub.add_parser("serve", help="run the bridge for a site")

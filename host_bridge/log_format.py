@@ -92,6 +92,15 @@ def to_journal(stream: Any) -> bool:
     return (st.st_dev, st.st_ino) == (device, inode)
 
 
+_format: str | None = None  # as configure() set it; None: not configured (a library's use)
+
+
+def json_lines() -> bool:
+    """Whether the process writes JSON lines: then every line it writes goes through the
+    log (a start banner too), so that a collector can read each line of the journal."""
+    return _format == "json"
+
+
 def configure(fmt: str | None = None, level: str | None = None, stream: Any = None) -> None:
     """Once, in the entry point: one handler on the root logger, to stderr (systemd sends it
     to the journal). `fmt` and `level` default to SUIVANT_LOG_FORMAT and SUIVANT_LOG_LEVEL,
@@ -102,6 +111,8 @@ def configure(fmt: str | None = None, level: str | None = None, stream: Any = No
         raise ValueError(f"log format {fmt!r}: choose {' or '.join(FORMATS)}")
     if level not in LEVELS:
         raise ValueError(f"log level {level!r}: choose one of {', '.join(LEVELS)}")
+    global _format
+    _format = fmt
     stream = stream or sys.stderr
     handler = logging.StreamHandler(stream)
     formatter = JsonFormatter if fmt == "json" else KeyValueFormatter

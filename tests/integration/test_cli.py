@@ -137,6 +137,13 @@ def test_check_config_on_the_example_exits_0_and_says_valid():
     assert r.stderr == ""
 
 
+def test_version_says_the_installed_release():
+    """Which Suivant runs (§16's upgrade checks it): the package's own version."""
+    from importlib.metadata import version
+    r = run("--version")
+    assert (r.returncode, r.stdout.strip()) == (0, f"suivant {version('suivant')}"), r.stderr
+
+
 def test_check_config_counts_the_named_accounts_of_the_staff_file_beside_the_database(tmp_path):
     """A site from `suivant init` has its administrator in the staff file, not in [[users]]:
     check-config said "0 staff accounts" there."""
