@@ -119,8 +119,8 @@ def test_the_sdist_carries_the_firmware_examples_hardware_docs_and_tests(install
                  "firmware/CONFIG.md", "examples/mairie.toml", "examples/traffic-mairie.toml",
                  "examples/passeports-cni.ics", "hardware/counter/pins.json",
                  "docs/operations.md", "tests/install/test_wheel_install.py",
-                 "tests/conftest.py", "bench/queue_throughput.py", "Makefile", "README.md", "CHANGELOG.md",
-                 "MANIFEST.in", "pyproject.toml", "host_bridge/web/static/borne.html"):
+                 "tests/conftest.py", "bench/queue_throughput.py", "Makefile", "README.md",
+                 "CHANGELOG.md", "MANIFEST.in", "pyproject.toml", "host_bridge/web/static/borne.html"):
         assert path in names, path
     assert not [n for n in names if n.endswith(".pyc") or "__pycache__" in n]
 
