@@ -1,10 +1,10 @@
 """Writing an installed site's files: all or nothing, private from the first byte."""
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
+
+from ..atomic_file import write_atomic
 
 
 def writable(folder: Path) -> bool:
@@ -26,17 +26,5 @@ def make_private(paths: list[Path]) -> None:
 
 
 def write(path: Path, text: str, mode: int, owner: tuple[int, int] | None) -> None:
-    """All or nothing, `mode` from the start (a secret is never readable by others, even for
-    a moment), then handed to the service user."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(fd, mode)
-            if owner is not None:
-                os.fchown(fd, *owner)
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """All or nothing, `mode` from the start, then handed to the service user."""
+    write_atomic(path, text, mode, None if owner is None else lambda fd: os.fchown(fd, *owner))

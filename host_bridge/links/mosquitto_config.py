@@ -27,11 +27,11 @@ import hashlib
 import os
 import secrets
 import signal
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..atomic_file import write_atomic
 from .registry import Device
 
 ITERATIONS = 101  # mosquitto_passwd's default
@@ -138,22 +138,13 @@ def written_by_broker_config(folder: Path) -> bool:
 
 
 def _write(path: Path, text: str) -> None:
-    """All or nothing (a broker reloading never reads half a file), 0640, in the folder's
-    group: chown root:mosquitto the folder once and the files written later stay readable by
-    Mosquitto. Through the descriptor mkstemp opened: nothing placed in the folder (a
-    symlink) can redirect the write, the mode or the group elsewhere."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            os.fchmod(fd, 0o640)  # readable by the broker's group, not by everyone
-            with contextlib.suppress(PermissionError):  # not root nor in it: our group stays
-                os.fchown(fd, -1, path.parent.stat().st_gid)
-            out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    """All or nothing (a broker reloading never reads half a file), 0640 (readable by the
+    broker's group, not by everyone), in the folder's group: chown root:mosquitto the folder
+    once and the files written later stay readable by Mosquitto."""
+    def folder_group(fd: int) -> None:
+        with contextlib.suppress(PermissionError):  # not root nor in it: our group stays
+            os.fchown(fd, -1, path.parent.stat().st_gid)
+    write_atomic(path, text, 0o640, folder_group)
 
 
 def reload_mosquitto(pid_file: str) -> str | None:

@@ -1,4 +1,4 @@
-"""The example town hall's bridge (tests/conftest.py's settings and clock: Thursday
+"""The example town hall's bridge (tests/conftest.py's bridge, settings and clock: Thursday
 26 November 2026, 10:00 in Paris) with its appointments, built but not started: the tests run
 the sweep's and the feeds' rounds by hand."""
 from __future__ import annotations
@@ -6,14 +6,6 @@ from __future__ import annotations
 import pytest
 
 from host_bridge.appointments import runtime
-from host_bridge.bootstrap import build
-
-
-@pytest.fixture
-def bridge(settings, clock):
-    b = build(settings, clock)
-    yield b
-    b.close()
 
 
 @pytest.fixture
