@@ -11,7 +11,6 @@ its DESCRIPTION mentions, and the SUMMARY's initials ("Durand Jeanne" -> "DJ"), 
 from __future__ import annotations
 
 import urllib.error
-import urllib.parse
 import urllib.request
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -38,19 +37,17 @@ def source_of(service: str) -> str:
 
 
 def shown(location: str) -> str:
-    """A feed's address as messages and logs name it: a booking tool's export URL often holds
-    its secret in the query or the user part, which stay out."""
+    """A feed's address as messages and logs name it: a URL by its scheme and host only. Its
+    secret is in the query or the user part for some booking tools, in the path for the
+    calendars (Google's .../private-<secret>/basic.ics, Outlook's .../<id>/<secret>/calendar.ics);
+    the service the feed is for says which feed it is. A file keeps its name."""
     if not location.startswith(("https://", "http://")):
         return location
-    try:
-        parts = urllib.parse.urlsplit(location)
-        return urllib.parse.urlunsplit((parts.scheme, parts.hostname or "", parts.path, "", ""))
-    except ValueError:  # a bad port or IPv6 literal
-        return _host(location)
+    return _host(location)
 
 
 def _host(location: str) -> str:
-    """Only the scheme and host of a URL: for errors that may come of its path or query."""
+    """Only the scheme and host of a URL."""
     scheme, _, rest = location.partition("://")
     host = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0].rpartition("@")[2]
     host = host.partition("]")[0] + "]" if host.startswith("[") else host.split(":", 1)[0]

@@ -43,3 +43,10 @@ class Appointment:
     @property
     def key(self) -> tuple[str, str]:
         return (self.source, self.external_id)
+
+    @property
+    def logged_as(self) -> str:
+        """How the logs name it: its service and time, enough to find it in the booking tool's
+        list. Never its id: with RDV Service Public's default `code = "id"` the id is the code
+        the citizen types to check in (and a digest of a short number is no secret)."""
+        return f"{self.service} at {self.at.isoformat(timespec='minutes')}"

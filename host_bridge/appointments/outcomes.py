@@ -58,8 +58,8 @@ class Outcomes:
             try:
                 ok = bool(reporter.report(a, a.status))
             except Exception:  # noqa: BLE001 - a booking tool's failure is the report's only
-                log.exception("appointments: reporting %s of %s/%s failed", a.status.value,
-                              *a.key)
+                log.exception("appointments: reporting %s of the %s appointment %s failed",
+                              a.status.value, a.source, a.logged_as)
                 ok = False
             if ok:
                 accepted += 1
@@ -67,8 +67,8 @@ class Outcomes:
                 continue
             wait = retry_after(tries)
             if wait is None:
-                log.warning("appointments: %s of %s/%s not accepted after %d tries; given up",
-                            a.status.value, a.source, a.external_id, tries + 1)
+                log.warning("appointments: %s of the %s appointment %s not accepted after %d "
+                            "tries; given up", a.status.value, a.source, a.logged_as, tries + 1)
                 self.store.reported(a, ok=False, retry_at=None)
             else:
                 self.store.reported(a, ok=False, retry_at=now + wait)

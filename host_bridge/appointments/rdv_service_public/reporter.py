@@ -51,12 +51,12 @@ class Reporter:
         except urllib.error.HTTPError as exc:
             # 401/403: the token expired or lacks the right; 404: the rdv was deleted; 422:
             # RDV-SP refused the status. Said once per attempt, without the token.
-            log.warning("RDV Service Public refused rdv %s's outcome %s: HTTP %s",
-                        appointment.external_id, status.value, exc.code)
+            log.warning("RDV Service Public refused the outcome %s of the rdv %s: HTTP %s",
+                        status.value, appointment.logged_as, exc.code)
             exc.close()
         except (OSError, ValueError) as exc:  # refused, unreachable, timed out, bad answer
-            log.warning("RDV Service Public not reached for rdv %s's outcome: %s",
-                        appointment.external_id, exc)
+            log.warning("RDV Service Public not reached for the outcome of the rdv %s: %s",
+                        appointment.logged_as, exc)
         return False
 
 
