@@ -25,7 +25,11 @@ FORMATS = ("text", "json")
 LEVELS = ("debug", "info", "warning", "error")
 # the attributes every LogRecord has: anything else on a record came from `extra`
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
-_BARE = re.compile(r'^[^\s"=\\]{1,200}$')  # a value written without quotes
+# characters a terminal or the journal acts on (ESC sequences, NUL: "[blob data]", BEL), the
+# ones that break or reorder a line on screen (U+2028, bidi overrides): always escaped
+_CONTROLS = r"\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_BARE = re.compile(f'^[^\\s"=\\\\{_CONTROLS}]{{1,200}}$')  # a value written without quotes
+_RAW = re.compile(f"[{_CONTROLS}]")  # what json.dumps(ensure_ascii=False) leaves raw of them
 # libraries that log requests' URLs and headers at debug (a push endpoint, a provider's
 # token): they stay at warning whatever level the bridge's own loggers get
 _QUIET = ("urllib3", "requests", "httpx", "httpcore", "asyncio", "amqtt", "transitions",
@@ -49,7 +53,13 @@ def _text(value: Any) -> str:
         return "-"
     value = value if isinstance(value, str) else str(value)
     # quoted with JSON's escapes: a newline or a quote in a value cannot forge another line
-    return value if _BARE.match(value) else json.dumps(value, ensure_ascii=False)
+    return value if _BARE.match(value) else _escaped(json.dumps(value, ensure_ascii=False))
+
+
+def _escaped(dumped: str) -> str:
+    """JSON text with the controls json.dumps leaves raw (DEL, C1...) as \\u escapes: they
+    are only ever inside its strings, where the escape means the same character."""
+    return _RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
 # syslog priorities: under systemd a line starting with <N> is kept at priority N (the prefix
@@ -78,7 +88,7 @@ class KeyValueFormatter(_Formatter):
 
 class JsonFormatter(_Formatter):
     def line(self, values: dict[str, Any]) -> str:
-        return json.dumps(values, ensure_ascii=False, default=str)
+        return _escaped(json.dumps(values, ensure_ascii=False, default=str))
 
 
 def to_journal(stream: Any) -> bool:
@@ -99,6 +109,12 @@ def json_lines() -> bool:
     """Whether the process writes JSON lines: then every line it writes goes through the
     log (a start banner too), so that a collector can read each line of the journal."""
     return _format == "json"
+
+
+def json_asked(fmt: str | None = None) -> bool:
+    """Whether configure(fmt) will choose JSON lines (`fmt`, else SUIVANT_LOG_FORMAT): for a
+    failure said before it ran (a site file refused, a port taken)."""
+    return (fmt or os.environ.get("SUIVANT_LOG_FORMAT") or "").lower() == "json"
 
 
 def configure(fmt: str | None = None, level: str | None = None, stream: Any = None) -> None:

@@ -13,10 +13,12 @@ from host_bridge import log_format
 
 @pytest.fixture
 def configured():
-    """log_format.configure on a buffer; the root logger's handlers and levels put back."""
+    """log_format.configure on a buffer; the root logger's handlers and levels, and the format
+    configured (json_lines: cli.main logs a failure instead of printing it), put back."""
     root = logging.getLogger()
     saved = (list(root.handlers), root.level,
-             {n: logging.getLogger(n).level for n in ("host_bridge", "simulators", "urllib3")})
+             {n: logging.getLogger(n).level for n in ("host_bridge", "simulators", "urllib3")},
+             log_format._format)
     buffer = io.StringIO()
 
     def configure(fmt=None, level=None):
@@ -30,6 +32,7 @@ def configured():
     root.setLevel(saved[1])
     for name, level in saved[2].items():
         logging.getLogger(name).setLevel(level)
+    log_format._format = saved[3]
 
 
 def test_text_lines_are_key_value_with_the_event_s_fields(configured):
