@@ -62,13 +62,38 @@ def test_a_mistyped_page_links_back_under_the_prefix(proxy):
     assert 'href="static/suivant.css"' in r.text
 
 
+# What in a page's script would leave the prefix: an absolute '/api/...' or page path; a link, a
+# source or a navigation to a bare "/" (the proxy host's root) or to a bare "?..." (resolved
+# against the <base href>: the site's home, not the page); a path cut with a regular expression
+# anchored at "/" (rdv.js read "/suivant/rdv/K7Q2M9" as its code); the origin's root.
+_LEAVES_THE_PREFIX = re.compile(r"""
+    ["'`]/(api|static|ticket|rdv|sw\.js|borne|salle|guichet|supervision|admin)\b
+  | \b(href|src)\s*[:=][^;,}\n]*["'`][/?]
+  | \blocation(\.href)?\s*=\s*["'`][/?]
+  | \blocation\.(assign|replace)\(\s*["'`][/?]
+  | \bpathname\.replace\(\s*/\^\\/
+  | \blocation\.origin\b""", re.VERBOSE)
+
+
 def test_the_scripts_call_the_api_relative_to_the_page_s_base():
     """An absolute '/api/...' in a script would miss the prefix (the browser test below
-    drives one page; this covers every script)."""
+    drives one page; this covers every script). sw.js is not under the page's base: it builds
+    its addresses on its registration's scope."""
     for script in sorted(STATIC.glob("*.js")):
-        text = script.read_text(encoding="utf-8")
-        assert not re.search(r"""["'`]/(api|static|ticket|rdv|sw\.js)\b""", text) or \
-            script.name == "sw.js", script.name
+        if script.name == "sw.js":
+            continue
+        found = _LEAVES_THE_PREFIX.search(script.read_text(encoding="utf-8"))
+        assert found is None, f"{script.name}: {found and found.group(0)}"
+
+
+@pytest.mark.parametrize("line", [
+    'el("a", { href: "/", id: "back" }, t(T.back))',  # ticket.js before the review
+    'a.href = lang === "fr" ? "?lang=en" : "?lang=fr";',  # suivant.js's langLink before it
+    'location.pathname.replace(/^\\/rdv\\/?/, "")',  # rdv.js before it
+    'fetch("/api/tickets")', 'location.assign("/")', "location.href = '/borne'",
+    "new URL(path, location.origin)"])
+def test_the_scripts_check_catches_what_would_leave_the_prefix(line):
+    assert _LEAVES_THE_PREFIX.search(line), line
 
 
 def test_the_ticket_qr_code_holds_the_public_https_address_with_the_prefix(proxy):

@@ -14,7 +14,10 @@ const T = {
     en: "This address holds no booking code: use the link in your confirmation, or the kiosk's « I have an appointment »." },
 };
 
-const code = decodeURIComponent(location.pathname.replace(/^\/rdv\/?/, "")).trim().slice(0, 120);
+// everything after the site's rdv/ (behind a proxy's prefix too: root is "/suivant/" there)
+const code = (() => {
+  try { return decodeURIComponent(location.pathname.slice(`${root}rdv/`.length)).trim().slice(0, 120); } catch (e) { return ""; }
+})();
 document.documentElement.lang = lang;
 document.title = `${t(T.title)} — Suivant`;
 langLink();

@@ -284,11 +284,14 @@ export function askedFor(needs) {
   return t({ fr: `Vous avez demandé : ${list}.`, en: `You asked for: ${list}.` });
 }
 
-// The header's link to the other language
+// The header's link to the other language: this page's own address, its other parameters kept
+// (a bare "?lang=en" would resolve against the <base href>: the site's home page)
 export function langLink(id = "lang") {
   const a = document.getElementById(id);
+  const query = new URLSearchParams(location.search);
+  query.set("lang", lang === "fr" ? "en" : "fr");
   a.textContent = lang === "fr" ? "English" : "Français";
-  a.href = lang === "fr" ? "?lang=en" : "?lang=fr";
+  a.href = `${location.pathname}?${query}`;
   a.lang = lang === "fr" ? "en" : "fr";
 }
 

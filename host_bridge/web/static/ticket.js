@@ -149,7 +149,7 @@ async function refresh() {
     if (e.status === 404 || e.status === 422) {
       document.getElementById("status").replaceChildren(
         el("p", { class: "error" }, t(e.status === 404 ? T.unknown : T.malformed)),
-        el("p", {}, el("a", { href: "/", id: "back" }, t(T.back))));
+        el("p", {}, el("a", { href: root, id: "back" }, t(T.back))));
       return false;
     }
     throw e;
