@@ -107,6 +107,18 @@ class QueueState:
         rules = service.appointment_rules if service else None
         return timedelta(minutes=rules.callable_before_minutes if rules else 5.0)
 
+    def callable_from(self, ticket: Ticket) -> datetime | None:
+        """When an appointment's ticket may first be called (None: a walk-in, at once)."""
+        if not ticket.by_appointment or ticket.appointment_at is None:
+            return None
+        return ticket.appointment_at - self.callable_before(ticket.service)
+
+    def waiting_since(self, ticket: Ticket) -> datetime:
+        """When its wait began: its arrival, or for an appointment checked in early, when it
+        became callable (before that it waits for its time, not for a counter)."""
+        start = self.callable_from(ticket)
+        return ticket.issued_at if start is None else max(ticket.issued_at, start)
+
     def counters_open_for(self, service_id: str) -> int:
         return sum(1 for k in self.site.counters
                    if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)

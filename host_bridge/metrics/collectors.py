@@ -16,7 +16,7 @@ from ..service.queue_service import QueueService
 
 def _waiting(state) -> tuple[datetime | None, list[tuple[str, int, datetime | None]]]:
     # under the queue's lock: only a count and a minimum per service, the rest after it
-    return state.as_of, [(sid, len(line), min((t.issued_at for t in line), default=None))
+    return state.as_of, [(sid, len(line), min(map(state.waiting_since, line), default=None))
                          for sid, line in state.waiting.items()]
 
 
@@ -40,7 +40,8 @@ class QueueCollector(Collector):
                                     labels=["service"])
         longest = GaugeMetricFamily(
             "suivant_longest_wait_seconds", "How long the service's longest-waiting ticket has "
-            "waited (0: nobody waits)", labels=["service"])
+            "waited (0: nobody waits); an appointment checked in early waits from when it may "
+            "be called (callable_before_minutes before its time)", labels=["service"])
         target = GaugeMetricFamily(
             "suivant_wait_target_seconds", "The service's target wait (target_wait_minutes)",
             labels=["service"])

@@ -68,11 +68,7 @@ def not_called_before(state: QueueState, ticket: Ticket) -> datetime | None:
     early (callable a few minutes before its time), a ticket held by « RETARD »."""
     if state.as_of is None:
         return None
-    times = []
-    if ticket.by_appointment and ticket.appointment_at is not None:
-        times.append(ticket.appointment_at - state.callable_before(ticket.service))
-    if ticket.held_until is not None:
-        times.append(ticket.held_until)
+    times = [t for t in (state.callable_from(ticket), ticket.held_until) if t is not None]
     later = max(times, default=None)
     return later if later is not None and later > state.as_of else None
 
