@@ -82,7 +82,13 @@ def client(bridge):
 
 @pytest.fixture(scope="module")
 def api_schema(bridge, client):
-    return schemathesis.openapi.from_asgi("/openapi.json", bridge.app)
+    schema = schemathesis.openapi.from_asgi("/openapi.json", bridge.app)
+    # a body over its route's bound is refused before it is read: 413 is a rejection too (a
+    # generated 500-appointment list of long strings met it once, for PUT /api/appointments)
+    rejected = schema.config.checks.negative_data_rejection.expected_statuses
+    if "413" not in rejected:
+        rejected.append("413")
+    return schema
 
 
 def call_and_check(case, bridge, checks, headers=None):
