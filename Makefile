@@ -10,10 +10,11 @@ STAMP  := $(VENV)/.installed
 # for the boards' TLS tests (a CA and a broker certificate made per test), PostgreSQL for the
 # network's central (each test starts its own cluster with initdb/pg_ctl on a free port);
 # Caddy: the pages behind a TLS reverse proxy under a prefix (tests/browser/test_behind_caddy.py);
-# Prometheus's promtool plays the sample alert rules (tests/observe/test_alert_rules.py).
+# Prometheus's promtool plays the sample alert rules (tests/observe/test_alert_rules.py);
+# systemd's systemd-analyze checks the unit suivant init writes (tests/install/test_init.py).
 DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto \
 	openssl:/usr/bin/openssl postgresql:/usr/lib/postgresql/15/bin/initdb caddy:/usr/bin/caddy \
-	prometheus:/usr/bin/promtool
+	prometheus:/usr/bin/promtool systemd:/usr/bin/systemd-analyze
 
 .PHONY: demo network-demo test bench micropython clean debian-packages
 

@@ -109,8 +109,7 @@ def test_the_unit_runs_the_site_as_its_user_hardened(folder):
     start = next(line for line in lines if line.startswith("ExecStart="))
     assert start.endswith(f"serve --config {folder / 'etc' / 'site.toml'} --host 127.0.0.1 "
                           "--port 8080 --root-path /suivant --forwarded-allow-ips 127.0.0.1")
-    if shutil.which("systemd-analyze") is None:
-        pytest.skip("no systemd-analyze here")
+    # Debian's systemd package (make test installs it where it is missing): never skipped
     verified = subprocess.run(["systemd-analyze", "verify", str(folder / "systemd" /
                                                                 "suivant.service")],
                               capture_output=True, text=True, timeout=30)

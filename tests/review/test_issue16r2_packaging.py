@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import subprocess
 
 import pytest
 
@@ -30,13 +31,18 @@ def test_files_copy_examples_to_a_place_it_cannot_make_says_so_without_a_traceba
     assert err.startswith("suivant: ") and str(dest) in err and "Traceback" not in err
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
 def test_files_copy_examples_into_a_folder_the_user_may_not_write_to(tmp_path, capsys):
     locked = tmp_path / "locked"
     locked.mkdir(mode=0o555)
-    assert main(["files", "--copy-examples", str(locked / "mon-site")]) == 2
-    assert "you may not write there" in capsys.readouterr().err
-    assert list(locked.iterdir()) == []
+    if os.geteuid() == 0:  # root writes anywhere, but not in an immutable folder
+        subprocess.run(["chattr", "+i", str(locked)], check=True)
+    try:
+        assert main(["files", "--copy-examples", str(locked / "mon-site")]) == 2
+        assert "you may not write there" in capsys.readouterr().err
+        assert list(locked.iterdir()) == []
+    finally:
+        if os.geteuid() == 0:
+            subprocess.run(["chattr", "-i", str(locked)], check=True)
 
 
 @pytest.mark.parametrize("new", [True, False], ids=["a new folder", "an empty folder"])
