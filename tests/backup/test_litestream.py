@@ -11,7 +11,6 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-
 from host_bridge.domain import commands as c
 from host_bridge.service.clock import ManualClock
 from host_bridge.service.queue_service import QueueService, new_ticket_id
