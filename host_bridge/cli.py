@@ -406,17 +406,29 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _failed(args, message: str, prefix: str = "") -> None:
+    """A command's failure: printed, or, when serve's logs are JSON lines (or asked to be: it
+    may fail before it configured them), logged at error: a collector reads every line."""
+    from . import log_format
+    if not log_format.json_lines():
+        if not (hasattr(args, "log_format") and log_format.json_asked(args.log_format)):
+            print(prefix + message, file=sys.stderr)
+            return
+        log_format.configure("json", "info")  # not the environment's level: it may be the fault
+    logging.getLogger("host_bridge.serve").error(message, extra={"event": "start_failed"})
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.func(args)
     except ConfigError as exc:
-        print(f"invalid config: {exc}", file=sys.stderr)
+        _failed(args, f"invalid config: {exc}")
         return 2
     except (UsageError, CliError, agent_cli.AgentCliError, central_cli.CentralCliError,
             appointments_cli.AppointmentsCliError, install_cli.InitRefused,
             backup_cli.BackupCliError) as exc:
-        print(f"suivant: {exc}", file=sys.stderr)
+        _failed(args, str(exc), "suivant: ")
         return 2
     except KeyboardInterrupt:
         return 130

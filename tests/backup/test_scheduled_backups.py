@@ -121,7 +121,9 @@ def test_the_result_file_is_replaced_whole(tmp_path):
 
 
 def test_the_scheduled_thread_takes_a_due_backup_and_stops_at_once(tmp_path):
-    s = schedule(tmp_path)
+    # every 6 hours, not the daily 03:00: run between 02:30 and 03:00 Paris, the next daily
+    # one would be less than 30 minutes away (the test failed at 01:48 UTC)
+    s = schedule(tmp_path, every_hours=6)
     s.next_at = datetime.now(timezone.utc)
     s.start()
     deadline = time.monotonic() + 20
@@ -131,7 +133,7 @@ def test_the_scheduled_thread_takes_a_due_backup_and_stops_at_once(tmp_path):
     s.stop()
     assert time.monotonic() - started < 2
     assert s.last is not None and s.last.ok
-    assert s.next_at > datetime.now(timezone.utc) + timedelta(minutes=30)
+    assert s.next_at > datetime.now(timezone.utc) + timedelta(hours=5)
 
 
 def test_backup_now_writes_nothing_but_the_result_when_the_database_is_unreadable(tmp_path):
