@@ -110,8 +110,8 @@ def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT
         if item is None:
             continue
         if item.external_id in ids:
-            raise CalendarRefused(f"event {n} (UID {event.get('UID')}): two events with the "
-                                  "same UID at the same time")
+            raise CalendarRefused(f"event {n} at {item.at.astimezone(tz):%H:%M}: two events "
+                                  "with the same UID at the same time")
         ids.add(item.external_id)
         items.append(item)
         if len(items) > MAX_PER_DAY:
@@ -122,7 +122,9 @@ def parse(data: bytes, service: str, day: date, tz, code_property: str = DEFAULT
 def _appointment(event, n: int, service: str, day: date, tz, code_property: str,
                  series: set[str]) -> Appointment | None:
     uid = str(event.get("UID") or "").strip()
-    where = f"event {n}" + (f" (UID {uid[:80]})" if uid else "")
+    # named by its place and time, never its UID: the UID is the citizen's booking code when
+    # the event has no code of its own, and refusals are logged and shown to staff
+    where = f"event {n}"
     if str(event.get("STATUS", "")).upper() == "CANCELLED":
         return None
     start = event.get("DTSTART")
@@ -135,6 +137,7 @@ def _appointment(event, n: int, service: str, day: date, tz, code_property: str,
     local = at.astimezone(tz)
     if local.date() != day:
         return None
+    where = f"event {n} at {local:%H:%M}"
     if not uid:
         raise CalendarRefused(f"{where}: no UID (the booking tool's id of the appointment)")
     if len(uid) > 255:

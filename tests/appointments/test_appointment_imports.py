@@ -67,11 +67,11 @@ def test_an_event_keeps_its_uid_time_code_ants_and_initials_never_the_name():
 @pytest.mark.parametrize("data, message", [
     (b"not a calendar", "not an iCalendar file"),
     (b"BEGIN:VCARD\r\nEND:VCARD\r\n", "not an iCalendar file"),
-    (calendar(event(None, ":20261126T100000")), "event 1: no UID"),
+    (calendar(event(None, ":20261126T100000")), "event 1 at 10:00: no UID"),
     (calendar(event("a", ":20261126T090000"), event("b", ":20261126T100000", DTEND="x")),
      "cannot be read"),
     (calendar(event("a", ":20261126T090000", X_SUIVANT_CODE="--")),
-     r"event 1 \(UID a\): its X-SUIVANT-CODE makes no booking code"),
+     r"event 1 at 09:00: its X-SUIVANT-CODE makes no booking code"),
 ])
 def test_a_malformed_calendar_is_refused_and_says_where(data, message):
     with pytest.raises(ical_import.CalendarRefused, match=message):
@@ -197,3 +197,15 @@ def test_an_occurrence_moved_in_its_series_keeps_its_id_and_takes_its_new_time()
     [usual] = ical_import.parse(data, "passeports-cni", date(2026, 11, 27), PARIS)
     assert (moved.external_id, moved.at) == ("s/2026-11-26T09:00", at("11:30"))
     assert (usual.external_id, usual.at) == ("s/2026-11-27T09:00", at("09:00", date(2026, 11, 27)))
+
+
+def test_a_refused_event_is_named_by_its_place_and_time_never_its_uid():
+    """Without X-SUIVANT-CODE the UID is the citizen's booking code: a refusal, which the feed
+    logs and keeps as its error for staff, must not carry it (review: it did, `(UID …)`)."""
+    uid = "RDV-7Q2M9K"
+    data = calendar(event("a", ":20261126T090000"), event(uid, ":20261126T100000"),
+                    event(uid + "2", ":20261126T103000", X_SUIVANT_CODE="--"))
+    with pytest.raises(ical_import.CalendarRefused) as refused:
+        ical_import.parse(data, "passeports-cni", DAY, PARIS)
+    assert "event 3 at 10:30" in str(refused.value)
+    assert uid not in str(refused.value)
