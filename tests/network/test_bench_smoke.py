@@ -27,3 +27,16 @@ def test_network_ingest_quick_runs_every_phase():
         if " ev/s for " in line:
             sent = line.split(": ", 1)[1].split(" events")[0]
             assert f"{sent} events, {sent} rows" in line, line
+
+
+def test_site_operations_quick_runs_every_part():
+    """bench.site_operations --quick (about 3.5 s): the hook, a scrape, the year's upgrade from
+    0.1.0's shape and a backup under a stream of commands each print their figures."""
+    run = subprocess.run([sys.executable, "-m", "bench.site_operations", "--quick"], cwd=ROOT,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    out = run.stdout
+    for line in ("no-op Observer", "CommandMetrics", "the calls alone", "100 waiting: public",
+                 "schema 1 -> 3; old-0.db.schema1.bak", "during  backup:", "without backup:",
+                 "the backup took"):
+        assert line in out, (line, out)
