@@ -77,6 +77,7 @@ bench: $(VENV)/.installed-bench debian-packages
 	$(BIN)/python -m bench.ota_transfer
 	$(BIN)/python -m bench.network_ingest
 	$(BIN)/python -m bench.network_site_cost
+	$(BIN)/python -m bench.site_operations
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .cache
