@@ -45,8 +45,8 @@ debian-packages:
 
 # Two worker processes, each taking whole modules (their module-wide bridges, brokers and
 # built wheels made once): 15 minutes on a quiet 2-core machine where one process took 30
-# (20 under the load of other work). A single
-# test or file runs alone as usual: .venv/bin/python -m pytest tests/...
+# (20 under the load of other work). A single test or file runs alone as usual:
+# .venv/bin/python -m pytest tests/...
 test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
