@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -71,18 +72,28 @@ def words(text: str, max_chars: int = MAX_QUESTION_CHARS,
     return tuple(_SAME.get(s, s) for s in (_stem(w) for w in found if w not in _STOP))
 
 
+_Words = tuple[frozenset[str], tuple[str, ...]]  # as a set, and sorted for the prefix search
+
+
+def _indexed(text: str) -> _Words:
+    found = frozenset(words(text, MAX_ENTRY_CHARS, MAX_ENTRY_CHARS))
+    return found, tuple(sorted(found))
+
+
 @lru_cache(maxsize=512)  # entries come from the site file: the same few, asked about all day
-def _entry_words(entry: FaqEntry) -> tuple[frozenset[str], frozenset[str]]:
-    return (frozenset(words(entry.question, MAX_ENTRY_CHARS, MAX_ENTRY_CHARS)),
-            frozenset(words(entry.answer, MAX_ENTRY_CHARS, MAX_ENTRY_CHARS)))
+def _entry_words(entry: FaqEntry) -> tuple[_Words, _Words]:
+    return _indexed(entry.question), _indexed(entry.answer)
 
 
-def _found(word: str, among: frozenset[str]) -> float:
-    if word in among:
+def _found(word: str, among: _Words) -> float:
+    """1 if the entry has the word, less if one of the two begins the other (5 letters or more)."""
+    exact, ordered = among
+    if word in exact:
         return 1.0
-    for other in among:
-        short, long = (word, other) if len(word) <= len(other) else (other, word)
-        if len(short) >= _PREFIX_MIN and long.startswith(short):
+    if len(word) >= _PREFIX_MIN:
+        at = bisect_left(ordered, word)  # the words that begin with `word` sort right here
+        if (at < len(ordered) and ordered[at].startswith(word)
+                or any(word[:n] in exact for n in range(_PREFIX_MIN, len(word)))):
             return _PREFIX_FOUND
     return 0.0
 

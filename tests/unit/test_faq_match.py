@@ -66,6 +66,9 @@ def test_accents_plurals_and_word_order_do_not_change_what_is_found():
     ("prix", ("pri",)),
     ("déclarer déclarez", ("declar", "declar")),
     ("justificatives", ("piece",)),
+    ("papiers documents apporter fournir", ("piece",) * 4),  # what citizens call the papers
+    ("rdv", ("rendez",)),
+    ("heures ouvert fermé", ("horaire", "ouverture", "ouverture")),
     ("passeports", ("passeport",)),
     ("naiss", ("naiss",)),                              # not a plural: being typed
     ("le la les de des du un une", ()),
@@ -77,7 +80,7 @@ def test_french_text_folds_to_its_meaningful_words(text, folded):
 
 
 def test_the_entrys_question_weighs_more_than_its_answer():
-    in_answer = FaqEntry("Autre chose", "Le passeport se retire à l'accueil.")
+    in_answer = FaqEntry("Autre chose", "Retrait du passeport à l'accueil.")
     in_question = FaqEntry("Retrait du passeport", "À l'accueil.")
     assert matches("retrait passeport", [in_answer, in_question]) == [1, 0]
 
