@@ -207,11 +207,22 @@ def _appointments(r: TomlReader) -> AppointmentRules:
     return rules
 
 
+# A service's FAQ: read on phones, matched against citizens' questions (domain/faq_match.py),
+# edited on the administration page: bounded like every input
+FAQ_ENTRIES, FAQ_QUESTION_CHARS, FAQ_ANSWER_CHARS = 50, 300, 2000
+
+
 def _service(r: TomlReader) -> Service:
     faq = []
-    for f in r.tables("faq"):
-        faq.append(FaqEntry(f.get("question", str, check=bool, why="must not be empty"),
-                            f.get("answer", str, check=bool, why="must not be empty")))
+    entries = r.tables("faq")
+    if len(entries) > FAQ_ENTRIES:
+        raise r.fail("faq", f"{len(entries)} entries: {FAQ_ENTRIES} at most per service")
+    for f in entries:
+        faq.append(FaqEntry(
+            f.get("question", str, check=lambda v: 0 < len(v) <= FAQ_QUESTION_CHARS,
+                  why=f"1 to {FAQ_QUESTION_CHARS} characters"),
+            f.get("answer", str, check=lambda v: 0 < len(v) <= FAQ_ANSWER_CHARS,
+                  why=f"1 to {FAQ_ANSWER_CHARS} characters")))
         f.done()
     service = Service(
         id=r.get("id", str, check=_slug, why="lowercase letters, digits and dashes"),

@@ -186,6 +186,14 @@ BAD_CONFIGS = [
                                       "demo-agent"),
                  "users[0].token_sha256", "64 lowercase hex digits", id="clear-text-token"),
     pytest.param(lambda: example_with("[rules]", "[rules"), "-", "not valid TOML", id="toml-syntax"),
+    pytest.param(lambda: example_with('answer = "Dans la boîte aux lettres',
+                                      'answer = "' + "x" * 2001 + 'Dans la boîte aux lettres'),
+                 "services[0].faq[0].answer", "1 to 2000 characters", id="faq-answer-too-long"),
+    pytest.param(lambda: example_with('question = "Où déposer', 'question = "' + "x" * 300 + 'Où'),
+                 "services[0].faq[0].question", "1 to 300 characters", id="faq-question-too-long"),
+    pytest.param(lambda: example_with('  [[services.faq]]\n', '  [[services.faq]]\n  question = '
+                                      '"q"\n  answer = "a"\n  [[services.faq]]\n' * 50),
+                 "services[0].faq", "50 at most per service", id="faq-too-many"),
     pytest.param(lambda: "[site]\nid = \"mairie\"\nname = \"Mairie\"\n", "services", "missing",
                  id="no-services"),
 ]
