@@ -203,19 +203,10 @@ def _named_accounts(settings: Settings) -> str:
     """", N named accounts" from the staff file beside the database (`suivant agent`, `suivant
     init`), when it exists and this user may read it; "" otherwise (a file checked elsewhere)."""
     from .staff import staff_path
-    from .store.sqlite_copy import file_uri
-    path = Path(staff_path(settings.db_path))
-    if not path.is_file():
-        return ""
-    try:
-        db = sqlite3.connect(file_uri(path, "ro"), uri=True, timeout=1)
-        try:
-            (count,) = db.execute("SELECT count(*) FROM accounts WHERE disabled = 0").fetchone()
-        finally:
-            db.close()
-    except sqlite3.Error:
-        return ""
-    return f", {count} named account{'s' if count != 1 else ''}"
+    from .staff.store import active_accounts
+    path = staff_path(settings.db_path)
+    count = active_accounts(path) if Path(path).is_file() else None
+    return "" if count is None else f", {count} named account{'s' if count != 1 else ''}"
 
 
 def cmd_demo(args) -> int:

@@ -34,6 +34,21 @@ CREATE INDEX IF NOT EXISTS audit_by_time ON audit(at);
 AUDIT_COLUMNS = ("at", "actor", "action", "counter", "label", "target", "detail", "via", "address")
 
 
+def active_accounts(path: str) -> int | None:
+    """How many enabled accounts the staff file at `path` holds, read only (no schema step, no
+    file made: `suivant check-config` looks without changing anything); None when there is no
+    such file or it cannot be read."""
+    from ..store.sqlite_copy import file_uri
+    try:
+        db = sqlite3.connect(file_uri(path, "ro"), uri=True, timeout=1)
+        try:
+            return db.execute("SELECT count(*) FROM accounts WHERE disabled = 0").fetchone()[0]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return None
+
+
 def _account(row: tuple) -> Account:
     return Account(row[0], row[1], row[2], tuple(json.loads(row[3])), bool(row[4]), row[5])
 
