@@ -11,10 +11,11 @@ STAMP  := $(VENV)/.installed
 # network's central (each test starts its own cluster with initdb/pg_ctl on a free port);
 # Caddy: the pages behind a TLS reverse proxy under a prefix (tests/browser/test_behind_caddy.py);
 # Prometheus's promtool plays the sample alert rules (tests/observe/test_alert_rules.py);
-# systemd's systemd-analyze checks the unit suivant init writes (tests/install/test_init.py).
+# systemd's systemd-analyze checks the unit suivant init writes (tests/install/test_init.py);
+# e2fsprogs' chattr makes folders root cannot write to (doctor's and the copy's refusals).
 DEBIAN := chromium:/usr/bin/chromium espeak-ng:/usr/bin/espeak-ng mosquitto:/usr/sbin/mosquitto \
 	openssl:/usr/bin/openssl postgresql:/usr/lib/postgresql/15/bin/initdb caddy:/usr/bin/caddy \
-	prometheus:/usr/bin/promtool systemd:/usr/bin/systemd-analyze
+	prometheus:/usr/bin/promtool systemd:/usr/bin/systemd-analyze e2fsprogs:/usr/bin/chattr
 
 .PHONY: demo network-demo test bench micropython clean debian-packages
 
@@ -45,7 +46,7 @@ debian-packages:
 
 # Two worker processes, each taking whole modules (their module-wide bridges, brokers and
 # built wheels made once): 15 minutes on a quiet 2-core machine where one process took 30
-# (20 under the load of other work). A single test or file runs alone as usual:
+# (docs/performance.md, "The test run"). A single test or file runs alone as usual:
 # .venv/bin/python -m pytest tests/...
 test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest -n 2 --dist loadfile
