@@ -102,6 +102,10 @@ class Bridge:
             self.links.append(install(self.app, self.service, settings.sms, settings.db_path,
                                       notifications.notifier).start())
         self.links.append(notifications.start())
+        # conversations deleted with their tickets at the day's end; survey comments kept for
+        # the retention period (create_app made both: app.state.questions, app.state.survey)
+        self.links.append(self.app.state.questions.start())
+        self.links.append(self.app.state.survey.start())
 
     def close(self) -> None:
         self.gateway.stop()

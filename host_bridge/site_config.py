@@ -92,6 +92,7 @@ class Settings:
     rdv_service_public: Any = None  # appointments.rdv_service_public.settings.Settings, if any
     warnings: tuple[str, ...] = ()  # deprecated keys, each with its replacement (site_versions)
     backup: BackupSettings = BackupSettings()  # [backup]: the bridge's scheduled backups
+    questions: Any = None  # questions.settings.QuestionSettings from [questions] (chat, survey)
 
 
 class TomlReader:
@@ -490,6 +491,12 @@ def _parse(data: dict[str, Any], file: str) -> Settings:
     limits_table = root.get("limits", dict, None)
     network_table = root.get("network", dict, None)
     backup_table = root.get("backup", dict, None)
+    from .questions.settings import QuestionSettings
+    try:
+        questions = QuestionSettings.parse(root.get("questions", dict, None),
+                                           frozenset(k.number for k in counters))
+    except ValueError as exc:
+        raise ConfigError(file, "questions", str(exc)) from None
     settings = Settings(
         site=site, users=tuple(users),
         db_path=store_r.get("path", str, "suivant.db", check=bool, why="must not be empty"),
@@ -514,7 +521,7 @@ def _parse(data: dict[str, Any], file: str) -> Settings:
                           why="tcp://HOST[:PORT], usb:VVVV:PPPP (hex ids) or file:/dev/usb/lp0"),
             printer_r.get("footer", str, "", check=lambda v: len(v) <= 200,
                           why="at most 200 characters")),
-        notify=notify, sms=sms, rdv_service_public=rdv,
+        notify=notify, sms=sms, rdv_service_public=rdv, questions=questions,
         backup=BackupSettings() if backup_table is None else parse_backup(
             root.child("backup", backup_table), Path(file).parent),
     )

@@ -15,6 +15,7 @@ from ..site_versions import running_version
 from ..printing.kiosk import KioskPrinter
 from ..printing.ticket_printer import TicketPrinter
 from ..web import pages
+from .. import questions, survey
 from . import (
     admin, appointments, counters, devices, errors, faq, health, indicators, me, push, results,
     services, sms, stream, tickets,
@@ -48,6 +49,9 @@ def create_app(settings: Settings, service: QueueService, limits: Limits | None 
     for module in (tickets, counters, services, faq, stream, health, devices, me, indicators,
                    results, admin, appointments, push, sms):
         app.include_router(module.router)
+    # the citizens' questions and the survey after the visit: their own folders, their routes
+    questions.install(app, settings, service)
+    survey.install(app, settings, service)
     pages.install(app)
     return app
 
