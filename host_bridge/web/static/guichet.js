@@ -1,6 +1,7 @@
 // The agent console: the terminal's actions for desks without a board (or beside one: both
 // go to the same queue, so they stay in step). The staff token stays in this tab only.
 import { api, ApiError, el, explain, langLink, live, needName, newKey, staffSignIn, t, lang } from "./suivant.js";
+import { questionsPanel } from "./guichet_questions.js";
 
 const T = {
   counter: { fr: "Guichet", en: "Counter" },
@@ -103,6 +104,8 @@ async function showDesk(account, staffToken) {
   select.onchange = () => { number = Number(select.value); sessionStorage.setItem("suivant-counter", number); seat(); refresh(); };
   seat();
   await refresh();
+  // the citizens' questions, for the agents the site lets answer (others: the panel stays hidden)
+  questionsPanel({ section: $("questions-panel"), site, token, say }).start();
 }
 
 // A named agent sits at the chosen counter: from then on its board's presses are hers (the

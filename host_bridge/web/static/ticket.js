@@ -2,8 +2,11 @@
 // estimated wait, live; an alert when the turn is near and when called (a sound and a
 // vibration once « Activer les alertes » was tapped: browsers allow neither before a tap);
 // « Me prévenir » (Web Push, or an SMS where the browser cannot); « Je serai en retard » and
-// « Je suis là » where the site offers them; give up the ticket; the service's FAQ.
+// « Je suis là » where the site offers them; give up the ticket; the service's FAQ; a question
+// to the reception desk (ticket_questions.js); the survey once served (ticket_survey.js).
 import { ahead, api, ApiError, askedFor, el, explain, lang, langLink, live, newKey, range, root, t } from "./suivant.js";
+import { questions } from "./ticket_questions.js";
+import { survey } from "./ticket_survey.js";
 
 const T = {
   unknown: { fr: "Ce ticket n'existe pas (ou plus : les tickets d'un jour s'effacent le lendemain).",
@@ -98,6 +101,7 @@ const id = (() => {
 })();
 let ticket = null, nearShown = false, calls = 0, site = null, faqOf = null, movedTo = null;
 let audio = null, actionError = null;  // a WebAudio context once the alerts are on
+let chat = null, opinion = null;  // the question to reception, the survey
 const enc = encodeURIComponent;
 
 function buzz(pattern) {
@@ -213,6 +217,8 @@ function render(before) {
   const box = document.getElementById("cancel-box");
   box.replaceChildren(...(waiting ? [el("button", { class: "danger", id: "give-up", onclick: giveUp }, t(T.giveUp))] : []));
   if (faqOf !== ticket.service) loadFaq();
+  if (chat && before && before.status !== ticket.status) chat.ticketChanged();
+  if (opinion) opinion.ticketChanged(ticket);
 }
 
 // « Je serai en retard » while waiting (where the site offers it), « Je suis là » once absent
@@ -426,7 +432,10 @@ async function start() {
   site = await api("api/site");
   document.getElementById("site").textContent = site.name;
   langLink();
+  chat = questions({ id, alert: () => { buzz([200, 100, 200]); tone(2); } });
+  opinion = survey({ id });
   if (!(await refresh())) return;
+  chat.load();
   setupAlerts().catch(() => {});  // the page works without: it shows the call on screen
   let pending;
   live(() => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 200); },
