@@ -32,6 +32,16 @@ KNOWN = (
     "+33712345678", "0712345678", "07.12.34.56.78", "+33698765432", "0698765432",
     # calendar feeds' secrets: in the query, or in the path (Google's private-<secret>)
     "s3cret", "s3cr3t", "private-5f0c8a3e9b7d4c21a6e0f3b8d2c9e714",
+    # the citizens' questions (tests/questions): two agents' tokens, and what citizens and
+    # staff type in the chat
+    "jeton-du-guichet-quatre", "jeton-du-guichet-un",
+    "Faut-il la photocopie du livret de famille ?", "Oui, apportez aussi l'original du livret.",
+    "Message injurieux de test numéro sept", "Et pour un enfant mineur, faut-il sa présence ?",
+    "Ma question sans réponse aujourd'hui", "Où est la salle des mariages ?",
+    "Et pour un mineur ?",
+    # the survey's comments (tests/survey, tests/browser): what a citizen types, never logged
+    "Accueil très aimable, merci au guichet", "Une deuxième fois pour le même ticket",
+    "commentaire de test n°", "éééééééééé", "Trop d'attente au guichet des passeports",
 )
 # An appointment's references, as whole words: the check-in codes of examples/
 # passeports-cni.ics and of the tests, ANTS pre-demande numbers, RDV Service Public rdv ids

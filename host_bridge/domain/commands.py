@@ -101,11 +101,18 @@ class PauseOrResume:
 
 @dataclass(frozen=True)
 class GiveFeedback:
-    """A citizen's vote on a feedback terminal: score 1 (unhappy) to 4 (very happy), about the
-    ticket last served at `counter` when the terminal showed it (None if not known)."""
+    """A citizen's vote: score 1 (unhappy) to 4 (very happy). On a feedback terminal, about
+    the ticket last served at `counter` when the terminal showed it (None if not known); from
+    the phone's ticket page (`source` "phone"), about its own `ticket_id`, once it was served
+    (the counter is then the one that served it)."""
     score: int
     counter: int | None = None
     label: str | None = None
+    ticket_id: str | None = None
+    source: str = "terminal"  # FEEDBACK_SOURCES
+
+
+FEEDBACK_SOURCES = ("terminal", "phone")
 
 
 Command = (

@@ -110,6 +110,16 @@ class DuplicateTicketId(Conflict):
     code = "duplicate_ticket_id"
 
 
+class NotServed(Conflict):
+    """The survey after the visit: asked about a ticket not (yet) served."""
+    code = "not_served"
+
+
+class AlreadyAnswered(Conflict):
+    """The survey after the visit: answered once per ticket."""
+    code = "already_answered"
+
+
 class InvalidAppointment(DomainError):
     code = "invalid_appointment"
     http_status = 422

@@ -124,8 +124,11 @@ class CounterClosed:
 class FeedbackGiven:
     score: int  # 1 (unhappy) .. 4 (very happy)
     counter: int | None
-    label: str | None  # the ticket rated, as the terminal showed it
+    label: str | None  # the ticket rated, as the terminal showed it (a phone's vote: None)
     at: datetime
+    # added with the survey after the visit (issue 17): absent from the rows stored before
+    source: str = "terminal"  # or "phone": the ticket page's survey
+    ticket_id: str | None = None  # a phone's vote: its ticket, answered once (never public)
 
 
 Event = (

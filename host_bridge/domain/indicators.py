@@ -11,8 +11,10 @@ Definitions (docs/architecture.md, *Indicators*):
 - median: the middle value (mean of the two middle ones); p90: the nearest-rank 90th
   percentile (the smallest wait that at least 90 % of the waits do not exceed);
 - tickets per hour: issued, by the site's local weekday (0 = Monday) and hour;
-- satisfaction (feedback terminals, scores 1-4): satisfied = 3 or 4; net = satisfied share
-  minus the share of 1 and 2;
+- satisfaction (scores 1-4, from the feedback terminals and from the survey on the phone's
+  ticket page once served): satisfied = 3 or 4; net = satisfied share minus the share of 1
+  and 2; overall and by source ("terminal", "phone"), the overall figures being those of all
+  the votes; survey response rate = phone answers / tickets served (a ticket answers once);
 - per counter (served, absent, mean service time: who works where is known, so a site turns
   them on, `[privacy] figures_per_counter`): by the counter that served or marked absent;
 - appointments (issue 15): a ticket issued with an appointment time is an appointment, any
@@ -27,6 +29,7 @@ the local hour is the site's, whatever the server's zone.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
 from collections.abc import Iterable
@@ -77,11 +80,18 @@ class Figures:
 
 
 @dataclass(frozen=True)
-class Satisfaction:
+class Votes:
     votes: int
     by_score: dict[int, int]
     satisfied: float | None  # share of 3 and 4
     net: float | None  # satisfied share - share of 1 and 2
+
+
+@dataclass(frozen=True)
+class Satisfaction(Votes):
+    """All the votes, and each source's (SOURCES: the terminals', the phones' survey)."""
+    by_source: dict[str, Votes] = field(default_factory=dict)
+    survey_response_rate: float | None = None  # phone answers / tickets served
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,11 @@ OUTCOMES = ("issued", "called", "served", "absent", "cancelled", "expired")
 # appointments' counts, beside the outcomes (absent from tallies kept before issue 15: 0)
 APPOINTMENT_COUNTS = ("appointments", "appointments_missed", "appointments_absent")
 ON_TIME_MINUTES = 5.0
+SOURCES = ("terminal", "phone")  # where a vote comes from (commands.FEEDBACK_SOURCES)
+
+
+def _no_scores() -> dict[str, dict[int, int]]:
+    return {source: dict.fromkeys((1, 2, 3, 4), 0) for source in SOURCES}
 
 
 @dataclass
@@ -124,7 +139,7 @@ class Tally:
     (`to_json`) when it deletes the day's events, and a report adds those to the days kept."""
     services: dict[str, _Service] = field(default_factory=dict)
     per_hour: list[list[int]] = field(default_factory=lambda: [[0] * 24 for _ in range(7)])
-    scores: dict[int, int] = field(default_factory=lambda: dict.fromkeys((1, 2, 3, 4), 0))
+    scores: dict[str, dict[int, int]] = field(default_factory=_no_scores)  # source -> score -> n
     days: list[str] = field(default_factory=list)
     counters: dict[int, _Service] = field(default_factory=dict)  # by the counter that ended them
 
@@ -145,8 +160,10 @@ class Tally:
         for d in range(7):
             for h in range(24):
                 self.per_hour[d][h] += other.per_hour[d][h]
-        for score, n in other.scores.items():
-            self.scores[score] = self.scores.get(score, 0) + n
+        for source, scores in other.scores.items():
+            mine = self.scores.setdefault(source, {})
+            for score, n in scores.items():
+                mine[score] = mine.get(score, 0) + n
         self.days = sorted(set(self.days) | set(other.days))
         for n, o in other.counters.items():
             mine = self.counter(n)
@@ -159,7 +176,12 @@ class Tally:
         return {"services": {k: {"counts": v.counts, "waits": v.waits,
                                  "service_times": v.service_times, "punctuality": v.punctuality}
                              for k, v in self.services.items()},
-                "per_hour": self.per_hour, "scores": {str(k): v for k, v in self.scores.items()},
+                "per_hour": self.per_hour,
+                # the terminals' votes where every release reads them; the others beside
+                "scores": {str(k): v for k, v in self.scores.get("terminal", {}).items()},
+                "scores_by_source": {
+                    source: {str(k): v for k, v in scores.items()}
+                    for source, scores in self.scores.items() if source != "terminal"},
                 "days": self.days,
                 "counters": {str(n): {"counts": v.counts, "service_times": v.service_times}
                              for n, v in self.counters.items()}}
@@ -170,9 +192,18 @@ class Tally:
                                 list(v.get("punctuality", [])))
                     for k, v in data["services"].items()},
                    [list(row) for row in data["per_hour"]],
-                   {int(k): v for k, v in data["scores"].items()}, list(data["days"]),
+                   _scores_from_json(data), list(data["days"]),
                    {int(n): _Service(dict(v["counts"]), [], list(v["service_times"]))
                     for n, v in data.get("counters", {}).items()})
+
+
+def _scores_from_json(data: dict[str, Any]) -> dict[str, dict[int, int]]:
+    """A tally saved before the survey (issue 17) has only "scores": all the terminals'."""
+    out = _no_scores()
+    out["terminal"] = {int(k): v for k, v in data["scores"].items()}
+    for source, scores in data.get("scores_by_source", {}).items():
+        out[source] = {int(k): v for k, v in scores.items()}
+    return out
 
 
 def _p90(values: list[float]) -> float:
@@ -230,7 +261,8 @@ def tally(history: Iterable[e.Event], tz: tzinfo) -> Tally:
                 if tid in tickets and tickets[tid].outcome is None:
                     tickets[tid].outcome = "expired"
         elif isinstance(ev, e.FeedbackGiven):
-            out.scores[ev.score] = out.scores.get(ev.score, 0) + 1
+            scores = out.scores.setdefault(ev.source, {})
+            scores[ev.score] = scores.get(ev.score, 0) + 1
         elif isinstance(ev, e.AppointmentMissed):
             counts = out.service(ev.service).counts
             counts["appointments_missed"] = counts.get("appointments_missed", 0) + 1
@@ -281,16 +313,29 @@ def indicators(t: Tally, site: Site, per_counter: bool = False) -> Indicators:
                   for s in site.services}
     # in total each ticket against its own service's target (a service since removed: none)
     total = _figures([(v, targets.get(k, -1.0)) for k, v in t.services.items()])
-    votes = sum(t.scores.values())
-    happy = t.scores.get(3, 0) + t.scores.get(4, 0)
-    unhappy = t.scores.get(1, 0) + t.scores.get(2, 0)
+    every: dict[int, int] = dict.fromkeys((1, 2, 3, 4), 0)
+    for scores in t.scores.values():
+        for score, n in scores.items():
+            every[score] = every.get(score, 0) + n
+    by_source = {source: _votes(t.scores.get(source, {})) for source in
+                 (*SOURCES, *sorted(set(t.scores) - set(SOURCES)))}
+    phone = by_source["phone"].votes
     counters = {n: CounterFigures(k.counts.get("served", 0), k.counts.get("absent", 0),
                                   statistics.fmean(k.service_times) if k.service_times else None)
                 for n, k in sorted(t.counters.items())} if per_counter else {}
     return Indicators(by_service, total, t.per_hour,
-                      Satisfaction(votes, dict(t.scores), _share(happy, votes),
-                                   None if not votes else (happy - unhappy) / votes),
+                      Satisfaction(**dataclasses.asdict(_votes(every)), by_source=by_source,
+                                   survey_response_rate=_share(phone, total.served)),
                       list(t.days), counters)
+
+
+def _votes(scores: dict[int, int]) -> Votes:
+    by_score = {k: scores.get(k, 0) for k in sorted({1, 2, 3, 4} | set(scores))}
+    votes = sum(by_score.values())
+    happy = by_score[3] + by_score[4]
+    unhappy = by_score[1] + by_score[2]
+    return Votes(votes, by_score, _share(happy, votes),
+                 None if not votes else (happy - unhappy) / votes)
 
 
 def compute(history: Iterable[e.Event], site: Site, tz: tzinfo) -> Indicators:

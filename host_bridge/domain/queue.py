@@ -15,10 +15,11 @@ from . import commands as c
 from . import events as e
 from .elapsed import elapsed, minutes
 from .errors import (
-    ComeBackRefused, CounterNotOpen, DelayRefused, DuplicateTicketId, InvalidAppointment,
-    InvalidFeedback, NoCurrentTicket, NoFreeNumber, NothingToUndo, RecallRefused, SameService, ServiceNotServed, SiteChangeRefused,
-    SiteClosed, TicketNotWaiting, UndoExpired, UndoRefused, UnknownCategory, UnknownCounter,
-    UnknownNeed, UnknownService, UnknownTicket,
+    AlreadyAnswered, ComeBackRefused, CounterNotOpen, DelayRefused, DuplicateTicketId,
+    InvalidAppointment, InvalidFeedback, NoCurrentTicket, NoFreeNumber, NothingToUndo, NotServed,
+    RecallRefused, SameService, ServiceNotServed, SiteChangeRefused, SiteClosed,
+    TicketNotWaiting, UndoExpired, UndoRefused, UnknownCategory, UnknownCounter, UnknownNeed,
+    UnknownService, UnknownTicket,
 )
 from .estimate import (
     ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
@@ -65,6 +66,7 @@ class QueueState:
         self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
             s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
         self.calls = CallBoard()  # the latest calls, the last served: what the boards show
+        self.rated: set[str] = set()  # today's tickets whose survey was answered (once each)
         # each service's time from its recent_minutes, as every estimate reads them: one made
         # again only when a time is added to it (served, absent); all when the day starts or
         # the site changes
@@ -408,9 +410,29 @@ class QueueState:
     def _feedback(self, command: c.GiveFeedback, now: datetime) -> list[e.Event]:
         if isinstance(command.score, bool) or command.score not in (1, 2, 3, 4):
             raise InvalidFeedback(f"a score is 1 to 4, not {command.score!r}")
+        if command.source not in c.FEEDBACK_SOURCES:
+            raise InvalidFeedback(f"a vote comes from {' or '.join(c.FEEDBACK_SOURCES)}")
+        if command.source == "phone" or command.ticket_id is not None:
+            return [self._ticket_feedback(command, now)]
         if command.counter is not None:
             self.counter_config(command.counter)
         return [e.FeedbackGiven(command.score, command.counter, command.label, now)]
+
+    def _ticket_feedback(self, command: c.GiveFeedback, now: datetime) -> e.FeedbackGiven:
+        """The survey after the visit: about one of today's tickets, once served, once; the
+        vote is the serving counter's (the ticket's label stays out: the event is public)."""
+        if command.ticket_id is None:
+            raise InvalidFeedback("a vote from the ticket page names its ticket")
+        ticket = self.ticket(command.ticket_id)
+        if ticket.status is not TicketStatus.SERVED:
+            raise NotServed("the survey is asked once the ticket is served")
+        if ticket.id in self.rated:
+            raise AlreadyAnswered("this ticket's survey was already answered")
+        return e.FeedbackGiven(command.score, ticket.counter, None, now, command.source, ticket.id)
+
+    def _on_feedback(self, ev: e.FeedbackGiven) -> None:
+        if ev.ticket_id is not None:  # history for the statistics, and once per ticket
+            self.rated.add(ev.ticket_id)
 
     def _close(self, command: c.CloseCounter, now: datetime) -> list[e.Event]:
         self.counter_config(command.counter)
@@ -513,6 +535,7 @@ class QueueState:
             state.last_absent = None
         self.counters_used_today.clear()
         self.calls.clear()
+        self.rated.clear()
 
     def _on_issued(self, ev: e.TicketIssued) -> None:
         self.issued_today += 1
@@ -651,7 +674,7 @@ _APPLIERS = {
     e.TicketCancelled: QueueState._on_cancelled, e.TicketTransferred: QueueState._on_transferred,
     e.CounterOpened: QueueState._on_counter_opened, e.CounterPaused: QueueState._on_counter_paused,
     e.CounterClosed: QueueState._on_counter_closed,
-    e.FeedbackGiven: lambda state, ev: None,  # history for the statistics; the queue is unchanged
+    e.FeedbackGiven: QueueState._on_feedback,  # the queue is unchanged
     e.TicketDelayed: QueueState._on_delayed, e.TicketCameBack: QueueState._on_came_back,
     e.AppointmentMissed: lambda state, ev: None,  # history for the indicators only
 }

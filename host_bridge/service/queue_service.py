@@ -248,6 +248,11 @@ class QueueService:
                                "appointment_at": command.appointment_at.isoformat()}}
         if isinstance(command, c.StartDay):
             return {"day": command.day.isoformat()}
+        if isinstance(command, c.GiveFeedback) and command.ticket_id is not None:
+            # the survey after the visit: what its comment is filed under (api: "answered")
+            ticket = state.tickets[command.ticket_id]
+            return {"answered": {"day": state.day.isoformat(), "service": ticket.service,
+                                 "counter": ticket.counter}}
         return {"counter": counter_view(state, command.counter)}
 
     def public_events_after(self, seq: int, limit: int = 1000) -> list[dict[str, Any]]:

@@ -50,7 +50,8 @@ class StoredRefusal(DomainError):
 # what the entry point chose, left out of the fingerprint
 _CHOSEN = {c.IssueTicket: "ticket_id", c.GiveFeedback: "label"}
 # fields added to a command after answers were first stored, with their defaults
-ADDED: dict[type, dict[str, object]] = {c.IssueTicket: {"needs": (), "appointment_at": None}}
+ADDED: dict[type, dict[str, object]] = {c.IssueTicket: {"needs": (), "appointment_at": None},
+                                        c.GiveFeedback: {"ticket_id": None, "source": "terminal"}}
 _ASKED: dict[type, tuple[str, ...]] = {}  # per command type: its other fields, sorted
 
 

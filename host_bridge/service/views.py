@@ -175,6 +175,8 @@ def public_event(seq: int, event: e.Event, state: QueueState,
     ticket_id = out.pop("ticket_id", None)
     expired = out.pop("expired", None)
     out.pop("needs", None)  # a citizen's needs are the agent's to know, not the public stream's
+    if out["type"] == "FeedbackGiven":
+        ticket_id = None  # a phone's vote: a score on the stream, not whose it is
     if ticket_id is not None and ticket_id in state.tickets:
         ticket = state.tickets[ticket_id]
         out["label"] = ticket.label
