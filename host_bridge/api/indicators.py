@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
 
-from ..domain.indicators import Figures, Indicators
+from ..domain.indicators import Figures, Indicators, Satisfaction
 from ..domain.today import today_figures
 from .auth import Forbidden
 from .deps import Service, Staff
@@ -57,7 +57,17 @@ def indicators(first: From, last: To, service: Service, user: Staff, request: Re
     _may_read(user)
     check_period(first, last)
     per_counter = request.app.state.figures_per_counter
-    return indicators_view(service.indicators(first, last, per_counter), first, last)
+    view = indicators_view(service.indicators(first, last, per_counter), first, last)
+    questions = questions_figures(request.app)
+    if questions is not None:
+        view["questions"] = questions(first, last)
+    return view
+
+
+def questions_figures(app: Any) -> Any:
+    """The citizens' questions' figures of a period (host_bridge/questions), or None: a
+    bridge without them (its app.state.questions has no `figures`)."""
+    return getattr(getattr(app.state, "questions", None), "figures", None)
 
 
 @router.get("/today", summary="Today so far, for the supervisor's alert and charts: each "
@@ -93,8 +103,21 @@ APPOINTMENT_COLUMNS = [
     ("ponctualité : appel - heure du rendez-vous, médiane (min)", "punctuality_median"),
     ("rendez-vous appelés au plus 5 min après l'heure (%)", "called_on_time"),
 ]
+# the citizens' questions of each service (issue 17), after those: the site's CSV only
+QUESTION_COLUMNS = [
+    ("questions posées", "asked"), ("part répondue par la FAQ (%)", "faq_share"),
+    ("délai médian de première réponse (min)", "first_answer_median_minutes"),
+]
+# satisfaction by source and the survey's response rate: the votes are the site's, not a
+# service's, so only on the « tous services » line
+SATISFACTION_COLUMNS = [
+    ("avis borne", "terminal_votes"), ("satisfaits borne (%)", "terminal_satisfied"),
+    ("avis téléphone", "phone_votes"), ("satisfaits téléphone (%)", "phone_satisfied"),
+    ("taux de réponse à l'enquête (%)", "survey_response_rate"),
+]
 SHARES = {"within_target", "absent_rate", "abandonment", "appointment_share",
-          "appointment_noshow_rate", "called_on_time"}
+          "appointment_noshow_rate", "called_on_time", "faq_share", "terminal_satisfied",
+          "phone_satisfied", "survey_response_rate"}
 
 
 def _cell(name: str, value: Any) -> str:
@@ -105,28 +128,47 @@ def _cell(name: str, value: Any) -> str:
     return str(value)
 
 
-def _row(label: str, f: Figures) -> list[str]:
-    return [label] + [_cell(name, getattr(f, name)) for _, name in COLUMNS + APPOINTMENT_COLUMNS]
+def _row(label: str, f: Figures, questions: dict[str, Any] | None = None,
+         satisfaction: Satisfaction | None = None) -> list[str]:
+    asked = questions or {}
+    votes = _satisfaction_cells(satisfaction) if satisfaction is not None else {}
+    return [label] + [_cell(name, getattr(f, name)) for _, name in COLUMNS + APPOINTMENT_COLUMNS] \
+        + [_cell(name, asked.get(name)) for _, name in QUESTION_COLUMNS] \
+        + [_cell(name, votes.get(name)) for _, name in SATISFACTION_COLUMNS]
+
+
+def _satisfaction_cells(s: Satisfaction) -> dict[str, Any]:
+    terminal, phone = s.by_source["terminal"], s.by_source["phone"]
+    return {"terminal_votes": terminal.votes, "terminal_satisfied": terminal.satisfied,
+            "phone_votes": phone.votes, "phone_satisfied": phone.satisfied,
+            "survey_response_rate": s.survey_response_rate}
 
 
 @router.get(".csv", summary="The same, one line per service and day, for a spreadsheet "
                             "(semicolons, decimal commas, UTF-8 with BOM)",
             response_class=Response, responses={**_REFUSALS, 200: {"content": {"text/csv": {}}}})
-def indicators_csv(first: From, last: To, service: Service, user: Staff) -> Response:
+def indicators_csv(first: From, last: To, service: Service, user: Staff,
+                   request: Request) -> Response:
     _may_read(user)
     check_period(first, last)
     out = io.StringIO()
     out.write("\ufeff")  # the BOM: a spreadsheet then reads the accents right
     w = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    w.writerow(["jour", "service"] + [h for h, _ in COLUMNS + APPOINTMENT_COLUMNS])
+    w.writerow(["jour", "service"] + [h for h, _ in COLUMNS + APPOINTMENT_COLUMNS
+                                      + QUESTION_COLUMNS + SATISFACTION_COLUMNS])
     names = {s.id: s.name for s in service.site.services}
+    questions = questions_figures(request.app)
     day = first
     while day <= last:
         ind = service.indicators(day, day)
         if ind.total.issued:
+            asked = questions(day, day) if questions is not None else {}
+            by_service = asked.get("services", {})
+            none = {"asked": 0} if questions is not None else None  # none asked that day
             for sid, f in ind.services.items():
-                w.writerow([day.isoformat()] + _row(names[sid], f))
-            w.writerow([day.isoformat()] + _row("tous services", ind.total))
+                w.writerow([day.isoformat()] + _row(names[sid], f, by_service.get(sid, none)))
+            w.writerow([day.isoformat()] + _row("tous services", ind.total,
+                                                asked.get("total", none), ind.satisfaction))
         day += timedelta(days=1)
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="indicateurs-{first}-{last}.csv"'})
