@@ -5,14 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 
-class _NotYet:  # placeholder until the capability lands
-    def start(self) -> "_NotYet":
-        return self
-
-    def stop(self) -> None:
-        pass
+from .desk import Questions
+from .errors import TooFrequent, TooManyWaiting
+from .settings import QuestionSettings
+from .store import QuestionStore, store_path
 
 
 def install(app: Any, settings: Any, service: Any) -> None:
-    app.state.questions = _NotYet()
+    from .routes import citizen, staff
+    rules = getattr(settings, "questions", None) or QuestionSettings()
+    # no service: an app made only for its OpenAPI document (its routes, nothing behind them)
+    app.state.questions = None if service is None else Questions(
+        service, rules, QuestionStore(store_path(service.store.path)))
+    app.include_router(citizen)
+    app.include_router(staff)
+
+    async def retry_later(_: Request, exc: TooFrequent | TooManyWaiting) -> JSONResponse:
+        return JSONResponse({"error": exc.code, "message": exc.message}, exc.http_status,
+                            headers={"Retry-After": str(exc.retry_after)})
+
+    app.add_exception_handler(TooFrequent, retry_later)
+    app.add_exception_handler(TooManyWaiting, retry_later)

@@ -196,6 +196,12 @@ BAD_CONFIGS = [
                  "services[0].faq", "50 at most per service", id="faq-too-many"),
     pytest.param(lambda: "[site]\nid = \"mairie\"\nname = \"Mairie\"\n", "services", "missing",
                  id="no-services"),
+    pytest.param(lambda: example_with("counters = [1]  ", "counters = [1, 9]"),
+                 "questions", "unknown counter 9", id="questions-unknown-counter"),
+    pytest.param(lambda: example_with("answer_within_minutes = 10", "answer_within_minutes = 0"),
+                 "questions", "1 to 120", id="questions-minutes-out-of-range"),
+    pytest.param(lambda: example_with("answer_within_minutes = 10", "answer_within = 10"),
+                 "questions", "unknown key 'answer_within'", id="questions-unknown-key"),
 ]
 
 

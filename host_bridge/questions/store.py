@@ -1,0 +1,259 @@
+"""The day's conversations, in a small SQLite file of their own beside the queue's,
+`suivant.questions.db` for `suivant.db`: never in the queue's history (its events are kept for the retention
+period; a citizen's words are not).
+
+At day change each earlier day is reduced to counts (counts.py) and its conversations,
+messages and « answered by the FAQ » rows deleted, with `secure_delete` (SQLite overwrites
+the freed bytes with zeros) and a rollback journal deleted after each commit (no WAL file
+keeps old pages): once the day is over, its texts are in no file of the site. No fsync: a
+power cut may lose the last messages, never a ticket.
+"""
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from ..store.migrations import Schema, upgrade
+from .counts import ConversationTally, Counts, reduce
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL UNIQUE, day TEXT NOT NULL,
+    service TEXT NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL, closed_at TEXT,
+    asked INTEGER NOT NULL, answered INTEGER NOT NULL, round_answered INTEGER NOT NULL,
+    first_answer_s REAL, changed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, sender TEXT NOT NULL,
+    text TEXT NOT NULL, at TEXT NOT NULL, faq_id INTEGER, faq_question TEXT, faq_answer TEXT);
+CREATE INDEX IF NOT EXISTS messages_of ON messages (conversation, id);
+CREATE TABLE IF NOT EXISTS faq_answered (
+    ticket_id TEXT NOT NULL, entry INTEGER NOT NULL, day TEXT NOT NULL, service TEXT NOT NULL,
+    question TEXT NOT NULL, PRIMARY KEY (ticket_id, entry));
+CREATE TABLE IF NOT EXISTS day_counts (
+    day TEXT NOT NULL, service TEXT NOT NULL, asked INTEGER NOT NULL, by_faq INTEGER NOT NULL,
+    by_staff INTEGER NOT NULL, unanswered INTEGER NOT NULL, abusive INTEGER NOT NULL,
+    first_answers TEXT NOT NULL, PRIMARY KEY (day, service));
+CREATE TABLE IF NOT EXISTS faq_helpful (
+    day TEXT NOT NULL, service TEXT NOT NULL, question TEXT NOT NULL, count INTEGER NOT NULL,
+    PRIMARY KEY (day, service, question));
+"""
+
+
+def store_path(db_path: str) -> str:
+    """suivant.db -> suivant.questions.db (as suivant.staff.db, suivant.appointments.db)."""
+    if db_path == ":memory:":
+        return db_path
+    p = Path(db_path)
+    return str(p.with_name(p.stem + ".questions.db"))
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    sender: str  # "citizen" | "staff"
+    text: str
+    at: datetime
+    faq: dict | None  # {"id", "question", "answer"} attached by staff
+
+    def view(self) -> dict:
+        return {"id": self.id, "from": self.sender, "text": self.text, "at": self.at.isoformat(),
+                "faq": self.faq}
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    ticket_id: str
+    day: str
+    service: str
+    status: str  # "open" | "closed" | "blocked"
+    opened_at: datetime
+    closed_at: datetime | None
+    messages: tuple[Message, ...]
+
+    def citizen_times(self) -> list[datetime]:
+        return [m.at for m in self.messages if m.sender == "citizen"]
+
+
+_CONVERSATION = ("SELECT id, ticket_id, day, service, status, opened_at, closed_at "
+                 "FROM conversations ")
+
+
+class QuestionStore:
+    def __init__(self, path: str):
+        self.path = path
+        self._lock = threading.Lock()
+        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        try:
+            self.db.execute("PRAGMA secure_delete=ON")
+            self.db.execute("PRAGMA journal_mode=DELETE")
+            self.db.execute("PRAGMA synchronous=OFF")
+            # one mechanism for every file's schema (user_version); a later step would copy
+            # the file first (`.schema<n>.bak`): that copy must then be reduced or deleted too
+            upgrade(self.db, path, Schema("the citizens' questions", _SCHEMA))
+        except BaseException:
+            self.db.close()
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Under the lock, all or nothing: a rule checked in it holds when the write lands."""
+        with self._lock:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    # ----- reading (the caller holds a transaction, or reads alone) --------------------------
+    def _conversation(self, db: sqlite3.Connection, row: tuple | None) -> Conversation | None:
+        if row is None:
+            return None
+        messages = tuple(
+            Message(mid, sender, text, datetime.fromisoformat(at),
+                    None if fid is None else {"id": fid, "question": fq, "answer": fa})
+            for mid, sender, text, at, fid, fq, fa in db.execute(
+                "SELECT id, sender, text, at, faq_id, faq_question, faq_answer FROM messages "
+                "WHERE conversation = ? ORDER BY id", (row[0],)))
+        cid, tid, day, service, status, opened, closed = row
+        return Conversation(cid, tid, day, service, status, datetime.fromisoformat(opened),
+                            None if closed is None else datetime.fromisoformat(closed), messages)
+
+    def of_ticket(self, ticket_id: str, db: sqlite3.Connection | None = None) -> Conversation | None:
+        if db is None:
+            with self._lock:
+                return self.of_ticket(ticket_id, self.db)
+        return self._conversation(db, db.execute(_CONVERSATION + "WHERE ticket_id = ?",
+                                                 (ticket_id,)).fetchone())
+
+    def by_id(self, conversation_id: str, db: sqlite3.Connection | None = None) -> Conversation | None:
+        if db is None:
+            with self._lock:
+                return self.by_id(conversation_id, self.db)
+        return self._conversation(db, db.execute(_CONVERSATION + "WHERE id = ?",
+                                                 (conversation_id,)).fetchone())
+
+    def of_day(self, day: str) -> list[Conversation]:
+        with self._lock:
+            rows = self.db.execute(_CONVERSATION + "WHERE day = ?", (day,)).fetchall()
+            return [c for c in (self._conversation(self.db, r) for r in rows) if c is not None]
+
+    # ----- writing (inside `transaction`) ------------------------------------------------------
+    @staticmethod
+    def open(db: sqlite3.Connection, ticket_id: str, day: str, service: str, now: datetime) -> str:
+        cid = secrets.token_urlsafe(12)  # staff name it by this: the ticket id opens the citizen's page
+        db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, 'open', ?, NULL, 1, 0, 0, NULL, ?)",
+                   (cid, ticket_id, day, service, now.isoformat(), now.isoformat()))
+        return cid
+
+    @staticmethod
+    def reopen(db: sqlite3.Connection, cid: str, service: str, now: datetime) -> None:
+        """A new question in a conversation closed normally: counted as one more asked."""
+        db.execute("UPDATE conversations SET status = 'open', closed_at = NULL, service = ?, "
+                   "asked = asked + 1, round_answered = 0, changed_at = ? WHERE id = ?",
+                   (service, now.isoformat(), cid))
+
+    @staticmethod
+    def add(db: sqlite3.Connection, cid: str, sender: str, text: str, now: datetime,
+            faq: dict | None = None) -> None:
+        db.execute("INSERT INTO messages (conversation, sender, text, at, faq_id, faq_question, "
+                   "faq_answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (cid, sender, text, now.isoformat(), *(
+                       (faq["id"], faq["question"], faq["answer"]) if faq else (None, None, None))))
+        if sender == "staff":  # this round's question is answered; the first answer timed
+            (opened,) = db.execute("SELECT opened_at FROM conversations WHERE id = ?",
+                                   (cid,)).fetchone()
+            seconds = max(0.0, (now - datetime.fromisoformat(opened)).total_seconds())
+            db.execute("UPDATE conversations SET answered = answered + 1 - round_answered, "
+                       "round_answered = 1, first_answer_s = coalesce(first_answer_s, ?) "
+                       "WHERE id = ?", (seconds, cid))
+        db.execute("UPDATE conversations SET changed_at = ? WHERE id = ?", (now.isoformat(), cid))
+
+    @staticmethod
+    def close_conversation(db: sqlite3.Connection, cid: str, status: str, now: datetime) -> None:
+        db.execute("UPDATE conversations SET status = ?, closed_at = ?, changed_at = ? WHERE id = ?",
+                   (status, now.isoformat(), now.isoformat(), cid))
+
+    def faq_answered(self, ticket_id: str, entry: int, day: str, service: str, question: str) -> bool:
+        """Counted once per ticket and entry: -> whether this one was new."""
+        with self.transaction() as db:
+            return db.execute("INSERT OR IGNORE INTO faq_answered VALUES (?, ?, ?, ?, ?)",
+                              (ticket_id, entry, day, service, question)).rowcount == 1
+
+    # ----- counts and retention ------------------------------------------------------------------
+    def _live(self, first: str, last: str) -> tuple[dict[tuple[str, str], Counts],
+                                                     dict[tuple[str, str, str], int]]:
+        """The counts the rows of days in [first, last] not reduced yet would give."""
+        tallies: dict[str, list[ConversationTally]] = {}
+        for day, service, status, asked, answered, first_s in self.db.execute(
+                "SELECT day, service, status, asked, answered, first_answer_s FROM conversations "
+                "WHERE day BETWEEN ? AND ?", (first, last)):
+            tallies.setdefault(day, []).append(
+                ConversationTally(service, asked, answered, status == "blocked", first_s))
+        by_faq: dict[str, list[str]] = {}
+        helpful: dict[tuple[str, str, str], int] = {}
+        for day, service, question in self.db.execute(
+                "SELECT day, service, question FROM faq_answered WHERE day BETWEEN ? AND ?",
+                (first, last)):
+            by_faq.setdefault(day, []).append(service)
+            helpful[(day, service, question)] = helpful.get((day, service, question), 0) + 1
+        counts = {(day, service): c
+                  for day in set(tallies) | set(by_faq)
+                  for service, c in reduce(tallies.get(day, ()), by_faq.get(day, ())).items()}
+        return counts, helpful
+
+    def reduce_before(self, day: str) -> list[str]:
+        """Every day before `day` becomes counts, its texts deleted: -> the days reduced."""
+        with self.transaction() as db:
+            days = sorted({d for (d,) in db.execute(
+                "SELECT day FROM conversations WHERE day < ? UNION "
+                "SELECT day FROM faq_answered WHERE day < ?", (day, day))})
+            if not days:
+                return []
+            counts, helpful = self._live(days[0], days[-1])
+            for (d, service), c in counts.items():
+                old = db.execute("SELECT asked, by_faq, by_staff, unanswered, abusive, "
+                                 "first_answers FROM day_counts WHERE day = ? AND service = ?",
+                                 (d, service)).fetchone()
+                if old is not None:  # a day reduced in two steps (rows written after it)
+                    c.merge(Counts(*old[:5], json.loads(old[5])))
+                db.execute("INSERT OR REPLACE INTO day_counts VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                           (d, service, c.asked, c.by_faq, c.by_staff, c.unanswered, c.abusive,
+                            json.dumps(c.first_answers)))
+            for (d, service, question), n in helpful.items():
+                db.execute("INSERT INTO faq_helpful VALUES (?, ?, ?, ?) ON CONFLICT (day, "
+                           "service, question) DO UPDATE SET count = count + excluded.count",
+                           (d, service, question, n))
+            db.execute("DELETE FROM messages WHERE conversation IN "
+                       "(SELECT id FROM conversations WHERE day < ?)", (day,))
+            db.execute("DELETE FROM conversations WHERE day < ?", (day,))
+            db.execute("DELETE FROM faq_answered WHERE day < ?", (day,))
+            return days
+
+    def counts(self, first: str, last: str) -> tuple[dict[tuple[str, str], Counts],
+                                                      dict[tuple[str, str, str], int]]:
+        """(day, service) -> Counts and (day, service, question) -> FAQ answers, kept and live."""
+        with self._lock:
+            counts, helpful = self._live(first, last)
+            for d, service, *numbers, answers in self.db.execute(
+                    "SELECT day, service, asked, by_faq, by_staff, unanswered, abusive, "
+                    "first_answers FROM day_counts WHERE day BETWEEN ? AND ?", (first, last)):
+                counts.setdefault((d, service), Counts()).merge(Counts(*numbers, json.loads(answers)))
+            for d, service, question, n in self.db.execute(
+                    "SELECT day, service, question, count FROM faq_helpful "
+                    "WHERE day BETWEEN ? AND ?", (first, last)):
+                helpful[(d, service, question)] = helpful.get((d, service, question), 0) + n
+            return counts, helpful
