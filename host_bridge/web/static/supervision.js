@@ -27,10 +27,30 @@ const T = {
   perCounter: { fr: "Par guichet", en: "Per counter" },
   perCounterCols: { fr: ["Guichet", "Reçus", "Absents", "Durée de service"], en: ["Counter", "Served", "No-shows", "Service time"] },
   days: { fr: ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], en: ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"] },
-  sat: { fr: "Satisfaction (bornes d'avis)", en: "Satisfaction (feedback terminals)" },
+  sat: { fr: "Satisfaction (bornes d'avis et enquête sur téléphone)", en: "Satisfaction (feedback terminals and the phone survey)" },
   satText: { fr: (v, s, n) => `${v} avis · ${s} satisfaits · satisfaction nette ${n}`,
     en: (v, s, n) => `${v} opinions · ${s} satisfied · net satisfaction ${n}` },
   noVotes: { fr: "Aucun avis sur la période.", en: "No opinion over the period." },
+  satCaption: { fr: "Avis par source", en: "Opinions by source" },
+  satCols: { fr: ["Source", "Avis", "Satisfaits", "Satisfaction nette"], en: ["Source", "Opinions", "Satisfied", "Net satisfaction"] },
+  sources: { terminal: { fr: "borne", en: "terminal" }, phone: { fr: "téléphone", en: "phone" } },
+  together: { fr: "Ensemble", en: "Together" },
+  rate: { fr: (p) => `Taux de réponse à l'enquête après la visite : ${p} des usagers reçus.`,
+    en: (p) => `Response rate of the survey after the visit: ${p} of the citizens received.` },
+  noRate: { fr: "Taux de réponse à l'enquête après la visite : aucun usager reçu sur la période.",
+    en: "Response rate of the survey after the visit: no citizen received over the period." },
+  comments: { fr: "Commentaires de l'enquête", en: "Comments of the survey" },
+  noComments: { fr: "Aucun commentaire sur la période.", en: "No comment over the period." },
+  commentsText: { fr: (n, max) => `${n} ${n > 1 ? "commentaires" : "commentaire"}, du plus récent au plus ancien${n >= max ? ` (les ${max} plus récents)` : ""}.`,
+    en: (n, max) => `${n} ${n > 1 ? "comments" : "comment"}, newest first${n >= max ? ` (the ${max} newest)` : ""}.` },
+  scores: { 4: { fr: "très satisfait", en: "very satisfied" }, 3: { fr: "plutôt satisfait", en: "rather satisfied" },
+    2: { fr: "plutôt pas satisfait", en: "rather not satisfied" }, 1: { fr: "pas du tout satisfait", en: "not satisfied at all" } },
+  questions: { fr: "Questions des usagers", en: "Citizens' questions" },
+  questionsCaption: { fr: "Questions posées depuis la page du ticket, par service", en: "Questions asked from the ticket page, per service" },
+  questionsCols: { fr: ["Service", "Questions", "Part répondue par la FAQ", "Délai médian de première réponse"],
+    en: ["Service", "Questions", "Share answered by the FAQ", "Median time to the first answer"] },
+  questionsText: { fr: (n, faq) => n === 0 ? "Aucune question sur la période." : `${n} ${n > 1 ? "questions posées" : "question posée"} sur la période ; ${faq} ${n > 1 ? "répondues" : "répondue"} par la FAQ sans l'accueil.`,
+    en: (n, faq) => n === 0 ? "No question over the period." : `${n} ${n > 1 ? "questions" : "question"} asked over the period; ${faq} answered by the FAQ without the reception.` },
   year: { fr: (y) => `Synthèse annuelle ${y} (Services Publics+)`, en: (y) => `Yearly summary ${y} (Services Publics+)` },
   rdv: { fr: "Rendez-vous et sans rendez-vous", en: "Appointments and walk-ins" },
   rdvCols: { fr: ["Rendez-vous", "Sans rendez-vous", "Part de rendez-vous", "Non honorés (jamais venus)", "Absents à l'appel",
@@ -179,15 +199,72 @@ async function refreshIndicators() {
         const n = day[h], shade = Math.round(255 - (n / top) * 200);
         return el("td", { style: `background: rgb(${shade}, ${shade}, 255); color: ${shade < 140 ? "#fff" : "#1b1b1b"}` }, String(n));
       })))));
-  const s = figures.satisfaction;
-  document.getElementById("satisfaction").textContent = s.votes
-    ? t(T.satText)(s.votes, pct(s.satisfied), s.net === null ? "—" : `${Math.round(s.net * 100)}`) : t(T.noVotes);
+  satisfaction(figures.satisfaction);
+  questions(figures.questions);
+  comments(from, to).catch(() => {});  // the figures stand without them
   const year = Number(to.slice(0, 4));
   const y = await api(`api/indicators/annual?year=${year}`, { token });
   document.getElementById("year-title").textContent = t(T.year)(year);
   const values = [String(y.days_open), String(y.tickets), String(y.received), min(y.wait_mean_minutes),
     pct(y.received_within_target), pct(y.satisfaction), String(y.opinions)];
   document.getElementById("year").replaceChildren(...t(T.yearRows).flatMap((k, i) => [el("dt", {}, k), el("dd", {}, values[i])]));
+}
+
+
+// A table with its caption (the tables above are named by their heading)
+function captioned(id, caption, head, rows) {
+  table(id, head, rows);
+  const box = document.getElementById(id);
+  box.prepend(el("caption", {}, caption));
+}
+
+const net = (x) => x === null || x === undefined ? "—" : `${Math.round(x * 100)}`;
+
+// Satisfaction (issue 17): all the votes, then each source's (« borne », « téléphone »), and
+// the share of the citizens received who answered the survey on their phone
+function satisfaction(s) {
+  document.getElementById("satisfaction").textContent = s.votes
+    ? t(T.satText)(s.votes, pct(s.satisfied), net(s.net)) : t(T.noVotes);
+  const sources = s.by_source || {};
+  const row = (name, v) => [name, String(v.votes), pct(v.satisfied), net(v.net)];
+  captioned("sat-sources", t(T.satCaption), t(T.satCols), [
+    ...["terminal", "phone"].filter((k) => sources[k]).map((k) => row(t(T.sources[k]), sources[k])),
+    row(t(T.together), s)]);
+  const rate = s.survey_response_rate;
+  document.getElementById("survey-rate").textContent =
+    rate === null || rate === undefined ? t(T.noRate) : t(T.rate)(pct(rate));
+}
+
+// The citizens' questions (issue 17), only when the bridge counts them
+function questions(q) {
+  const box = document.getElementById("questions-box");
+  box.hidden = !q;
+  if (!q) return;
+  document.getElementById("questions-title").textContent = t(T.questions);
+  const names = Object.fromEntries(site.services.map((s) => [s.id, s.name]));
+  const none = { asked: 0, faq_share: null, first_answer_median_minutes: null };
+  const row = (name, x) => [name, String(x.asked), pct(x.faq_share), min(x.first_answer_median_minutes)];
+  const extra = Object.keys(q.services).filter((id) => !(id in names));  // a service since removed
+  captioned("questions", t(T.questionsCaption), t(T.questionsCols), [
+    ...site.services.map((s) => row(s.name, q.services[s.id] || none)),
+    ...extra.map((id) => row(id, q.services[id])), row(t(T.all), q.total)]);
+  document.getElementById("questions-text").textContent = t(T.questionsText)(q.total.asked, pct(q.total.faq_share));
+}
+
+// The survey's comments, newest first; « guichet N » only where the site shows per-counter figures
+const MAX_COMMENTS = 500;
+async function comments(from, to) {
+  document.getElementById("comments-title").textContent = t(T.comments);
+  const { comments: list } = await api(`api/survey/comments?from=${from}&to=${to}`, { token });
+  const names = Object.fromEntries(site.services.map((s) => [s.id, s.name]));
+  const day = new Intl.DateTimeFormat(lang === "fr" ? "fr-FR" : "en-GB", { dateStyle: "long", timeZone: "UTC" });
+  document.getElementById("comments-text").textContent = list.length
+    ? t(T.commentsText)(list.length, MAX_COMMENTS) : t(T.noComments);
+  document.getElementById("comments").replaceChildren(...list.map((c) => el("li", {},
+    el("p", {}, [day.format(new Date(`${c.day}T12:00:00Z`)), names[c.service] || c.service,
+      `${c.score}/4 (${t(T.scores[c.score])})`,
+      ...(c.counter === undefined ? [] : [`${t({ fr: "guichet", en: "counter" })} ${c.counter}`])].join(" · ")),
+    el("blockquote", {}, c.text))));
 }
 
 
@@ -370,7 +447,8 @@ async function start() {
   langLink();
   document.getElementById("title").textContent = `${site.name} — supervision`;
   for (const [id, key] of [["live-title", "live"], ["ind-title", "indicators"], ["from-label", "from"],
-    ["to-label", "to"], ["show", "show"], ["csv", "csv"], ["heat-title", "heat"], ["sat-title", "sat"]]) {
+    ["to-label", "to"], ["show", "show"], ["csv", "csv"], ["heat-title", "heat"], ["sat-title", "sat"],
+    ["comments-title", "comments"]]) {
     document.getElementById(id).textContent = t(T[key]);
   }
   document.getElementById("today-title").textContent = t(A.today);
