@@ -164,6 +164,16 @@ by_source = st.fixed_dictionaries({"terminal": scores, "phone": scores})
 
 
 @settings(max_examples=100)
+@given(scores)
+def test_any_tally_saved_before_the_survey_loads_as_the_terminals(votes):
+    old = {"services": {}, "per_hour": [[0] * 24 for _ in range(7)],
+           "scores": {str(k): n for k, n in votes.items()}, "days": []}
+    t = Tally.from_json(old)
+    assert t.scores == {"terminal": votes, "phone": {1: 0, 2: 0, 3: 0, 4: 0}}
+    assert t.to_json()["scores"] == old["scores"]  # what an older release reads back
+
+
+@settings(max_examples=100)
 @given(by_source, by_source)
 def test_merging_tallies_adds_each_sources_votes(a, b):
     merged = Tally(scores={s: dict(v) for s, v in a.items()}).merge(Tally(scores=b))
