@@ -230,3 +230,21 @@ def test_the_link_purges_at_start(client, clock):
     finally:
         survey.stop()
     assert [x["text"] for x in comments(client)] == [SECOND]
+
+
+def test_a_queue_in_memory_keeps_its_comments_in_memory(make_client, clock, tmp_path):
+    client = make_client(db_path=":memory:")
+    ticket = served(client, clock)
+    client.post(f"/api/tickets/{ticket}/survey", json={"score": 4, "comment": GOOD})
+    assert [x["text"] for x in comments(client)] == [GOOD]
+    assert client.app.state.survey.path == ":memory:"
+    assert not list(tmp_path.glob("*survey*"))  # no file named after it anywhere near
+
+
+def test_the_comments_file_sits_beside_the_queues(client, clock, settings):
+    from pathlib import Path
+    path = Path(settings.db_path + ".survey.db")
+    assert not path.exists()  # opened on first use: a site whose phones never answer has none
+    ticket = served(client, clock)
+    client.post(f"/api/tickets/{ticket}/survey", json={"score": 4, "comment": GOOD})
+    assert client.app.state.survey.path == str(path) and path.exists()
