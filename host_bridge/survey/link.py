@@ -8,6 +8,7 @@ the site's retention_days (the history's own retention, service/retention.py).
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from datetime import timedelta
 from typing import Any
@@ -42,6 +43,8 @@ class Survey:
 
     def purge_once(self) -> int:
         """Deletes the comments of the days before today - retention_days; -> how many."""
+        if self._store is None and not os.path.exists(self.path):
+            return 0  # nothing kept yet: no file made for it
         today = self.service.clock.now().astimezone(self.service.tz).date()
         deleted = self.comments.purge_before((today - timedelta(days=self.retention_days))
                                              .isoformat())
