@@ -136,6 +136,13 @@ def start_demo(bridge: Any, host: str, desk_port: int, api_url: str,
         lines.append(f"  traffic ({pace:g}x life): citizens arrive and agents work every "
                      f"counter but guichet {demo.visitor_counter}, which is yours "
                      "(--no-traffic: none)")
+        questions = getattr(bridge.settings.questions, "enabled", False)
+        if questions:
+            from host_bridge.cli import DEMO_TOKENS
+            from .demo_questions import DemoQuestions
+            bridge.links.append(DemoQuestions(api_url, demo.traffic, DEMO_TOKENS["agent"]).start())
+            lines.append("  questions: some citizens ask the reception from their ticket page; "
+                         "every other one waits for you in the console's « Questions des usagers »")
         if booked:
             from host_bridge.cli import DEMO_TOKENS
             from .demo_appointments import DemoCheckIns

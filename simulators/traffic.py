@@ -89,6 +89,7 @@ class Issued:
     low: float | None  # the estimate given, minutes
     high: float | None
     naive: float | None  # position x mean service time / open counters, minutes
+    ticket_id: str | None = None  # its page's key: the demo's citizens ask questions with it
 
 
 @dataclass
@@ -156,7 +157,7 @@ class Traffic:
         self.issued.append(Issued(ticket["label"], service,
                                   datetime.fromisoformat(ticket["issued_at"]), ticket.get("ahead"),
                                   est["low_minutes"] if est else None,
-                                  est["high_minutes"] if est else None, naive))
+                                  est["high_minutes"] if est else None, naive, ticket["id"]))
 
     # -- agents ----------------------------------------------------------------------------------
     async def _press(self, board: VirtualBoard, button: str, hold_ms: int = PRESS_MS) -> None:

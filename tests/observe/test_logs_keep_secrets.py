@@ -1,7 +1,8 @@
 """The logs never hold a citizen's data or a secret (issue 16): a real `suivant serve` at debug
 level, JSON lines, through a whole scenario — tickets over HTTP, a staff sign-in with a
 password, an SMS number, a push subscription whose push fails, appointments checked in by
-their code and ANTS number, a board on a real Mosquitto
+their code and ANTS number, a citizen's question and its answer, a survey comment, a board
+on a real Mosquitto
 with accounts that says hello and then sends a line with a bad MAC, refused commands, the
 broker lost — then
 everything it wrote is searched for each secret and number the scenario used."""
@@ -42,6 +43,9 @@ SMS_KEY, INBOUND_SECRET = "brevo-key-logs-5f2a9c", "inbound-secret-logs-8e1d4b"
 STAFF_PASSWORD = "camille-guichet-logs-31"
 PUSH_PATH = "fcm-endpoint-logs-d41d8cd98f00b204"
 BOOT = "10a5f00d"
+QUESTION = "Mon voisin Gaspard Lefebvre peut-il venir à ma place"  # what citizens type...
+ANSWER = "Oui avec une procuration signée de Gaspard"  # ...what staff answer
+COMMENT = "Agent Bertrand très aimable au guichet"  # ...and the survey's comments
 
 
 def _http(base: str, method: str, path: str, body=None, token: str | None = None):
@@ -160,7 +164,8 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
     _staff_account(tmp_path)
     secrets = [BRIDGE_PASSWORD, SMS_KEY, INBOUND_SECRET, STAFF_PASSWORD, PUSH_PATH,
                term.key.hex(), term.broker_password, *forms(PHONE), "demo-agent", "demo-borne",
-               "P7K2QX", "ZZ9ZZ9", "AB12CD34EF", "Durand Jeanne", "Martin Paul", "Jeanne"]
+               "P7K2QX", "ZZ9ZZ9", "AB12CD34EF", "Durand Jeanne", "Martin Paul", "Jeanne",
+               QUESTION, ANSWER, COMMENT, "Gaspard", "Bertrand"]
     with FakeProvider() as provider:
         config = _config(tmp_path, broker.port, int(provider.url.rsplit(":", 1)[1]))
         bridge = BridgeProcess(config, tmp_path / "queue.db",
@@ -195,6 +200,21 @@ def test_a_whole_scenario_at_debug_level_logs_no_secret_and_no_number(tmp_path):
             for _ in range(2):  # the SMS ticket, then the push one: both told
                 assert _http(url, "POST", "/api/counters/1/next", token=session)[0] == 200
             assert _http(url, "POST", f"/api/tickets/{tickets[0]}/cancel")[0] == 409
+            # issue 17: a question to the reception, its answer, a refused burst, the survey of
+            # the ticket served (with a comment), a survey refused (not served)
+            ask = f"/api/tickets/{tickets[2]}/questions"
+            assert _http(url, "POST", ask + "/match", {"text": QUESTION})[0] == 200
+            assert _http(url, "POST", ask, {"text": QUESTION})[0] == 201
+            assert _http(url, "POST", ask, {"text": QUESTION + " ?"})[0] == 429
+            desk = _http(url, "GET", "/api/questions", token=session)[1]["conversations"]
+            secrets.append(desk[0]["id"])
+            assert _http(url, "POST", f"/api/questions/{desk[0]['id']}/answer",
+                         {"text": ANSWER, "faq_entry": None}, token=session)[0] == 200
+            assert _http(url, "POST", "/api/counters/1/finish", token=session)[0] == 200
+            assert _http(url, "POST", f"/api/tickets/{tickets[0]}/survey",
+                         {"score": 2, "comment": COMMENT})[0] == 201
+            assert _http(url, "POST", f"/api/tickets/{tickets[2]}/survey",
+                         {"score": 4, "comment": COMMENT})[0] == 409
             assert _http(url, "GET", "/api/devices", token="demo-agent")[0] == 403
             # appointments (examples/passeports-cni.ics): a code, a wrong one, an ANTS number;
             # checked in or refused as late or missed, whatever the hour

@@ -83,8 +83,8 @@ export function questionsPanel({ section, site, token, say }) {
       el("p", {}, el("label", { for: pick.id }, t(T.attach)), " ", pick),
       el("p", { class: "row" },
         el("button", { type: "submit" }, t(T.send)),
-        el("button", { type: "button", class: "secondary", onclick: () => close(c, false, error) }, t(T.close)),
-        el("button", { type: "button", class: "danger", onclick: () => close(c, true, error) }, t(T.abusive))),
+        el("button", { type: "button", class: "secondary close-normal", onclick: () => close(c, false, error) }, t(T.close)),
+        el("button", { type: "button", class: "danger close-abusive", onclick: () => close(c, true, error) }, t(T.abusive))),
       error);
     form.addEventListener("submit", async (event) => {
       event.preventDefault();

@@ -51,10 +51,11 @@ const refused = (e) => (e && REFUSED[e.code] ? t(REFUSED[e.code]) : explain(e));
 
 // A text box with its label and a count of what is left (announced only on request: the
 // counter is described by the field, not live, so a screen reader is not interrupted)
-function textBox(idPrefix, labelText) {
+function textBox(idPrefix, labelText, value) {
   const area = el("textarea", { id: `${idPrefix}-text`, name: "text", rows: "3", maxlength: String(MAX),
     "aria-describedby": `${idPrefix}-left questions-private` });
-  const left = el("p", { class: "muted small", id: `${idPrefix}-left` }, t(T.left)(MAX));
+  area.value = value;
+  const left = el("p", { class: "muted small", id: `${idPrefix}-left` }, t(T.left)(MAX - value.length));
   area.addEventListener("input", () => { left.textContent = t(T.left)(MAX - area.value.length); });
   return { area, nodes: [el("label", { for: area.id }, labelText), area, left] };
 }
@@ -109,8 +110,7 @@ export function questions({ id, alert }) {
     if (matches) {
       items.push(matchList());
     } else {
-      const box = textBox("question", t(open ? T.reply : T.label));
-      box.area.value = draft;
+      const box = textBox("question", t(open ? T.reply : T.label), draft);
       box.area.addEventListener("input", () => { draft = box.area.value; });
       items.push(el("form", { id: "question-form", onsubmit: submit }, ...box.nodes,
         el("button", { type: "submit", id: "question-send" }, t(open ? T.send : T.ask))));

@@ -22,6 +22,10 @@ const T = {
     en: "Thank you for your opinion: it helps this service improve." },
   already: { fr: "Merci : votre avis a bien été enregistré.", en: "Thank you: your opinion was recorded." },
 };
+const REFUSED = {
+  not_served: { fr: "L'avis se donne une fois reçu au guichet.", en: "You can give your opinion once seen at the counter." },
+  survey_off: { fr: "Ce site ne recueille pas d'avis en ligne.", en: "This site does not collect opinions online." },
+};
 
 export function survey({ id }) {
   const section = document.getElementById("survey");
@@ -60,7 +64,8 @@ export function survey({ id }) {
         done(t(T.thanks));
       } catch (e) {
         if (e.code === "already_answered") done(t(T.already));
-        else error.replaceChildren(el("p", { class: "error", role: "alert" }, explain(e)));
+        else error.replaceChildren(el("p", { class: "error", role: "alert" },
+          REFUSED[e.code] ? t(REFUSED[e.code]) : explain(e)));
       }
     });
     section.replaceChildren(el("h2", { id: "survey-title" }, t(T.title)), form);
