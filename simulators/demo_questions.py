@@ -1,5 +1,5 @@
 """The demo's citizens ask the reception questions from their ticket page and answer the survey
-once served (issue 17); a simulated receptionist answers every other question after a while
+once served (issue 17); a simulated receptionist answers every other question after 20 seconds
 and leaves the rest to the visitor's console (/guichet, « Questions des usagers »).
 
     questions = DemoQuestions(api_url, traffic, DEMO_TOKENS["agent"]).start()   # a link
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 TICK_S = 2.0
 FOLLOWED = 60  # the latest tickets watched for their end (the survey)
 ASK_SHARE = 0.3  # of the citizens ask a question (the first two always: the visitor sees some)
-ANSWER_AFTER_S = 60.0  # the simulated receptionist's delay, in real seconds
+ANSWER_AFTER_S = 20.0  # the simulated receptionist's delay, in real seconds
 SURVEY_SHARE = 0.6
 SCORES = ((4, 0.4), (3, 0.45), (2, 0.1), (1, 0.05))
 

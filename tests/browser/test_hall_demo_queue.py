@@ -1,7 +1,8 @@
 """`suivant demo` with its traffic (the default): a visitor who opens the supervision page or the
 hall screen within a minute sees queues — several services with people waiting, minutes of
 estimated wait — that last while the agents work, instead of an empty hall (issue 13: the
-demo's citizens came one at a time and were served at once)."""
+demo's citizens came one at a time and were served at once), and questions sent to the reception
+from the ticket pages, some answered (issue 17)."""
 from __future__ import annotations
 
 import json
@@ -75,6 +76,20 @@ def test_the_demo_traffic_builds_queues_a_visitor_sees_at_once_and_that_last():
         # several services
         time.sleep(25)
         assert len(queued(api, 2)) >= 2, (waiting(api), "".join(lines[-20:]))
+        # issue 17: citizens asked the reception from their ticket page; the simulated
+        # receptionist answers some (after 20 s), the others wait for the visitor
+        request = urllib.request.Request(api + "/api/questions",
+                                         headers={"Authorization": "Bearer demo-agent"})
+        while True:
+            with urllib.request.urlopen(request, timeout=10) as r:
+                conversations = json.loads(r.read())["conversations"]
+            froms = [[m["from"] for m in c["messages"]] for c in conversations]
+            if any("staff" in f for f in froms) or time.monotonic() - start > 75:
+                break
+            time.sleep(1)
+        assert len(conversations) >= 2 and all(f[0] == "citizen" for f in froms), froms
+        assert any("staff" in f for f in froms), froms
+        assert any(c["status"] == "open" for c in conversations), froms
     finally:
         proc.terminate()
         proc.wait(20)
