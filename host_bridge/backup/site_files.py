@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..appointments.store import appointments_path
+from ..questions.store import store_path as questions_path
+from ..survey.comments import comments_path
 from ..staff import staff_path
 
 # What a backup leaves out, and why (in the manifest, and said by restore)
@@ -13,7 +15,12 @@ LEFT_OUT = {
     "sms": "the citizens' phone numbers (<database>.sms.db) are personal data kept only for "
            "today's tickets and deleted daily: a backup would keep them for as long as the "
            "backups are kept; after a restore, today's waiting citizens may not get their SMS",
+    "questions-texts": "the citizens' questions and their answers (<stem>.questions.db) live "
+                       "only with today's tickets: the backup keeps that file's counts of past "
+                       "days, never a conversation",
 }
+# The tables a backup empties in its copy of a file (their rows are today's personal texts)
+QUESTIONS_TEXTS = ("conversations", "messages", "faq_answered")
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class SiteFile:
     path: Path
     sqlite: bool  # copied with SQLite's online backup (else: a plain copy)
     restored: bool = True  # the site file is carried for reference only
+    scrub: tuple[str, ...] = ()  # tables emptied in the copy (overwritten, then vacuumed)
 
 
 def site_files(settings) -> list[SiteFile]:
@@ -32,6 +40,8 @@ def site_files(settings) -> list[SiteFile]:
         SiteFile("staff", Path(staff_path(db)), True),
         SiteFile("appointments", Path(appointments_path(db)), True),
         SiteFile("push", Path(f"{db}.push.db"), True),
+        SiteFile("questions", Path(questions_path(db)), True, scrub=QUESTIONS_TEXTS),
+        SiteFile("survey", Path(comments_path(db)), True),  # comments, kept retention_days
         SiteFile("devices", Path(settings.devices_path), True),  # keys, and OTA builds
         SiteFile("vapid-key", Path(f"{db}.vapid.pem"), False),  # lost: every phone's push too
         SiteFile("network-cursor", Path(f"{db}.network.json"), False),

@@ -1,5 +1,5 @@
 """The survey's free comments, in their own SQLite file beside the queue's (suivant.db ->
-suivant.db.survey.db; a queue in memory: in memory too). A row is what a supervisor reads: the
+suivant.survey.db; a queue in memory: in memory too). A row is what a supervisor reads: the
 business day, the service, the score, the text, and the counter only where the site turned on
 `[privacy] figures_per_counter`. No ticket id, no time finer than the day: nothing leads back
 to the citizen. Kept the site's retention_days, then deleted (survey/link.py).
@@ -10,6 +10,8 @@ to the citizen. Kept the site's retention_days, then deleted (survey/link.py).
     comments.purge_before("2025-10-23")            # -> rows deleted
 """
 from __future__ import annotations
+
+from pathlib import Path
 
 from typing import Any
 
@@ -27,7 +29,11 @@ CREATE INDEX IF NOT EXISTS comments_by_day ON comments(day);
 
 
 def comments_path(db_path: str) -> str:
-    return db_path if db_path == ":memory:" else f"{db_path}.survey.db"
+    """suivant.db -> suivant.survey.db (as suivant.staff.db, suivant.questions.db)."""
+    if db_path == ":memory:":
+        return db_path
+    p = Path(db_path)
+    return str(p.with_name(p.stem + ".survey.db"))
 
 
 class CommentStore(SideFile):

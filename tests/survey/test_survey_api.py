@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from host_bridge.survey.comments import MAX_LISTED
+from host_bridge.survey.comments import MAX_LISTED, comments_path
 
 from survey_support import served
 from support import ADMIN, AGENT, SUPERVISOR
@@ -243,7 +243,7 @@ def test_a_queue_in_memory_keeps_its_comments_in_memory(make_client, clock, tmp_
 
 def test_the_comments_file_sits_beside_the_queues(client, clock, settings):
     from pathlib import Path
-    path = Path(settings.db_path + ".survey.db")
+    path = Path(comments_path(settings.db_path))
     assert client.app.state.survey.purge_once() == 0
     assert not path.exists()  # opened on first use: a site whose phones never answer has none
     ticket = served(client, clock)
