@@ -38,6 +38,12 @@ class _Ticket:
     status: TicketStatus
 
 
+LABEL = "#"  # a key of Changes for a ticket's label (ticket ids never start with it)
+TICKET_MOVES = frozenset({"TicketCalled", "TicketRecalled", "TicketServed", "TicketAbsent",
+                          "TicketAbsenceUndone", "TicketCancelled", "TicketTransferred",
+                          "TicketCameBack", "TicketDelayed"})
+
+
 def _version(view: dict[str, Any]) -> str:
     """Opaque: changes whenever anything the reader sees changes (a late flag included)."""
     return hashlib.blake2b(json.dumps(view, sort_keys=True, ensure_ascii=False).encode(),
@@ -67,9 +73,19 @@ class Questions:
         self.store.close()
 
     def _on_events(self, items: list[dict[str, Any]]) -> None:
-        # the committing thread, under the queue's lock: only a flag here
+        # the committing thread, under the queue's lock: only a flag here, and wake-ups
         if any(item.get("type") == "DayStarted" for item in items):
             self._rounds.wake()
+        # a ticket called, served, gone...: its reader may no longer write, and the desk's list
+        # shows its status. The public events name tickets by label: readers wait on it too
+        # (a label given again later wakes a reader for nothing; it reads, and waits again)
+        for label in {item["label"] for item in items
+                      if item.get("type") in TICKET_MOVES and item.get("label")}:
+            self.changes.bump(LABEL + label)
+
+    def citizen_keys(self, ticket_id: str) -> tuple[str, ...]:
+        """What a citizen's long poll waits on: its conversation, and its ticket's moves."""
+        return (ticket_id, LABEL + self._ticket(ticket_id).label)
 
     def reduce(self) -> list[str]:
         """Every day before the queue's own becomes counts; its texts are deleted."""
@@ -144,7 +160,9 @@ class Questions:
                 raise ConversationBlocked("this conversation was closed by the reception")
             if conv is not None and len(conv.messages) >= MAX_MESSAGES:
                 raise ConversationFull(f"{MAX_MESSAGES} messages a conversation at most")
-            check_pace([] if conv is None else conv.citizen_times(), now)
+            check_pace([] if conv is None else conv.citizen_times(), now,
+                       conv is not None and bool(conv.messages)
+                       and conv.messages[-1].sender == "staff")
             if conv is None:
                 cid = self.store.open(db, ticket_id, ticket.day, ticket.service, now)
             else:

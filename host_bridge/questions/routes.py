@@ -65,12 +65,15 @@ def _desk(request: Request) -> Questions:
     return request.app.state.questions
 
 
-async def _long_poll(desk: Questions, keys: tuple[str, ...], read: Callable[[], dict[str, Any]],
+async def _long_poll(desk: Questions, keys: tuple[str, ...] | Callable[[], tuple[str, ...]],
+                     read: Callable[[], dict[str, Any]],
                      after: str | None, wait: int) -> dict[str, Any]:
     since = desk.changes.seq  # before reading: a change during the read is not missed
     view = await run_in_threadpool(read)
     if not wait or after != view["version"]:
         return view
+    if callable(keys):
+        keys = await run_in_threadpool(keys)
     with desk.changes.slot():
         deadline = time.monotonic() + wait
         while view["version"] == after and (left := deadline - time.monotonic()) > 0:
@@ -86,7 +89,8 @@ async def _long_poll(desk: Questions, keys: tuple[str, ...], read: Callable[[], 
              responses={**responses(404, 422), **_BUSY})
 async def conversation(ticket_id: TicketId, request: Request, after: After = None, wait: Wait = 0):
     desk = _desk(request)
-    return await _long_poll(desk, (ticket_id,), lambda: desk.citizen_view(ticket_id), after, wait)
+    return await _long_poll(desk, lambda: desk.citizen_keys(ticket_id),
+                            lambda: desk.citizen_view(ticket_id), after, wait)
 
 
 @citizen.post("", status_code=201, summary="A question to the reception, or a reply",

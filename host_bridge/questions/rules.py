@@ -26,15 +26,17 @@ def clean(text: str, most: int, empty_ok: bool = False) -> str:
     return text
 
 
-def check_pace(citizen_times: Sequence[datetime], now: datetime) -> None:
+def check_pace(citizen_times: Sequence[datetime], now: datetime,
+               answered_since: bool = False) -> None:
     """TooFrequent (with the seconds to wait) for a citizen's next message at `now`, given the
-    times of the ticket's earlier ones (any order): one every CITIZEN_GAP_SECONDS, and
+    times of the ticket's earlier ones (any order): one every CITIZEN_GAP_SECONDS — unless
+    the desk answered since the last one (« Merci ! » at once is a reply, not a burst) — and
     CITIZEN_MAX_MESSAGES in the day (then until the next day begins)."""
     if len(citizen_times) >= CITIZEN_MAX_MESSAGES:
         midnight = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
         raise TooFrequent(f"{CITIZEN_MAX_MESSAGES} messages a ticket at most today",
                           max(1, math.ceil((midnight - now).total_seconds())))
-    if citizen_times:
+    if citizen_times and not answered_since:
         since = (now - max(citizen_times)).total_seconds()
         if since < CITIZEN_GAP_SECONDS:
             raise TooFrequent(f"one message every {CITIZEN_GAP_SECONDS:g} seconds",

@@ -202,3 +202,18 @@ def test_settings_built_in_code_use_the_defaults(tmp_path, clock):
         assert bridge.app.state.questions.settings.counters == ()
     finally:
         bridge.close()
+
+
+def test_a_reply_right_after_the_desks_answer_is_not_a_burst(client, clock):
+    """« Merci ! » a second after the answer is accepted; two messages of the citizen in a row
+    within the pace are not (found by the two-page browser test: the thanks was refused)."""
+    tid = take_ticket(client)
+    ask(client, tid)
+    cid = client.get("/api/questions", headers=AGENT).json()["conversations"][0]["id"]
+    assert client.post(f"/api/questions/{cid}/answer", headers=AGENT,
+                       json={"text": REPLY}).status_code == 200
+    clock.advance(1)
+    ask(client, tid, "Merci beaucoup")
+    clock.advance(1)
+    refused = client.post(f"/api/tickets/{tid}/questions", json={"text": "Encore merci"})
+    assert refused.status_code == 429 and refused.json()["error"] == "too_frequent"

@@ -88,3 +88,18 @@ def test_wait_is_bounded(client):
     tid = take_ticket(client)
     r = client.get(f"/api/tickets/{tid}/questions", params={"wait": 26})
     assert r.status_code == 422
+
+
+def test_the_citizens_poll_wakes_when_the_ticket_ends(client, desk):
+    """Cancelled (or served) while the phone waits on its conversation: it learns at once that
+    it can no longer write, not at the end of the wait (the queue's events wake it)."""
+    tid = take_ticket(client)
+    view = ask(client, tid)
+    assert view["can_write"]
+    thread, out = _in_thread(lambda: client.get(f"/api/tickets/{tid}/questions",
+                                                params={"after": view["version"], "wait": 20}))
+    _until_waiting(desk)
+    assert client.post(f"/api/tickets/{tid}/cancel").status_code == 200
+    thread.join(10)
+    assert out["seconds"] < 5
+    assert out["response"].json()["can_write"] is False

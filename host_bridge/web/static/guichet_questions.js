@@ -33,6 +33,8 @@ const T = {
   empty: { fr: "Écrivez une réponse ou joignez une réponse de la FAQ.", en: "Write an answer or attach a FAQ answer." },
   closed: { fr: "Conversations closes aujourd'hui", en: "Conversations closed today" },
   closedBy: { closed: { fr: "close", en: "closed" }, blocked: { fr: "close : abusive", en: "closed: abusive" } },
+  badge: { fr: (n) => `${n} question${n > 1 ? "s" : ""} d'usager${n > 1 ? "s" : ""} en attente de réponse`,
+    en: (n) => `${n} citizen question${n > 1 ? "s" : ""} waiting for an answer` },
   arrived: { fr: (l) => `Nouvelle question de ${l}.`, en: (l) => `New question from ${l}.` },
 };
 const REFUSED = {
@@ -40,7 +42,11 @@ const REFUSED = {
   conversation_closed: { fr: "Cette conversation est close.", en: "This conversation is closed." },
   no_config_file: { fr: "Ce pont n'a pas de fichier de site : la FAQ se modifie dans le fichier.", en: "This bridge has no site file: edit the FAQ in the file." },
 };
-const refused = (e) => (e && REFUSED[e.code] ? t(REFUSED[e.code]) : explain(e));
+// the FAQ's route answers as the administration's does: its reason says why (no site file…)
+const refused = (e) => {
+  const known = e && (REFUSED[e.code] || REFUSED[e.body && e.body.reason]);
+  return known ? t(known) : explain(e);
+};
 const minutesSince = (iso) => Math.max(0, Math.floor((Date.now() - new Date(iso)) / 60000));
 
 export function questionsPanel({ section, site, token, say }) {
@@ -186,6 +192,12 @@ export function questionsPanel({ section, site, token, say }) {
     }
     known = ids;
     document.title = `${waiting ? `(${waiting}) ` : ""}${site.name} — ${t({ fr: "guichet", en: "counter" })}`;
+    // seen from the counter's buttons without scrolling: how many wait, a link down to them
+    const badge = document.getElementById("questions-badge");
+    if (badge) {
+      badge.hidden = !waiting;
+      badge.firstChild.textContent = t(T.badge)(waiting);
+    }
   }
 
   function update(conversation) {

@@ -105,7 +105,7 @@ export function questions({ id, alert }) {
   function form() {
     const open = view.status === "open";
     if (!view.can_write) return [];
-    const items = [el("p", { id: "questions-intro" }, t(T.intro)),
+    const items = [...(open ? [] : [el("p", { id: "questions-intro" }, t(T.intro))]),
       el("p", { class: "muted", id: "questions-private" }, t(T.private))];
     if (matches) {
       items.push(matchList());
