@@ -57,11 +57,22 @@ def indicators(first: From, last: To, service: Service, user: Staff, request: Re
     _may_read(user)
     check_period(first, last)
     per_counter = request.app.state.figures_per_counter
-    view = indicators_view(service.indicators(first, last, per_counter), first, last)
+    view = indicators_view(asked_survey(request.app, service.indicators(first, last, per_counter)),
+                           first, last)
     questions = questions_figures(request.app)
     if questions is not None:
         view["questions"] = questions(first, last)
     return view
+
+
+def asked_survey(app: Any, ind: Indicators) -> Indicators:
+    """A site that does not ask the survey (`[questions] survey = false`) has no response
+    rate: 0 % would read as every citizen refusing it."""
+    survey = getattr(app.state, "survey", None)
+    if survey is None or getattr(survey, "enabled", True):
+        return ind
+    return dataclasses.replace(ind, satisfaction=dataclasses.replace(
+        ind.satisfaction, survey_response_rate=None))
 
 
 def questions_figures(app: Any) -> Any:
@@ -160,7 +171,7 @@ def indicators_csv(first: From, last: To, service: Service, user: Staff,
     questions = questions_figures(request.app)
     day = first
     while day <= last:
-        ind = service.indicators(day, day)
+        ind = asked_survey(request.app, service.indicators(day, day))
         if ind.total.issued:
             asked = questions(day, day) if questions is not None else {}
             by_service = asked.get("services", {})

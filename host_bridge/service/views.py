@@ -176,7 +176,9 @@ def public_event(seq: int, event: e.Event, state: QueueState,
     expired = out.pop("expired", None)
     out.pop("needs", None)  # a citizen's needs are the agent's to know, not the public stream's
     if out["type"] == "FeedbackGiven":
-        ticket_id = None  # a phone's vote: a score on the stream, not whose it is
+        ticket_id = None  # a phone's vote: a score on the stream, not whose it is...
+        if out.get("source") == "phone":  # ...nor whose counter: that one's rating, by anyone
+            out.pop("counter", None)
     if ticket_id is not None and ticket_id in state.tickets:
         ticket = state.tickets[ticket_id]
         out["label"] = ticket.label

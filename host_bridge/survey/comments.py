@@ -40,11 +40,21 @@ class CommentStore(SideFile):
     def __init__(self, path: str):
         super().__init__(path, _SCHEMA)  # no fsync per write: a comment lost to a power cut is
         # a comment, and the vote itself is in the queue's history
+        # a deleted comment must be gone from the files, not kept in a WAL until the bridge
+        # stops: a rollback journal deleted after each commit, and freed bytes overwritten
+        self.db.execute("PRAGMA journal_mode=DELETE")
+        self.db.execute("PRAGMA secure_delete=ON")
 
     def add(self, day: str, service: str, score: int, text: str, counter: int | None) -> None:
         with self._transaction() as db:
             db.execute("INSERT INTO comments (day, service, score, text, counter) "
                        "VALUES (?, ?, ?, ?, ?)", (day, service, score, text, counter))
+
+    def forget_counters(self) -> int:
+        """Every comment's counter deleted (the site's per-counter switch is off); -> how many."""
+        with self._transaction() as db:
+            return db.execute("UPDATE comments SET counter = NULL WHERE counter IS NOT NULL"
+                              ).rowcount
 
     def between(self, first: str, last: str, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
         """Days first..last (ISO, included), newest first (within a day: the latest written

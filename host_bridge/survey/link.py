@@ -29,6 +29,7 @@ class Survey:
         self.enabled: bool = questions.survey  # [questions] survey: the site's switch
         self.retention_days: int = settings.retention_days
         self.path = comments_path(settings.db_path)
+        self.per_counter: bool = settings.figures_per_counter
         self._store: CommentStore | None = None
         self._opening = threading.Lock()
         self._rounds = Periodic("survey-retention", self.purge_once, every_s,
@@ -39,6 +40,8 @@ class Survey:
         with self._opening:
             if self._store is None:
                 self._store = CommentStore(self.path)
+                if not self.per_counter:  # the switch turned off since: no comment keeps one
+                    self._store.forget_counters()
             return self._store
 
     def purge_once(self) -> int:

@@ -96,6 +96,7 @@ def test_no_questions_block_without_their_figures(settings, clock):
                 page.click("#login-button")
                 page.wait_for_selector("#survey-rate:not(:empty)")
                 assert page.locator("#questions-box").is_hidden()
+                page.wait_for_selector("#comments-text:not(:empty)")  # read after the figures
                 assert page.inner_text("#comments-text") == "Aucun commentaire sur la période."
         finally:
             server.bridge.app.state.survey.stop()

@@ -17,7 +17,7 @@ const T = {
     "Dans le délai cible", "Durée de service", "Taux d'absence"],
   en: ["Tickets", "Served", "No-shows", "Cancelled", "Mean wait", "Median", "90th percentile",
     "Within target", "Service time", "No-show rate"] },
-  sat: { fr: "Satisfaction (bornes d'avis)", en: "Satisfaction (feedback terminals)" },
+  sat: { fr: "Satisfaction (bornes d'avis et enquête sur téléphone)", en: "Satisfaction (feedback terminals and phone survey)" },
   satText: { fr: (v, s, n) => `${v} avis · ${s} satisfaits · satisfaction nette ${n}`,
     en: (v, s, n) => `${v} opinions · ${s} satisfied · net satisfaction ${n}` },
   noVotes: { fr: "Aucun avis sur la période.", en: "No opinion over the period." },

@@ -46,6 +46,8 @@ const T = {
   scores: { 4: { fr: "très satisfait", en: "very satisfied" }, 3: { fr: "plutôt satisfait", en: "rather satisfied" },
     2: { fr: "plutôt pas satisfait", en: "rather not satisfied" }, 1: { fr: "pas du tout satisfait", en: "not satisfied at all" } },
   questions: { fr: "Questions des usagers", en: "Citizens' questions" },
+  helpfulCaption: { fr: "Entrées de la FAQ qui ont répondu à une question sans l'accueil", en: "FAQ entries that answered a question without reception" },
+  helpfulCols: { fr: ["Service", "Question de la FAQ", "Questions réglées"], en: ["Service", "FAQ question", "Questions settled"] },
   questionsCaption: { fr: "Questions posées depuis la page du ticket, par service", en: "Questions asked from the ticket page, per service" },
   questionsCols: { fr: ["Service", "Questions", "Part répondue par la FAQ", "Délai médian de première réponse"],
     en: ["Service", "Questions", "Share answered by the FAQ", "Median time to the first answer"] },
@@ -249,6 +251,13 @@ function questions(q) {
     ...site.services.map((s) => row(s.name, q.services[s.id] || none)),
     ...extra.map((id) => row(id, q.services[id])), row(t(T.all), q.total)]);
   document.getElementById("questions-text").textContent = t(T.questionsText)(q.total.asked, pct(q.total.faq_share));
+  // the FAQ entries that answered citizens without staff: the ones to keep, and to copy
+  const helpful = q.faq_helpful || [];
+  document.getElementById("faq-helpful").hidden = !helpful.length;
+  if (helpful.length) {
+    captioned("faq-helpful", t(T.helpfulCaption), t(T.helpfulCols),
+      helpful.map((h) => [names[h.service] || h.service, h.question, String(h.count)]));
+  }
 }
 
 // The survey's comments, newest first; « guichet N » only where the site shows per-counter figures
