@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 import socket
+import shutil
 import sqlite3
 import sys
 import tempfile
@@ -122,12 +123,29 @@ def _serve(settings: Settings, host: str, port: int, banner: str = "",
         from .api.limits import server_options  # connections and request heads bounded
         # uvicorn's loggers go to the handler log_format set (log_config=None); no access
         # log: a request's path can hold a ticket's id, which opens its page
-        uvicorn.run(bridge.app, host=host, port=port, log_level="warning", log_config=None,
-                    access_log=False, **server_options(bridge.app.state.limits),
-                    **(proxy or {}))
+        config = uvicorn.Config(bridge.app, host=host, port=port, log_level="warning",
+                                log_config=None, access_log=False,
+                                **server_options(bridge.app.state.limits), **(proxy or {}))
+        _Server(config, bridge).run()
     finally:
         bridge.close()
     return 0
+
+
+def _Server(config: Any, bridge: Any) -> Any:
+    """uvicorn's server, which also tells the bridge's long polls (the citizens' questions)
+    that it stops: they answer at once, instead of holding the stop until its grace period
+    ends and uvicorn logs an error."""
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            questions = getattr(bridge.app.state, "questions", None)
+            if questions is not None:
+                questions.changes.close()
+
+    return Server(config)
 
 
 def _sayer(level: int = logging.INFO, file: Any = None) -> Callable[[str], None]:
@@ -213,6 +231,13 @@ def cmd_demo(args) -> int:
     load(args.config)  # refused here, with its file: key: reason, before anything is made
     _logging(None, os.environ.get("SUIVANT_LOG_LEVEL") or "warning")  # the banner stays readable
     folder = Path(tempfile.mkdtemp(prefix="suivant-demo-"))
+    try:
+        return _demo(args, folder)
+    finally:  # a demo leaves nothing behind: its queue, accounts, questions, site copy
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _demo(args, folder: Path) -> int:
     # the demo runs on a copy of the config, open at any hour: the administration page
     # writes its changes there, never into the example
     doc = read_toml(args.config)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import textwrap
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -181,6 +182,14 @@ def _swap(folder: Path, entries: dict, by_role: dict[str, SiteFile], done: Resto
             aside.rmdir()
         raise
     done.aside = aside if moved else None
+    # the files put aside are kept for going back; a day's conversations are not kept at all
+    for f in by_role.values():
+        kept = aside / f.path.name
+        if f.scrub is not None and kept.exists():
+            try:
+                f.scrub(kept)
+            except sqlite3.Error:  # not a database we can reduce: not kept either
+                kept.unlink()
 
 
 def owner_for(path: Path) -> tuple[int, int] | None:

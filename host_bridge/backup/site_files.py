@@ -2,11 +2,12 @@
 the site file of the machine restored to: its paths may differ from the backed-up one's)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..appointments.store import appointments_path
-from ..questions.store import store_path as questions_path
+from ..questions.store import keep_only_counts, store_path as questions_path
 from ..survey.comments import comments_path
 from ..staff import staff_path
 
@@ -16,11 +17,9 @@ LEFT_OUT = {
            "today's tickets and deleted daily: a backup would keep them for as long as the "
            "backups are kept; after a restore, today's waiting citizens may not get their SMS",
     "questions-texts": "the citizens' questions and their answers (<stem>.questions.db) live "
-                       "only with today's tickets: the backup keeps that file's counts of past "
-                       "days, never a conversation",
+                       "only with today's tickets: the backup keeps that file's counts (today's "
+                       "so far included), never a conversation",
 }
-# The tables a backup empties in its copy of a file (their rows are today's personal texts)
-QUESTIONS_TEXTS = ("conversations", "messages", "faq_answered")
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,8 @@ class SiteFile:
     path: Path
     sqlite: bool  # copied with SQLite's online backup (else: a plain copy)
     restored: bool = True  # the site file is carried for reference only
-    scrub: tuple[str, ...] = ()  # tables emptied in the copy (overwritten, then vacuumed)
+    # what the copy goes through before it is kept (a restore's file put aside too)
+    scrub: Callable[[Path], None] | None = None
 
 
 def site_files(settings) -> list[SiteFile]:
@@ -40,7 +40,7 @@ def site_files(settings) -> list[SiteFile]:
         SiteFile("staff", Path(staff_path(db)), True),
         SiteFile("appointments", Path(appointments_path(db)), True),
         SiteFile("push", Path(f"{db}.push.db"), True),
-        SiteFile("questions", Path(questions_path(db)), True, scrub=QUESTIONS_TEXTS),
+        SiteFile("questions", Path(questions_path(db)), True, scrub=keep_only_counts),
         SiteFile("survey", Path(comments_path(db)), True),  # comments, kept retention_days
         SiteFile("devices", Path(settings.devices_path), True),  # keys, and OTA builds
         SiteFile("vapid-key", Path(f"{db}.vapid.pem"), False),  # lost: every phone's push too

@@ -127,8 +127,10 @@ def _copy(f: SiteFile, folder: Path) -> dict | None:
             copy_database(source, dest)
         finally:
             source.close()
-        if f.scrub:
-            _scrub(dest, f.scrub)
+        if f.scrub is not None:  # the questions' file: its counts, never a conversation
+            f.scrub(dest)
+            with open(dest, "rb") as copy:
+                os.fsync(copy.fileno())
         schema = schema_of(dest)
     else:
         try:
@@ -141,21 +143,6 @@ def _copy(f: SiteFile, folder: Path) -> dict | None:
     return {"role": f.role, "name": dest.name, "original": f.path.name,
             "restored": f.restored, "size": dest.stat().st_size, "sha256": sha256(dest),
             "schema": schema}
-
-
-def _scrub(path: Path, tables: tuple[str, ...]) -> None:
-    """Empty `tables` in a copy: their bytes overwritten (secure_delete), then the file
-    rebuilt without the freed pages (VACUUM), so no text survives in the backup."""
-    db = sqlite3.connect(path, isolation_level=None)
-    try:
-        db.execute("PRAGMA secure_delete = ON")
-        for table in tables:
-            db.execute(f"DELETE FROM {table}")  # names from site_files.py, not from input
-        db.execute("VACUUM")
-    finally:
-        db.close()
-    with open(path, "rb") as f:
-        os.fsync(f.fileno())
 
 
 def read_taken(folder: Path) -> Taken:

@@ -14,12 +14,21 @@ from .settings import QuestionSettings
 from .store import QuestionStore, store_path
 
 
+def _seat_of(app: Any, user: Any) -> int | None:
+    """Where a named account sits (the console tells the bridge: POST /api/staff/counter)."""
+    if not getattr(user, "session", None):
+        return None
+    from ..api.deps import staff_of
+    return staff_of(app).seat_of(user)
+
+
 def install(app: Any, settings: Any, service: Any) -> None:
     from .routes import citizen, staff
     rules = getattr(settings, "questions", None) or QuestionSettings()
     # no service: an app made only for its OpenAPI document (its routes, nothing behind them)
     app.state.questions = None if service is None else Questions(
-        service, rules, QuestionStore(store_path(service.store.path)))
+        service, rules, QuestionStore(store_path(service.store.path)),
+        seat_of=lambda user: _seat_of(app, user))
     app.include_router(citizen)
     app.include_router(staff)
 

@@ -16,7 +16,7 @@ class Counts:
     by_staff: int = 0
     unanswered: int = 0
     abusive: int = 0
-    first_answers: list[float] = field(default_factory=list)  # seconds, one per conversation
+    first_answers: list[float] = field(default_factory=list)  # seconds, one per question answered
 
     def merge(self, other: "Counts") -> None:
         self.asked += other.asked
@@ -35,30 +35,29 @@ class Counts:
 
 
 @dataclass(frozen=True)
-class ConversationTally:
-    """A conversation as its counts see it: `asked` its questions (the opening and each
-    reopening), `answered` those a staff message followed."""
+class Round:
+    """One question of a conversation — its opening, or a reopening after it was closed — in
+    the service it was asked in, and the seconds from it to the first staff answer (None:
+    unanswered). A ticket transferred keeps its earlier questions in their service."""
     service: str
-    asked: int
-    answered: int
-    blocked: bool
-    first_answer_seconds: float | None
+    answer_seconds: float | None
 
 
-def reduce(conversations: Iterable[ConversationTally],
+def reduce(rounds: Iterable[Round], blocked: Iterable[str],
            faq_answers: Iterable[str]) -> dict[str, Counts]:
-    """service -> its Counts, from a day's conversations and its « answered by the FAQ »
-    (one service id per row)."""
+    """service -> its Counts, from a day's questions, its conversations closed as abusive (a
+    service id each) and its « answered by the FAQ » (a service id each)."""
     out: dict[str, Counts] = {}
-    for c in conversations:
-        counts = out.setdefault(c.service, Counts())
-        answered = min(c.answered, c.asked)
-        counts.asked += c.asked
-        counts.by_staff += answered
-        counts.unanswered += c.asked - answered
-        counts.abusive += c.blocked
-        if c.first_answer_seconds is not None:
-            counts.first_answers.append(c.first_answer_seconds)
+    for r in rounds:
+        counts = out.setdefault(r.service, Counts())
+        counts.asked += 1
+        if r.answer_seconds is None:
+            counts.unanswered += 1
+        else:
+            counts.by_staff += 1
+            counts.first_answers.append(r.answer_seconds)
+    for service in blocked:
+        out.setdefault(service, Counts()).abusive += 1
     for service in faq_answers:
         counts = out.setdefault(service, Counts())
         counts.asked += 1

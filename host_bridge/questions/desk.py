@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -17,10 +18,10 @@ from ..domain.faq_match import matches
 from ..domain.tickets import TicketStatus
 from ..service.periodic import Periodic
 from .counts import Counts
-from .errors import (ConversationBlocked, ConversationClosed, ConversationFull, QuestionsOff,
-                     TicketClosed, UnknownConversation)
+from .errors import (ConversationBlocked, ConversationClosed, ConversationFull, FaqChanged,
+                     FaqExists, QuestionsOff, TicketClosed, UnknownConversation)
 from .rules import (CITIZEN_MAX_CHARS, CITIZEN_MAX_MESSAGES, MAX_CONVERSATIONS_SHOWN, MAX_MESSAGES,
-                    STAFF_MAX_CHARS, check_pace, clean, is_late, waiting_since)
+                    STAFF_MAX_CHARS, check_pace, clean, is_late)
 from .settings import QuestionSettings
 from .store import Conversation, QuestionStore
 from .waiting import Changes
@@ -56,8 +57,10 @@ def _faq_view(entries: Any, entry: int) -> dict[str, Any]:
 
 class Questions:
     def __init__(self, service: Any, settings: QuestionSettings, store: QuestionStore,
-                 changes: Changes | None = None):
+                 changes: Changes | None = None,
+                 seat_of: Callable[[Any], int | None] = lambda user: None):
         self.service, self.settings, self.store = service, settings, store
+        self.seat_of = seat_of  # the counter a named account sits at, if it told
         self.changes = changes or Changes()
         self._rounds = Periodic("questions-retention", self.reduce, REDUCE_SECONDS,
                                 failed="reducing past days' questions failed; trying again later")
@@ -117,7 +120,8 @@ class Questions:
         now = self.service.clock.now()
         status = "none" if conv is None else conv.status
         messages = () if conv is None else conv.messages
-        since = waiting_since((m.sender, m.at) for m in messages) if status == "open" else None
+        # a ticket ended (served, gone): nobody waits for an answer here any more
+        since = conv.waiting_since() if conv is not None and ticket.status.live else None
         can_write = (self.settings.enabled and ticket.status.live and status != "blocked"
                      and len(messages) < MAX_MESSAGES
                      and sum(m.sender == "citizen" for m in messages) < CITIZEN_MAX_MESSAGES)
@@ -138,6 +142,11 @@ class Questions:
         """The citizen's question was answered by this entry, without staff."""
         self.gate()
         ticket = self._ticket(ticket_id)
+        if not ticket.status.live:  # as for a question: the ticket's questions end with it
+            raise TicketClosed("the ticket is no longer waiting nor called")
+        conv = self.store.of_ticket(ticket_id)
+        if conv is not None and conv.status == "blocked":
+            raise ConversationBlocked("this conversation was closed by the reception")
         entries = self._faq(ticket.service)
         if not 0 <= entry < len(entries):
             raise UnknownFaqEntry(f"{ticket.service} has no FAQ entry {entry}")
@@ -168,7 +177,7 @@ class Questions:
             else:
                 cid = conv.id
                 if conv.status == "closed":
-                    self.store.reopen(db, cid, ticket.service, now)
+                    self.store.reopen(db, cid, ticket.day, ticket.service, now)
             self.store.add(db, cid, "citizen", text, now)
         self.changes.bump(ticket_id)
         return self._citizen_view(ticket, self.store.of_ticket(ticket_id))
@@ -191,12 +200,20 @@ class Questions:
         return user.role in ("supervisor", "admin") or self.may_answer(user)
 
     def may_answer(self, user: Any) -> bool:
+        """Admins; agents when every counter answers, or at the counters that do: where a
+        named account sits (the console says), else the counters its account is limited to
+        (an account of every counter not seated yet: any)."""
         if user.role == "admin":
             return True
         if user.role != "agent":
             return False
         answering = self.settings.counters
-        return not answering or not user.counters or bool(set(user.counters) & set(answering))
+        if not answering:
+            return True
+        seat = self.seat_of(user)
+        if seat is not None:
+            return seat in answering
+        return not user.counters or bool(set(user.counters) & set(answering))
 
     def _tickets_of(self, ticket_ids: list[str]) -> tuple[str, dict[str, _Ticket]]:
         def read(state: Any) -> tuple[str, dict[str, _Ticket]]:
@@ -208,8 +225,8 @@ class Questions:
     def _staff_item(self, conv: Conversation, ticket: _Ticket | None, now: datetime) -> dict[str, Any]:
         service_id = conv.service if ticket is None else ticket.service
         config = self.service.site.service(service_id)
-        since = (waiting_since((m.sender, m.at) for m in conv.messages)
-                 if conv.status == "open" else None)
+        live = ticket is not None and ticket.status.live
+        since = conv.waiting_since() if live else None  # its citizen gone: nobody waits
         return {"id": conv.id, "label": None if ticket is None else ticket.label,
                 "service": service_id, "service_name": None if config is None else config.name,
                 "ticket_status": None if ticket is None else ticket.status.value,
@@ -237,6 +254,8 @@ class Questions:
             return (2, -(closed or now).timestamp())
         items.sort(key=order)
         view = {"answer_within_minutes": self.settings.answer_within_minutes,
+                # the counters whose consoles show the questions (empty: every counter's)
+                "counters": list(self.settings.counters),
                 "may_answer": self.may_answer(user), "may_add_faq": user.role == "admin",
                 "conversations": items[:MAX_CONVERSATIONS_SHOWN]}
         return {"version": _version(view), **view}
@@ -254,8 +273,10 @@ class Questions:
         conv, ticket = self._today(conversation_id)
         return self._staff_item(conv, ticket, self.service.clock.now())
 
-    def answer(self, conversation_id: str, text: str, faq_entry: int | None) -> dict[str, Any]:
-        """A staff message, with a FAQ entry of the ticket's service attached or not."""
+    def answer(self, conversation_id: str, text: str, faq_entry: int | None,
+               faq_question: str | None = None) -> dict[str, Any]:
+        """A staff message, with a FAQ entry of the ticket's service attached or not (found by
+        its question when given: the FAQ may have been reordered since the console read it)."""
         self.gate()
         conv, ticket = self._today(conversation_id)
         text = clean(text, STAFF_MAX_CHARS, empty_ok=faq_entry is not None)
@@ -263,6 +284,11 @@ class Questions:
         if faq_entry is not None:
             service_id = conv.service if ticket is None else ticket.service
             entries = self._faq(service_id)
+            if faq_question is not None:
+                found = [i for i, q in enumerate(entries) if q.question == faq_question]
+                if not found:
+                    raise FaqChanged("the FAQ entry is no longer in the service's FAQ")
+                faq_entry = found[0]
             if not 0 <= faq_entry < len(entries):
                 raise UnknownFaqEntry(f"{service_id} has no FAQ entry {faq_entry}")
             faq = _faq_view(entries, faq_entry)
@@ -305,6 +331,8 @@ class Questions:
         services = admin.editable().get("services", [])
         for s in services:
             if s.get("id") == service_id:
+                if any(f.get("question") == question for f in s.get("faq", [])):
+                    raise FaqExists("the service's FAQ has this question already")
                 s["faq"] = [*s.get("faq", []), {"question": question, "answer": answer}]
                 entry = len(s["faq"]) - 1
                 break

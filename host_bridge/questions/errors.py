@@ -31,6 +31,17 @@ class ConversationFull(Conflict):
     code = "conversation_full"
 
 
+class FaqChanged(Conflict):
+    """The FAQ entry named by its question is no longer in the service's FAQ (edited since
+    the console listed it): nothing sent, the console lists it again."""
+    code = "faq_changed"
+
+
+class FaqExists(Conflict):
+    """« Ajouter à la FAQ » of a question the service's FAQ already has: added once."""
+    code = "faq_exists"
+
+
 class InvalidText(DomainError):
     code = "invalid_text"
     http_status = 422

@@ -48,6 +48,9 @@ class AnswerBody(BaseModel):
     text: str = Field("", max_length=4000, description="1000 characters at most once trimmed; "
                                                        "may be empty with a faq_entry")
     faq_entry: int | None = Field(None, ge=0, le=999)
+    faq_question: str | None = Field(None, max_length=300, description=(
+        "the attached entry's question as the console showed it: the entry is found by it "
+        "(the FAQ may have been reordered since), 409 faq_changed when it is gone"))
 
 
 class CloseBody(BaseModel):
@@ -74,9 +77,10 @@ async def _long_poll(desk: Questions, keys: tuple[str, ...] | Callable[[], tuple
         return view
     if callable(keys):
         keys = await run_in_threadpool(keys)
-    with desk.changes.slot():
+    with desk.changes.slot(keys[0]):  # its reader: STAFF, or the ticket
         deadline = time.monotonic() + wait
-        while view["version"] == after and (left := deadline - time.monotonic()) > 0:
+        while (view["version"] == after and not desk.changes.closing
+               and (left := deadline - time.monotonic()) > 0):
             await desk.changes.wait(keys, since, left)
             since = desk.changes.seq
             view = await run_in_threadpool(read)
@@ -146,7 +150,7 @@ async def conversations(request: Request, user: Staff, after: After = None, wait
 def answer(conversation_id: ConversationId, body: AnswerBody, request: Request, user: Staff):
     desk = _desk(request)
     _answerer(desk, user)
-    return desk.answer(conversation_id, body.text, body.faq_entry)
+    return desk.answer(conversation_id, body.text, body.faq_entry, body.faq_question)
 
 
 @staff.post("/{conversation_id}/close", summary="Close a conversation (abusive: no more "

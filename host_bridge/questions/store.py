@@ -21,14 +21,18 @@ from datetime import datetime
 from pathlib import Path
 
 from ..store.migrations import Schema, upgrade
-from .counts import ConversationTally, Counts, reduce
+from .counts import Counts, Round, reduce
+from .rules import waiting_since
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS conversations (
     id TEXT PRIMARY KEY, ticket_id TEXT NOT NULL UNIQUE, day TEXT NOT NULL,
     service TEXT NOT NULL, status TEXT NOT NULL, opened_at TEXT NOT NULL, closed_at TEXT,
-    asked INTEGER NOT NULL, answered INTEGER NOT NULL, round_answered INTEGER NOT NULL,
-    first_answer_s REAL, changed_at TEXT NOT NULL);
+    round_at TEXT NOT NULL, changed_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rounds (
+    conversation TEXT NOT NULL, day TEXT NOT NULL, service TEXT NOT NULL,
+    asked_at TEXT NOT NULL, answer_s REAL);
+CREATE INDEX IF NOT EXISTS rounds_of ON rounds (conversation);
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY AUTOINCREMENT, conversation TEXT NOT NULL, sender TEXT NOT NULL,
     text TEXT NOT NULL, at TEXT NOT NULL, faq_id INTEGER, faq_question TEXT, faq_answer TEXT);
@@ -77,12 +81,20 @@ class Conversation:
     opened_at: datetime
     closed_at: datetime | None
     messages: tuple[Message, ...]
+    round_at: datetime  # when its current question was asked (its opening, or its reopening)
 
     def citizen_times(self) -> list[datetime]:
         return [m.at for m in self.messages if m.sender == "citizen"]
 
+    def waiting_since(self) -> datetime | None:
+        """Since when its citizen waits for the desk: in the current question only (one the
+        citizen closed unanswered before asking again is not this one's wait)."""
+        if self.status != "open":
+            return None
+        return waiting_since((m.sender, m.at) for m in self.messages if m.at >= self.round_at)
 
-_CONVERSATION = ("SELECT id, ticket_id, day, service, status, opened_at, closed_at "
+
+_CONVERSATION = ("SELECT id, ticket_id, day, service, status, opened_at, closed_at, round_at "
                  "FROM conversations ")
 
 
@@ -128,9 +140,10 @@ class QuestionStore:
             for mid, sender, text, at, fid, fq, fa in db.execute(
                 "SELECT id, sender, text, at, faq_id, faq_question, faq_answer FROM messages "
                 "WHERE conversation = ? ORDER BY id", (row[0],)))
-        cid, tid, day, service, status, opened, closed = row
+        cid, tid, day, service, status, opened, closed, round_at = row
         return Conversation(cid, tid, day, service, status, datetime.fromisoformat(opened),
-                            None if closed is None else datetime.fromisoformat(closed), messages)
+                            None if closed is None else datetime.fromisoformat(closed), messages,
+                            datetime.fromisoformat(round_at))
 
     def of_ticket(self, ticket_id: str, db: sqlite3.Connection | None = None) -> Conversation | None:
         if db is None:
@@ -155,16 +168,23 @@ class QuestionStore:
     @staticmethod
     def open(db: sqlite3.Connection, ticket_id: str, day: str, service: str, now: datetime) -> str:
         cid = secrets.token_urlsafe(12)  # staff name it by this: the ticket id opens the citizen's page
-        db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, 'open', ?, NULL, 1, 0, 0, NULL, ?)",
-                   (cid, ticket_id, day, service, now.isoformat(), now.isoformat()))
+        db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, 'open', ?, NULL, ?, ?)",
+                   (cid, ticket_id, day, service, now.isoformat(), now.isoformat(),
+                    now.isoformat()))
+        db.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, NULL)",
+                   (cid, day, service, now.isoformat()))
         return cid
 
     @staticmethod
-    def reopen(db: sqlite3.Connection, cid: str, service: str, now: datetime) -> None:
-        """A new question in a conversation closed normally: counted as one more asked."""
+    def reopen(db: sqlite3.Connection, cid: str, day: str, service: str, now: datetime) -> None:
+        """A new question in a conversation closed normally: one more asked, in the service
+        the ticket is in now (a transfer leaves the earlier questions where they were asked),
+        its wait for an answer counted from now."""
         db.execute("UPDATE conversations SET status = 'open', closed_at = NULL, service = ?, "
-                   "asked = asked + 1, round_answered = 0, changed_at = ? WHERE id = ?",
-                   (service, now.isoformat(), cid))
+                   "round_at = ?, changed_at = ? WHERE id = ?",
+                   (service, now.isoformat(), now.isoformat(), cid))
+        db.execute("INSERT INTO rounds VALUES (?, ?, ?, ?, NULL)",
+                   (cid, day, service, now.isoformat()))
 
     @staticmethod
     def add(db: sqlite3.Connection, cid: str, sender: str, text: str, now: datetime,
@@ -173,13 +193,13 @@ class QuestionStore:
                    "faq_answer) VALUES (?, ?, ?, ?, ?, ?, ?)",
                    (cid, sender, text, now.isoformat(), *(
                        (faq["id"], faq["question"], faq["answer"]) if faq else (None, None, None))))
-        if sender == "staff":  # this round's question is answered; the first answer timed
-            (opened,) = db.execute("SELECT opened_at FROM conversations WHERE id = ?",
-                                   (cid,)).fetchone()
-            seconds = max(0.0, (now - datetime.fromisoformat(opened)).total_seconds())
-            db.execute("UPDATE conversations SET answered = answered + 1 - round_answered, "
-                       "round_answered = 1, first_answer_s = coalesce(first_answer_s, ?) "
-                       "WHERE id = ?", (seconds, cid))
+        if sender == "staff":  # the current question answered: its first answer timed
+            row = db.execute("SELECT rowid, asked_at FROM rounds WHERE conversation = ? "
+                             "ORDER BY rowid DESC LIMIT 1", (cid,)).fetchone()
+            if row is not None:
+                seconds = max(0.0, (now - datetime.fromisoformat(row[1])).total_seconds())
+                db.execute("UPDATE rounds SET answer_s = coalesce(answer_s, ?) WHERE rowid = ?",
+                           (seconds, row[0]))
         db.execute("UPDATE conversations SET changed_at = ? WHERE id = ?", (now.isoformat(), cid))
 
     @staticmethod
@@ -197,12 +217,16 @@ class QuestionStore:
     def _live(self, first: str, last: str) -> tuple[dict[tuple[str, str], Counts],
                                                      dict[tuple[str, str, str], int]]:
         """The counts the rows of days in [first, last] not reduced yet would give."""
-        tallies: dict[str, list[ConversationTally]] = {}
-        for day, service, status, asked, answered, first_s in self.db.execute(
-                "SELECT day, service, status, asked, answered, first_answer_s FROM conversations "
-                "WHERE day BETWEEN ? AND ?", (first, last)):
-            tallies.setdefault(day, []).append(
-                ConversationTally(service, asked, answered, status == "blocked", first_s))
+        rounds: dict[str, list[Round]] = {}
+        for day, service, answer_s in self.db.execute(
+                "SELECT day, service, answer_s FROM rounds WHERE day BETWEEN ? AND ?",
+                (first, last)):
+            rounds.setdefault(day, []).append(Round(service, answer_s))
+        blocked: dict[str, list[str]] = {}
+        for day, service in self.db.execute(
+                "SELECT day, service FROM conversations WHERE status = 'blocked' "
+                "AND day BETWEEN ? AND ?", (first, last)):
+            blocked.setdefault(day, []).append(service)
         by_faq: dict[str, list[str]] = {}
         helpful: dict[tuple[str, str, str], int] = {}
         for day, service, question in self.db.execute(
@@ -211,8 +235,9 @@ class QuestionStore:
             by_faq.setdefault(day, []).append(service)
             helpful[(day, service, question)] = helpful.get((day, service, question), 0) + 1
         counts = {(day, service): c
-                  for day in set(tallies) | set(by_faq)
-                  for service, c in reduce(tallies.get(day, ()), by_faq.get(day, ())).items()}
+                  for day in set(rounds) | set(blocked) | set(by_faq)
+                  for service, c in reduce(rounds.get(day, ()), blocked.get(day, ()),
+                                           by_faq.get(day, ())).items()}
         return counts, helpful
 
     def reduce_before(self, day: str) -> list[str]:
@@ -239,6 +264,7 @@ class QuestionStore:
                            (d, service, question, n))
             db.execute("DELETE FROM messages WHERE conversation IN "
                        "(SELECT id FROM conversations WHERE day < ?)", (day,))
+            db.execute("DELETE FROM rounds WHERE day < ?", (day,))
             db.execute("DELETE FROM conversations WHERE day < ?", (day,))
             db.execute("DELETE FROM faq_answered WHERE day < ?", (day,))
             return days
@@ -257,3 +283,16 @@ class QuestionStore:
                     "WHERE day BETWEEN ? AND ?", (first, last)):
                 helpful[(d, service, question)] = helpful.get((d, service, question), 0) + n
             return counts, helpful
+
+
+def keep_only_counts(path: str | Path) -> None:
+    """A copy of the file — a backup's, or the one a restore puts aside — with every day,
+    today's too, reduced to its counts: no conversation, no text, no ticket id left in it,
+    and the freed pages gone (VACUUM)."""
+    store = QuestionStore(str(path))
+    try:
+        store.reduce_before("9999-12-31")  # every day there is
+        with store._lock:
+            store.db.execute("VACUUM")
+    finally:
+        store.close()

@@ -12,16 +12,20 @@ from contextlib import contextmanager
 from .errors import TooManyWaiting
 
 STAFF = "*staff"  # the key of the staff's list: woken by every change
-MAX_WAITING = 200  # long polls at once: every phone of a busy hall and the desk, twice over
+MAX_WAITING = 200  # citizens' long polls at once: every phone of a busy hall, twice over
+PER_READER = 3  # one ticket's at once (a reload leaves the old one waiting until its end)
+STAFF_WAITING = 50  # the desk's own places: citizens filling theirs never lock it out
 
 
 class Changes:
-    def __init__(self, max_waiting: int = MAX_WAITING):
-        self.max_waiting = max_waiting
+    def __init__(self, max_waiting: int = MAX_WAITING, staff_waiting: int = STAFF_WAITING):
+        self.max_waiting, self.staff_waiting = max_waiting, staff_waiting
         self.seq = 0  # bumped by every change: read it before reading, wait from it
         self._lock = threading.Lock()
         self._waiters: dict[str, set[tuple[asyncio.AbstractEventLoop, asyncio.Future]]] = {}
-        self._waiting = 0
+        self._waiting = 0  # every long poll waiting (citizens' and staff's)
+        self._by_reader: dict[str, int] = {}  # STAFF, or a ticket id -> its polls waiting
+        self.closing = False  # the server stops: nobody waits any more
 
     def bump(self, key: str) -> None:
         """`key`'s conversation changed (a ticket id): its reader and the staff's wake up."""
@@ -34,18 +38,43 @@ class Changes:
             except RuntimeError:  # its loop is closed: nobody waits there any more
                 pass
 
-    @contextmanager
-    def slot(self) -> Iterator[None]:
-        """One long poll's place; TooManyWaiting past the cap."""
+    def close(self) -> None:
+        """The server stops: every waiting poll answers now, and none waits from now on."""
         with self._lock:
-            if self._waiting >= self.max_waiting:
+            self.closing = True
+            woken = set().union(*self._waiters.values()) if self._waiters else set()
+            self._waiters.clear()
+        for loop, future in woken:
+            try:
+                loop.call_soon_threadsafe(_wake, future)
+            except RuntimeError:
+                pass
+
+    @contextmanager
+    def slot(self, reader: str) -> Iterator[None]:
+        """One long poll's place for `reader` (STAFF, or a ticket id); TooManyWaiting past
+        the staff's cap, or past the citizens' cap or PER_READER for one ticket."""
+        with self._lock:
+            mine = self._by_reader.get(reader, 0)
+            if reader == STAFF:
+                if mine >= self.staff_waiting:
+                    raise TooManyWaiting(f"{self.staff_waiting} staff readers wait already")
+            elif self._waiting - self._by_reader.get(STAFF, 0) >= self.max_waiting:
                 raise TooManyWaiting(f"{self.max_waiting} readers wait already")
+            elif mine >= PER_READER:
+                raise TooManyWaiting(f"{PER_READER} readers of this ticket wait already")
             self._waiting += 1
+            self._by_reader[reader] = mine + 1
         try:
             yield
         finally:
             with self._lock:
                 self._waiting -= 1
+                left = self._by_reader[reader] - 1
+                if left:
+                    self._by_reader[reader] = left
+                else:
+                    del self._by_reader[reader]
 
     async def wait(self, keys: Iterable[str], since: int, timeout: float) -> None:
         """Until a change after `since` touches one of `keys`, or `timeout` seconds."""
@@ -53,8 +82,8 @@ class Changes:
         entry = (loop, loop.create_future())
         keys = tuple(keys)
         with self._lock:
-            if self.seq != since:
-                return  # changed while the caller was reading: read again
+            if self.seq != since or self.closing:
+                return  # changed while the caller was reading (read again), or stopping
             for key in keys:
                 self._waiters.setdefault(key, set()).add(entry)
         try:

@@ -82,6 +82,10 @@ class SiteAdmin:
             self.registry.valid_counters = frozenset(k.number for k in settings.site.counters)
         when = datetime.now().strftime("%Y%m%d-%H%M%S")
         backup = path.with_name(f"{path.name}.{when}.bak")
+        n = 1
+        while backup.exists():  # two changes in one second: each keeps the file it replaced
+            n += 1
+            backup = path.with_name(f"{path.name}.{when}-{n}.bak")
         shutil.copy2(path, backup)
         temp = path.with_name(f".{path.name}.new")
         temp.write_text(dumps(doc, HEADER.format(by=by, when=when, backup=backup.name)), encoding="utf-8")

@@ -202,6 +202,11 @@ class StaffDirectory:
         self.audit.record("counter_taken", user.name, counter=counter, via="console")
         return True
 
+    def seat_of(self, user: User) -> int | None:
+        """The counter the signed-in person sits at (None: a config token, or not seated)."""
+        found = self.store.session(user.session) if user.session else None
+        return None if found is None else found[3]
+
     def _seat_acting(self, user: User, counter: int) -> None:
         found = self.store.session(user.session or "")
         if found is not None and found[3] != counter:

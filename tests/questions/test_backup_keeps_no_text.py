@@ -1,6 +1,7 @@
-"""A backup carries the questions' counts of past days and the survey's comments, never a
-conversation: the questions' file is copied, its texts' tables emptied and the copy vacuumed,
-so not a byte of today's questions is in the backup (issue 17; docs/operations.md §17, §19)."""
+"""A backup carries the questions' counts (today's so far too) and the survey's comments,
+never a conversation: the questions' file is copied, every day of the copy reduced to its
+counts and the copy vacuumed, so not a byte of today's questions is in the backup (issue 17;
+docs/operations.md §17, §19)."""
 from __future__ import annotations
 
 import sqlite3
@@ -44,9 +45,11 @@ def test_the_backup_keeps_the_counts_and_comments_and_no_question(client, desk, 
         assert text.encode() not in raw, text
     db = sqlite3.connect(by_role["questions"])
     try:
-        assert db.execute("SELECT day, service, asked FROM day_counts").fetchall() == [
-            ("2026-11-26", "passeports-cni", 1)]
-        for table in ("conversations", "messages", "faq_answered"):
+        assert db.execute("SELECT day, service, asked, by_staff FROM day_counts "
+                          "ORDER BY day").fetchall() == [
+            ("2026-11-26", "passeports-cni", 1, 0),
+            ("2026-11-27", "passeports-cni", 1, 1)]  # today's so far: counted, not kept
+        for table in ("conversations", "messages", "rounds", "faq_answered"):
             assert db.execute(f"SELECT count(*) FROM {table}").fetchone() == (0,)  # noqa: S608
     finally:
         db.close()

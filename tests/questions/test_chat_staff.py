@@ -30,8 +30,9 @@ def test_who_reads_the_list(client, opened, who, reads):
     if reads:
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"version", "answer_within_minutes", "may_answer", "may_add_faq",
-                             "conversations"}
+        assert set(body) == {"version", "answer_within_minutes", "counters", "may_answer",
+                             "may_add_faq", "conversations"}
+        assert body["counters"] == [1, 2]  # the consoles that show the questions
         assert body["may_answer"] is (who is not SUPERVISOR)
         assert body["may_add_faq"] is (who is ADMIN)
         assert len(body["conversations"]) == 1

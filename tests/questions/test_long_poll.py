@@ -24,7 +24,7 @@ def _in_thread(fn):
 
 def _until_waiting(desk, count: int = 1) -> None:
     deadline = time.monotonic() + 5
-    while sum(len(w) for w in desk.changes._waiters.values()) < count:
+    while desk.changes._waiting < count:
         assert time.monotonic() < deadline, "the long poll never waited"
         time.sleep(0.01)
 

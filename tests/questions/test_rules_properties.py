@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 from hypothesis import given, settings, strategies as st
 
-from host_bridge.questions.counts import ConversationTally, reduce
+from host_bridge.questions.counts import Round, reduce
 from host_bridge.questions.errors import TooFrequent
 from host_bridge.questions.rules import CITIZEN_GAP_SECONDS, CITIZEN_MAX_MESSAGES, check_pace
 from host_bridge.questions.store import QuestionStore
@@ -35,24 +35,23 @@ def test_the_pace_rule_holds_whatever_the_citizen_does(gaps):
     assert all((b - a).total_seconds() >= CITIZEN_GAP_SECONDS for a, b in zip(accepted, accepted[1:]))
 
 
-_tally = st.builds(
-    lambda service, asked, answered, blocked, first: ConversationTally(
-        service, asked, min(answered, asked), blocked, first if answered else None),
-    st.sampled_from(["accueil", "urbanisme"]), st.integers(1, 30), st.integers(0, 30),
-    st.booleans(), st.floats(0, 86400, allow_nan=False))
+_round = st.builds(Round, st.sampled_from(["accueil", "urbanisme"]),
+                   st.one_of(st.none(), st.floats(0, 86400, allow_nan=False)))
+_services = st.lists(st.sampled_from(["accueil", "etat-civil", "urbanisme"]), max_size=30)
 
 
-@given(st.lists(_tally, max_size=30), st.lists(st.sampled_from(["accueil", "etat-civil"]), max_size=30))
-def test_every_question_is_counted_once_in_one_way(conversations, faq_answers):
-    counts = reduce(conversations, faq_answers)
+@given(st.lists(_round, max_size=60), _services, _services)
+def test_every_question_is_counted_once_in_one_way(rounds, blocked, faq_answers):
+    counts = reduce(rounds, blocked, faq_answers)
     for service, c in counts.items():
         assert c.asked == c.by_faq + c.by_staff + c.unanswered
         assert c.by_faq == faq_answers.count(service)
-        assert c.abusive == sum(t.blocked for t in conversations if t.service == service)
+        assert c.abusive == blocked.count(service)
+        assert sorted(c.first_answers) == sorted(
+            r.answer_seconds for r in rounds if r.service == service and r.answer_seconds is not None)
         figures = c.figures()
         assert figures["faq_share"] is None or 0 <= figures["faq_share"] <= 1
-    assert sum(c.asked for c in counts.values()) == \
-        sum(t.asked for t in conversations) + len(faq_answers)
+    assert sum(c.asked for c in counts.values()) == len(rounds) + len(faq_answers)
 
 
 # a day's actions on the store: (ticket, what); tickets are per day (as the queue's)
@@ -94,7 +93,7 @@ def _play(store: QuestionStore, day: str, actions, now: datetime) -> None:
                     store.add(db, store.open(db, tid, day, "accueil", now), "citizen", "q", now)
                 elif conv.status != "blocked":
                     if conv.status == "closed":
-                        store.reopen(db, conv.id, "accueil", now)
+                        store.reopen(db, conv.id, day, "accueil", now)
                     store.add(db, conv.id, "citizen", "q", now)
             elif conv is None:
                 pass  # nothing to answer or close

@@ -81,6 +81,7 @@ const REFUSALS = {
 };
 
 let token = null, me = null, site = null, number = null, undoTimer = null;
+let panel = null;  // the citizens' questions (guichet_questions.js)
 const $ = (id) => document.getElementById(id);
 
 function say(text, error = true) {
@@ -101,11 +102,18 @@ async function showDesk(account, staffToken) {
   const asked = Number(new URLSearchParams(location.search).get("guichet") || sessionStorage.getItem("suivant-counter"));
   number = allowed.some((k) => k.number === asked) ? asked : allowed[0].number;
   select.value = number;
-  select.onchange = () => { number = Number(select.value); sessionStorage.setItem("suivant-counter", number); seat(); refresh(); };
+  select.onchange = () => {
+    number = Number(select.value);
+    sessionStorage.setItem("suivant-counter", number);
+    seat();
+    refresh();
+    if (panel) panel.counterChanged();  // the questions show at the counters that take them
+  };
   seat();
   await refresh();
   // the citizens' questions, for the agents the site lets answer (others: the panel stays hidden)
-  questionsPanel({ section: $("questions-panel"), site, token, say }).start();
+  panel = questionsPanel({ section: $("questions-panel"), site, token, say, counter: () => number });
+  panel.start();
 }
 
 // A named agent sits at the chosen counter: from then on its board's presses are hers (the

@@ -12,10 +12,11 @@ const T = {
     en: (m) => m < 1 ? "just asked" : `unanswered for ${m} min` },
   late: { fr: "délai dépassé : l'usager est invité à demander au guichet", en: "overdue: the citizen is told to ask at the counter" },
   answeredState: { fr: "répondue, en attente de l'usager", en: "answered, waiting for the citizen" },
-  ticket: { waiting: { fr: "en attente", en: "waiting" }, called: { fr: "appelé", en: "called" },
-    served: { fr: "reçu", en: "seen" }, absent: { fr: "absent", en: "no-show" },
-    cancelled: { fr: "annulé", en: "cancelled" } },
+  ticket: { waiting: { fr: "ticket en attente", en: "ticket waiting" }, called: { fr: "ticket appelé", en: "ticket called" },
+    served: { fr: "ticket reçu", en: "ticket seen" }, absent: { fr: "ticket absent", en: "ticket no-show" },
+    cancelled: { fr: "ticket annulé", en: "ticket cancelled" } },
   citizen: { fr: "Usager", en: "Citizen" },
+  colon: { fr: " : ", en: ": " },
   desk: { fr: "Accueil", en: "Reception" },
   reply: { fr: (l) => `Réponse à ${l}`, en: (l) => `Answer to ${l}` },
   attach: { fr: "Joindre une réponse de la FAQ", en: "Attach a FAQ answer" },
@@ -38,27 +39,40 @@ const T = {
   arrived: { fr: (l) => `Nouvelle question de ${l}.`, en: (l) => `New question from ${l}.` },
 };
 const REFUSED = {
+  conversation_blocked: { fr: "Cette conversation a été close comme abusive.", en: "This conversation was closed as abusive." },
+  conversation_full: { fr: "Cette conversation a atteint sa limite de messages : la suite se règle au guichet.",
+    en: "This conversation reached its message limit: the rest is dealt with at the counter." },
+  unknown_conversation: { fr: "Cette conversation n'existe plus (le jour a changé).", en: "This conversation no longer exists (the day changed)." },
+  unknown_faq_entry: { fr: "Cette entrée de la FAQ n'existe plus : choisissez-en une autre.", en: "This FAQ entry no longer exists: choose another one." },
+  faq_changed: { fr: "La FAQ a changé entre-temps : la liste est à jour, choisissez à nouveau.",
+    en: "The FAQ changed meanwhile: the list is up to date, choose again." },
+  faq_exists: { fr: "Cette question est déjà dans la FAQ du service.", en: "This question is already in the service's FAQ." },
+  invalid_config: { fr: "La FAQ de ce service ne peut pas recevoir cette entrée (50 entrées au plus, question de 300 caractères, réponse de 2 000).",
+    en: "This service's FAQ cannot take this entry (50 entries at most, 300-character question, 2,000-character answer)." },
   forbidden: { fr: "Ce compte ne répond pas aux questions des usagers.", en: "This account does not answer citizens' questions." },
   conversation_closed: { fr: "Cette conversation est close.", en: "This conversation is closed." },
   no_config_file: { fr: "Ce pont n'a pas de fichier de site : la FAQ se modifie dans le fichier.", en: "This bridge has no site file: edit the FAQ in the file." },
 };
 // the FAQ's route answers as the administration's does: its reason says why (no site file…)
 const refused = (e) => {
-  const known = e && (REFUSED[e.code] || REFUSED[e.body && e.body.reason]);
+  const known = e && (REFUSED[e.body && e.body.reason] || REFUSED[e.code]);
   return known ? t(known) : explain(e);
 };
 const minutesSince = (iso) => Math.max(0, Math.floor((Date.now() - new Date(iso)) / 60000));
 
-export function questionsPanel({ section, site, token, say }) {
+export function questionsPanel({ section, site, token, say, counter }) {
   const cards = new Map();  // conversation id -> its card's parts
   const faqs = new Map();   // service id -> its FAQ entries (for « Joindre »)
   let view = null, running = false, known = null, stopped = false;
+  // kept from one change to the next: folded or unfolded as the agent left it
+  const closedSummary = el("summary", {});
+  const closedBox = el("details", { id: "questions-closed" }, closedSummary);
 
   function message(m) {
     return el("li", { class: `msg ${m.from}` },
-      el("span", { class: "who" }, t(m.from === "staff" ? T.desk : T.citizen), " : "),
+      el("span", { class: "who" }, t(m.from === "staff" ? T.desk : T.citizen), t(T.colon)),
       m.text ? el("span", { class: "text" }, m.text) : null,
-      m.faq ? el("span", { class: "faq-note" }, ` [FAQ : ${m.faq.question}]`) : null);
+      m.faq ? el("span", { class: "faq-note" }, ` [FAQ${t(T.colon)}${m.faq.question}]`) : null);
   }
 
   async function faqOf(service) {
@@ -82,7 +96,10 @@ export function questionsPanel({ section, site, token, say }) {
   function replyForm(c, parts) {
     const area = el("textarea", { id: `answer-${c.id}`, rows: "2", maxlength: "1000" });
     const pick = el("select", { id: `attach-${c.id}` }, el("option", { value: "" }, t(T.noFaq)));
-    faqOf(c.service).then((list) => pick.append(...list.map((f) => el("option", { value: f.id }, f.question))));
+    const fill = () => faqOf(c.service).then((list) => pick.replaceChildren(
+      el("option", { value: "" }, t(T.noFaq)),
+      ...list.map((f) => el("option", { value: f.id, "data-question": f.question }, f.question))));
+    fill();
     const error = el("div", { class: "card-error" });
     const form = el("form", { class: "answer-form" },
       el("label", { for: area.id }, t(T.reply)(c.label)), area,
@@ -96,12 +113,16 @@ export function questionsPanel({ section, site, token, say }) {
       event.preventDefault();
       const text = area.value.trim(), entry = pick.value === "" ? null : Number(pick.value);
       if (!text && entry === null) { error.replaceChildren(el("p", { class: "error", role: "alert" }, t(T.empty))); area.focus(); return; }
+      // the entry named by its question too: the FAQ may have been reordered since it was listed
+      const question = entry === null ? null : pick.selectedOptions[0].dataset.question;
       try {
-        update(await api(`api/questions/${encodeURIComponent(c.id)}/answer`, { method: "POST", token, body: { text, faq_entry: entry } }));
+        update(await api(`api/questions/${encodeURIComponent(c.id)}/answer`, { method: "POST", token,
+          body: { text, faq_entry: entry, faq_question: question } }));
         area.value = "";
         pick.value = "";
         error.replaceChildren();
       } catch (e) {
+        if (e.code === "faq_changed" || e.code === "unknown_faq_entry") { faqs.delete(c.service); fill(); }
         error.replaceChildren(el("p", { class: "error", role: "alert" }, refused(e)));
       }
     });
@@ -126,7 +147,8 @@ export function questionsPanel({ section, site, token, say }) {
         await api(`api/questions/${encodeURIComponent(c.id)}/faq`, { method: "POST", token,
           body: { question: q.value.trim(), answer: a.value.trim() } });
         faqs.delete(c.service);
-        out.replaceChildren(el("p", { class: "alert" }, t(T.faqSaved)(c.service_name)));
+        // saved once: the form goes, the note stays (a second click would add it twice)
+        form.replaceWith(el("p", { class: "alert", role: "status" }, t(T.faqSaved)(c.service_name)));
       } catch (e) {
         out.replaceChildren(el("p", { class: "error", role: "alert" }, refused(e)));
       }
@@ -167,18 +189,30 @@ export function questionsPanel({ section, site, token, say }) {
     return parts.root;
   }
 
+  // a counter that does not take the questions ([questions] counters) shows none of them
+  const here = () => !view.counters || !view.counters.length || view.counters.includes(counter());
+  // open while its citizen can still read the answer; a ticket ended: with the closed ones
+  const live = (c) => c.status === "open" && (c.ticket_status === "waiting" || c.ticket_status === "called");
+
   function draw() {
-    const open = view.conversations.filter((c) => c.status === "open");
-    const closed = view.conversations.filter((c) => c.status !== "open");
-    const waiting = open.filter((c) => c.waiting_since).length;
-    const title = el("h2", { id: "questions-panel-title" }, t(T.title), el("span", { id: "questions-count" }, t(T.count)(waiting)));
-    const list = open.length ? open.map(card) : [el("p", { class: "muted", id: "questions-none" }, t(T.none))];
-    const done = closed.length ? [el("details", { id: "questions-closed" },
-      el("summary", {}, `${t(T.closed)} (${closed.length})`), ...closed.map(card))] : [];
-    for (const id of [...cards.keys()]) if (!view.conversations.some((c) => c.id === id)) cards.delete(id);
+    const badge = document.getElementById("questions-badge");
+    if (!here()) {
+      section.hidden = true;
+      if (badge) badge.hidden = true;
+      return;
+    }
     // a card is moved, never rebuilt; moving takes the focus away: it is given back, caret too
     const focused = section.contains(document.activeElement) ? document.activeElement : null;
     const caret = focused && typeof focused.selectionStart === "number" ? [focused.selectionStart, focused.selectionEnd] : null;
+    const open = view.conversations.filter(live);
+    const closed = view.conversations.filter((c) => !live(c));
+    const waiting = open.filter((c) => c.waiting_since).length;
+    const title = el("h2", { id: "questions-panel-title" }, t(T.title), el("span", { id: "questions-count" }, t(T.count)(waiting)));
+    const list = open.length ? open.map(card) : [el("p", { class: "muted", id: "questions-none" }, t(T.none))];
+    closedSummary.textContent = `${t(T.closed)} (${closed.length})`;
+    closedBox.replaceChildren(closedSummary, ...closed.map(card));
+    const done = closed.length ? [closedBox] : [];
+    for (const id of [...cards.keys()]) if (!view.conversations.some((c) => c.id === id)) cards.delete(id);
     section.replaceChildren(title, ...list, ...done, el("p", { class: "sr-only", role: "status", id: "questions-announce" }));
     if (focused && section.contains(focused) && document.activeElement !== focused) {
       focused.focus();
@@ -193,7 +227,6 @@ export function questionsPanel({ section, site, token, say }) {
     known = ids;
     document.title = `${waiting ? `(${waiting}) ` : ""}${site.name} — ${t({ fr: "guichet", en: "counter" })}`;
     // seen from the counter's buttons without scrolling: how many wait, a link down to them
-    const badge = document.getElementById("questions-badge");
     if (badge) {
       badge.hidden = !waiting;
       badge.firstChild.textContent = t(T.badge)(waiting);
@@ -237,5 +270,6 @@ export function questionsPanel({ section, site, token, say }) {
       return true;
     },
     stop() { stopped = true; },
+    counterChanged() { if (view) draw(); },
   };
 }

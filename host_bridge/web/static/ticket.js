@@ -432,7 +432,8 @@ async function start() {
   site = await api("api/site");
   document.getElementById("site").textContent = site.name;
   langLink();
-  chat = questions({ id, alert: () => { buzz([200, 100, 200]); tone(2); } });
+  chat = questions({ id, alert: () => { buzz([200, 100, 200]); tone(2); },
+    ticketLive: () => !!ticket && (ticket.status === "waiting" || ticket.status === "called") });
   opinion = survey({ id });
   if (!(await refresh())) return;
   chat.load();

@@ -30,8 +30,10 @@ const T = {
   sent: { fr: "Votre question est envoyée : l'accueil vous répond ici dès que possible.",
     en: "Your question is sent: reception answers here as soon as possible." },
   answered: { fr: "L'accueil vous a répondu.", en: "Reception answered you." },
-  late: { fr: "Personne n'a encore pu vous répondre : votre question sera traitée au guichet, quand vous serez appelé(e).",
-    en: "Nobody could answer yet: your question will be dealt with at the counter, when you are called." },
+  late: { fr: "Personne n'a encore pu vous répondre : votre question sera traitée au guichet.",
+    en: "Nobody could answer yet: your question will be dealt with at the counter." },
+  capped: { fr: "Vous ne pouvez plus écrire ici aujourd'hui : posez votre question au guichet. Votre ticket reste valable.",
+    en: "You cannot write here any more today: ask at the counter. Your ticket is still valid." },
   done: { fr: "Ma question est réglée", en: "My question is settled" },
   closed: { fr: "Cette conversation est close. Vous pouvez poser une autre question.",
     en: "This conversation is closed. You can ask another question." },
@@ -43,7 +45,8 @@ const T = {
 const REFUSED = {
   too_frequent: { fr: "Vous écrivez trop vite : patientez quelques secondes, ou attendez la réponse de l'accueil.",
     en: "You are writing too fast: wait a few seconds, or wait for reception's answer." },
-  ticket_closed: T.ended, conversation_blocked: T.blocked,
+  ticket_closed: T.ended, conversation_blocked: T.blocked, conversation_full: T.capped,
+  invalid_text: { fr: "Une question fait 500 caractères au plus.", en: "A question is 500 characters at most." },
   questions_off: { fr: "Ce site ne prend pas de questions en ligne : adressez-vous à l'accueil.",
     en: "This site takes no questions online: ask at reception." },
 };
@@ -60,7 +63,7 @@ function textBox(idPrefix, labelText, value) {
   return { area, nodes: [el("label", { for: area.id }, labelText), area, left] };
 }
 
-export function questions({ id, alert }) {
+export function questions({ id, alert, ticketLive }) {
   const enc = encodeURIComponent;
   const base = `api/tickets/${enc(id)}/questions`;
   const section = document.getElementById("questions");
@@ -86,8 +89,10 @@ export function questions({ id, alert }) {
     else if (view.status === "open" && view.late) items.push(el("p", { class: "alert", id: "questions-late" }, t(T.late)));
     else if (view.status === "closed" && view.messages.length && view.can_write) {
       items.push(el("p", { class: "muted", id: "questions-state" }, t(T.closed)));
-    } else if (!view.can_write && view.messages.length) {
-      items.push(el("p", { class: "muted", id: "questions-state" }, t(T.ended)));
+    } else if (!view.can_write && !ticketLive()) {
+      if (view.messages.length) items.push(el("p", { class: "muted", id: "questions-state" }, t(T.ended)));
+    } else if (!view.can_write) {  // the day's messages all used: the ticket itself still holds
+      items.push(el("p", { class: "alert", id: "questions-state" }, t(T.capped)));
     }
     if (error) items.push(el("p", { class: "error", role: "alert", id: "questions-error" }, error));
     return items;
@@ -97,6 +102,7 @@ export function questions({ id, alert }) {
     document.getElementById("questions-thread").replaceChildren(...(view.messages.length
       ? [el("ol", { class: "thread", id: "thread", "aria-label": t(T.title) }, ...view.messages.map(message))] : []));
     document.getElementById("questions-notices").replaceChildren(...notices());
+    if (view.late && note === t(T.sent)) note = null;  // no longer true: the late notice says why
     const live_ = document.getElementById("questions-note");
     live_.className = note ? "alert" : "sr-only";
     live_.textContent = note || "";
@@ -133,8 +139,17 @@ export function questions({ id, alert }) {
     }
     const shape = `${view.status}/${view.can_write}/${!!matches}`;
     if (force || shape !== drawn) {
+      // the citizen typing as the form changes (the desk closed it): the new box keeps the
+      // focus and the caret, so a phone's keyboard stays up
+      const typing = document.activeElement && document.activeElement.id === "question-text"
+        ? [document.activeElement.selectionStart, document.activeElement.selectionEnd] : null;
       document.getElementById("questions-form").replaceChildren(...form());
       drawn = shape;
+      const box = document.getElementById("question-text");
+      if (typing && box) {
+        box.focus();
+        box.setSelectionRange(...typing);
+      }
     }
     drawThread();
     section.hidden = false;
@@ -180,6 +195,7 @@ export function questions({ id, alert }) {
     draft = "";
     note = t(T.solvedByFaq);
     draw();
+    document.getElementById("question-text")?.focus();  // ready for another, not back at the top
   }
 
   async function send(text) {
@@ -207,6 +223,7 @@ export function questions({ id, alert }) {
       error = refused(e);
     }
     draw();
+    document.getElementById("question-text")?.focus();
   }
 
   function changed(next) {
