@@ -3,24 +3,23 @@
 period; a citizen's words are not).
 
 At day change each earlier day is reduced to counts (counts.py) and its conversations,
-messages and « answered by the FAQ » rows deleted, with `secure_delete` (SQLite overwrites
-the freed bytes with zeros) and a rollback journal deleted after each commit (no WAL file
-keeps old pages): once the day is over, its texts are in no file of the site. No fsync: a
-power cut may lose the last messages, never a ticket.
+messages and « answered by the FAQ » rows deleted; the file is a private SideFile
+(`secure_delete`: SQLite overwrites the freed bytes with zeros; a rollback journal deleted
+after each commit: no WAL file keeps old pages), so once the day is over its texts are in no
+file of the site. A power cut may lose the last messages, never a ticket.
 """
 from __future__ import annotations
 
 import json
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from ..store.migrations import Schema, upgrade
+from ..store.migrations import Schema
+from ..store.side_file import SideFile
 from .counts import Counts, Round, reduce
 from .rules import waiting_since
 
@@ -98,37 +97,15 @@ _CONVERSATION = ("SELECT id, ticket_id, day, service, status, opened_at, closed_
                  "FROM conversations ")
 
 
-class QuestionStore:
+class QuestionStore(SideFile):
     def __init__(self, path: str):
-        self.path = path
-        self._lock = threading.Lock()
-        self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        try:
-            self.db.execute("PRAGMA secure_delete=ON")
-            self.db.execute("PRAGMA journal_mode=DELETE")
-            self.db.execute("PRAGMA synchronous=OFF")
-            # one mechanism for every file's schema (user_version); a later step would copy
-            # the file first (`.schema<n>.bak`): that copy must then be reduced or deleted too
-            upgrade(self.db, path, Schema("the citizens' questions", _SCHEMA))
-        except BaseException:
-            self.db.close()
-            raise
+        # one mechanism for every file's schema (user_version); a later step would copy the
+        # file first (`.schema<n>.bak`): that copy must then be reduced or deleted too
+        super().__init__(path, Schema("the citizens' questions", _SCHEMA), private=True)
 
-    def close(self) -> None:
-        with self._lock:
-            self.db.close()
-
-    @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self) -> Any:
         """Under the lock, all or nothing: a rule checked in it holds when the write lands."""
-        with self._lock:
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
+        return self._transaction()
 
     # ----- reading (the caller holds a transaction, or reads alone) --------------------------
     def _conversation(self, db: sqlite3.Connection, row: tuple | None) -> Conversation | None:

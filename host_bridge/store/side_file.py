@@ -1,5 +1,8 @@
 """A small SQLite file of a capability's own beside the queue's (staff accounts, today's
-appointments): WAL, no fsync per commit, one connection shared by threads under a lock."""
+appointments, the citizens' questions, the survey's comments): no fsync per commit, one
+connection shared by threads under a lock. WAL, or for a file of citizens' words (`private`)
+a rollback journal deleted after each commit and deleted rows overwritten, so what it deletes
+is gone from the disk's files, not kept in a WAL until a checkpoint."""
 from __future__ import annotations
 
 import sqlite3
@@ -11,12 +14,16 @@ from .migrations import Schema, upgrade
 
 
 class SideFile:
-    def __init__(self, path: str, schema: str | Schema):
+    def __init__(self, path: str, schema: str | Schema, private: bool = False):
         """`schema`: its tables (version 1), or a Schema with its later steps."""
         self.path = path
         self._lock = threading.Lock()
         self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self.db.execute("PRAGMA journal_mode=WAL")
+        if private:
+            self.db.execute("PRAGMA secure_delete=ON")
+            self.db.execute("PRAGMA journal_mode=DELETE")
+        else:
+            self.db.execute("PRAGMA journal_mode=WAL")
         # NORMAL: no fsync per write (it would compete with the queue's own commits); a power
         # cut may lose the last of them, never corrupt the file
         self.db.execute("PRAGMA synchronous=NORMAL")

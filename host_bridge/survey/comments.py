@@ -38,12 +38,10 @@ def comments_path(db_path: str) -> str:
 
 class CommentStore(SideFile):
     def __init__(self, path: str):
-        super().__init__(path, _SCHEMA)  # no fsync per write: a comment lost to a power cut is
-        # a comment, and the vote itself is in the queue's history
-        # a deleted comment must be gone from the files, not kept in a WAL until the bridge
-        # stops: a rollback journal deleted after each commit, and freed bytes overwritten
-        self.db.execute("PRAGMA journal_mode=DELETE")
-        self.db.execute("PRAGMA secure_delete=ON")
+        # private: a comment past its retention is gone from the files, not kept in a WAL until
+        # the bridge stops. No fsync per write: a comment lost to a power cut is a comment, and
+        # the vote itself is in the queue's history
+        super().__init__(path, _SCHEMA, private=True)
 
     def add(self, day: str, service: str, score: int, text: str, counter: int | None) -> None:
         with self._transaction() as db:

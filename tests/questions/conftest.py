@@ -4,30 +4,12 @@ and 2) answers; besides the example's accounts, an agent of counter 4 only (urba
 an answering counter) and one of counter 1."""
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-
 import pytest
 from fastapi.testclient import TestClient
 
 from host_bridge.bootstrap import build
-from host_bridge.questions.settings import QuestionSettings
-from host_bridge.site_config import User
-from support import example_settings
 
-from chat_support import RECEPTION_TOKEN, URBANISME_TOKEN
-
-
-def _user(name: str, token: str, counters: tuple[int, ...]) -> User:
-    return User(name, "agent", hashlib.sha256(token.encode()).hexdigest(), counters)
-
-
-def chat_settings(folder, **questions):
-    settings = example_settings(folder)
-    users = (*settings.users, _user("guichet-4", URBANISME_TOKEN, (4,)),
-             _user("guichet-1", RECEPTION_TOKEN, (1,)))
-    rules = QuestionSettings(**{"counters": (1, 2), **questions})
-    return dataclasses.replace(settings, users=users, questions=rules)
+from chat_support import chat_settings
 
 
 @pytest.fixture

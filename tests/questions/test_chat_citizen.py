@@ -171,7 +171,7 @@ def test_questions_off_answers_404_everywhere(tmp_path, clock):
 
     from host_bridge.bootstrap import build
 
-    from conftest import chat_settings
+    from chat_support import chat_settings
     bridge = build(chat_settings(tmp_path, enabled=False), clock)
     try:
         with TestClient(bridge.app) as client:

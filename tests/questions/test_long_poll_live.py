@@ -12,7 +12,7 @@ from live_server import running_server
 from support import AGENT
 
 from chat_support import REPLY
-from conftest import chat_settings
+from chat_support import chat_settings
 
 POLLS = 60  # past anyio's 40 worker threads: a poll that held one would starve the answer
 

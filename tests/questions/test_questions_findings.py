@@ -21,7 +21,7 @@ from host_bridge.bootstrap import build
 from support import AGENT
 
 from chat_support import QUESTION, REPLY, ask, rows, take_ticket
-from conftest import chat_settings
+from chat_support import chat_settings
 
 AGAIN = "Et pour un mineur ?"
 

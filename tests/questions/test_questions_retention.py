@@ -97,7 +97,7 @@ def test_a_day_left_over_is_reduced_at_start(tmp_path, clock):
     from host_bridge.bootstrap import build
     from fastapi.testclient import TestClient
 
-    from conftest import chat_settings
+    from chat_support import chat_settings
     settings = chat_settings(tmp_path)
     first = build(settings, clock)
     with TestClient(first.app) as client:
