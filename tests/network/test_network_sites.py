@@ -63,6 +63,8 @@ def test_three_sites_reach_central_once_and_central_figures_equal_each_site(
                 own = httpx.get(f"{b.url}/api/indicators", headers=SUPERVISOR,
                                 params={"from": first.isoformat(), "to": last.isoformat()}).json()
                 theirs = indicators_view(site_indicators(conn, s, first, last), first, last)
+                # the citizens' questions are counted on the site only (not published: issue 17)
+                own.pop("questions", None)
                 assert json.loads(json.dumps(theirs)) == own, s  # as JSON, as served
                 assert own["total"]["issued"] >= 15
         # the three sites' figures differ: central did not mix them up
