@@ -243,21 +243,25 @@ class Questions:
         convs = self.store.of_day(day)
         _, tickets = self._tickets_of([c.ticket_id for c in convs])
         now = self.service.clock.now()
-        items = [self._staff_item(c, tickets.get(c.ticket_id), now) for c in convs]
 
-        def order(item: dict[str, Any]) -> tuple:
-            if item["status"] == "open" and item["waiting_since"] is not None:
-                return (0, datetime.fromisoformat(item["waiting_since"]).timestamp())
-            if item["status"] == "open":
-                return (1, datetime.fromisoformat(item["opened_at"]).timestamp())
-            closed = next(c.closed_at for c in convs if c.id == item["id"])
-            return (2, -(closed or now).timestamp())
-        items.sort(key=order)
+        def order(c: Conversation) -> tuple:
+            ticket = tickets.get(c.ticket_id)
+            since = c.waiting_since() if ticket is not None and ticket.status.live else None
+            if c.status == "open" and since is not None:
+                return (0, since.timestamp())
+            if c.status == "open":
+                return (1, c.opened_at.timestamp())
+            return (2, -(c.closed_at or now).timestamp())
+        # ordered first, then only the ones shown made into views (the list is read again at
+        # every change the desk hears, by every console waiting on it)
+        convs.sort(key=order)
+        items = [self._staff_item(c, tickets.get(c.ticket_id), now)
+                 for c in convs[:MAX_CONVERSATIONS_SHOWN]]
         view = {"answer_within_minutes": self.settings.answer_within_minutes,
                 # the counters whose consoles show the questions (empty: every counter's)
                 "counters": list(self.settings.counters),
                 "may_answer": self.may_answer(user), "may_add_faq": user.role == "admin",
-                "conversations": items[:MAX_CONVERSATIONS_SHOWN]}
+                "conversations": items}
         return {"version": _version(view), **view}
 
     def _today(self, conversation_id: str) -> tuple[Conversation, _Ticket | None]:

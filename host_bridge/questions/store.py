@@ -93,6 +93,16 @@ class Conversation:
         return waiting_since((m.sender, m.at) for m in self.messages if m.at >= self.round_at)
 
 
+_MESSAGES = ("SELECT conversation, id, sender, text, at, faq_id, faq_question, faq_answer "
+             "FROM messages ")
+
+
+def _message(row: tuple) -> Message:
+    _, mid, sender, text, at, fid, fq, fa = row
+    return Message(mid, sender, text, datetime.fromisoformat(at),
+                   None if fid is None else {"id": fid, "question": fq, "answer": fa})
+
+
 _CONVERSATION = ("SELECT id, ticket_id, day, service, status, opened_at, closed_at, round_at "
                  "FROM conversations ")
 
@@ -108,15 +118,13 @@ class QuestionStore(SideFile):
         return self._transaction()
 
     # ----- reading (the caller holds a transaction, or reads alone) --------------------------
-    def _conversation(self, db: sqlite3.Connection, row: tuple | None) -> Conversation | None:
+    def _conversation(self, db: sqlite3.Connection, row: tuple | None,
+                      messages: tuple[Message, ...] | None = None) -> Conversation | None:
         if row is None:
             return None
-        messages = tuple(
-            Message(mid, sender, text, datetime.fromisoformat(at),
-                    None if fid is None else {"id": fid, "question": fq, "answer": fa})
-            for mid, sender, text, at, fid, fq, fa in db.execute(
-                "SELECT id, sender, text, at, faq_id, faq_question, faq_answer FROM messages "
-                "WHERE conversation = ? ORDER BY id", (row[0],)))
+        if messages is None:
+            messages = tuple(_message(m) for m in db.execute(
+                _MESSAGES + "WHERE conversation = ? ORDER BY id", (row[0],)))
         cid, tid, day, service, status, opened, closed, round_at = row
         return Conversation(cid, tid, day, service, status, datetime.fromisoformat(opened),
                             None if closed is None else datetime.fromisoformat(closed), messages,
@@ -137,9 +145,17 @@ class QuestionStore(SideFile):
                                                  (conversation_id,)).fetchone())
 
     def of_day(self, day: str) -> list[Conversation]:
+        """The day's conversations with their messages: two queries, not one per conversation
+        (the desk's list is read again at every change it hears)."""
         with self._lock:
             rows = self.db.execute(_CONVERSATION + "WHERE day = ?", (day,)).fetchall()
-            return [c for c in (self._conversation(self.db, r) for r in rows) if c is not None]
+            by_conversation: dict[str, list[Message]] = {}
+            for m in self.db.execute(
+                    _MESSAGES + "WHERE conversation IN (SELECT id FROM conversations "
+                    "WHERE day = ?) ORDER BY id", (day,)):
+                by_conversation.setdefault(m[0], []).append(_message(m))
+        return [c for c in (self._conversation(self.db, r, tuple(by_conversation.get(r[0], ())))
+                            for r in rows) if c is not None]
 
     # ----- writing (inside `transaction`) ------------------------------------------------------
     @staticmethod
