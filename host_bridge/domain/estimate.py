@@ -36,11 +36,19 @@ MAX_STEPS = 64  # …and tickets; beyond either, the pace so far is extrapolated
 ARRIVAL_WINDOW = 60.0  # minutes of recent arrivals that give each service's arrival rate
 
 
+LITTLE_HISTORY = "little_history"  # too few of the service's tickets called yet to know the error
+COUNTERS_CHANGED = "counters_changed"  # a counter serving it opened or closed a moment ago
+
+
 @dataclass(frozen=True)
 class WaitEstimate:
     low_minutes: int
     high_minutes: int
     counters_open: int
+    minutes: int = 0  # the single best guess, within [low, high]
+    # False: the pages show the guess and why it is uncertain (uncertain_because), not a range
+    reliable: bool = True
+    uncertain_because: str | None = None
 
 
 @dataclass(frozen=True)
@@ -129,18 +137,33 @@ def play_forward(service_id: str, ahead: int, counters: Sequence[OpenCounter],
     return next_at * ahead / before, variance * (ahead + 1) / len(ours)
 
 
+def spread_range(middle: float, variance: float, serving: int, ahead: int) -> tuple[int, int]:
+    """±Z standard deviations of the played service times (n service times shared by k
+    counters: the wait's spread is sqrt(their variance) ÷ k): the range before there is a
+    history of errors to calibrate on (wait_range.py)."""
+    half = max(MIN_HALF_WIDTH, Z * math.sqrt(variance) / serving)
+    low = max(0.0, middle - half)
+    if ahead > 0:
+        low = max(low, 1.0)  # never « entre 0 et … » while people are ahead
+    high = middle + half
+    return int(low), max(math.ceil(high), int(low) + 1)
+
+
+def counters_serving(service_id: str, counters: Sequence[OpenCounter]) -> int:
+    return sum(1 for k in counters if service_id in k.services)
+
+
 def estimate_wait(service_id: str, ahead: int, counters: Sequence[OpenCounter],
                   waiting: Mapping[str, int], times: Mapping[str, ServiceTime],
                   arrivals: Mapping[str, float] | None = None) -> WaitEstimate | None:
-    """None when no counter serving the service is open: there is nothing honest to say.
+    """The counters played forward with ±Z standard deviations, as the queue estimated until
+    the calibrated ranges (wait_range.py): kept to compare them (simulators.estimate_eval,
+    bench.estimate_cost). None when no counter serving the service is open.
     One more person ahead never lowers the middle or the high end of the range."""
     played = play_forward(service_id, ahead, counters, waiting, times, arrivals)
     if played is None:
         return None
     middle, variance = played
-    serving = sum(1 for k in counters if service_id in k.services)
-    # n service times shared by k counters: the wait's spread is sqrt(their variance) / k
-    half = max(MIN_HALF_WIDTH, Z * math.sqrt(variance) / serving)
-    low = max(0.0, middle - half)
-    high = middle + half
-    return WaitEstimate(int(low), max(math.ceil(high), int(low) + 1), serving)
+    serving = counters_serving(service_id, counters)
+    lo, hi = spread_range(middle, variance, serving, ahead)
+    return WaitEstimate(lo, hi, serving, min(hi, max(lo, round(middle))))

@@ -22,16 +22,20 @@ from .errors import (
     UnknownService, UnknownTicket,
 )
 from .estimate import (
-    ARRIVAL_WINDOW, OpenCounter, ServiceTime, WaitEstimate, estimate_wait, service_time,
+    ARRIVAL_WINDOW, COUNTERS_CHANGED, LITTLE_HISTORY, OpenCounter, ServiceTime, WaitEstimate,
+    counters_serving, play_forward, service_time, spread_range,
 )
 from .selection import index_in, index_in_appointments, people_ahead, pick_next
 from .site import NEEDS, Counter, Service, Site
 from .call_board import CallBoard
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
+from .wait_range import Errors, calibrated, scale
 
 MAX_NUMBER = 999
 RECENT_SERVICE_TIMES = 20
 RECENT_ISSUES = 100  # per service: enough for an hour's arrival rate
+CHANGE_WINDOW = timedelta(minutes=10)  # after a counter serving a service opens or closes,
+# its estimates are said uncertain this long (the errors calibrating them were made before)
 
 
 class DayNotStarted(RuntimeError):
@@ -71,6 +75,13 @@ class QueueState:
         # again only when a time is added to it (served, absent); all when the day starts or
         # the site changes
         self._times: dict[str, ServiceTime] = {}
+        # the wait estimates' calibration: each walk-in's estimate at issue (point, people
+        # ahead, service), and when called, its error in its service's Errors
+        self.told: dict[str, tuple[float, int, str]] = {}
+        self.errors: dict[str, Errors] = {s.id: Errors() for s in site.services}
+        self.counters_changed_at: dict[str, datetime] = {}  # service -> a counter opened/closed
+        self._version = 0  # events applied: with as_of, what a remembered point depends on
+        self._last_point: tuple[tuple, tuple[float, float, int] | None] | None = None
 
     # ----- reading -------------------------------------------------------------------------
     def counter_config(self, number: int) -> Counter:
@@ -126,11 +137,49 @@ class QueueState:
                    if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)
 
     def estimate(self, service_id: str, ahead: int) -> WaitEstimate | None:
-        """As of `as_of`: the latest event's time, or later if the service layer said so."""
-        if self.site.service(service_id) is None:
+        """As of `as_of` (the latest event's time, or later if the service layer said so): the
+        counters played forward over the people waiting now, and the range their recent errors
+        call for (wait_range.py); None when no counter serving the service is open."""
+        if self.site.service(service_id) is None or self.as_of is None:
             return None
+        played = self._point(service_id, ahead, self.as_of)
+        if played is None:
+            return None
+        middle, variance, serving = played
+        bounds = self.errors[service_id].bounds() if service_id in self.errors else None
+        why = None
+        if bounds is None:
+            low, high = spread_range(middle, variance, serving, ahead)  # for the range's readers
+            why = LITTLE_HISTORY
+        else:
+            low, high = calibrated(middle, ahead, bounds)
+            changed = self.counters_changed_at.get(service_id)
+            if changed is not None and self.as_of - changed < CHANGE_WINDOW:
+                why = COUNTERS_CHANGED
+        return WaitEstimate(low, high, serving, min(high, max(low, round(middle))),
+                            why is None, why)
+
+    def _point(self, service_id: str, ahead: int, now: datetime
+               ) -> tuple[float, float, int] | None:
+        """(minutes, variance, counters serving) of the counters played forward; the last one
+        is remembered: a ticket's issue computes it, then its answer reads the same."""
+        key = (service_id, ahead, now, self._version)
+        if self._last_point is not None and self._last_point[0] == key:
+            return self._last_point[1]
+        counters, waiting, times = self.estimate_inputs(now)
+        played = play_forward(service_id, ahead, counters, waiting, times)
+        got = None if played is None else (*played, counters_serving(service_id, counters))
+        self._last_point = (key, got)
+        return got
+
+    def estimate_inputs(self, now: datetime | None = None
+                        ) -> tuple[list[OpenCounter], dict[str, int], dict[str, ServiceTime]]:
+        """What playing the counters forward reads, as of `now` (default as_of): the open
+        counters (what each is busy with, for how long), how many wait in each service, the
+        service times."""
         counters = []
-        as_of = self.as_of.astimezone(timezone.utc) if self.as_of is not None else None
+        now = now if now is not None else self.as_of
+        as_of = now.astimezone(timezone.utc) if now is not None else None
         for k in self.site.counters:
             state = self.counters[k.number]
             if state.status is not CounterStatus.OPEN:
@@ -148,12 +197,16 @@ class QueueState:
         for s in self.site.services:
             if s.id not in times:
                 times[s.id] = service_time(self.recent_minutes[s.id], s.default_service_minutes)
-        arrivals = {}
-        if self.as_of is not None:
-            since = self.as_of - timedelta(minutes=ARRIVAL_WINDOW)
-            arrivals = {s: (len(issued) - bisect_right(issued, since)) / ARRIVAL_WINDOW
-                        for s, issued in self.recent_issues.items()}
-        return estimate_wait(service_id, ahead, counters, waiting, times, arrivals)
+        return counters, waiting, times
+
+    def arrival_rates(self) -> dict[str, float]:
+        """Citizens per minute in each service over the last ARRIVAL_WINDOW minutes (the
+        estimate before issue 18 played them forward too: simulators.estimate_eval)."""
+        if self.as_of is None:
+            return {}
+        since = self.as_of - timedelta(minutes=ARRIVAL_WINDOW)
+        return {s: (len(issued) - bisect_right(issued, since)) / ARRIVAL_WINDOW
+                for s, issued in self.recent_issues.items()}
 
     def observe(self, now: datetime) -> None:
         """The service layer tells the time before a read: estimates count from it."""
@@ -443,6 +496,7 @@ class QueueState:
 
     # ----- applying ------------------------------------------------------------------------
     def apply(self, event: e.Event) -> None:
+        self._version += 1
         _APPLIERS[type(event)](self, event)
         self.observe(event.at)
         counter = getattr(event, "counter", None)
@@ -476,6 +530,7 @@ class QueueState:
             self.priority_in_row.setdefault(sid, 0)
             self.recent_minutes.setdefault(sid, deque(maxlen=RECENT_SERVICE_TIMES))
             self.recent_issues.setdefault(sid, deque(maxlen=RECENT_ISSUES))
+            self.errors.setdefault(sid, Errors())
         for n in kept_counters:
             self.counters.setdefault(n, CounterState(n))
         for n in set(self.counters) - kept_counters:
@@ -530,6 +585,10 @@ class QueueState:
         for recent in (*self.recent_minutes.values(), *self.recent_issues.values()):
             recent.clear()  # a restart replays only today: keep both paths equal
         self._times.clear()
+        self.told.clear()
+        for errors in self.errors.values():
+            errors.clear()
+        self.counters_changed_at.clear()
         for state in self.counters.values():
             state.status, state.ticket_id, state.last_next_at = CounterStatus.CLOSED, None, None
             state.last_absent = None
@@ -547,9 +606,19 @@ class QueueState:
         if ev.service in self.recent_issues:
             self.recent_issues[ev.service].append(ev.at)
         self._enqueue(ticket)
+        if ticket.appointment_at is None:  # an appointment's wait is its time, not the queue's
+            ahead = self.ahead_of(ticket)
+            played = self._point(ticket.service, ahead, ev.at)
+            if played is not None:
+                self.told[ticket.id] = (played[0], ahead, ticket.service)
 
     def _on_called(self, ev: e.TicketCalled) -> None:
         ticket = self.tickets[ev.ticket_id]
+        told = self.told.pop(ticket.id, None)
+        if told is not None and told[2] == ticket.service and ticket.called_at is None:
+            point, ahead, service = told
+            error = (minutes(ticket.issued_at, ev.at) - point) / scale(ahead)
+            self.errors[service].add(error)
         self._unqueue(ticket)
         ticket.status, ticket.counter = TicketStatus.CALLED, ev.counter
         ticket.called_at = ticket.last_call_at = ev.at
@@ -644,13 +713,24 @@ class QueueState:
         self._enqueue(ticket)  # keeps its arrival time: it does not go to the back
 
     def _on_counter_opened(self, ev: e.CounterOpened) -> None:
-        self.counters[ev.counter].status = CounterStatus.OPEN
+        state = self.counters[ev.counter]
+        if state.status is CounterStatus.CLOSED:
+            self._counters_changed(ev.counter, ev.at)
+        state.status = CounterStatus.OPEN
+
+    def _counters_changed(self, number: int, at: datetime) -> None:
+        """A counter opened or closed (not a pause): its services' errors were made without."""
+        counter = self.site.counter(number)
+        for s in counter.services if counter is not None else ():
+            self.counters_changed_at[s] = at
 
     def _on_counter_paused(self, ev: e.CounterPaused) -> None:
         self.counters[ev.counter].status = CounterStatus.PAUSED
 
     def _on_counter_closed(self, ev: e.CounterClosed) -> None:
         state = self.counters[ev.counter]
+        if state.status is not CounterStatus.CLOSED:
+            self._counters_changed(ev.counter, ev.at)
         state.status, state.last_next_at = CounterStatus.CLOSED, None
 
 

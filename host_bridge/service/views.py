@@ -16,18 +16,27 @@ from ..domain.queue import QueueState
 from ..domain.site import Site
 from ..domain.tickets import Ticket, TicketStatus
 from ..store.event_codec import event_body
+from .wait_window import clock_window
 
 
 def _iso(dt) -> str | None:
     return dt.isoformat() if dt is not None else None
 
 
-def estimate_view(state: QueueState, service: str, ahead: int) -> dict[str, Any] | None:
+def estimate_view(state: QueueState, service: str, ahead: int, later: int = 0
+                  ) -> dict[str, Any] | None:
+    """The estimate in minutes from now and as clock times; `later`: minutes before the ticket
+    may be called at all (an early appointment, a held ticket), added to each."""
     est = state.estimate(service, ahead)
     if est is None:
         return None
-    return {"low_minutes": est.low_minutes, "high_minutes": est.high_minutes,
-            "counters_open": est.counters_open}
+    view = {"low_minutes": est.low_minutes + later, "high_minutes": est.high_minutes + later,
+            "minutes": est.minutes + later, "counters_open": est.counters_open,
+            "reliable": est.reliable, "uncertain_because": est.uncertain_because}
+    if state.as_of is not None:
+        view.update(clock_window(state.as_of, state.site.timezone, view["minutes"],
+                                 view["low_minutes"], view["high_minutes"]))
+    return view
 
 
 def public_ticket(ticket: Ticket) -> dict[str, Any]:
@@ -45,18 +54,15 @@ def ticket_view(state: QueueState, ticket: Ticket) -> dict[str, Any]:
     if ticket.status is TicketStatus.WAITING:
         ahead = state.ahead_of(ticket)
         view["ahead"] = ahead
-        view["estimate"] = estimate_view(state, ticket.service, ahead)
         if ticket.held_until is not None and state.as_of is not None \
                 and ticket.held_until > state.as_of:
             view["held_until"] = _iso(ticket.held_until)
         not_before = not_called_before(state, ticket)
         view["callable_from"] = _iso(not_before)
-        if not_before is not None and view["estimate"] is not None:
-            # an early appointment, a held ticket: its wait counts from when it may be called
-            until = math.ceil(minutes(state.as_of, not_before))  # type: ignore[arg-type]
-            est = view["estimate"]
-            view["estimate"] = {**est, "low_minutes": est["low_minutes"] + until,
-                                "high_minutes": est["high_minutes"] + until}
+        # an early appointment, a held ticket: its wait counts from when it may be called
+        until = 0 if not_before is None else \
+            math.ceil(minutes(state.as_of, not_before))  # type: ignore[arg-type]
+        view["estimate"] = estimate_view(state, ticket.service, ahead, until)
         view["can_delay"] = state.site.rules.delay_minutes > 0 and not ticket.delayed
     elif ticket.status is TicketStatus.ABSENT:
         view["comeback_until"] = _iso(comeback_until(state, ticket))

@@ -95,6 +95,9 @@ def snapshot(state: QueueState) -> dict[str, Any]:
         "priority_in_row": dict(state.priority_in_row),
         "recent_minutes": {sid: list(r) for sid, r in state.recent_minutes.items()},
         "counters": {n: dataclasses.asdict(k) for n, k in state.counters.items()},
+        "told": dict(state.told),
+        "errors": {sid: repr(x) for sid, x in state.errors.items()},
+        "counters_changed_at": dict(state.counters_changed_at),
     }
 
 
