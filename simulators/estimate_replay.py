@@ -3,9 +3,10 @@ each ticket issued the estimate the queue gives then, against the wait that tick
 
     python -m simulators.estimate_replay queue.db site.toml
 
-This is how the estimator is tuned without running the day again: the traffic does not depend
-on the estimates (citizens here do not leave when told a long wait), so the same history
-judges any version of the estimator. The figures published in docs/performance.md come from
+This judges a change of the estimator on a recorded day without running it again: the traffic
+does not depend on the estimates (citizens here do not leave when told a long wait), so the
+same history judges any version. The estimators are compared and chosen on the fixed simulated
+days of `python -m simulators.estimate_eval`. The figures published in docs/performance.md come from
 what the kiosk was really told during the day (invariants.estimate_accuracy); a replay with
 the code of the day gives the same.
 """
@@ -34,6 +35,8 @@ class Replayed:
     low: float
     high: float
     actual: float  # minutes from issue to first call
+    minutes: float = 0.0  # the estimate's single guess
+    reliable: bool = True  # False: told it was uncertain (no range shown)
 
 
 def replay(db_path: str, site: Any, tz: Any = None) -> list[Replayed]:
@@ -60,18 +63,21 @@ def replay(db_path: str, site: Any, tz: Any = None) -> list[Replayed]:
         if est is None or tid not in called:
             continue
         out.append(Replayed(label, service, at, ahead, est.low_minutes, est.high_minutes,
-                            (called[tid] - at).total_seconds() / 60))
+                            (called[tid] - at).total_seconds() / 60, est.minutes, est.reliable))
     return out
 
 
 def summary(rows: list[Replayed]) -> str:
     if not rows:
         return "no ticket to measure"
-    mae = statistics.fmean(abs((r.low + r.high) / 2 - r.actual) for r in rows)
-    inside = sum(r.low <= r.actual <= r.high for r in rows) / len(rows)
-    width = statistics.fmean(r.high - r.low for r in rows)
+    mae = statistics.fmean(abs(r.minutes - r.actual) for r in rows)
+    ranged = [r for r in rows if r.reliable] or rows
+    inside = sum(r.low <= r.actual <= r.high for r in ranged) / len(ranged)
+    width = statistics.fmean(r.high - r.low for r in ranged)
     return (f"{len(rows)} tickets: mean absolute error {mae:.1f} min, {100 * inside:.0f} % "
-            f"inside the range, mean range width {width:.1f} min")
+            f"inside the range, mean range width {width:.1f} min, "
+            f"{100 * (1 - len([r for r in rows if r.reliable]) / len(rows)):.0f} % told the "
+            "estimate was uncertain")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -113,14 +113,16 @@ def check(db_path: str, issued: list[Any], boards: list[Any]) -> Report:
 @dataclass
 class Accuracy:
     tickets: int
-    mae_ours: float  # minutes, from the middle of the range
+    mae_ours: float  # minutes, from the estimate's guess
     mae_naive: float
-    inside: float  # share of actual waits inside [low, high]
+    inside: float  # share of actual waits inside [low, high], of the ranges shown
+    uncertain: float = 0.0  # share of tickets told the estimate was uncertain (no range)
 
     def line(self) -> str:
         return (f"wait estimate over {self.tickets} tickets: mean absolute error "
                 f"{self.mae_ours:.1f} min (naive baseline {self.mae_naive:.1f} min); "
-                f"{100 * self.inside:.0f} % of actual waits inside the range given")
+                f"{100 * self.inside:.0f} % of actual waits inside the range given; "
+                f"{100 * self.uncertain:.0f} % told it was uncertain")
 
 
 def estimate_accuracy(db_path: str, issued: list[Any]) -> Accuracy | None:
@@ -138,16 +140,19 @@ def estimate_accuracy(db_path: str, issued: list[Any]) -> Accuracy | None:
         elif kind == "TicketCalled":
             first_call.setdefault(body["ticket_id"], body["at"])
     called = {issued_at[t]: at for t, at in first_call.items() if t in issued_at}
-    ours, naive, inside = [], [], 0
+    ours, naive, inside, ranged = [], [], 0, 0
     for i in issued:
         at = called.get((i.label, i.issued_at.isoformat()[:19]))
         if at is None or i.low is None or i.naive is None:
             continue
         wait = (datetime.fromisoformat(at) - i.issued_at).total_seconds() / 60
-        ours.append(abs((i.low + i.high) / 2 - wait))
+        guess = i.minutes if i.minutes is not None else (i.low + i.high) / 2
+        ours.append(abs(guess - wait))
         naive.append(abs(i.naive - wait))
-        inside += i.low <= wait <= i.high
+        if i.reliable:
+            ranged += 1
+            inside += i.low <= wait <= i.high
     if not ours:
         return None
     return Accuracy(len(ours), statistics.fmean(ours), statistics.fmean(naive),
-                    inside / len(ours))
+                    inside / max(1, ranged), 1 - ranged / len(ours))

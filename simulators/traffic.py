@@ -90,6 +90,8 @@ class Issued:
     high: float | None
     naive: float | None  # position x mean service time / open counters, minutes
     ticket_id: str | None = None  # its page's key: the demo's citizens ask questions with it
+    minutes: float | None = None  # the estimate's single guess
+    reliable: bool = True  # False: the kiosk said the estimate was uncertain (no range shown)
 
 
 @dataclass
@@ -157,7 +159,9 @@ class Traffic:
         self.issued.append(Issued(ticket["label"], service,
                                   datetime.fromisoformat(ticket["issued_at"]), ticket.get("ahead"),
                                   est["low_minutes"] if est else None,
-                                  est["high_minutes"] if est else None, naive, ticket["id"]))
+                                  est["high_minutes"] if est else None, naive, ticket["id"],
+                                  est.get("minutes") if est else None,
+                                  est.get("reliable", True) if est else True))
 
     # -- agents ----------------------------------------------------------------------------------
     async def _press(self, board: VirtualBoard, button: str, hold_ms: int = PRESS_MS) -> None:
