@@ -117,11 +117,14 @@ class Accuracy:
     mae_naive: float
     inside: float  # share of actual waits inside [low, high], of the ranges shown
     uncertain: float = 0.0  # share of tickets told the estimate was uncertain (no range)
+    median_width: float = 0.0  # minutes, of the ranges shown
+    p90_width: float = 0.0
 
     def line(self) -> str:
         return (f"wait estimate over {self.tickets} tickets: mean absolute error "
                 f"{self.mae_ours:.1f} min (naive baseline {self.mae_naive:.1f} min); "
-                f"{100 * self.inside:.0f} % of actual waits inside the range given; "
+                f"{100 * self.inside:.0f} % of actual waits inside the range given (width: "
+                f"median {self.median_width:.0f} min, 90th percentile {self.p90_width:.0f}); "
                 f"{100 * self.uncertain:.0f} % told it was uncertain")
 
 
@@ -140,7 +143,7 @@ def estimate_accuracy(db_path: str, issued: list[Any]) -> Accuracy | None:
         elif kind == "TicketCalled":
             first_call.setdefault(body["ticket_id"], body["at"])
     called = {issued_at[t]: at for t, at in first_call.items() if t in issued_at}
-    ours, naive, inside, ranged = [], [], 0, 0
+    ours, naive, inside, widths = [], [], 0, []
     for i in issued:
         at = called.get((i.label, i.issued_at.isoformat()[:19]))
         if at is None or i.low is None or i.naive is None:
@@ -150,9 +153,12 @@ def estimate_accuracy(db_path: str, issued: list[Any]) -> Accuracy | None:
         ours.append(abs(guess - wait))
         naive.append(abs(i.naive - wait))
         if i.reliable:
-            ranged += 1
+            widths.append(i.high - i.low)
             inside += i.low <= wait <= i.high
     if not ours:
         return None
+    widths.sort()
+    at = (lambda q: widths[min(len(widths) - 1, int(q * len(widths)))]) if widths else \
+        (lambda q: 0.0)
     return Accuracy(len(ours), statistics.fmean(ours), statistics.fmean(naive),
-                    inside / max(1, ranged), 1 - ranged / len(ours))
+                    inside / max(1, len(widths)), 1 - len(widths) / len(ours), at(0.5), at(0.9))

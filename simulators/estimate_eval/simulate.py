@@ -102,7 +102,7 @@ def simulate(plan: Plan, seed: int, estimators: Sequence[Estimator],
         return events
 
     ranges = plan.opening_ranges()
-    first, last = ranges[0][0], ranges[-1][1]
+    first = ranges[0][0]
     run(c.StartDay(plan.day), first - 1)
     # arrivals: each service's hourly Poisson rate, within the opening ranges
     for traffic in plan.profile.services:
