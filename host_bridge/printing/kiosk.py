@@ -7,6 +7,7 @@ failed is cancelled at once — nobody holds it, so it would be called and waite
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
 from ..domain import commands as c
@@ -25,15 +26,42 @@ class TicketNotPrinted(Exception):
 
 
 def estimate_text(estimate: dict[str, Any] | None) -> str | None:
-    """The kiosk screen's wording (borne.js `wait`): never a range from 0 while people wait."""
+    """The printed wait in minutes, as the pages say it (suivant.js `waitWords`): never a range
+    from 0 while people wait; an uncertain estimate is its single guess, never a range."""
     if not estimate:
         return None
     low, high = estimate["low_minutes"], estimate["high_minutes"]
     if high <= 1:
         return "moins d'une minute"
+    if estimate.get("reliable") is False:
+        return f"environ {estimate.get('minutes', (low + high) // 2)} min"
     if low >= 120:
         return "plus de deux heures"
-    return f"jusqu'à {high} min" if low <= 0 else f"environ {low} à {high} min"
+    return f"jusqu'à {high} min" if low <= 0 else f"{low} à {high} min"
+
+
+def clock_text(iso: str) -> str:
+    """« 10 h 40 »: the hour as the bridge wrote it, with the site's own offset (never converted
+    to the zone of the machine that prints)."""
+    t = datetime.fromisoformat(iso)
+    return f"{t.hour} h {t.minute:02d}"
+
+
+def passage_text(estimate: dict[str, Any] | None) -> str | None:
+    """When the citizen should be called, on paper: « Passage vers 10 h 40 (entre 10 h 35 et
+    10 h 50) »; uncertain: « Passage vers 10 h 40 environ (estimation incertaine) ». None for a
+    wait under a minute (the minutes say it) or without the clock times."""
+    if not estimate or estimate["high_minutes"] <= 1 or not estimate.get("expected_at"):
+        return None
+    around = clock_text(estimate["expected_at"])
+    if estimate.get("reliable") is False:
+        return f"Passage vers {around} environ (estimation incertaine)"
+    earliest, latest = estimate.get("earliest_at"), estimate.get("latest_at")
+    if not earliest or not latest or earliest == latest:
+        return f"Passage vers {around}"
+    if estimate["low_minutes"] <= 0:  # never « entre maintenant et … »
+        return f"Passage vers {around} (d'ici {clock_text(latest)})"
+    return f"Passage vers {around} (entre {clock_text(earliest)} et {clock_text(latest)})"
 
 
 # The kiosk pages' words for a citizen's needs (suivant.js NEEDS): a thermal ticket has no icon
@@ -67,7 +95,8 @@ class KioskPrinter:
                                             ticket["label"], ticket["ahead"],
                                             estimate_text(ticket["estimate"]), page_url,
                                             self.footer, priority,
-                                            need_words(ticket.get("needs") or [])))
+                                            need_words(ticket.get("needs") or []),
+                                            passage_text(ticket["estimate"])))
         except PrinterError as exc:
             service.execute(c.CancelTicket(ticket["id"]), SOURCE)
             log.warning("%s; ticket %s cancelled", exc, ticket["label"])

@@ -69,11 +69,13 @@ class PrinterError(Exception):
 
 def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
                  estimate: str | None, url: str, footer: str = "",
-                 priority: str | None = None, needs: Sequence[str] = ()) -> bytes:
+                 priority: str | None = None, needs: Sequence[str] = (),
+                 passage: str | None = None) -> bytes:
     """A ticket: the site, the number very large, the service, a priority ticket's category
     in words (a thermal ticket has no colour to say it), the needs asked at the kiosk in
-    words, one a line, the people ahead and the wait, a QR code of the ticket's page, then a
-    cut."""
+    words, one a line, the people ahead, when the turn should come (`passage`, bold: a clock
+    time stays true on paper, minutes do not) and the wait, a QR code of the ticket's page,
+    then a cut."""
     p = _escpos().Dummy()
     p.set(align="center", bold=True)
     p.textln(site)
@@ -98,6 +100,10 @@ def ticket_bytes(site: str, service: str, label: str, ahead: int | None,
     if ahead is not None:
         p.textln("Vous êtes le prochain" if ahead == 0 else
                  f"{ahead} personne{'s' if ahead > 1 else ''} avant vous")
+    if passage:
+        p.set(align="center", bold=True, normal_textsize=True)
+        p.textln(passage)
+        p.set(align="center", bold=False, normal_textsize=True)
     if estimate:
         p.textln(f"Attente estimée : {estimate}")
     p.ln()

@@ -129,6 +129,13 @@ EIGHT = ["Accueil et renseignements", "État civil", "Passeports / CNI", "Urbani
          "Cimetière", "Affaires scolaires", "Action sociale (CCAS)"]
 
 
+# the kiosk's longest waits (issue 18): a clock window, and an uncertain guess with its reason
+WINDOW = {"low_minutes": 15, "high_minutes": 25, "minutes": 20, "counters_open": 1,
+          "reliable": True, "uncertain_because": None, "expected_at": "2026-11-26T10:20:00+01:00",
+          "earliest_at": "2026-11-26T10:15:00+01:00", "latest_at": "2026-11-26T10:25:00+01:00"}
+UNCERTAIN = {**WINDOW, "reliable": False, "uncertain_because": "counters_changed"}
+
+
 def test_a_town_hall_with_eight_services_fits_too(demo: Demo):
     """The demo has four services; a town hall may have eight. They fit every size in the
     normal and the large-text modes (names a size down past six). Where the choice does not fit
@@ -136,7 +143,7 @@ def test_a_town_hall_with_eight_services_fits_too(demo: Demo):
     button, and open as a step of their own that fits too."""
     services = [{"id": f"s{i}", "letter": chr(65 + i), "name": name, "waiting": 3 * i,
                  "counters_open": 1 if i % 3 else 0,
-                 "estimate_for_new_ticket": {"low_minutes": 5, "high_minutes": 25, "counters_open": 1}}
+                 "estimate_for_new_ticket": WINDOW if i % 2 else UNCERTAIN}
                 for i, name in enumerate(EIGHT)]
     problems: dict = {}
     with browser_page(1024, 768) as page:

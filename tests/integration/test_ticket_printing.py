@@ -87,7 +87,7 @@ def test_the_printed_needs_are_the_kiosks_words(needs, words):
 
 @pytest.mark.parametrize("estimate, said", [
     (None, None),
-    ({"low_minutes": 5, "high_minutes": 15}, "environ 5 à 15 min"),
+    ({"low_minutes": 5, "high_minutes": 15}, "5 à 15 min"),  # the pages' « (5 à 15 min) »
     ({"low_minutes": 0, "high_minutes": 40}, "jusqu'à 40 min"),  # never « entre 0 et 40 min »
     ({"low_minutes": 0, "high_minutes": 1}, "moins d'une minute"),
     ({"low_minutes": 130, "high_minutes": 190}, "plus de deux heures"),

@@ -7,7 +7,7 @@
 const LANG_KEY = "suivant-lang";  // suivant.js's key
 const query = new URLSearchParams(location.search);
 if (query.get("lang") !== "en") localStorage.removeItem(LANG_KEY);
-const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, root, t } = await import("./suivant.js");
+const { ahead, api, askedFor, el, explain, lang, live, NEEDS, newKey, root, t, waitWords } = await import("./suivant.js");
 
 // Delays in seconds, shortened by the tests: ?idle=2&ticket_idle=1&warn=1. Past IDLE_MS without
 // a touch (TICKET_MS on a ticket), whoever is there is asked, and has WARN_MS to say so with a
@@ -23,10 +23,6 @@ const T = {
   nobody: { fr: "Personne n'attend.", en: "Nobody waiting." },
   waiting: { fr: (n) => n === 1 ? "1 personne attend" : `${n} personnes attendent`,
     en: (n) => n === 1 ? "1 person waiting" : `${n} people waiting` },
-  about: { fr: (lo, hi) => `environ ${lo} à ${hi} min`, en: (lo, hi) => `about ${lo} to ${hi} min` },
-  upTo: { fr: (hi) => `jusqu'à ${hi} min`, en: (hi) => `up to ${hi} min` },
-  underMinute: { fr: "moins d'une minute", en: "under a minute" },
-  overTwoHours: { fr: "plus de deux heures", en: "over two hours" },
   noEstimate: { fr: "aucune estimation, aucun guichet ouvert pour ce service", en: "no estimate, no counter open for this service" },
   closed: { fr: "Aucun guichet ouvert pour l'instant.", en: "No counter open for now." },
   skip: { fr: "Aller au contenu", en: "Skip to content" },
@@ -130,19 +126,17 @@ const $ = (id) => document.getElementById(id);
 let site, category = null, contrast = false, busy = false, idleTimer;
 const needs = new Set();  // the citizen's needs asked for (NEEDS ids)
 
-// "environ 10 à 25 min": the kiosk's own wording of an estimate, never a range from 0
+// « vers 10 h 40 — entre 10 h 35 et 10 h 50 (12 à 24 min) », as the ticket page says it
+// (suivant.js waitWords: never a range from 0, an uncertain estimate said as such)
 function wait(estimate) {
-  if (!estimate) return t(T.noEstimate);
-  const { low_minutes: lo, high_minutes: hi } = estimate;
-  if (hi <= 1) return t(T.underMinute);
-  if (lo >= 120) return t(T.overTwoHours);
-  return lo <= 0 ? t(T.upTo)(hi) : t(T.about)(lo, hi);
+  return estimate ? waitWords(estimate) : t(T.noEstimate);
 }
 
 function waitLine(s) {
   if (!s.counters_open) return t(T.closed);
   if (s.waiting === 0) return t(T.nobody);
-  return `${t(T.waiting)(s.waiting)} · ${wait(s.estimate_for_new_ticket)}`;
+  const e = s.estimate_for_new_ticket;  // short: one line of a button in large text
+  return `${t(T.waiting)(s.waiting)} · ${e ? waitWords(e, true) : t(T.noEstimate)}`;
 }
 
 async function load() {
@@ -201,6 +195,7 @@ async function checkOpening() {
     return;  // the live link says when the bridge is away
   }
   if ($("ticket").hidden && $("rdv").hidden) showOpening(site.open);
+  refresh().catch(() => {});  // the buttons' clock times move on with no event, too
 }
 
 function setContrast(on) {
@@ -260,6 +255,10 @@ async function refresh() {
   const { services } = await api("api/services");
   const grid = $("services");
   const focused = document.activeElement?.dataset?.service;  // a live update keeps the focus
+  // unchanged, the buttons stay as they are: a touch under way is not lost to the minute's poll
+  const shown = JSON.stringify(services.map((s) => [s.id, s.letter, s.name, waitLine(s)]));
+  if (grid.dataset.shown === shown) return fit();
+  grid.dataset.shown = shown;
   grid.classList.toggle("many", services.length > 6);
   $("choose").classList.toggle("many", services.length > 6);
   grid.replaceChildren(...services.map((s) => el("button", {

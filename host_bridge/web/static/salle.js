@@ -40,6 +40,7 @@ const T = {
   heads: { fr: ["Service", "Qui attend", "Attente estimée"],
     en: ["Service", "Waiting", "Estimated wait"] },
   between: { fr: (a, b) => `entre ${a} et ${b} min`, en: (a, b) => `${a} to ${b} min` },
+  uncertain: { fr: (m) => `environ ${m} min (incertain)`, en: (m) => `about ${m} min (uncertain)` },
   resultsTitle: { fr: (d) => `Nos résultats des ${d} derniers jours`, en: (d) => `Our results over the last ${d} days` },
   meanWait: { fr: (m) => `${m} min d'attente en moyenne`, en: (m) => `${m} min average wait` },
   withinTarget: { fr: (p) => `${p} % reçus dans le délai annoncé`, en: (p) => `${p}% received within the announced time` },
@@ -257,6 +258,8 @@ function estimateText(s) {
   if (!s.counters_open || !e) return t(T.closed);
   if (e.high_minutes <= 1) return t(T.under);
   if (e.low_minutes >= 120) return t(T.over);
+  // an uncertain estimate (a counter just opened or closed, little history): its guess, no range
+  if (e.reliable === false) return t(T.uncertain)(e.minutes ?? Math.round((e.low_minutes + e.high_minutes) / 2));
   return t(T.between)(e.low_minutes, e.high_minutes);
 }
 

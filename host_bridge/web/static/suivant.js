@@ -152,14 +152,72 @@ export function live(onEvent, onState = () => {}) {
   open();
 }
 
-// "entre 5 et 15 min" / "5 to 15 min": the estimate as a range, never a false precision
+// "entre 5 et 15 min" / "5 to 15 min": the estimate in minutes, never a false precision; an
+// uncertain one (`reliable` false) is its single guess said as such, never a wide range
 export function range(estimate) {
   if (!estimate) return t({ fr: "pas d'estimation : aucun guichet ouvert pour ce service",
     en: "no estimate: no counter open for this service" });
   const { low_minutes: lo, high_minutes: hi } = estimate;
   if (hi <= 1) return t({ fr: "moins d'une minute", en: "under a minute" });
   if (lo >= 120) return t({ fr: "plus de deux heures", en: "over two hours" });
+  if (estimate.reliable === false) return uncertainMinutes(estimate);
   return t({ fr: `entre ${lo} et ${hi} min`, en: `${lo} to ${hi} min` });
+}
+
+// « environ 18 min (incertain) »: the hall screen and supervision's uncertain estimate
+function uncertainMinutes(estimate) {
+  const m = estimate.minutes ?? Math.round((estimate.low_minutes + estimate.high_minutes) / 2);
+  return t({ fr: `environ ${m} min (incertain)`, en: `about ${m} min (uncertain)` });
+}
+
+// « 10 h 40 » / "10:40": the hour of an ISO time as its own digits say it. The bridge writes
+// its times with the site's offset, so a phone abroad or a kiosk PC with a wrong zone still
+// reads the hall's clock (converting with Date would use the browser's zone). Non-breaking
+// spaces: an hour is never cut across two lines (« 10 h » then « 40 »).
+export function clockOf(iso) {
+  const m = /T(\d{2}):(\d{2})/.exec(iso || "");
+  if (!m) return null;
+  return lang === "en" ? `${m[1]}:${m[2]}` : `${Number(m[1])}\u00a0h\u00a0${m[2]}`;
+}
+
+const UNCERTAIN = {
+  counters_changed: { fr: "un guichet vient d'ouvrir ou de fermer", en: "a counter just opened or closed" },
+  little_history: { fr: "trop peu de tickets servis aujourd'hui", en: "too few tickets served today" },
+};
+
+// The estimate as citizens plan with it (issue 18), on the ticket page and the kiosk:
+// « vers 10 h 40 — entre 10 h 35 et 10 h 50 (12 à 24 min) »; a short wait stays « moins d'une
+// minute »; a range never starts at 0 minutes (« d'ici 10 h 45 (jusqu'à 12 min) »); an
+// uncertain estimate is its guess and why, with no range: « vers 10 h 40 (environ 18 min) —
+// estimation incertaine : un guichet vient d'ouvrir ou de fermer ». Without the clock times
+// (a bridge from before them), the minutes alone. `short`, for the kiosk's service buttons:
+// the guess alone, « vers 10 h 40 », uncertain « vers 10 h 40 environ » — with « 12 personnes
+// attendent · » before it, one line of a button in large text at 1024x768 (a second line
+// folds the priority access away); the ticket then says it all.
+export function waitWords(estimate, short = false) {
+  if (!estimate) return range(estimate);
+  const { low_minutes: lo, high_minutes: hi } = estimate;
+  if (hi <= 1) return range(estimate);
+  const around = clockOf(estimate.expected_at), from = clockOf(estimate.earliest_at),
+    to = clockOf(estimate.latest_at);
+  if (estimate.reliable === false) {
+    if (short && around) return t({ fr: `vers ${around} environ`, en: `around ${around} (uncertain)` });
+    const m = estimate.minutes ?? Math.round((lo + hi) / 2);
+    const why = UNCERTAIN[estimate.uncertain_because];
+    const said = why ? t({ fr: ` : ${why.fr}`, en: `: ${why.en}` }) : "";
+    const guess = around ? t({ fr: `vers ${around} (environ ${m} min)`, en: `around ${around} (about ${m} min)` })
+      : t({ fr: `environ ${m} min`, en: `about ${m} min` });
+    return guess + t({ fr: ` — estimation incertaine${said}`, en: ` — uncertain estimate${said}` });
+  }
+  const minutes = lo >= 120 ? t({ fr: "plus de deux heures", en: "over two hours" })
+    : lo <= 0 ? t({ fr: `jusqu'à ${hi} min`, en: `up to ${hi} min` })
+      : t({ fr: `${lo} à ${hi} min`, en: `${lo} to ${hi} min` });
+  if (!around || !from || !to) return lo <= 0 || lo >= 120 ? minutes : range(estimate);
+  if (short && around) return t({ fr: `vers ${around}`, en: `around ${around}` });
+  const window = from === to ? ""
+    : lo <= 0 ? t({ fr: ` — d'ici ${to}`, en: ` — by ${to}` })
+      : t({ fr: ` — entre ${from} et ${to}`, en: ` — between ${from} and ${to}` });
+  return t({ fr: `vers ${around}`, en: `around ${around}` }) + window + ` (${minutes})`;
 }
 
 // Staff sign-in with a bearer token (a named account's session or a config token), kept in

@@ -4,7 +4,7 @@
 // « Me prévenir » (Web Push, or an SMS where the browser cannot); « Je serai en retard » and
 // « Je suis là » where the site offers them; give up the ticket; the service's FAQ; a question
 // to the reception desk (ticket_questions.js); the survey once served (ticket_survey.js).
-import { ahead, api, ApiError, askedFor, el, explain, lang, langLink, live, newKey, range, root, t } from "./suivant.js";
+import { ahead, api, ApiError, askedFor, el, explain, lang, langLink, live, newKey, root, t, waitWords } from "./suivant.js";
 import { questions } from "./ticket_questions.js";
 import { survey } from "./ticket_survey.js";
 
@@ -100,9 +100,10 @@ const id = (() => {
   try { return decodeURIComponent(location.pathname.slice(`${root}ticket/`.length)); } catch (e) { return ""; }
 })();
 let ticket = null, nearShown = false, calls = 0, site = null, faqOf = null, movedTo = null;
-let audio = null, actionError = null;  // a WebAudio context once the alerts are on
+let audio = null, actionError = null, acted = 0;  // a WebAudio context once the alerts are on
 let chat = null, opinion = null;  // the question to reception, the survey
 const enc = encodeURIComponent;
+const TICK_MS = 60000;  // the wait's minutes are asked again this often without any event
 
 function buzz(pattern) {
   if (navigator.vibrate) navigator.vibrate(pattern);
@@ -151,6 +152,7 @@ async function refresh() {
     answer = await api(`api/tickets/${encodeURIComponent(id)}`);
   } catch (e) {
     if (e.status === 404 || e.status === 422) {
+      delete document.getElementById("status").dataset.said;
       document.getElementById("status").replaceChildren(
         el("p", { class: "error" }, t(e.status === 404 ? T.unknown : T.malformed)),
         el("p", {}, el("a", { href: root, id: "back" }, t(T.back))));
@@ -183,7 +185,7 @@ function render(before) {
   const status = document.getElementById("status");
   const waiting = ticket.status === "waiting";
   document.getElementById("ahead").textContent = waiting ? ahead(ticket.ahead) : "";
-  document.getElementById("wait").textContent = waiting ? t(T.wait) + range(ticket.estimate) : "";
+  document.getElementById("wait").textContent = waiting ? t(T.wait) + waitWords(ticket.estimate) : "";
   let message = null, cls = "alert";
   if (waiting && ticket.ahead <= 2 && !ticket.callable_from) {  // not before it may be called
     message = t(T.near);
@@ -209,13 +211,26 @@ function render(before) {
   const first = site.services.find((s) => s.letter === ticket.label.slice(0, -3));
   if (before && before.service !== ticket.service) movedTo = ticket.service;
   const moved = waiting && (movedTo === ticket.service || (first && first.id !== ticket.service));
-  status.replaceChildren(
-    ...(moved ? [el("p", { class: "alert", id: "moved" }, t(T.moved)(service ? service.name : ticket.service, ticket.label))] : []),
-    ...(message ? [el("p", { class: cls, id: "status-text" }, message)] : []));
-  renderActions(waiting);
-  document.getElementById("alerts").hidden = !(waiting || ticket.status === "called");
+  // the live region is rewritten only when what it says changes: a refresh each minute (or
+  // at another ticket's event) must not read « C'est bientôt votre tour » out again
+  const said = JSON.stringify([moved, message, cls, ticket.recalls]);  // each recall is said again
+  if (status.dataset.said !== said) {
+    status.dataset.said = said;
+    status.replaceChildren(
+      ...(moved ? [el("p", { class: "alert", id: "moved" }, t(T.moved)(service ? service.name : ticket.service, ticket.label))] : []),
+      ...(message ? [el("p", { class: cls, id: "status-text" }, message)] : []));
+  }
+  // the buttons are made again only when they change: the minute's refresh must not take
+  // the keyboard's focus off « Je serai en retard » or « Je ne peux plus attendre »
+  const actions = JSON.stringify([waiting, ticket.status, ticket.held_until, ticket.can_delay,
+    ticket.comeback_until, actionError, acted]);  // each tap's refusal is said again
   const box = document.getElementById("cancel-box");
-  box.replaceChildren(...(waiting ? [el("button", { class: "danger", id: "give-up", onclick: giveUp }, t(T.giveUp))] : []));
+  if (box.dataset.shown !== actions) {
+    box.dataset.shown = actions;
+    renderActions(waiting);
+    box.replaceChildren(...(waiting ? [el("button", { class: "danger", id: "give-up", onclick: giveUp }, t(T.giveUp))] : []));
+  }
+  document.getElementById("alerts").hidden = !(waiting || ticket.status === "called");
   if (faqOf !== ticket.service) loadFaq();
   if (chat && before && before.status !== ticket.status) chat.ticketChanged();
   if (opinion) opinion.ticketChanged(ticket);
@@ -241,6 +256,7 @@ function renderActions(waiting) {
 
 async function act(what) {
   actionError = null;
+  acted += 1;
   try {
     await api(`api/tickets/${enc(id)}/${what}`, { method: "POST", key: newKey() });
   } catch (e) {
@@ -439,6 +455,9 @@ async function start() {
   chat.load();
   setupAlerts().catch(() => {});  // the page works without: it shows the call on screen
   let pending;
+  // asked again each minute too: with no event for a while the minutes left must still be true
+  setInterval(() => { if (!document.hidden) refresh().catch(() => {}); }, TICK_MS);
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) refresh().catch(() => {}); });
   live(() => { clearTimeout(pending); pending = setTimeout(() => refresh().catch(() => {}), 200); },
     (up) => {
       const banner = document.getElementById("offline");
