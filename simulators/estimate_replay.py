@@ -71,13 +71,14 @@ def summary(rows: list[Replayed]) -> str:
     if not rows:
         return "no ticket to measure"
     mae = statistics.fmean(abs(r.minutes - r.actual) for r in rows)
-    ranged = [r for r in rows if r.reliable] or rows
-    inside = sum(r.low <= r.actual <= r.high for r in ranged) / len(ranged)
-    width = statistics.fmean(r.high - r.low for r in ranged)
-    return (f"{len(rows)} tickets: mean absolute error {mae:.1f} min, {100 * inside:.0f} % "
-            f"inside the range, mean range width {width:.1f} min, "
-            f"{100 * (1 - len([r for r in rows if r.reliable]) / len(rows)):.0f} % told the "
-            "estimate was uncertain")
+    ranged = [r for r in rows if r.reliable]  # the ranges shown: not those said uncertain
+    held = "no range shown"
+    if ranged:
+        inside = sum(r.low <= r.actual <= r.high for r in ranged) / len(ranged)
+        width = statistics.fmean(r.high - r.low for r in ranged)
+        held = f"{100 * inside:.0f} % inside the range, mean range width {width:.1f} min"
+    return (f"{len(rows)} tickets: mean absolute error {mae:.1f} min, {held}, "
+            f"{100 * (1 - len(ranged) / len(rows)):.0f} % told the estimate was uncertain")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -132,6 +132,12 @@ class QueueState:
         start = self.callable_from(ticket)
         return ticket.issued_at if start is None else max(ticket.issued_at, start)
 
+    def _serving(self, service_id: str) -> frozenset[int]:
+        """The open counters serving the service."""
+        return frozenset(k.number for k in self.site.counters if service_id in k.services
+                         and k.number in self.counters
+                         and self.counters[k.number].status is CounterStatus.OPEN)
+
     def counters_open_for(self, service_id: str) -> int:
         return sum(1 for k in self.site.counters
                    if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)
@@ -497,8 +503,11 @@ class QueueState:
     # ----- applying ------------------------------------------------------------------------
     def apply(self, event: e.Event) -> None:
         self._version += 1
-        _APPLIERS[type(event)](self, event)
+        # the event's time first: what the appliers read as of now (the people ahead a new
+        # ticket is told, the guess kept to calibrate) must not depend on whether a page was
+        # read a moment before (a replay reads nothing)
         self.observe(event.at)
+        _APPLIERS[type(event)](self, event)
         counter = getattr(event, "counter", None)
         if counter is not None:
             self.counters_used_today.add(counter)
@@ -519,8 +528,10 @@ class QueueState:
         used = sorted(self.counters_used_today - kept_counters)
         if used:
             raise SiteChangeRefused(f"counter {used[0]} was used today: remove it after today")
+        serving_before = {sv.id: self._serving(sv.id) for sv in self.site.services}
         self.site = site
         self._times.clear()
+        self._version += 1  # a remembered guess was played on the old counters
         for sid in kept_services:
             self.waiting.setdefault(sid, [])
             self.priority_waiting.setdefault(sid, [])
@@ -535,6 +546,9 @@ class QueueState:
             self.counters.setdefault(n, CounterState(n))
         for n in set(self.counters) - kept_counters:
             del self.counters[n]
+        for sv in site.services:  # a counter that starts or stops serving it: as opening
+            if self.as_of is not None and self._serving(sv.id) != serving_before.get(sv.id):
+                self.counters_changed_at[sv.id] = self.as_of
 
     def _lines(self, ticket: Ticket) -> list[tuple[list[Ticket], bool]]:
         """The lines the ticket waits in, each with whether it is in appointment-time order
@@ -615,7 +629,9 @@ class QueueState:
     def _on_called(self, ev: e.TicketCalled) -> None:
         ticket = self.tickets[ev.ticket_id]
         told = self.told.pop(ticket.id, None)
-        if told is not None and told[2] == ticket.service and ticket.called_at is None:
+        # a ticket held by « RETARD » waited on purpose: its wait is not the estimator's error
+        if told is not None and told[2] == ticket.service and ticket.called_at is None \
+                and not ticket.delayed:
             point, ahead, service = told
             error = (minutes(ticket.issued_at, ev.at) - point) / scale(ahead)
             self.errors[service].add(error)

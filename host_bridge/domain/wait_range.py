@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from fractions import Fraction
 
 LEVEL = 0.8  # the share of actual waits a range should hold, as the pages promise
 WINDOW = 40  # the service's last called tickets whose errors calibrate its range
@@ -74,8 +75,9 @@ def conformal_interval(errors, level: float) -> tuple[float, float] | None:
     the guarantee: tests/unit/test_wait_range.py.)"""
     ordered = sorted(errors)
     n = len(ordered)
-    low_k = math.floor((n + 1) * (1 - level) / 2)
-    high_k = math.ceil((n + 1) * (1 + level) / 2)
+    exact = Fraction(str(level))  # 1 - 0.8 is 0.19999999999999996 in floats: a rank off by one
+    low_k = math.floor((n + 1) * (1 - exact) / 2)
+    high_k = math.ceil((n + 1) * (1 + exact) / 2)
     if low_k < 1 or high_k > n:
         return None
     return ordered[low_k - 1], ordered[high_k - 1]

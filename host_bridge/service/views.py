@@ -26,12 +26,16 @@ def _iso(dt) -> str | None:
 def estimate_view(state: QueueState, service: str, ahead: int, later: int = 0
                   ) -> dict[str, Any] | None:
     """The estimate in minutes from now and as clock times; `later`: minutes before the ticket
-    may be called at all (an early appointment, a held ticket), added to each."""
+    may be called at all (an early appointment, a held ticket). The people ahead are served
+    meanwhile (a held ticket keeps its place), so it is called at the later of that and its
+    turn: each figure is at least `later`, not `later` more."""
     est = state.estimate(service, ahead)
     if est is None:
         return None
-    view = {"low_minutes": est.low_minutes + later, "high_minutes": est.high_minutes + later,
-            "minutes": est.minutes + later, "counters_open": est.counters_open,
+    low = max(est.low_minutes, later)
+    high = max(est.high_minutes, low + 1)
+    view = {"low_minutes": low, "high_minutes": high,
+            "minutes": min(high, max(est.minutes, later)), "counters_open": est.counters_open,
             "reliable": est.reliable, "uncertain_because": est.uncertain_because}
     if state.as_of is not None:
         view.update(clock_window(state.as_of, state.site.timezone, view["minutes"],

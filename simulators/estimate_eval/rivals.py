@@ -1,8 +1,10 @@
 """The estimators compared, each read from the queue when a ticket is issued.
 
-Every point estimator (minutes until the ticket is called) gets its range the same way the
-queue does (domain/wait_range.py: its own recent errors, split conformal), so that only the
-point differs; two rows are read as the queue gives them:
+Every point estimator (minutes until the ticket is called) gets its range and its "uncertain"
+the same way the queue does (domain/wait_range.py: its own recent errors, split conformal;
+uncertain while they are too few or for 10 minutes after a counter serving the service opened
+or closed; the guess in whole minutes within the range), so that only the point differs; two
+rows are read as the queue gives them:
 
 - shipped: QueueState.estimate, what the pages show (the counters played forward over the
   people waiting now, calibrated ranges, "uncertain" when the history is short or a counter
@@ -29,7 +31,7 @@ from collections import deque
 from collections.abc import Callable
 
 from host_bridge.domain.estimate import estimate_wait, play_forward
-from host_bridge.domain.queue import QueueState
+from host_bridge.domain.queue import CHANGE_WINDOW, QueueState
 from host_bridge.domain.tickets import Ticket
 from host_bridge.domain.wait_range import Errors, calibrated, scale
 
@@ -166,7 +168,11 @@ class Calibrated:
         if bounds is None:
             return Told(p, p, p, reliable=False)
         low, high = calibrated(p, ahead, bounds)
-        return Told(p, low, high)
+        # as the queue: the guess in whole minutes within its range; uncertain, as it is, for
+        # CHANGE_WINDOW after a counter serving the service opened or closed
+        changed = state.counters_changed_at.get(ticket.service)
+        recent = changed is not None and state.as_of - changed < CHANGE_WINDOW
+        return Told(min(high, max(low, round(p))), low, high, reliable=not recent)
 
     def called(self, state: QueueState, ticket: Ticket, wait: float) -> None:
         learn = getattr(self.point, "learn", None)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import random
+from fractions import Fraction
 from datetime import timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -58,19 +59,22 @@ def test_the_calibration_holds_its_level_on_exchangeable_errors(shape, spread, s
             return rng.uniform(-spread, spread)
         return rng.gauss(-spread, 1) if rng.random() < 0.3 else rng.gauss(spread, 1)
 
-    trials, inside = 1500, 0
+    trials, inside = 3000, 0
     for _ in range(trials):
         lo, hi = conformal_interval([draw() for _ in range(WINDOW)], LEVEL)
         inside += lo <= draw() <= hi
-    # the promise is ≥ LEVEL; 1,500 trials: 3 standard errors ≈ 2.3 points
-    assert inside / trials >= LEVEL - 0.025
+    # the promise is ≥ LEVEL (80.5 % with 40 errors); 3,000 trials: a standard error is 0.7
+    # points, so 3 points below is over 4 of them (the shortest interval fell 5-6 below)
+    assert inside / trials >= LEVEL - 0.03
 
 
 def test_too_few_errors_give_no_interval_then_one_holding_enough_of_them():
     errors = Errors()
+    level = Fraction(str(LEVEL))  # exact: in floats 1 - 0.8 puts a rank one off
     needed = next(n for n in range(1, WINDOW + 1)
-                  if math.floor((n + 1) * (1 - LEVEL) / 2) >= 1
-                  and math.ceil((n + 1) * (1 + LEVEL) / 2) <= n)
+                  if math.floor((n + 1) * (1 - level) / 2) >= 1
+                  and math.ceil((n + 1) * (1 + level) / 2) <= n)
+    assert needed == 9 or LEVEL != 0.8  # as the docs say: 9 tickets called for 80 %
     for i in range(needed - 1):
         errors.add(float(i))
         assert errors.bounds() is None
