@@ -11,7 +11,7 @@ tails: conformal_interval), times sqrt(ahead + 1).
 With errors alike (exchangeable), split conformal holds LEVEL by construction
 (tests/unit/test_wait_range.py checks it on synthetic errors). Successive tickets' errors are
 not quite alike (a break, a long file hold up everyone issued in the same half-hour); measured
-on the simulated days (python -m simulators.estimate_eval), 80 % asked held 81 % on the
+on the simulated days (python -m simulators.estimate_eval), 80 % asked held 80 % on the
 development days (docs/performance.md gives the held-out figures).
 """
 from __future__ import annotations
