@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from fractions import Fraction
+from functools import lru_cache
 
 LEVEL = 0.8  # the share of actual waits a range should hold, as the pages promise
 WINDOW = 40  # the service's last called tickets whose errors calibrate its range
@@ -75,12 +76,18 @@ def conformal_interval(errors, level: float) -> tuple[float, float] | None:
     the guarantee: tests/unit/test_wait_range.py.)"""
     ordered = sorted(errors)
     n = len(ordered)
-    exact = Fraction(str(level))  # 1 - 0.8 is 0.19999999999999996 in floats: a rank off by one
-    low_k = math.floor((n + 1) * (1 - exact) / 2)
-    high_k = math.ceil((n + 1) * (1 + exact) / 2)
+    low_k, high_k = _ranks(n, level)
     if low_k < 1 or high_k > n:
         return None
     return ordered[low_k - 1], ordered[high_k - 1]
+
+
+@lru_cache(maxsize=256)
+def _ranks(n: int, level: float) -> tuple[int, int]:
+    """In exact fractions (1 - 0.8 is 0.19999999999999996 in floats: a rank one off), once per
+    n: they are slow, and the bounds are made again at every ticket called."""
+    exact = Fraction(str(level))
+    return math.floor((n + 1) * (1 - exact) / 2), math.ceil((n + 1) * (1 + exact) / 2)
 
 
 def calibrated(point: float, ahead: int, bounds: tuple[float, float]) -> tuple[int, int]:
