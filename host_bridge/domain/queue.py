@@ -25,7 +25,9 @@ from .estimate import (
     ARRIVAL_WINDOW, COUNTERS_CHANGED, LITTLE_HISTORY, OpenCounter, ServiceTime, WaitEstimate,
     counters_serving, play_forward, service_time, spread_range,
 )
-from .selection import index_in, index_in_appointments, people_ahead, pick_next
+from .selection import (
+    appointments_due, index_in, index_in_appointments, people_ahead, pick_next,
+)
 from .site import NEEDS, Counter, Service, Site
 from .call_board import CallBoard
 from .tickets import CounterState, CounterStatus, Ticket, TicketStatus
@@ -115,6 +117,21 @@ class QueueState:
                             self.priority_waiting.get(ticket.service, ()), appointments, due_by,
                             self.appointment_arrivals.get(ticket.service, ()))
 
+    def due_appointments(self, service_id: str, now: datetime | None = None) -> int:
+        """The service's appointment tickets waiting that may be called now (as people_ahead
+        counts them: those due later may never come and are passed over by pick_next)."""
+        line = self.appointment_waiting.get(service_id)
+        at = now if now is not None else self.as_of
+        if not line or at is None:
+            return 0
+        return appointments_due(line, at + self.callable_before(service_id))
+
+    def ahead_of_new(self, service_id: str) -> int:
+        """The people a walk-in issued now would have ahead of it (as ahead_of would say)."""
+        walk_ins = len(self.waiting.get(service_id, ())) - \
+            len(self.appointment_arrivals.get(service_id, ()))
+        return walk_ins + self.due_appointments(service_id)
+
     def callable_before(self, service_id: str) -> timedelta:
         service = self.site.service(service_id)
         rules = service.appointment_rules if service else None
@@ -198,7 +215,11 @@ class QueueState:
                                .total_seconds() / 60)
             counters.append(OpenCounter(k.services, current.service if current else None,
                                         busy_for))
-        waiting = {s: len(line) for s, line in self.waiting.items()}
+        # the people who may be called now: an appointment checked in early is passed over
+        # until its time (pick_next), so it takes no counter's time before then
+        waiting = {s: len(line) - len(self.appointment_waiting.get(s, ()))
+                   + self.due_appointments(s, now) if self.appointment_waiting.get(s)
+                   else len(line) for s, line in self.waiting.items()}
         times = self._times
         for s in self.site.services:
             if s.id not in times:

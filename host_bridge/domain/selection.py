@@ -142,6 +142,11 @@ def pick_next(counter: Counter, waiting: dict[str, list[Ticket]],
     return None
 
 
+def appointments_due(appointment_line: Sequence[Ticket], due_by: datetime) -> int:
+    """How many of an appointment line (in appointment-time order) are due by `due_by`."""
+    return bisect.bisect_right(appointment_line, (due_by, float("inf")), key=_appointment_key)
+
+
 def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence[Ticket],
                  appointment_line: Sequence[Ticket] = (), due_by: datetime | None = None,
                  appointment_arrivals: Sequence[Ticket] = ()) -> int:
@@ -158,7 +163,7 @@ def people_ahead(ticket: Ticket, line: Sequence[Ticket], priority_line: Sequence
         return index_in_appointments(appointment_line, ticket)
     due = 0
     if appointment_line and due_by is not None:
-        due = bisect.bisect_right(appointment_line, (due_by, float("inf")), key=_appointment_key)
+        due = appointments_due(appointment_line, due_by)
     earlier_priority = index_in(priority_line, ticket)
     if ticket.category is not None:
         return earlier_priority + due

@@ -172,7 +172,9 @@ def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
             "appointments_waiting": len(appointments),
             "next_appointments": [{"label": t.label, "appointment_at": _iso(t.appointment_at)}
                                   for t in appointments[:NEXT_APPOINTMENTS]],
-            "estimate_for_new_ticket": estimate_view(state, service_id, len(waiting))}
+            # what a walk-in issued now is told: early appointments not yet due not ahead
+            "estimate_for_new_ticket": estimate_view(state, service_id,
+                                                     state.ahead_of_new(service_id))}
 
 
 def public_event(seq: int, event: e.Event, state: QueueState,
