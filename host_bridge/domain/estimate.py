@@ -5,14 +5,16 @@ with anyone waiting: selection.pick_next), so "people ahead ÷ counters" is wron
 counters are shared: the tickets of other services ahead in a counter's order take its time
 too. Here each open counter becomes free when its current citizen is expected to leave (the
 service's mean time minus what has already passed), takes the next ticket by its own order,
-and so on until our ticket is taken: that instant is the estimate. Citizens of the other
-services keep arriving meanwhile at their recent rate (the last ARRIVAL_WINDOW minutes), and a
-counter whose first service is busy takes them before ours; later ones of our own service are
-behind us (but for a priority ticket passing ahead: the range's high end covers some).
+and so on until our ticket is taken: that instant is the estimate. The queue plays the people
+waiting now (QueueState.estimate); given `arrivals`, citizens of the other services keep
+arriving meanwhile at that rate and a counter whose first service is busy takes them before
+ours, as the estimate before issue 18 did (estimate_wait, kept for comparison: it made
+shared-counter waits too long). Later ones of our own service are behind us.
 
-The range: the wait is a sum of service times, so its spread grows with the square root of
-the citizens served before ours and shrinks with the counters sharing them; ±Z standard
-deviations of that, at least ±MIN_HALF_WIDTH. Service times per service are the last ones
+The range here (spread_range): the wait is a sum of service times, so its spread grows with
+the square root of the citizens served before ours and shrinks with the counters sharing them;
+±Z standard deviations of that, at least ±MIN_HALF_WIDTH: the range before issue 18, and the
+queue's while a service has too few errors to calibrate on (wait_range.py). Service times per service are the last ones
 seen (from call to finish); until there are MIN_SAMPLES, the configured time with a spread
 of half of it.
 """

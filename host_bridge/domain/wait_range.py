@@ -1,6 +1,6 @@
 """The wait estimate's range, calibrated on the estimator's own recent errors (split conformal
 prediction): each ticket called tells how wrong its estimate at issue was; the range given now
-is the narrowest that held enough of those errors.
+is the equal-tailed interval that held enough of those errors.
 
 An error is scaled by sqrt(people ahead + 1): the wait is a sum of about that many service
 times, so its spread grows as the square root of the people ahead, and the range narrows as
