@@ -117,20 +117,17 @@ class QueueState:
                             self.priority_waiting.get(ticket.service, ()), appointments, due_by,
                             self.appointment_arrivals.get(ticket.service, ()))
 
-    def due_appointments(self, service_id: str, now: datetime | None = None) -> int:
-        """The service's appointment tickets waiting that may be called now (as people_ahead
-        counts them: those due later may never come and are passed over by pick_next)."""
-        line = self.appointment_waiting.get(service_id)
+    def callable_now(self, service_id: str, now: datetime | None = None) -> int:
+        """The service's waiting tickets that may be called now (default as_of): all but the
+        appointments checked in early and not yet due (pick_next passes them over; they may
+        never come). Also the people a walk-in issued now has ahead of it (people_ahead)."""
+        line = self.waiting.get(service_id, ())
+        appointments = self.appointment_waiting.get(service_id)
         at = now if now is not None else self.as_of
-        if not line or at is None:
-            return 0
-        return appointments_due(line, at + self.callable_before(service_id))
-
-    def ahead_of_new(self, service_id: str) -> int:
-        """The people a walk-in issued now would have ahead of it (as ahead_of would say)."""
-        walk_ins = len(self.waiting.get(service_id, ())) - \
-            len(self.appointment_arrivals.get(service_id, ()))
-        return walk_ins + self.due_appointments(service_id)
+        if not appointments or at is None:
+            return len(line)
+        due = appointments_due(appointments, at + self.callable_before(service_id))
+        return len(line) - len(appointments) + due
 
     def callable_before(self, service_id: str) -> timedelta:
         service = self.site.service(service_id)
@@ -156,8 +153,7 @@ class QueueState:
                          and self.counters[k.number].status is CounterStatus.OPEN)
 
     def counters_open_for(self, service_id: str) -> int:
-        return sum(1 for k in self.site.counters
-                   if service_id in k.services and self.counters[k.number].status is CounterStatus.OPEN)
+        return len(self._serving(service_id))
 
     def estimate(self, service_id: str, ahead: int) -> WaitEstimate | None:
         """As of `as_of` (the latest event's time, or later if the service layer said so): the
@@ -215,11 +211,8 @@ class QueueState:
                                .total_seconds() / 60)
             counters.append(OpenCounter(k.services, current.service if current else None,
                                         busy_for))
-        # the people who may be called now: an appointment checked in early is passed over
-        # until its time (pick_next), so it takes no counter's time before then
-        waiting = {s: len(line) - len(self.appointment_waiting.get(s, ()))
-                   + self.due_appointments(s, now) if self.appointment_waiting.get(s)
-                   else len(line) for s, line in self.waiting.items()}
+        # an appointment checked in early takes no counter's time before it is due
+        waiting = {s: self.callable_now(s, now) for s in self.waiting}
         times = self._times
         for s in self.site.services:
             if s.id not in times:

@@ -174,7 +174,7 @@ def service_view(state: QueueState, service_id: str) -> dict[str, Any]:
                                   for t in appointments[:NEXT_APPOINTMENTS]],
             # what a walk-in issued now is told: early appointments not yet due not ahead
             "estimate_for_new_ticket": estimate_view(state, service_id,
-                                                     state.ahead_of_new(service_id))}
+                                                     state.callable_now(service_id))}
 
 
 def public_event(seq: int, event: e.Event, state: QueueState,
