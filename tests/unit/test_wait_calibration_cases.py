@@ -29,26 +29,10 @@ def _site(delay_minutes: float = 0.0) -> Site:
                 (), rules, OpeningHours({}))
 
 
-class _Desk:
-    def __init__(self, site: Site) -> None:
-        self.state, self.now, self.history = QueueState(site), NINE, []
-        self.run(c.StartDay(NINE.date()))
-
-    def run(self, command) -> list:
-        events = self.state.decide(command, self.now)
-        for ev in events:
-            self.state.apply(ev)
-            self.history.append(ev)
-        return events
-
-    def advance(self, **kw) -> None:
-        self.now += timedelta(**kw)
-
-
-def _appointment_becoming_due(read_before_issue: bool) -> _Desk:
+def _appointment_becoming_due(make_desk, read_before_issue: bool):
     """Counter 1 open and idle; an appointment for 09:30 checked in at 09:00 (callable from
     09:25); at 09:26 a walk-in of the same service is issued: the appointment is ahead of it."""
-    desk = _Desk(_site())
+    desk = make_desk(_site(), NINE)
     desk.run(c.OpenCounter(1))
     desk.run(c.IssueTicket("accueil", "rdv", appointment_at=NINE + timedelta(minutes=30)))
     desk.advance(minutes=26)
@@ -58,8 +42,8 @@ def _appointment_becoming_due(read_before_issue: bool) -> _Desk:
     return desk
 
 
-def test_the_estimate_kept_at_issue_is_the_one_the_citizen_was_told():
-    desk = _appointment_becoming_due(read_before_issue=False)
+def test_the_estimate_kept_at_issue_is_the_one_the_citizen_was_told(make_desk):
+    desk = _appointment_becoming_due(make_desk, read_before_issue=False)
     state = desk.state
     told_ahead = state.ahead_of(state.tickets["walk"])  # what the issue's answer says (views)
     assert told_ahead == 1  # the appointment, due now, is called first
@@ -69,9 +53,9 @@ def test_the_estimate_kept_at_issue_is_the_one_the_citizen_was_told():
     assert round(point) == state.estimate("accueil", told_ahead).minutes
 
 
-def test_a_page_read_before_an_issue_does_not_change_what_a_replay_learns():
-    live = _appointment_becoming_due(read_before_issue=True)
-    quiet = _appointment_becoming_due(read_before_issue=False)
+def test_a_page_read_before_an_issue_does_not_change_what_a_replay_learns(make_desk):
+    live = _appointment_becoming_due(make_desk, read_before_issue=True)
+    quiet = _appointment_becoming_due(make_desk, read_before_issue=False)
     assert live.history == quiet.history  # the same events: the same day on disk
     replayed = QueueState(live.state.site)
     for ev in live.history:
@@ -80,8 +64,8 @@ def test_a_page_read_before_an_issue_does_not_change_what_a_replay_learns():
         "a restart keeps another estimate at issue than the live queue did"
 
 
-def test_a_held_ticket_s_hold_is_not_taken_for_the_estimator_s_error():
-    desk = _Desk(_site(delay_minutes=10.0))
+def test_a_held_ticket_s_hold_is_not_taken_for_the_estimator_s_error(make_desk):
+    desk = make_desk(_site(delay_minutes=10.0), NINE)
     desk.run(c.OpenCounter(1))
     desk.run(c.IssueTicket("accueil", "first"))
     desk.advance(seconds=3)
@@ -101,11 +85,11 @@ def test_a_held_ticket_s_hold_is_not_taken_for_the_estimator_s_error():
     assert all(abs(x) < 5 for x in errors), errors
 
 
-def test_a_restart_gives_the_ranges_the_live_queue_gave():
+def test_a_restart_gives_the_ranges_the_live_queue_gave(make_desk):
     """The same, over a morning: each walk-in arrives as an appointment becomes due, a page
     read a moment before (live); once the service has its errors, the restarted queue's
     range for the next citizen is not the live one."""
-    desk = _Desk(_site())
+    desk = make_desk(_site(), NINE)
     desk.run(c.OpenCounter(1))
     for i in range(12):
         desk.run(c.IssueTicket("accueil", f"rdv{i}",

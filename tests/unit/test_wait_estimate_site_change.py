@@ -8,7 +8,7 @@ calibrate are played again on counters the morning did not have; docs/architectu
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
 from host_bridge.domain import commands as c
@@ -29,48 +29,38 @@ AFTER = dataclasses.replace(BEFORE, counters=(Counter(1, "Guichet 1", ("accueil"
                                                       ("passeports", "accueil"))))
 
 
-class _Desk:
-    def __init__(self) -> None:
-        self.state, self.now, self.history, self.n = QueueState(BEFORE), NINE, [], 0
-        self.run(c.StartDay(NINE.date()))
-        self.run(c.OpenCounter(1))
-        self.run(c.OpenCounter(2))
-
-    def run(self, command) -> list:
-        events = self.state.decide(command, self.now)
-        for ev in events:
-            self.state.apply(ev)
-            self.history.append(ev)
-        return events
-
-    def issue(self, service: str = "accueil") -> None:
-        self.n += 1
-        self.run(c.IssueTicket(service, f"t{self.n}"))
-
-    def advance(self, **kw) -> None:
-        self.now += timedelta(**kw)
-        self.state.observe(self.now)
-
-
-def _calibrated_morning() -> _Desk:
-    """Accueil served at counter 1 for a while: its estimates have a calibrated range."""
-    desk = _Desk()
-    for _ in range(3):
-        desk.issue()
-    for _ in range(25):
-        desk.issue()
-        desk.advance(seconds=3)
-        desk.run(c.CallNext(1))
-        desk.advance(minutes=4)
-    desk.advance(minutes=15)
+def _desk(make_desk):
+    """The conftest's desk on BEFORE at 09:00, counters 1 and 2 open."""
+    desk = make_desk(BEFORE, NINE)
+    desk.open(1, 2)
     return desk
 
 
-def test_a_counter_starting_to_serve_a_service_makes_its_estimates_uncertain():
-    desk = _calibrated_morning()
+def _later(desk, **kw) -> None:
+    """Time passes and a page is read (QueueService.read observes the clock)."""
+    desk.advance(**kw)
+    desk.state.observe(desk.now)
+
+
+def _calibrated_morning(make_desk):
+    """Accueil served at counter 1 for a while: its estimates have a calibrated range."""
+    desk = _desk(make_desk)
+    for _ in range(3):
+        desk.issue("accueil")
+    for _ in range(25):
+        desk.issue("accueil")
+        _later(desk, seconds=3)
+        desk.run(c.CallNext(1))
+        _later(desk, minutes=4)
+    _later(desk, minutes=15)
+    return desk
+
+
+def test_a_counter_starting_to_serve_a_service_makes_its_estimates_uncertain(make_desk):
+    desk = _calibrated_morning(make_desk)
     assert desk.state.estimate("accueil", 3).reliable
     desk.state.change_site(AFTER)  # counter 2, open, now serves accueil too
-    desk.advance(minutes=1)  # a later read (not the remembered point of finding 2)
+    _later(desk, minutes=1)  # a later read (not the remembered point of finding 2)
     est = desk.state.estimate("accueil", 3)
     assert est.counters_open == 2
     assert not est.reliable, \
@@ -78,10 +68,10 @@ def test_a_counter_starting_to_serve_a_service_makes_its_estimates_uncertain():
     assert est.uncertain_because == COUNTERS_CHANGED  # the pages' « un guichet … » words
 
 
-def test_a_site_change_is_seen_by_the_next_estimate_at_the_same_time():
-    desk = _Desk()
+def test_a_site_change_is_seen_by_the_next_estimate_at_the_same_time(make_desk):
+    desk = _desk(make_desk)
     for _ in range(6):
-        desk.issue()
+        desk.issue("accueil")
     one_counter = desk.state.estimate("accueil", 5)
     desk.state.change_site(AFTER)
     fresh = QueueState(AFTER)
