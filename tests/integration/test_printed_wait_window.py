@@ -15,7 +15,7 @@ import pytest
 from host_bridge.printing.kiosk import clock_text, estimate_text, passage_text
 from host_bridge.printing.ticket_printer import ticket_bytes
 from support import AGENT
-from test_ticket_printing import FakeJetDirect, printer_bridge  # noqa: F401  (the fixture)
+from printer_support import FakeJetDirect, printer_bridge  # noqa: F401  (a fixture)
 
 WINDOW = {"low_minutes": 12, "high_minutes": 24, "minutes": 18, "counters_open": 1,
           "reliable": True, "uncertain_because": None,

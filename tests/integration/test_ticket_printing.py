@@ -3,44 +3,15 @@ TCP socket here, as a JetDirect printer on port 9100 takes them) or a device fil
 printer fails the ticket is cancelled — never a phantom in the queue — and the kiosk is told."""
 from __future__ import annotations
 
-import dataclasses
-import socket
 import threading
 
 import pytest
-from fastapi.testclient import TestClient
 
-from host_bridge.bootstrap import build
 from host_bridge.printing.kiosk import estimate_text, need_words
 from host_bridge.printing.ticket_printer import PrinterError, TicketPrinter, ticket_bytes
-from host_bridge.site_config import PrinterSettings
 
+from printer_support import FakeJetDirect, printer_bridge  # noqa: F401  (a fixture)
 from support import example_refusal
-
-
-class FakeJetDirect:
-    """A socket that keeps what it is sent, as a network printer would print it."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.jobs: list[bytes] = []
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                job = b""
-                while data := conn.recv(65536):
-                    job += data
-                self.jobs.append(job)
-
-    def close(self) -> None:
-        self.server.close()
 
 
 def test_a_ticket_is_its_number_large_its_service_its_wait_a_qr_code_and_a_cut():
@@ -98,20 +69,6 @@ def test_the_printed_wait_is_the_kiosks_wording(estimate, said):
 
 def test_the_next_one_is_told_so():
     assert b"Vous \x88tes le prochain" in ticket_bytes("M", "S", "A001", 0, None, "u")
-
-
-@pytest.fixture
-def printer_bridge(settings, clock):
-    made = []
-
-    def start(url: str):
-        b = build(dataclasses.replace(settings, printer=PrinterSettings(url, "Bonne journée")),
-                  clock)
-        made.append(b)
-        return TestClient(b.app), b
-    yield start
-    for b in made:
-        b.close()
 
 
 def print_one(printer_bridge, **body) -> tuple[dict, bytes]:
