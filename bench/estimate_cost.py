@@ -7,7 +7,7 @@
    and alternating which goes first:
    - before: what the ticket's answer computed until issue 18 (the counters played forward with
      the other services' recent arrivals, ± 2 standard deviations: estimate.estimate_wait with
-     QueueState.arrival_rates);
+     the rates the evaluation's History keeps, as the queue kept them then);
    - now: what the queue computes now for a ticket issued: its point at issue, kept to
      calibrate the range when it is called (QueueState._on_issued: _point, nothing remembered
      yet), then the answer's estimate (QueueState.estimate: the same point, remembered, and the
@@ -28,6 +28,7 @@ from host_bridge.domain.estimate import (
     OpenCounter, ServiceTime, estimate_wait, play_forward,
 )
 from simulators.estimate_eval.days import DEVELOPMENT, mairie, prefecture
+from simulators.estimate_eval.rivals import History
 
 COUNTERS = [OpenCounter(("a", "b")), OpenCounter(("b", "a")), OpenCounter(("c", "b"), "c", 3.0),
             OpenCounter(("d", "a"))]
@@ -44,10 +45,12 @@ class Timer:
         self.before: list[float] = []
         self.now: list[float] = []
         self.flip = False
+        self.history = History()  # the recent arrivals, for `before`
 
     def _before(self, state, ticket, ahead) -> float:
         t = time.perf_counter()
-        estimate_wait(ticket.service, ahead, *state.estimate_inputs(), state.arrival_rates())
+        estimate_wait(ticket.service, ahead, *state.estimate_inputs(),
+                      self.history.arrival_rates(state.as_of))
         return time.perf_counter() - t
 
     def _now(self, state, ticket, ahead) -> float:
@@ -58,6 +61,7 @@ class Timer:
         return time.perf_counter() - t
 
     def told(self, state, ticket, ahead):
+        self.history.issue(ticket, ahead)
         self.flip = not self.flip
         if self.flip:
             self.before.append(self._before(state, ticket, ahead))

@@ -35,7 +35,6 @@ MIN_HALF_WIDTH = 1.0  # minutes: never a range narrower than ±1 min
 RESIDUAL_FLOOR = 0.25  # a citizen past the mean still needs this share of it, expected
 HORIZON = 12 * 60.0  # minutes played at most…
 MAX_STEPS = 64  # …and tickets; beyond either, the pace so far is extrapolated
-ARRIVAL_WINDOW = 60.0  # minutes of recent arrivals that give each service's arrival rate
 
 
 LITTLE_HISTORY = "little_history"  # too few of the service's tickets called yet to know the error

@@ -6,7 +6,6 @@ commits the events before applying them, so the state always equals the replay o
 """
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import Counter as Tally
 from collections import deque
 from datetime import datetime, timedelta, timezone
@@ -22,7 +21,7 @@ from .errors import (
     UnknownService, UnknownTicket,
 )
 from .estimate import (
-    ARRIVAL_WINDOW, COUNTERS_CHANGED, LITTLE_HISTORY, OpenCounter, ServiceTime, WaitEstimate,
+    COUNTERS_CHANGED, LITTLE_HISTORY, OpenCounter, ServiceTime, WaitEstimate,
     counters_serving, play_forward, service_time, spread_range,
 )
 from .selection import (
@@ -35,7 +34,6 @@ from .wait_range import Errors, calibrated, scale
 
 MAX_NUMBER = 999
 RECENT_SERVICE_TIMES = 20
-RECENT_ISSUES = 100  # per service: enough for an hour's arrival rate
 CHANGE_WINDOW = timedelta(minutes=10)  # after a counter serving a service opens or closes,
 # its estimates are said uncertain this long (the errors calibrating them were made before)
 
@@ -69,8 +67,6 @@ class QueueState:
                                                   for k in site.counters}
         self.as_of: datetime | None = None  # the latest time known: events' or observe()'s
         self.counters_used_today: set[int] = set()  # a site change may not remove these
-        self.recent_issues: dict[str, deque[datetime]] = {  # for the arrival rates
-            s.id: deque(maxlen=RECENT_ISSUES) for s in site.services}
         self.calls = CallBoard()  # the latest calls, the last served: what the boards show
         self.rated: set[str] = set()  # today's tickets whose survey was answered (once each)
         # each service's time from its recent_minutes, as every estimate reads them: one made
@@ -218,15 +214,6 @@ class QueueState:
             if s.id not in times:
                 times[s.id] = service_time(self.recent_minutes[s.id], s.default_service_minutes)
         return counters, waiting, times
-
-    def arrival_rates(self) -> dict[str, float]:
-        """Citizens per minute in each service over the last ARRIVAL_WINDOW minutes (the
-        estimate before issue 18 played them forward too: simulators.estimate_eval)."""
-        if self.as_of is None:
-            return {}
-        since = self.as_of - timedelta(minutes=ARRIVAL_WINDOW)
-        return {s: (len(issued) - bisect_right(issued, since)) / ARRIVAL_WINDOW
-                for s, issued in self.recent_issues.items()}
 
     def observe(self, now: datetime) -> None:
         """The service layer tells the time before a read: estimates count from it."""
@@ -554,7 +541,6 @@ class QueueState:
             self.last_number.setdefault(sid, 0)
             self.priority_in_row.setdefault(sid, 0)
             self.recent_minutes.setdefault(sid, deque(maxlen=RECENT_SERVICE_TIMES))
-            self.recent_issues.setdefault(sid, deque(maxlen=RECENT_ISSUES))
             self.errors.setdefault(sid, Errors())
         for n in kept_counters:
             self.counters.setdefault(n, CounterState(n))
@@ -610,7 +596,7 @@ class QueueState:
         self.live_numbers.clear()
         self.priority_in_row = {k: 0 for k in self.priority_in_row}
         self.issued_today = 0
-        for recent in (*self.recent_minutes.values(), *self.recent_issues.values()):
+        for recent in self.recent_minutes.values():
             recent.clear()  # a restart replays only today: keep both paths equal
         self._times.clear()
         self.told.clear()
@@ -631,8 +617,6 @@ class QueueState:
         self.tickets[ticket.id] = ticket
         self.last_number[ev.service] = ev.number
         self.live_numbers.setdefault(ticket.letter, Tally())[ev.number] += 1
-        if ev.service in self.recent_issues:
-            self.recent_issues[ev.service].append(ev.at)
         self._enqueue(ticket)
         if ticket.appointment_at is None:  # an appointment's wait is its time, not the queue's
             ahead = self.ahead_of(ticket)

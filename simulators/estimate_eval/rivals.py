@@ -27,7 +27,9 @@ A delay-history estimator with no history yet falls back to the shipped point.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import deque
+from datetime import datetime, timedelta
 from collections.abc import Callable
 
 from host_bridge.domain.estimate import estimate_wait, play_forward
@@ -40,14 +42,31 @@ from .simulate import Told
 Point = Callable[[QueueState, Ticket, int], "float | None"]
 
 
+ARRIVAL_WINDOW = 60.0  # minutes of recent arrivals that give each service's arrival rate
+RECENT_ISSUES = 100  # per service: enough for an hour's arrival rate
+
+
 class History:
-    """What the delay-history estimators read: each ticket's people ahead at issue, and per
-    service (and for the site) the last called ticket's wait and people ahead at issue."""
+    """What the estimators other than the queue's read: each ticket's people ahead at issue;
+    per service (and for the site) the last called ticket's wait and people ahead at issue; the
+    recent issues, whose rate the estimator before issue 18 played forward."""
 
     def __init__(self) -> None:
         self.ahead_at_issue: dict[str, int] = {}
         self.last: dict[str, tuple[float, int]] = {}
         self.last_any: tuple[float, int] | None = None
+        self.issued: dict[str, deque[datetime]] = {}
+
+    def issue(self, ticket: Ticket, ahead: int) -> None:
+        self.ahead_at_issue[ticket.id] = ahead
+        self.issued.setdefault(ticket.service, deque(maxlen=RECENT_ISSUES)).append(
+            ticket.issued_at)
+
+    def arrival_rates(self, now: datetime) -> dict[str, float]:
+        """Citizens per minute in each service over the last ARRIVAL_WINDOW minutes."""
+        since = now - timedelta(minutes=ARRIVAL_WINDOW)
+        return {s: (len(at) - bisect_right(at, since)) / ARRIVAL_WINDOW
+                for s, at in self.issued.items()}
 
     def called(self, ticket: Ticket, wait: float) -> None:
         entry = (wait, self.ahead_at_issue.get(ticket.id, 0))
@@ -68,10 +87,12 @@ def forward(state: QueueState, ticket: Ticket, ahead: int) -> float | None:
     return None if played is None else played[0]
 
 
-def forward_with_arrivals(state: QueueState, ticket: Ticket, ahead: int) -> float | None:
-    played = play_forward(ticket.service, ahead, *state.estimate_inputs(),
-                          state.arrival_rates())
-    return None if played is None else played[0]
+def forward_with_arrivals(history: History) -> Point:
+    def point(state: QueueState, ticket: Ticket, ahead: int) -> float | None:
+        played = play_forward(ticket.service, ahead, *state.estimate_inputs(),
+                              history.arrival_rates(state.as_of))
+        return None if played is None else played[0]
+    return point
 
 
 def les(history: History, scaled: bool = False, site_wide: bool = False) -> Point:
@@ -204,9 +225,12 @@ class Before:
 
     name = "before"
 
+    def __init__(self, history: History) -> None:
+        self.history = history
+
     def told(self, state: QueueState, ticket: Ticket, ahead: int) -> Told | None:
         est = estimate_wait(ticket.service, ahead, *state.estimate_inputs(),
-                            state.arrival_rates())
+                            self.history.arrival_rates(state.as_of))
         if est is None:
             return None
         return Told((est.low_minutes + est.high_minutes) / 2, est.low_minutes,
@@ -225,7 +249,7 @@ class Recorder:
         self.history = history
 
     def told(self, state: QueueState, ticket: Ticket, ahead: int) -> None:
-        self.history.ahead_at_issue[ticket.id] = ahead
+        self.history.issue(ticket, ahead)
 
     def called(self, state: QueueState, ticket: Ticket, wait: float) -> None:
         self.history.called(ticket, wait)
@@ -234,9 +258,9 @@ class Recorder:
 def line_up() -> list:
     """Every estimator compared, fresh for one day (histories and calibrations start empty)."""
     h = History()
-    return [Recorder(h), Shipped(), Before(),
+    return [Recorder(h), Shipped(), Before(h),
             Calibrated("naive", naive),
-            Calibrated("forward+arrivals", forward_with_arrivals),
+            Calibrated("forward+arrivals", forward_with_arrivals(h)),
             Calibrated("les", les(h)), Calibrated("les-all", les(h, site_wide=True)),
             Calibrated("les-scaled", les(h, scaled=True)),
             Calibrated("hol", hol(h)), Calibrated("hol-all", hol(h, site_wide=True)),
