@@ -46,8 +46,8 @@ debian-packages:
 
 # Two worker processes, each taking whole modules (their module-wide bridges, brokers and
 # built wheels made once): 15 minutes on a quiet 2-core machine where one process took 30,
-# 14-19 with issues 17 and 18 (docs/performance.md, "The test run"). A single test or file runs alone as usual:
-# .venv/bin/python -m pytest tests/...
+# 14-19 with issues 17 and 18 (docs/performance.md, "The test run"). A single test or file
+# runs alone as usual: .venv/bin/python -m pytest tests/...
 test: $(STAMP) debian-packages
 	$(BIN)/python -m pytest -n 2 --dist loadfile
 
